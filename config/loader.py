@@ -1,0 +1,128 @@
+"""Load and validate the rule table and the working calendar. A bad file is a start-up error."""
+from __future__ import annotations
+
+import tomllib
+from datetime import date, time
+from pathlib import Path
+from typing import Any
+
+from engine.domain.calendar import WorkingCalendar
+from engine.domain.errors import RuleError
+from engine.domain.rules import CATEGORIES, SOURCES, RuleTable
+
+CONFIG_DIR = Path(__file__).parent
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RuleError(f"{path}: file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise RuleError(f"{path}: not valid TOML: {exc}") from None
+
+
+def _time(value: Any, where: str) -> time:
+    try:
+        return time.fromisoformat(str(value))
+    except ValueError:
+        raise RuleError(f"{where}: {value!r} is not a time of day like \"09:00\"") from None
+
+
+def _count(value: Any, where: str, low: int = 1, high: int = 366) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise RuleError(f"{where}: expected a whole number from {low} to {high}, got {value!r}")
+    return value
+
+
+def load_rules(path: Path | None = None) -> RuleTable:
+    path = path or CONFIG_DIR / "rules.toml"
+    raw = _read(path)
+    try:
+        handling = raw["handling"]
+        days = {c: _count(handling["working_days"][c], f"handling.working_days.{c}") for c in CATEGORIES}
+        by_source = {}
+        for source, overrides in handling.get("by_source", {}).items():
+            if source not in SOURCES:
+                raise RuleError(f"{path}: handling.by_source: unknown source {source!r}")
+            for category in overrides:
+                if category not in CATEGORIES:
+                    raise RuleError(f"{path}: handling.by_source.{source}: unknown category {category!r}")
+            by_source[source] = {c: _count(v, f"handling.by_source.{source}.{c}") for c, v in overrides.items()}
+        urgent, sign, ladder = raw["urgent"], raw["sign_for"], raw["ladder"]
+        instruction, sms = raw["instruction"], raw["sms"]
+        steps = [ladder[k] for k in ("overdue_working_days", "yellow_card_working_days", "red_card_working_days",
+                                     "supervision_letter_working_days")]
+        for name, value in zip(("overdue", "yellow", "red", "letter"), steps, strict=True):
+            _count(value, f"ladder.{name}")
+        if steps != sorted(steps) or len(set(steps)) != len(steps):
+            raise RuleError(f"{path}: ladder steps must come in strictly increasing working days, got {steps}")
+        window = (_time(sms["window_start"], "sms.window_start"), _time(sms["window_end"], "sms.window_end"))
+        if window[0] >= window[1]:
+            raise RuleError(f"{path}: sms.window_start must be before sms.window_end")
+        waives = instruction["progress_report_waives_letter"]
+        if not isinstance(waives, bool):
+            raise RuleError(f"{path}: instruction.progress_report_waives_letter must be true or false")
+        return RuleTable(
+            handling_working_days=days,
+            source_working_days=by_source,
+            urgent_hours={u: _count(urgent["hours"][u], f"urgent.hours.{u}", 1, 24 * 30) for u in ("紧急", "特急")},
+            urgent_yellow_card_hours=_count(urgent["yellow_card_hours_after_deadline"], "urgent.yellow", 1, 24 * 60),
+            urgent_red_card_hours=_count(urgent["red_card_hours_after_deadline"], "urgent.red", 1, 24 * 60),
+            sign_for_working_days=_count(sign["working_days"], "sign_for.working_days"),
+            sign_overdue_time=_time(sign["chase_at"], "sign_for.chase_at"),
+            due_soon_time=_time(ladder["due_soon_at"], "ladder.due_soon_at"),
+            ladder_time=_time(ladder["step_at"], "ladder.step_at"),
+            overdue_working_days=steps[0], yellow_card_working_days=steps[1], red_card_working_days=steps[2],
+            supervision_letter_working_days=steps[3],
+            instruction_letter_months=_count(instruction["supervision_letter_after_months"], "instruction.letter", 1, 24),
+            instruction_report_months=_count(instruction["special_report_after_months"], "instruction.report", 1, 24),
+            progress_report_waives_letter=waives,
+            quarterly_report_time=_time(raw["quarterly_report"]["at"], "quarterly_report.at"),
+            sms_window_start=window[0], sms_window_end=window[1],
+            urgent_sms_ignore_quiet_hours=bool(sms.get("urgent_ignores_quiet_hours", True)),
+        )
+    except KeyError as exc:
+        raise RuleError(f"{path}: missing setting {exc.args[0]!r}") from None
+
+
+def builtin_calendar() -> WorkingCalendar:
+    """State Council arrangements as shipped by the chinesecalendar package."""
+    from chinese_calendar import constants
+
+    names = {h.value: h.chinese for h in constants.Holiday}
+    holidays = {d: names.get(str(n), str(n)) for d, n in constants.holidays.items()}
+    years = frozenset(d.year for d in holidays)
+    return WorkingCalendar(known_years=years, holidays=holidays, adjusted_working_days=frozenset(constants.workdays))
+
+
+def load_calendar(path: Path | None = None) -> WorkingCalendar:
+    path = path or CONFIG_DIR / "calendar.toml"
+    raw = _read(path)
+    holidays: dict[date, str] = {}
+    working: set[date] = set()
+    years: set[int] = set()
+    for year_text, spec in raw.get("years", {}).items():
+        if not str(year_text).isdigit():
+            raise RuleError(f"{path}: years.{year_text}: not a year")
+        year = int(year_text)
+        years.add(year)
+        for day_text, name in spec.get("holidays", {}).items():
+            day = _date(day_text, f"{path}: years.{year}.holidays")
+            if day.year != year:
+                raise RuleError(f"{path}: years.{year}.holidays: {day_text} is not in {year}")
+            holidays[day] = str(name)
+        for day_text in spec.get("working_days", []):
+            day = _date(day_text, f"{path}: years.{year}.working_days")
+            if day.year != year:
+                raise RuleError(f"{path}: years.{year}.working_days: {day_text} is not in {year}")
+            working.add(day)
+    overrides = WorkingCalendar(frozenset(years), holidays, frozenset(working))
+    return builtin_calendar().merged(overrides)
+
+
+def _date(text: Any, where: str) -> date:
+    try:
+        return date.fromisoformat(str(text))
+    except ValueError:
+        raise RuleError(f"{where}: {text!r} is not a date like 2027-01-01") from None

@@ -1,0 +1,1 @@
+"""Pure domain logic: standard library only."""

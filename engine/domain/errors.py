@@ -1,0 +1,40 @@
+"""Every error the engine raises on purpose; the edges (CLI, web) turn them into messages."""
+from __future__ import annotations
+
+
+class DubanError(Exception):
+    """Base of all engine errors."""
+
+
+class InvalidInput(DubanError, ValueError):
+    """A value from outside (file, form, API) is malformed or impossible."""
+
+
+class UnknownUnit(InvalidInput, LookupError):
+    def __init__(self, code: str) -> None:
+        super().__init__(f"unknown handling unit {code!r}")
+        self.code = code
+
+
+class UnknownWorkOrder(InvalidInput, LookupError):
+    def __init__(self, number: str) -> None:
+        super().__init__(f"unknown work order {number!r}")
+        self.number = number
+
+
+class DuplicateWorkOrder(InvalidInput):
+    def __init__(self, number: str) -> None:
+        super().__init__(f"work order {number!r} already exists")
+        self.number = number
+
+
+class InvalidTransition(InvalidInput):
+    """An event that cannot happen in the order's current state (reply before dispatch, second close…)."""
+
+
+class RuleError(DubanError):
+    """The rule table or the calendar configuration is wrong."""
+
+
+class ProcessDefinitionError(DubanError):
+    """A BPMN file is malformed, unsafe or does not fit Duban's operations."""

@@ -1,0 +1,112 @@
+"""Work orders (工单) and the lifecycle events that may happen to them.
+
+`check_event` is the one place that says which event is possible in which state; the engine, the
+replay pre-check and the web forms all ask it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from engine.domain.errors import InvalidInput, InvalidTransition
+from engine.domain.rules import CATEGORIES, SOURCES, URGENCIES
+
+EVENT_TYPES = ("signed", "progress_reported", "replied", "closed", "reopened", "extension_approved")
+
+
+class Status:
+    DISPATCHED = "dispatched"  # 已派发，待签收
+    SIGNED = "signed"  # 已签收，办理中
+    REPLIED = "replied"  # 已办结回复，待办结
+    CLOSED = "closed"  # 已办结
+
+
+STATUS_LABELS = {Status.DISPATCHED: "待签收", Status.SIGNED: "办理中", Status.REPLIED: "已回复", Status.CLOSED: "已办结"}
+
+
+@dataclass
+class WorkOrder:
+    number: str
+    unit_code: str
+    category: str
+    urgency: str
+    source: str
+    dispatched_at: datetime
+    status: str = Status.DISPATCHED
+    cycle: int = 1
+    signed_at: datetime | None = None
+    replied_at: datetime | None = None
+    closed_at: datetime | None = None
+    progress_reported_at: datetime | None = None
+    last_event_at: datetime | None = None
+    deadline_at: datetime | None = None
+    deadline_provisional: bool = False
+    deadline_explanation: str = ""
+    fired_steps: list[str] = field(default_factory=list)  # ladder steps already taken in this cycle
+    title: str = ""
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status == Status.CLOSED
+
+
+def validate_new_order(number: str, category: str, urgency: str, source: str) -> None:
+    if not number or not isinstance(number, str) or len(number) > 64:
+        raise InvalidInput(f"work order number must be a non-empty string of at most 64 characters, got {number!r}")
+    if category not in CATEGORIES:
+        raise InvalidInput(f"category must be one of {'/'.join(CATEGORIES)}, got {category!r}")
+    if urgency not in URGENCIES:
+        raise InvalidInput(f"urgency must be one of {'/'.join(URGENCIES)}, got {urgency!r}")
+    if source not in SOURCES:
+        raise InvalidInput(f"source must be one of {'/'.join(SOURCES)}, got {source!r}")
+
+
+def check_event(order: WorkOrder, event: str, at: datetime, *, working_days: object = None) -> None:
+    """Raise InvalidTransition when `event` cannot happen to `order` at `at`."""
+    if event not in EVENT_TYPES and event != "instruction":
+        raise InvalidInput(f"unknown event type {event!r}")
+    if at < order.dispatched_at:
+        raise InvalidTransition(f"{event} of {order.number} at {at.isoformat()} is before its dispatch")
+    if order.last_event_at is not None and at < order.last_event_at:
+        raise InvalidTransition(f"{event} of {order.number} is earlier than its previous event")
+    closed = order.status == Status.CLOSED
+    if event == "signed" and order.signed_at is not None:
+        raise InvalidTransition(f"{order.number} is already signed for")
+    if event == "signed" and closed:
+        raise InvalidTransition(f"{order.number} is closed and cannot be signed for")
+    if event in ("replied", "extension_approved", "progress_reported") and closed:
+        raise InvalidTransition(f"{order.number} is already closed")
+    if event in ("replied", "extension_approved") and order.status == Status.REPLIED:
+        raise InvalidTransition(f"{order.number} has already been replied to")
+    if event == "closed" and closed:
+        raise InvalidTransition(f"{order.number} is already closed")
+    if event == "reopened" and order.status not in (Status.REPLIED, Status.CLOSED):
+        raise InvalidTransition(f"{order.number} can only be reopened after a reply or closure")
+    if event == "instruction" and closed:
+        raise InvalidTransition(f"{order.number} is closed; an instruction cannot be added")
+    if event == "extension_approved":
+        if not isinstance(working_days, int) or isinstance(working_days, bool) or not 1 <= working_days <= 180:
+            raise InvalidInput(f"extension working_days must be a whole number from 1 to 180, got {working_days!r}")
+
+
+def apply_event(order: WorkOrder, event: str, at: datetime) -> None:
+    """Record the fact on the order (after check_event said it is possible)."""
+    order.last_event_at = at
+    if event == "signed":
+        order.signed_at = at
+        if order.status == Status.DISPATCHED:
+            order.status = Status.SIGNED
+    elif event == "progress_reported":
+        order.progress_reported_at = at
+    elif event == "replied":
+        order.replied_at = at
+        order.status = Status.REPLIED
+    elif event == "closed":
+        order.closed_at = at
+        order.status = Status.CLOSED
+    elif event == "reopened":
+        order.cycle += 1
+        order.replied_at = None
+        order.closed_at = None
+        order.fired_steps = []
+        order.status = Status.SIGNED

@@ -1,0 +1,243 @@
+"""Reading and writing Duban's records. One `SqlTransaction` = one database transaction.
+
+Claims use `FOR UPDATE SKIP LOCKED` on PostgreSQL; on SQLite every transaction starts with
+`BEGIN IMMEDIATE` (see database.py), which serializes writers.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from engine.domain.model import HandlingUnit, Instance, Instruction
+from engine.domain.work_order import WorkOrder
+from engine.persistence.tables import (
+    actions,
+    audit_log,
+    handling_units,
+    instructions,
+    order_events,
+    outbox,
+    process_versions,
+    supervisor_tasks,
+    timer_firings,
+    unit_contacts,
+    work_orders,
+    workflow_instances,
+)
+
+_ORDER_FIELDS = [f for f in WorkOrder.__dataclass_fields__ if f not in ("unit_code", "number")]
+
+
+class SqlStore:
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+        self.is_postgres = engine.dialect.name == "postgresql"
+
+    @contextmanager
+    def transaction(self) -> Iterator[SqlTransaction]:
+        with self.engine.begin() as connection:
+            yield SqlTransaction(connection, self.is_postgres)
+
+    @contextmanager
+    def reading(self) -> Iterator[SqlTransaction]:
+        with self.engine.connect() as connection:
+            yield SqlTransaction(connection, self.is_postgres)
+
+
+class SqlTransaction:
+    def __init__(self, connection: sa.Connection, is_postgres: bool) -> None:
+        self.c = connection
+        self.is_postgres = is_postgres
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        with self.c.begin_nested():
+            yield
+
+    # --- handling units -------------------------------------------------------------------
+    def get_unit(self, code: str) -> HandlingUnit | None:
+        row = self.c.execute(sa.select(handling_units.c.name).where(handling_units.c.code == code)).first()
+        if row is None:
+            return None
+        phones = self.c.execute(sa.select(unit_contacts.c.phone).where(unit_contacts.c.unit_code == code)
+                                .order_by(unit_contacts.c.position)).scalars().all()
+        return HandlingUnit(code, row.name, tuple(phones))
+
+    def list_units(self) -> list[HandlingUnit]:
+        return [u for code in self.c.execute(sa.select(handling_units.c.code).order_by(handling_units.c.code)).scalars()
+                if (u := self.get_unit(code)) is not None]
+
+    def put_unit(self, unit: HandlingUnit, at: datetime) -> None:
+        if self.c.execute(sa.select(handling_units.c.code).where(handling_units.c.code == unit.code)).first():
+            self.c.execute(handling_units.update().where(handling_units.c.code == unit.code).values(name=unit.name))
+            self.c.execute(unit_contacts.delete().where(unit_contacts.c.unit_code == unit.code))
+        else:
+            self.c.execute(handling_units.insert().values(code=unit.code, name=unit.name, created_at=at))
+        if unit.phones:
+            self.c.execute(unit_contacts.insert(), [
+                {"unit_code": unit.code, "phone": p, "position": i} for i, p in enumerate(unit.phones)])
+
+    # --- work orders ----------------------------------------------------------------------
+    def get_order(self, number: str, *, lock: bool = False) -> WorkOrder | None:
+        query = sa.select(work_orders).where(work_orders.c.number == number)
+        if lock and self.is_postgres:
+            query = query.with_for_update()
+        row = self.c.execute(query).mappings().first()
+        if row is None:
+            return None
+        return WorkOrder(number=row["number"], unit_code=row["unit_code"],
+                         **{f: row[f] for f in _ORDER_FIELDS})
+
+    def insert_order(self, order: WorkOrder) -> None:
+        self.c.execute(work_orders.insert().values(**asdict(order)))
+
+    def update_order(self, order: WorkOrder) -> None:
+        values = {f: getattr(order, f) for f in _ORDER_FIELDS}
+        self.c.execute(work_orders.update().where(work_orders.c.number == order.number).values(**values))
+
+    def add_event(self, number: str, kind: str, at: datetime, actor: str, details: dict[str, Any],
+                  recorded_at: datetime) -> None:
+        self.c.execute(order_events.insert().values(order_number=number, type=kind, at=at, actor=actor,
+                                                    details=details, recorded_at=recorded_at))
+
+    def add_instruction(self, instruction: Instruction) -> int:
+        values = asdict(instruction)
+        values.pop("id")
+        return int(self.c.execute(instructions.insert().values(**values)).inserted_primary_key[0])
+
+    def get_instruction(self, instruction_id: int) -> Instruction:
+        row = self.c.execute(sa.select(instructions).where(instructions.c.id == instruction_id)).mappings().one()
+        return Instruction(**dict(row))
+
+    # --- process definitions --------------------------------------------------------------
+    def ensure_process_version(self, key: str, process_id: str, sha256: str, xml: bytes, at: datetime) -> None:
+        if not self.c.execute(sa.select(process_versions.c.key).where(process_versions.c.key == key)).first():
+            self.c.execute(process_versions.insert().values(key=key, process_id=process_id, sha256=sha256,
+                                                            bpmn_xml=xml, loaded_at=at))
+
+    def get_process_xml(self, key: str) -> tuple[str, bytes] | None:
+        row = self.c.execute(sa.select(process_versions.c.process_id, process_versions.c.bpmn_xml)
+                             .where(process_versions.c.key == key)).first()
+        return (row.process_id, bytes(row.bpmn_xml)) if row else None
+
+    # --- workflow instances and their timers ------------------------------------------------
+    def insert_instance(self, instance: Instance, state: str, at: datetime) -> int:
+        result = self.c.execute(workflow_instances.insert().values(
+            process_key=instance.process_key, kind=instance.kind, order_number=instance.order_number,
+            instruction_id=instance.instruction_id, quarter=instance.quarter, status=instance.status,
+            next_due_at=instance.next_due_at, state=state, attempts=0, created_at=at, updated_at=at))
+        return int(result.inserted_primary_key[0])
+
+    def _instance(self, row: Any) -> Instance:
+        return Instance(id=row.id, kind=row.kind, process_key=row.process_key, status=row.status,
+                        next_due_at=row.next_due_at, order_number=row.order_number,
+                        instruction_id=row.instruction_id, quarter=row.quarter)
+
+    _INSTANCE_COLUMNS = (workflow_instances.c.id, workflow_instances.c.kind, workflow_instances.c.process_key,
+                         workflow_instances.c.status, workflow_instances.c.next_due_at,
+                         workflow_instances.c.order_number, workflow_instances.c.instruction_id,
+                         workflow_instances.c.quarter, workflow_instances.c.state)
+
+    def lock_instance(self, instance_id: int, *, skip_locked: bool = False) -> tuple[Instance, str] | None:
+        query = sa.select(*self._INSTANCE_COLUMNS).where(workflow_instances.c.id == instance_id)
+        if self.is_postgres:
+            query = query.with_for_update(skip_locked=skip_locked)
+        row = self.c.execute(query).first()
+        return (self._instance(row), row.state) if row else None
+
+    def open_instances_of_order(self, number: str) -> list[tuple[Instance, str]]:
+        query = (sa.select(*self._INSTANCE_COLUMNS)
+                 .where(workflow_instances.c.order_number == number, workflow_instances.c.status == "waiting")
+                 .order_by(workflow_instances.c.id))
+        if self.is_postgres:
+            query = query.with_for_update()
+        return [(self._instance(row), row.state) for row in self.c.execute(query)]
+
+    def update_instance(self, instance: Instance, state: str, at: datetime, error: str | None = None) -> None:
+        values: dict[str, Any] = {"status": instance.status, "next_due_at": instance.next_due_at, "state": state,
+                                  "updated_at": at}
+        if error is not None:
+            values["last_error"] = error
+            values["attempts"] = workflow_instances.c.attempts + 1
+        self.c.execute(workflow_instances.update().where(workflow_instances.c.id == instance.id).values(**values))
+
+    def claim_due(self, now: datetime, limit: int) -> list[int]:
+        query = (sa.select(workflow_instances.c.id)
+                 .where(workflow_instances.c.status == "waiting", workflow_instances.c.next_due_at <= now)
+                 .order_by(workflow_instances.c.next_due_at).limit(limit))
+        if self.is_postgres:
+            query = query.with_for_update(skip_locked=True)
+        return list(self.c.execute(query).scalars())
+
+    def next_due(self) -> datetime | None:
+        return self.c.execute(sa.select(sa.func.min(workflow_instances.c.next_due_at))
+                              .where(workflow_instances.c.status == "waiting")).scalar()
+
+    def backlog(self, now: datetime) -> dict[str, Any]:
+        due = (workflow_instances.c.status == "waiting") & (workflow_instances.c.next_due_at <= now)
+        row = self.c.execute(sa.select(sa.func.count(), sa.func.min(workflow_instances.c.next_due_at)).where(due)).one()
+        waiting = self.c.execute(sa.select(sa.func.count()).where(workflow_instances.c.status == "waiting")).scalar()
+        failed = self.c.execute(sa.select(sa.func.count()).where(workflow_instances.c.status == "failed")).scalar()
+        return {"due_now": row[0], "oldest_due_at": row[1], "waiting_instances": waiting, "failed_instances": failed}
+
+    def record_firing(self, instance_id: int, due_at: datetime, fired_at: datetime, worker: str) -> None:
+        self.c.execute(timer_firings.insert().values(instance_id=instance_id, due_at=due_at, fired_at=fired_at,
+                                                     worker=worker))
+
+    def quarter_exists(self, label: str) -> bool:
+        return self.c.execute(sa.select(workflow_instances.c.id).where(workflow_instances.c.quarter == label)).first() is not None
+
+    # --- what the rules did -----------------------------------------------------------------
+    def add_action(self, key: str, kind: str, at: datetime, order_number: str | None, unit_code: str | None,
+                   step: str | None, details: dict[str, Any], instance_id: int | None, recorded_at: datetime) -> int:
+        result = self.c.execute(actions.insert().values(
+            key=key, kind=kind, at=at, order_number=order_number, unit_code=unit_code, step=step, details=details,
+            instance_id=instance_id, recorded_at=recorded_at))
+        return int(result.inserted_primary_key[0])
+
+    def add_outbox(self, key: str, channel: str, action_id: int, order_number: str | None, recipient: str | None,
+                   template: str, params: dict[str, Any], send_at: datetime, created_at: datetime) -> None:
+        self.c.execute(outbox.insert().values(
+            key=key, channel=channel, action_id=action_id, order_number=order_number, recipient=recipient,
+            template=template, params=params, send_at=send_at, status="pending", attempts=0, created_at=created_at))
+
+    def add_supervisor_task(self, kind: str, action_id: int, order_number: str | None, unit_code: str | None,
+                            at: datetime) -> None:
+        self.c.execute(supervisor_tasks.insert().values(kind=kind, action_id=action_id, order_number=order_number,
+                                                        unit_code=unit_code, status="open", created_at=at))
+
+    def audit(self, at: datetime, actor: str, action: str, order_number: str | None, details: dict[str, Any]) -> None:
+        self.c.execute(audit_log.insert().values(at=at, actor=actor, action=action, order_number=order_number,
+                                                 details=details))
+
+    def take_actions_before(self, before: datetime) -> list[dict[str, Any]]:
+        rows = [dict(r) for r in self.c.execute(
+            sa.select(actions.c.id, actions.c.kind, actions.c.at, actions.c.order_number, actions.c.unit_code,
+                      actions.c.details).where(actions.c.at < before).order_by(actions.c.at, actions.c.id)).mappings()]
+        if rows:
+            last = rows[-1]["id"]
+            ids = sa.select(actions.c.id).where(actions.c.at < before, actions.c.id <= last)
+            self.c.execute(outbox.delete().where(outbox.c.action_id.in_(ids)))
+            self.c.execute(supervisor_tasks.delete().where(supervisor_tasks.c.action_id.in_(ids)))
+            self.c.execute(audit_log.delete().where(audit_log.c.at < before))
+            self.c.execute(actions.delete().where(actions.c.at < before, actions.c.id <= last))
+        return rows
+
+    # --- outbox delivery ---------------------------------------------------------------------
+    def claim_outbox(self, channel: str, now: datetime, limit: int) -> list[dict[str, Any]]:
+        query = (sa.select(outbox).where(outbox.c.channel == channel, outbox.c.status == "pending",
+                                         outbox.c.send_at <= now).order_by(outbox.c.send_at, outbox.c.id).limit(limit))
+        if self.is_postgres:
+            query = query.with_for_update(skip_locked=True)
+        return [dict(r) for r in self.c.execute(query).mappings()]
+
+    def mark_outbox(self, outbox_id: int, status: str, at: datetime, provider_id: str | None = None,
+                    error: str | None = None) -> None:
+        self.c.execute(outbox.update().where(outbox.c.id == outbox_id).values(
+            status=status, attempts=outbox.c.attempts + 1, provider_id=provider_id, last_error=error,
+            sent_at=at if status == "sent" else None))

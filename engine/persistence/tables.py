@@ -1,0 +1,191 @@
+"""Database schema (SQLAlchemy Core). Alembic migrations under `migrations/` create it."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+
+metadata = sa.MetaData(naming_convention={
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+})
+
+
+class UtcDateTime(sa.types.TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out; stored as naive UTC on every backend."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        return value.replace(tzinfo=timezone.utc)
+
+
+handling_units = sa.Table(
+    "handling_units", metadata,
+    sa.Column("code", sa.String(32), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+)
+
+unit_contacts = sa.Table(
+    "unit_contacts", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("unit_code", sa.String(32), sa.ForeignKey("handling_units.code"), nullable=False, index=True),
+    sa.Column("phone", sa.String(20), nullable=False),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.UniqueConstraint("unit_code", "phone", name="uq_unit_contacts_unit_phone"),
+)
+
+work_orders = sa.Table(
+    "work_orders", metadata,
+    sa.Column("number", sa.String(64), primary_key=True),
+    sa.Column("unit_code", sa.String(32), sa.ForeignKey("handling_units.code"), nullable=False, index=True),
+    sa.Column("category", sa.String(8), nullable=False),
+    sa.Column("urgency", sa.String(8), nullable=False),
+    sa.Column("source", sa.String(8), nullable=False),
+    sa.Column("title", sa.String(500), nullable=False, default=""),
+    sa.Column("status", sa.String(16), nullable=False, index=True),
+    sa.Column("cycle", sa.Integer, nullable=False),
+    sa.Column("dispatched_at", UtcDateTime(), nullable=False, index=True),
+    sa.Column("signed_at", UtcDateTime()),
+    sa.Column("replied_at", UtcDateTime()),
+    sa.Column("closed_at", UtcDateTime()),
+    sa.Column("progress_reported_at", UtcDateTime()),
+    sa.Column("last_event_at", UtcDateTime()),
+    sa.Column("deadline_at", UtcDateTime(), index=True),
+    sa.Column("deadline_provisional", sa.Boolean, nullable=False, default=False),
+    sa.Column("deadline_explanation", sa.Text, nullable=False, default=""),
+    sa.Column("fired_steps", sa.JSON, nullable=False),
+)
+
+order_events = sa.Table(
+    "order_events", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("order_number", sa.String(64), sa.ForeignKey("work_orders.number"), nullable=False, index=True),
+    sa.Column("type", sa.String(32), nullable=False),
+    sa.Column("at", UtcDateTime(), nullable=False),
+    sa.Column("actor", sa.String(64), nullable=False),
+    sa.Column("details", sa.JSON, nullable=False),
+    sa.Column("recorded_at", UtcDateTime(), nullable=False),
+)
+
+instructions = sa.Table(
+    "instructions", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("order_number", sa.String(64), sa.ForeignKey("work_orders.number"), nullable=False, index=True),
+    sa.Column("leader", sa.String(100), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("instructed_at", UtcDateTime(), nullable=False),
+    sa.Column("letter_due_at", UtcDateTime(), nullable=False),
+    sa.Column("report_due_at", UtcDateTime(), nullable=False),
+)
+
+process_versions = sa.Table(
+    "process_versions", metadata,
+    sa.Column("key", sa.String(80), primary_key=True),
+    sa.Column("process_id", sa.String(64), nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("bpmn_xml", sa.LargeBinary, nullable=False),
+    sa.Column("loaded_at", UtcDateTime(), nullable=False),
+)
+
+workflow_instances = sa.Table(
+    "workflow_instances", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("process_key", sa.String(80), sa.ForeignKey("process_versions.key"), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),  # work_order | instruction | quarterly
+    sa.Column("order_number", sa.String(64), sa.ForeignKey("work_orders.number"), index=True),
+    sa.Column("instruction_id", sa.Integer, sa.ForeignKey("instructions.id")),
+    sa.Column("quarter", sa.String(8), unique=True),
+    sa.Column("status", sa.String(16), nullable=False),  # waiting | completed | cancelled | failed
+    sa.Column("next_due_at", UtcDateTime()),  # the instance's timer: claimed by workers when due
+    sa.Column("state", sa.Text, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("last_error", sa.Text),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+    sa.Index("ix_workflow_instances_status_due", "status", "next_due_at"),
+)
+
+timer_firings = sa.Table(
+    "timer_firings", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("instance_id", sa.Integer, sa.ForeignKey("workflow_instances.id"), nullable=False),
+    sa.Column("due_at", UtcDateTime(), nullable=False),
+    sa.Column("fired_at", UtcDateTime(), nullable=False),
+    sa.Column("worker", sa.String(64), nullable=False),
+    sa.UniqueConstraint("instance_id", "due_at", name="uq_timer_firings_instance_due"),
+)
+
+actions = sa.Table(
+    "actions", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("key", sa.String(200), nullable=False, unique=True),
+    sa.Column("kind", sa.String(32), nullable=False, index=True),
+    sa.Column("order_number", sa.String(64), index=True),
+    sa.Column("unit_code", sa.String(32), index=True),
+    sa.Column("at", UtcDateTime(), nullable=False, index=True),
+    sa.Column("step", sa.String(32)),
+    sa.Column("details", sa.JSON, nullable=False),
+    sa.Column("instance_id", sa.Integer, sa.ForeignKey("workflow_instances.id")),
+    sa.Column("recorded_at", UtcDateTime(), nullable=False),
+)
+
+outbox = sa.Table(
+    "outbox", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("key", sa.String(200), nullable=False, unique=True),
+    sa.Column("channel", sa.String(16), nullable=False),  # sms | document
+    sa.Column("action_id", sa.Integer, sa.ForeignKey("actions.id"), nullable=False),
+    sa.Column("order_number", sa.String(64), index=True),
+    sa.Column("recipient", sa.String(64)),
+    sa.Column("template", sa.String(64), nullable=False),
+    sa.Column("params", sa.JSON, nullable=False),
+    sa.Column("send_at", UtcDateTime(), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # pending | sending | sent | failed
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("provider_id", sa.String(64)),
+    sa.Column("last_error", sa.Text),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("sent_at", UtcDateTime()),
+    sa.Index("ix_outbox_status_send_at", "status", "send_at"),
+)
+
+supervisor_tasks = sa.Table(
+    "supervisor_tasks", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("kind", sa.String(32), nullable=False),  # phone_urge
+    sa.Column("action_id", sa.Integer, sa.ForeignKey("actions.id"), nullable=False),
+    sa.Column("order_number", sa.String(64), index=True),
+    sa.Column("unit_code", sa.String(32)),
+    sa.Column("status", sa.String(16), nullable=False),  # open | done
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("outcome", sa.Text),
+)
+
+audit_log = sa.Table(
+    "audit_log", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", UtcDateTime(), nullable=False, index=True),
+    sa.Column("actor", sa.String(64), nullable=False),
+    sa.Column("action", sa.String(64), nullable=False),
+    sa.Column("order_number", sa.String(64), index=True),
+    sa.Column("details", sa.JSON, nullable=False),
+)

@@ -1,0 +1,108 @@
+"""Loading, checking and versioning the BPMN process definitions in `bpmn/`.
+
+One process per file, process id = file stem. Each definition is versioned by the sha256 of its
+bytes; a running instance stays on the version it started with (its key is `process@hash12`).
+A file is refused before anything runs when it is malformed, declares a DTD/entities, contains a
+script task or pre/post script, names an operation Duban does not have, or holds an expression
+that RestrictedPython will not compile.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
+
+from engine.domain.errors import ProcessDefinitionError
+from engine.runtime.script_engine import compile_expression
+
+NS = {
+    "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
+    "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core",
+    "bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI",
+}
+_SAFE_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+
+
+@dataclass(frozen=True)
+class ProcessDefinition:
+    process_id: str
+    sha256: str
+    xml: bytes
+    spec: Any
+    subprocess_specs: dict[str, Any]
+
+    @property
+    def key(self) -> str:
+        return f"{self.process_id}@{self.sha256[:12]}"
+
+
+def parse_definition(xml: bytes, *, process_id: str, known_operations: frozenset[str],
+                     source: str = "<bpmn>") -> ProcessDefinition:
+    """Check and compile one BPMN document; ProcessDefinitionError names the file and the element."""
+    def refuse(reason: str) -> ProcessDefinitionError:
+        return ProcessDefinitionError(f"{source}: {reason}")
+
+    if b"<!DOCTYPE" in xml[:4096].upper() or b"<!ENTITY" in xml.upper():
+        raise refuse("DTDs and entities are not allowed in BPMN files")
+    try:
+        tree = etree.fromstring(xml, parser=_SAFE_PARSER)
+    except etree.XMLSyntaxError as exc:
+        raise refuse(f"not well-formed XML: {exc}") from None
+    processes = tree.xpath("//bpmn:process", namespaces=NS)
+    if len(processes) != 1:
+        raise refuse(f"must hold exactly one bpmn:process, found {len(processes)}")
+    if processes[0].get("id") != process_id:
+        raise refuse(f"process id {processes[0].get('id')!r} must equal the file name {process_id!r}")
+    _check_contents(tree, known_operations, refuse)
+    try:
+        parser = SpiffBpmnParser()
+        parser.add_bpmn_xml(tree, filename=source)
+        spec = parser.get_spec(process_id)
+        subprocess_specs = parser.get_subprocess_specs(process_id)
+    except (SpiffWorkflowException, ValueError, KeyError) as exc:
+        raise refuse(f"SpiffWorkflow cannot use it: {exc}") from None
+    return ProcessDefinition(process_id, hashlib.sha256(xml).hexdigest(), xml, spec, subprocess_specs)
+
+
+def _check_contents(tree: Any, known_operations: frozenset[str], refuse: Any) -> None:
+    for tag in ("scriptTask", "callActivity"):
+        found = tree.xpath(f"//bpmn:{tag}", namespaces=NS)
+        if found:
+            raise refuse(f"{tag} {found[0].get('id')!r} is not allowed (BPMN decides when, Duban's operations do what)")
+    for tag in ("preScript", "postScript"):
+        found = tree.xpath(f"//spiffworkflow:{tag}", namespaces=NS)
+        if found:
+            raise refuse(f"spiffworkflow:{tag} is not allowed")
+    for op in tree.xpath("//spiffworkflow:serviceTaskOperator", namespaces=NS):
+        name = op.get("id")
+        if name not in known_operations:
+            raise refuse(f"unknown operation {name!r}; known: {', '.join(sorted(known_operations))}")
+    expressions: list[tuple[str, str]] = []
+    for node in tree.xpath("//bpmn:conditionExpression|//bpmn:timeDate|//bpmn:timeDuration|//bpmn:timeCycle",
+                           namespaces=NS):
+        owner = node.getparent()
+        while owner is not None and owner.get("id") is None:
+            owner = owner.getparent()
+        expressions.append((owner.get("id") if owner is not None else "?", (node.text or "").strip()))
+    for param in tree.xpath("//spiffworkflow:parameter", namespaces=NS):
+        expressions.append((param.get("id", "?"), param.get("value", "")))
+    for element_id, text in expressions:
+        try:
+            compile_expression(text)
+        except SyntaxError as exc:
+            raise refuse(f"expression {text!r} in {element_id!r} is refused: {exc.msg}") from None
+
+
+def load_directory(path: Path, known_operations: frozenset[str]) -> dict[str, ProcessDefinition]:
+    if not path.is_dir():
+        raise ProcessDefinitionError(f"BPMN directory {path} does not exist")
+    definitions = {}
+    for file in sorted(path.glob("*.bpmn")):
+        definitions[file.stem] = parse_definition(file.read_bytes(), process_id=file.stem,
+                                                  known_operations=known_operations, source=str(file))
+    return definitions

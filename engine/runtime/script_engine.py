@@ -1,0 +1,78 @@
+"""A script environment BPMN files cannot escape, and service-task dispatch to Duban's operations.
+
+SpiffWorkflow's default environment is plain eval/exec. Ours compiles every expression with
+RestrictedPython (no dunder names, no imports, guarded attribute access), keeps task data from
+shadowing the guards, and refuses script tasks outright: BPMN decides *when*, Python does *what*.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from contextvars import ContextVar
+from functools import lru_cache
+from typing import Any
+
+from RestrictedPython import compile_restricted, safe_builtins
+from RestrictedPython.Eval import default_guarded_getitem, default_guarded_getiter
+from RestrictedPython.Guards import full_write_guard, guarded_iter_unpack_sequence, safer_getattr
+from SpiffWorkflow.bpmn.script_engine import BasePythonScriptEngineEnvironment, PythonScriptEngine
+
+from engine.domain.errors import ProcessDefinitionError
+
+_GUARDS = {
+    "_getattr_": safer_getattr,
+    "_getitem_": default_guarded_getitem,
+    "_getiter_": default_guarded_getiter,
+    "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
+    "_write_": full_write_guard,
+}
+_BUILTINS = {**safe_builtins, "min": min, "max": max, "any": any, "all": all, "len": len}
+
+# (operation name, evaluated params, the task) -> JSON-able result
+ServiceHandler = Callable[[str, dict[str, Any], Any], Mapping[str, Any]]
+_handler: ContextVar[ServiceHandler | None] = ContextVar("duban_service_handler", default=None)
+
+
+@lru_cache(maxsize=4096)
+def compile_expression(source: str) -> Any:
+    """Compile a BPMN expression; SyntaxError for anything RestrictedPython forbids."""
+    return compile_restricted(source, "<bpmn>", "eval")
+
+
+class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
+    def _globals(self, context: Mapping[str, Any], external: Mapping[str, Any] | None) -> dict[str, Any]:
+        scope: dict[str, Any] = {"__builtins__": _BUILTINS, **_GUARDS, **(external or {})}
+        scope.update({k: v for k, v in context.items() if not k.startswith("_")})
+        return scope
+
+    def evaluate(self, expression: str, context: Mapping[str, Any], external_context: Any = None) -> Any:
+        return eval(compile_expression(expression), self._globals(context, external_context))  # noqa: S307
+
+    def execute(self, script: str, context: Any, external_context: Any = None) -> bool:
+        raise ProcessDefinitionError("script tasks are not allowed in Duban processes")
+
+    def call_service(self, context: Any, **kwargs: Any) -> str:  # pragma: no cover - routed below
+        raise ProcessDefinitionError("service calls go through DubanScriptEngine")
+
+
+class DubanScriptEngine(PythonScriptEngine):
+    def __init__(self) -> None:
+        super().__init__(environment=RestrictedEnvironment())
+
+    def call_service(self, task: Any, operation_name: str = "", operation_params: Any = None, **_: Any) -> str:
+        handler = _handler.get()
+        if handler is None:
+            raise ProcessDefinitionError(f"operation {operation_name!r} ran outside an engine step")
+        params = {k: v["value"] for k, v in (operation_params or {}).items()}
+        return json.dumps(handler(operation_name, params, task))
+
+
+SCRIPT_ENGINE = DubanScriptEngine()
+
+
+def set_service_handler(handler: ServiceHandler | None) -> Any:
+    return _handler.set(handler)
+
+
+def reset_service_handler(token: Any) -> None:
+    _handler.reset(token)

@@ -1,0 +1,386 @@
+"""The engine's use cases. Each public method is one database transaction.
+
+BPMN decides *when* (the processes in `bpmn/`), the operations bound by `workflows/` decide *what*,
+and this module keeps them honest: every workflow step, the actions it produced, their outbox rows,
+the audit entries and the instance's next timer are written together or not at all.
+"""
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from engine.clock import Clock, format_local
+from engine.domain import deadlines
+from engine.domain.calendar import WorkingCalendar
+from engine.domain.errors import DubanError, DuplicateWorkOrder, InvalidInput, UnknownUnit, UnknownWorkOrder
+from engine.domain.model import DOCUMENT_KINDS, Action, HandlingUnit, Instance, Instruction
+from engine.domain.rules import ROUTINE, RuleTable
+from engine.domain.work_order import Status, WorkOrder, apply_event, check_event, validate_new_order
+from engine.persistence.store import SqlStore, SqlTransaction
+from engine.ports import ActionContext, Operation, SmsGateway
+from engine.runtime import runner, serializer
+from engine.runtime.definitions import ProcessDefinition, parse_definition
+
+log = logging.getLogger("duban.engine")
+
+WORK_ORDER, INSTRUCTION, QUARTERLY = "work_order", "leadership_instruction", "quarterly_report"
+_KIND_OF_PROCESS = {WORK_ORDER: "work_order", INSTRUCTION: "instruction", QUARTERLY: "quarterly"}
+_MESSAGE_OF_EVENT = {"signed": "signed", "replied": "replied", "closed": "closed",
+                     "extension_approved": "extension_approved"}
+
+
+def _iso(at: datetime | None) -> str | None:
+    return format_local(at) if at is not None else None
+
+
+@dataclass
+class _Step:
+    """The context one engine step runs in: what the operations may see, and what they produced."""
+
+    tx: SqlTransaction
+    instance: Instance
+    order: WorkOrder | None = None
+    unit: HandlingUnit | None = None
+    instruction: Instruction | None = None
+    actions: list[tuple[str, Action]] = field(default_factory=list)
+
+
+class Engine:
+    def __init__(self, *, store: SqlStore, clock: Clock, rules: RuleTable, calendar: WorkingCalendar,
+                 definitions: Mapping[str, ProcessDefinition], operations: Mapping[str, Operation],
+                 worker_id: str = "engine") -> None:
+        missing = {WORK_ORDER, INSTRUCTION, QUARTERLY} - set(definitions)
+        if missing:
+            raise InvalidInput(f"BPMN processes missing: {', '.join(sorted(missing))}")
+        self.store, self.clock, self.rules, self.calendar = store, clock, rules, calendar
+        self.definitions = dict(definitions)
+        self.operations = operations
+        self.worker_id = worker_id
+        self.keep_completed_state = True  # replay turns it off to keep memory flat over long runs
+        now = clock.now()
+        with store.transaction() as tx:
+            for definition in self.definitions.values():
+                serializer.register(definition)
+                tx.ensure_process_version(definition.key, definition.process_id, definition.sha256,
+                                          definition.xml, now)
+
+    # ------------------------------------------------------------------ handling units
+    def register_unit(self, code: str, name: str, phones: list[str] | tuple[str, ...]) -> HandlingUnit:
+        if not code or not isinstance(code, str) or len(code) > 32:
+            raise InvalidInput(f"unit code must be a non-empty string of at most 32 characters, got {code!r}")
+        if not name or not isinstance(name, str):
+            raise InvalidInput(f"unit {code}: a name is required")
+        unit = HandlingUnit(code, name, tuple(phones))
+        with self.store.transaction() as tx:
+            tx.put_unit(unit, self.clock.now())
+            tx.audit(self.clock.now(), "system", "unit.registered", None, {"code": code, "phones": len(phones)})
+        return unit
+
+    # ------------------------------------------------------------------ work orders
+    def open_work_order(self, *, number: str, unit_code: str, category: str, urgency: str, source: str,
+                        at: datetime, title: str = "", actor: str = "system") -> WorkOrder:
+        """Dispatch a new order to its unit and start its escalation process."""
+        validate_new_order(number, category, urgency, source)
+        with self.store.transaction() as tx:
+            if tx.get_order(number) is not None:
+                raise DuplicateWorkOrder(number)
+            unit = tx.get_unit(unit_code)
+            if unit is None:
+                raise UnknownUnit(unit_code)
+            order = WorkOrder(number=number, unit_code=unit_code, category=category, urgency=urgency, source=source,
+                              dispatched_at=at, last_event_at=at, title=title)
+            self._set_deadline(order, deadlines.handling_deadline(
+                self.rules, self.calendar, category=category, urgency=urgency, source=source, start_at=at))
+            tx.insert_order(order)
+            tx.add_event(number, "dispatched", at, actor, {"unit": unit_code}, self.clock.now())
+            self._start_work_order_process(tx, order, unit, at, reopen=False)
+            tx.update_order(order)
+        log.info("work order opened", extra={"order": number, "unit": unit_code, "deadline": _iso(order.deadline_at)})
+        return order
+
+    def record_event(self, number: str, event: str, *, at: datetime, actor: str = "system",
+                     working_days: int | None = None, note: str = "") -> WorkOrder:
+        """Record a lifecycle event (signed, progress_reported, replied, closed, reopened, extension_approved)."""
+        with self.store.transaction() as tx:
+            order = self._order(tx, number)
+            check_event(order, event, at, working_days=working_days)
+            unit = tx.get_unit(order.unit_code)
+            apply_event(order, event, at)
+            details: dict[str, Any] = {"note": note} if note else {}
+            if event == "extension_approved":
+                assert working_days is not None
+                details["working_days"] = working_days
+                self._extend(tx, order, unit, at, working_days)
+            elif event == "reopened":
+                self._reopen(tx, order, unit, at)
+            elif event in _MESSAGE_OF_EVENT:
+                self._deliver(tx, order, unit, _MESSAGE_OF_EVENT[event], {}, at)
+            tx.add_event(number, event, at, actor, details, self.clock.now())
+            tx.update_order(order)
+        log.info("work order event", extra={"order": number, "event": event})
+        return order
+
+    def add_instruction(self, number: str, *, leader: str, text: str, at: datetime,
+                        actor: str = "system") -> Instruction:
+        if not leader or not text:
+            raise InvalidInput("an instruction needs the leader and the text")
+        with self.store.transaction() as tx:
+            order = self._order(tx, number)
+            check_event(order, "instruction", at)
+            order.last_event_at = at
+            letter_due_at, report_due_at = deadlines.instruction_times(self.rules, at)
+            instruction = Instruction(None, number, leader, text, at, letter_due_at, report_due_at)
+            instruction = replace(instruction, id=tx.add_instruction(instruction))
+            tx.add_event(number, "instruction", at, actor, {"leader": leader, "text": text}, self.clock.now())
+            unit = tx.get_unit(order.unit_code)
+            data = {"letter_due_at": _iso(letter_due_at), "report_due_at": _iso(report_due_at),
+                    **self._instruction_facts(order, instruction)}
+            step = _Step(tx, Instance(0, "instruction", "", "waiting", None, order_number=number,
+                                      instruction_id=instruction.id), order, unit, instruction)
+            self._start(step, INSTRUCTION, data, at)
+            tx.update_order(order)
+        log.info("leadership instruction", extra={"order": number, "leader": leader})
+        return instruction
+
+    # ------------------------------------------------------------------ timers
+    def fire_due_timers(self, *, limit: int = 200) -> int:
+        """Claim instances whose timer is due and advance each; one transaction for the batch,
+        a savepoint per instance so one broken instance cannot hold the others back."""
+        now = self.clock.now()
+        fired = 0
+        with self.store.transaction() as tx:
+            for instance_id in tx.claim_due(now, limit):
+                try:
+                    with tx.savepoint():
+                        fired += self._fire(tx, instance_id, now)
+                except DubanError as exc:
+                    self._mark_failed(tx, instance_id, exc, now)
+                except Exception as exc:  # a BPMN or data fault: park the instance, keep the worker alive
+                    self._mark_failed(tx, instance_id, exc, now)
+        return fired
+
+    def ensure_quarterly_report(self, at: datetime | None = None) -> str:
+        """Make sure the report for the quarter containing `at` is scheduled; returns its label."""
+        at = at or self.clock.now()
+        year, quarter = deadlines.quarter_of(at)
+        with self.store.transaction() as tx:
+            return self._ensure_quarter(tx, year, quarter, at)
+
+    def backlog(self) -> dict[str, Any]:
+        with self.store.reading() as tx:
+            return tx.backlog(self.clock.now())
+
+    def next_due(self) -> datetime | None:
+        with self.store.reading() as tx:
+            return tx.next_due()
+
+    def take_actions_before(self, before: datetime) -> list[dict[str, Any]]:
+        """Remove and return the recorded actions earlier than `before` (replay streams them out)."""
+        with self.store.transaction() as tx:
+            return tx.take_actions_before(before)
+
+    # ------------------------------------------------------------------ outbox
+    def dispatch_sms(self, gateway: SmsGateway, *, limit: int = 100) -> int:
+        """Hand pending SMS whose send time has come to the gateway. At-least-once, keyed by the outbox key."""
+        now = self.clock.now()
+        sent = 0
+        with self.store.transaction() as tx:
+            for row in tx.claim_outbox("sms", now, limit):
+                result = gateway.send(to=row["recipient"], template=row["template"], params=row["params"],
+                                      idempotency_key=row["key"])
+                if result.accepted:
+                    tx.mark_outbox(row["id"], "sent", now, provider_id=result.provider_id)
+                    sent += 1
+                else:
+                    tx.mark_outbox(row["id"], "pending" if result.retryable else "failed", now, error=result.error)
+                    log.warning("sms not accepted", extra={"order": row["order_number"], "error": result.error})
+        return sent
+
+    # ------------------------------------------------------------------ internals
+    def _order(self, tx: SqlTransaction, number: str) -> WorkOrder:
+        order = tx.get_order(number, lock=True)
+        if order is None:
+            raise UnknownWorkOrder(number)
+        return order
+
+    def _set_deadline(self, order: WorkOrder, deadline: deadlines.Deadline) -> None:
+        order.deadline_at = deadline.at
+        order.deadline_provisional = deadline.provisional
+        order.deadline_explanation = deadline.explanation
+
+    def _ladder_data(self, order: WorkOrder, armed_at: datetime) -> dict[str, Any]:
+        assert order.deadline_at is not None
+        times = deadlines.ladder_times(self.rules, self.calendar, urgency=order.urgency,
+                                       deadline_at=order.deadline_at, armed_at=armed_at)
+        data = {f"{step}_at": None if step in order.fired_steps else _iso(when) for step, when in times.items()}
+        watch_sign = (order.urgency == ROUTINE and order.signed_at is None and order.cycle == 1
+                      and "sign_overdue" not in order.fired_steps)
+        data["sign_overdue_at"] = (_iso(deadlines.sign_overdue_at(self.rules, self.calendar, order.dispatched_at))
+                                   if watch_sign else None)
+        return data
+
+    def _start_work_order_process(self, tx: SqlTransaction, order: WorkOrder, unit: HandlingUnit | None,
+                                  at: datetime, *, reopen: bool) -> None:
+        data = {"is_reopen": reopen, "urgency": order.urgency, "category": order.category,
+                **self._ladder_data(order, at)}
+        step = _Step(tx, Instance(0, "work_order", "", "waiting", None, order_number=order.number), order, unit)
+        self._start(step, WORK_ORDER, data, at)
+
+    def _extend(self, tx: SqlTransaction, order: WorkOrder, unit: HandlingUnit | None, at: datetime,
+                working_days: int) -> None:
+        assert order.deadline_at is not None
+        self._set_deadline(order, deadlines.extended_deadline(self.calendar, order.deadline_at, working_days))
+        self._deliver(tx, order, unit, "extension_approved", self._ladder_data(order, at), at)
+
+    def _reopen(self, tx: SqlTransaction, order: WorkOrder, unit: HandlingUnit | None, at: datetime) -> None:
+        for instance, state in tx.open_instances_of_order(order.number):
+            if instance.kind == "work_order":
+                wf = self._load(instance, state)
+                runner.cancel(wf)
+                instance.status, instance.next_due_at = "cancelled", None
+                tx.update_instance(instance, runner.dumps(wf), self.clock.now())
+        self._set_deadline(order, deadlines.handling_deadline(
+            self.rules, self.calendar, category=order.category, urgency=order.urgency, source=order.source,
+            start_at=at))
+        self._start_work_order_process(tx, order, unit, at, reopen=True)
+
+    def _deliver(self, tx: SqlTransaction, order: WorkOrder, unit: HandlingUnit | None, message: str,
+                 data: Mapping[str, Any], at: datetime) -> None:
+        for instance, state in tx.open_instances_of_order(order.number):
+            instruction = tx.get_instruction(instance.instruction_id) if instance.instruction_id else None
+            step = _Step(tx, instance, order, unit, instruction)
+            wf = self._load(instance, state)
+            if instruction is not None:
+                runner.set_facts(wf, self._instruction_facts(order, instruction))
+            if runner.deliver(wf, message, data, at=at, operation=self._operation_for(step)):
+                self._save(step, wf, at)
+
+    def _load(self, instance: Instance, state: str) -> Any:
+        """Deserialize an instance, first loading the process version it started on if it is an old one."""
+        if not serializer.is_registered(instance.process_key):
+            if load_definition_from_store(self.store, instance.process_key, frozenset(self.operations)) is None:
+                raise InvalidInput(f"process version {instance.process_key} is not in the database")
+        return runner.loads(state)
+
+    def _instruction_facts(self, order: WorkOrder, instruction: Instruction) -> dict[str, Any]:
+        reported = order.progress_reported_at is not None and order.progress_reported_at >= instruction.instructed_at
+        return {"order_closed": order.status == Status.CLOSED, "progress_reported": reported,
+                "progress_waives_letter": self.rules.progress_report_waives_letter}
+
+    def _start(self, step: _Step, process_id: str, data: Mapping[str, Any], at: datetime) -> None:
+        definition = self.definitions[process_id]
+        step.instance.process_key = definition.key
+        step.instance.id = step.tx.insert_instance(step.instance, "{}", self.clock.now())
+        wf = runner.start(definition, data, at=at, operation=self._operation_for(step))
+        self._save(step, wf, at)
+
+    def _save(self, step: _Step, wf: Any, at: datetime) -> None:
+        instance = step.instance
+        instance.next_due_at = runner.next_due(wf)
+        instance.status = "completed" if runner.is_completed(wf) else "waiting"
+        state = runner.dumps(wf) if self.keep_completed_state or instance.status == "waiting" else "{}"
+        step.tx.update_instance(instance, state, self.clock.now())
+        self._write_actions(step)
+
+    def _operation_for(self, step: _Step) -> runner.Operation:
+        def operate(name: str, params: dict[str, Any], element_id: str, at: datetime) -> dict[str, Any]:
+            operation = self.operations.get(name)
+            if operation is None:
+                raise InvalidInput(f"BPMN asked for unknown operation {name!r}")
+            ctx = ActionContext(at=at, rules=self.rules, calendar=self.calendar, order=step.order, unit=step.unit,
+                                instruction=step.instruction, quarter=step.instance.quarter)
+            produced = operation(ctx, params)
+            for action in produced:
+                key = f"{step.instance.id}:{element_id}:{at.isoformat()}:{action.to or ''}"
+                step.actions.append((key, action))
+            if step.order is not None and params.get("step") and params["step"] not in step.order.fired_steps:
+                step.order.fired_steps = [*step.order.fired_steps, params["step"]]
+            return {"count": len(produced)}
+
+        return operate
+
+    def _write_actions(self, step: _Step) -> None:
+        now = self.clock.now()
+        tx = step.tx
+        for key, action in step.actions:
+            details = dict(action.details)
+            if action.kind == "sms":
+                details.update(to=action.to, template=action.template, send_at=_iso(action.send_at))
+            action_id = tx.add_action(key, action.kind, action.at, action.order_number, action.unit_code, action.step,
+                                      details, step.instance.id, now)
+            if action.kind == "sms":
+                assert action.to and action.template and action.send_at
+                tx.add_outbox(key, "sms", action_id, action.order_number, action.to, action.template,
+                              action.details, action.send_at, now)
+            elif action.kind in DOCUMENT_KINDS:
+                tx.add_outbox(key, "document", action_id, action.order_number, None, action.kind, details,
+                              action.at, now)
+            elif action.kind == "phone_urge":
+                tx.add_supervisor_task("phone_urge", action_id, action.order_number, action.unit_code, action.at)
+            tx.audit(action.at, "rules", action.kind, action.order_number,
+                     {"step": action.step, "instance": step.instance.id,
+                      **({"to": action.to, "template": action.template} if action.kind == "sms" else {})})
+            log.info("rule action", extra={"order": action.order_number, "action": action.kind, "step": action.step})
+        step.actions.clear()
+
+    def _fire(self, tx: SqlTransaction, instance_id: int, now: datetime) -> int:
+        found = tx.lock_instance(instance_id, skip_locked=True)
+        if found is None:
+            return 0  # another transaction holds it; the next tick takes it
+        instance, state = found
+        if instance.status != "waiting" or instance.next_due_at is None or instance.next_due_at > now:
+            return 0  # changed since the claim
+        order = self._order(tx, instance.order_number) if instance.order_number else None
+        unit = tx.get_unit(order.unit_code) if order else None
+        instruction = tx.get_instruction(instance.instruction_id) if instance.instruction_id else None
+        step = _Step(tx, instance, order, unit, instruction)
+        wf = self._load(instance, state)
+        if order is not None and instruction is not None:
+            runner.set_facts(wf, self._instruction_facts(order, instruction))
+        fired = runner.wake(wf, until=now, operation=self._operation_for(step))
+        for due in fired:
+            tx.record_firing(instance.id, due, now, self.worker_id)
+        self._save(step, wf, now)
+        if order is not None:
+            tx.update_order(order)
+        if instance.kind == "quarterly" and instance.status == "completed":
+            assert instance.quarter is not None
+            year, quarter = int(instance.quarter[:4]), int(instance.quarter[-1])
+            next_year, next_quarter = (year + 1, 1) if quarter == 4 else (year, quarter + 1)
+            self._ensure_quarter(tx, next_year, next_quarter, now)
+        return len(fired)
+
+    def _mark_failed(self, tx: SqlTransaction, instance_id: int, exc: Exception, now: datetime) -> None:
+        found = tx.lock_instance(instance_id)
+        if found is None:
+            return
+        instance, state = found
+        instance.status = "failed"
+        tx.update_instance(instance, state, now, error="".join(traceback.format_exception_only(exc)).strip())
+        tx.audit(now, "rules", "instance.failed", instance.order_number, {"instance": instance_id, "error": str(exc)})
+        log.error("workflow instance failed", extra={"order": instance.order_number, "instance": instance_id,
+                                                     "error": str(exc)})
+
+    def _ensure_quarter(self, tx: SqlTransaction, year: int, quarter: int, at: datetime) -> str:
+        label = deadlines.quarter_label(year, quarter)
+        if not tx.quarter_exists(label):
+            report_at = deadlines.quarter_report_at(self.rules, self.calendar, year, quarter)
+            step = _Step(tx, Instance(0, "quarterly", "", "waiting", None, quarter=label))
+            self._start(step, QUARTERLY, {"report_at": _iso(report_at), "quarter": label}, at)
+        return label
+
+
+def load_definition_from_store(store: SqlStore, key: str, operations: frozenset[str]) -> ProcessDefinition | None:
+    """Re-parse an older process version kept in the database (instances stay on their version)."""
+    with store.reading() as tx:
+        found = tx.get_process_xml(key)
+    if found is None:
+        return None
+    process_id, xml = found
+    definition = parse_definition(xml, process_id=process_id, known_operations=operations, source=key)
+    serializer.register(definition)
+    return definition
