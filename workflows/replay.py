@@ -128,6 +128,38 @@ def action_line(row: dict[str, Any]) -> dict[str, Any]:
     return line
 
 
+def drive(engine: Engine, clock: VirtualClock, data: ReplayInput, *, end: datetime,
+          on_progress: Callable[[int, int, datetime], None] | None = None, every: int = 500) -> None:
+    """Apply the events on the virtual clock; before each, fire every timer due strictly earlier, each at its
+    own due time; after the last, run the timers up to and including `end`."""
+    for unit in data.units:
+        engine.register_unit(unit["code"], unit["name"], unit["phones"])
+    if data.events:
+        engine.ensure_quarterly_report(data.events[0][1])
+
+    def run_timers(limit: datetime, inclusive: bool) -> None:
+        while (due := engine.next_due()) is not None and (due <= limit if inclusive else due < limit):
+            clock.set(max(due, clock.now()))
+            engine.fire_due_timers(limit=10_000)
+
+    total = len(data.events)
+    for index, (line, at, record) in enumerate(data.events, start=1):
+        if at > end:
+            break
+        run_timers(at, inclusive=False)
+        clock.set(max(at, clock.now()))
+        try:
+            _apply(engine, record, at)
+        except DubanError as exc:  # the pre-check should have caught it; report it the same way
+            raise ReplayError(line, str(exc)) from None
+        if on_progress and index % every == 0:
+            on_progress(index, total, at)
+    run_timers(end, inclusive=True)
+    clock.set(max(end, clock.now()))
+    if on_progress:
+        on_progress(total, total, end)
+
+
 def replay(data: ReplayInput, *, until: datetime | None, settings: Settings, out: TextIO,
            progress: Callable[[int, int], None] | None = None, database_url: str = "sqlite://") -> int:
     """Run the events through a fresh engine; write the actions as JSON lines. Returns the number written."""
@@ -138,15 +170,7 @@ def replay(data: ReplayInput, *, until: datetime | None, settings: Settings, out
     clock = VirtualClock(start)
     engine = build_engine(settings, clock=clock, database_url=database_url)
     engine.keep_completed_state = False
-    for unit in data.units:
-        engine.register_unit(unit["code"], unit["name"], unit["phones"])
-    engine.ensure_quarterly_report(start)
     written = 0
-
-    def run_timers_before(limit: datetime, inclusive: bool) -> None:
-        while (due := engine.next_due()) is not None and (due <= limit if inclusive else due < limit):
-            clock.set(max(due, clock.now()))
-            engine.fire_due_timers(limit=10_000)
 
     def flush(before: datetime) -> None:
         nonlocal written
@@ -154,24 +178,13 @@ def replay(data: ReplayInput, *, until: datetime | None, settings: Settings, out
             out.write(json.dumps(action_line(row), ensure_ascii=False) + "\n")
             written += 1
 
-    total = len(data.events)
-    for index, (line, at, record) in enumerate(data.events, start=1):
-        if at > end:
-            break
-        run_timers_before(at, inclusive=False)
-        clock.set(at)
-        try:
-            _apply(engine, record, at)
-        except DubanError as exc:  # the pre-check should have caught it; report it the same way
-            raise ReplayError(line, str(exc)) from None
-        if index % 500 == 0:
-            flush(at)
-            if progress:
-                progress(index, total)
-    run_timers_before(end, inclusive=True)
+    def on_progress(done: int, total: int, at: datetime) -> None:
+        flush(at)  # nothing earlier than the current event can still be produced
+        if progress:
+            progress(done, total)
+
+    drive(engine, clock, data, end=end, on_progress=on_progress)
     flush(end + timedelta(microseconds=1))
-    if progress:
-        progress(total, total)
     return written
 
 

@@ -1,0 +1,67 @@
+"""Read-only views for the pages and the CLI (no workflow is deserialized to draw a page)."""
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from engine.persistence.tables import actions, handling_units, order_events, outbox, work_orders, workflow_instances
+
+ESCALATION_KINDS = ("yellow_card", "red_card", "supervision_letter", "special_report")
+
+
+def list_orders(connection: sa.Connection, *, limit: int = 50, offset: int = 0,
+                status: str | None = None) -> tuple[int, list[dict[str, Any]]]:
+    where = [work_orders.c.status == status] if status else []
+    total = connection.execute(sa.select(sa.func.count()).select_from(work_orders).where(*where)).scalar() or 0
+    next_due = (sa.select(sa.func.min(workflow_instances.c.next_due_at))
+                .where(workflow_instances.c.order_number == work_orders.c.number,
+                       workflow_instances.c.status == "waiting").scalar_subquery())
+    query = (sa.select(work_orders, handling_units.c.name.label("unit_name"), next_due.label("next_due_at"))
+             .join(handling_units, handling_units.c.code == work_orders.c.unit_code).where(*where)
+             .order_by(work_orders.c.dispatched_at.desc()).limit(limit).offset(offset))
+    rows = [dict(r) for r in connection.execute(query).mappings()]
+    numbers = [r["number"] for r in rows]
+    escalations: dict[str, list[str]] = {n: [] for n in numbers}
+    if numbers:
+        for number, kind in connection.execute(
+                sa.select(actions.c.order_number, actions.c.kind)
+                .where(actions.c.order_number.in_(numbers), actions.c.kind.in_(ESCALATION_KINDS))
+                .order_by(actions.c.at)):
+            escalations[number].append(kind)
+    for row in rows:
+        row["escalations"] = escalations[row["number"]]
+    return total, rows
+
+
+def order_detail(connection: sa.Connection, number: str) -> dict[str, Any] | None:
+    order = connection.execute(
+        sa.select(work_orders, handling_units.c.name.label("unit_name"))
+        .join(handling_units, handling_units.c.code == work_orders.c.unit_code)
+        .where(work_orders.c.number == number)).mappings().first()
+    if order is None:
+        return None
+    events = connection.execute(sa.select(order_events).where(order_events.c.order_number == number)
+                                .order_by(order_events.c.at, order_events.c.id)).mappings().all()
+    done = connection.execute(sa.select(actions).where(actions.c.order_number == number)
+                              .order_by(actions.c.at, actions.c.id)).mappings().all()
+    timers = connection.execute(
+        sa.select(workflow_instances.c.id, workflow_instances.c.kind, workflow_instances.c.process_key,
+                  workflow_instances.c.status, workflow_instances.c.next_due_at, workflow_instances.c.last_error)
+        .where(workflow_instances.c.order_number == number).order_by(workflow_instances.c.id)).mappings().all()
+    sms = connection.execute(sa.select(outbox).where(outbox.c.order_number == number, outbox.c.channel == "sms")
+                             .order_by(outbox.c.send_at, outbox.c.id)).mappings().all()
+    return {"order": dict(order), "events": [dict(e) for e in events], "actions": [dict(a) for a in done],
+            "instances": [dict(t) for t in timers], "sms": [dict(s) for s in sms]}
+
+
+def counts(connection: sa.Connection) -> dict[str, int]:
+    by_status = dict(connection.execute(sa.select(work_orders.c.status, sa.func.count())
+                                        .group_by(work_orders.c.status)).all())
+    by_kind = dict(connection.execute(sa.select(actions.c.kind, sa.func.count()).group_by(actions.c.kind)).all())
+    return {**{f"orders_{k}": v for k, v in by_status.items()}, **{f"actions_{k}": v for k, v in by_kind.items()}}
+
+
+def recent_sms(connection: sa.Connection, limit: int = 100) -> list[dict[str, Any]]:
+    return [dict(r) for r in connection.execute(sa.select(outbox).where(outbox.c.channel == "sms")
+                                                .order_by(outbox.c.id.desc()).limit(limit)).mappings()]

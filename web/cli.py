@@ -1,0 +1,244 @@
+"""The `duban` command. Bad input gets a one-line message and exit code 2, never a traceback."""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from engine.domain.errors import DubanError
+from config.settings import Settings
+
+log = logging.getLogger("duban.cli")
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = Settings.from_env()
+    if getattr(args, "database", None):
+        settings = Settings(**{**settings.__dict__, "database_url": args.database})
+    return settings
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from workflows.replay import main_replay
+
+    path = Path(args.events)
+    if not path.is_file():
+        raise DubanError(f"{path}: no such file")
+    show = args.progress if args.progress is not None else sys.stderr.isatty()
+    logging.getLogger("duban.engine").setLevel(logging.WARNING)  # the actions are the output
+    main_replay(path, args.until, Settings.from_env(), show_progress=show)
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from workflows.adapters.outbox_sms import OutboxOnlySmsGateway
+    from workflows.bootstrap import build_engine
+    from workflows.scheduler import WorkerHealth, build_scheduler, serve_health
+
+    settings = _settings(args)
+    engine = build_engine(settings)
+    health = WorkerHealth(settings.tick_seconds)
+    port = args.health_port if args.health_port is not None else settings.health_port
+    if port:
+        serve_health(engine, health, port, args.health_host)
+    scheduler = build_scheduler(engine, OutboxOnlySmsGateway(), settings, health)
+    log.info("worker started", extra={"worker": engine.worker_id, "tick_seconds": settings.tick_seconds,
+                                      "backlog": engine.backlog()["due_now"]})
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    return 0
+
+
+def cmd_web(args: argparse.Namespace) -> int:
+    from waitress import serve
+
+    from web import create_app
+
+    settings = _settings(args)
+    app = create_app(settings)
+    log.info("web started", extra={"url": f"http://{args.host}:{args.port}/"})
+    serve(app, host=args.host, port=args.port, threads=args.threads)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from waitress import serve
+
+    from engine.clock import VirtualClock
+    from workflows.adapters.outbox_sms import OutboxOnlySmsGateway
+    from workflows.bootstrap import build_engine
+    from workflows.demo import demo_records
+    from workflows.replay import drive, read_events
+    from workflows.scheduler import WorkerHealth, build_scheduler
+    from web import create_app
+
+    settings = _settings(args)
+    url = args.database or "sqlite:///duban-data/demo.db"
+    if url.startswith("sqlite:///") and not args.keep:
+        db_file = Path(url.removeprefix("sqlite:///"))
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db_file}{suffix}").unlink(missing_ok=True)
+    now = datetime.now(timezone.utc)
+    records = demo_records(now, orders=args.orders)
+    data = read_events(json.dumps(r, ensure_ascii=False) for r in records)
+    if data.events:
+        clock = VirtualClock(data.events[0][1])
+        history = build_engine(settings, clock=clock, database_url=url)
+
+        def progress(done: int, total: int, _at: datetime) -> None:
+            sys.stderr.write(f"\rdemo: simulating history {done}/{total} events")
+            sys.stderr.flush()
+
+        drive(history, clock, data, end=now, on_progress=progress if sys.stderr.isatty() else None)
+        sys.stderr.write("\n")
+    engine = build_engine(settings, database_url=url)
+    health = WorkerHealth(settings.tick_seconds)
+    scheduler = build_scheduler(engine, OutboxOnlySmsGateway(), settings, health, blocking=False)
+    scheduler.start()
+    app = create_app(settings, engine=engine)
+    print(f"Duban demo: {len(data.events)} events replayed up to now; open http://{args.host}:{args.port}/",
+          file=sys.stderr)
+    if args.no_serve:
+        scheduler.shutdown(wait=True)
+        return 0
+    try:
+        serve(app, host=args.host, port=args.port, threads=4)
+    finally:
+        scheduler.shutdown(wait=False)
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from engine.persistence.database import create_db_engine, upgrade
+
+    settings = _settings(args)
+    upgrade(create_db_engine(settings.database_url))
+    print(f"database at {settings.database_url.split('@')[-1]} is up to date")
+    return 0
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from engine.runtime.definitions import load_directory
+    from config.loader import load_calendar, load_rules
+    from workflows.operations import OPERATIONS
+
+    settings = Settings.from_env()
+    load_rules(settings.rules_file)
+    calendar = load_calendar(settings.calendar_file)
+    definitions = load_directory(settings.bpmn_dir, frozenset(OPERATIONS))
+    for definition in definitions.values():
+        print(f"process {definition.key}  ({settings.bpmn_dir / (definition.process_id + '.bpmn')})")
+    print(f"rules {settings.rules_file}: ok")
+    years = sorted(calendar.known_years)
+    print(f"calendar: years {years[0]}–{years[-1]} known")
+    next_year = date.today().year + 1
+    if next_year not in calendar.known_years:
+        print(f"warning: the calendar does not know {next_year}; deadlines in it are provisional until its "
+              f"holiday arrangement is added to {settings.calendar_file}", file=sys.stderr)
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from workflows.bootstrap import build_engine
+
+    engine = build_engine(_settings(args))
+    backlog = engine.backlog()
+    backlog["oldest_due_at"] = backlog["oldest_due_at"].isoformat() if backlog["oldest_due_at"] else None
+    next_due = engine.next_due()
+    print(json.dumps({"timer_backlog": backlog, "next_due_at": next_due.isoformat() if next_due else None},
+                     ensure_ascii=False, indent=2))
+    return 0
+
+
+def cmd_benchmark(args: argparse.Namespace) -> int:
+    from workflows.benchmark import main_benchmark
+
+    return main_benchmark(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="duban", description="Duban 督办: 12345 hotline supervision engine")
+    parser.add_argument("--log-format", choices=["json", "text"], default=None, help="log format on stderr")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, fn: Callable[[argparse.Namespace], int], help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.set_defaults(fn=fn)
+        return p
+
+    p = add("replay", cmd_replay, "back-test the rules on a JSON-lines file of events (virtual clock)")
+    p.add_argument("events", help="EVENTS.jsonl")
+    p.add_argument("--until", help="stop at this ISO-8601 time (default: last event + 120 days)")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="progress on stderr (default: when stderr is a terminal)")
+
+    p = add("worker", cmd_worker, "run the timer worker (APScheduler ticks; any number on PostgreSQL)")
+    p.add_argument("--database", help="database URL (default: $DUBAN_DATABASE_URL or the SQLite file)")
+    p.add_argument("--health-port", type=int, default=None, help="serve /healthz with the timer backlog here")
+    p.add_argument("--health-host", default="127.0.0.1")
+
+    p = add("web", cmd_web, "serve the web pages (waitress)")
+    p.add_argument("--database")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--threads", type=int, default=8)
+
+    p = add("demo", cmd_demo, "seed a realistic demo on SQLite, then run worker and web together")
+    p.add_argument("--database", help="default sqlite:///duban-data/demo.db (recreated each run)")
+    p.add_argument("--keep", action="store_true", help="do not delete an existing demo database first")
+    p.add_argument("--orders", type=int, default=300)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--no-serve", action="store_true", help="seed and exit (for checks)")
+
+    p = add("migrate", cmd_migrate, "create or upgrade the database schema (Alembic)")
+    p.add_argument("--database")
+
+    add("check-config", cmd_check_config, "validate the rule table, the calendar and the BPMN files")
+
+    p = add("status", cmd_status, "print the timer backlog as JSON")
+    p.add_argument("--database")
+
+    p = add("benchmark", cmd_benchmark, "measure SpiffWorkflow, engine and replay throughput (prints figures)")
+    p.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
+    p.add_argument("--postgres-url", default=os.environ.get("DUBAN_BENCH_POSTGRES_URL"),
+                   help="also measure on this PostgreSQL database")
+    p.add_argument("--la311", help="path to the LA 311 CSV for the year-long replay")
+    p.add_argument("--skip-replay", action="store_true")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from workflows.observability import configure_logging
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    configure_logging(args.log_format or os.environ.get("DUBAN_LOG_FORMAT", "json"))
+    try:
+        code: Any = args.fn(args)
+        return int(code or 0)
+    except DubanError as exc:
+        print(f"duban {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # e.g. `duban replay … | head`: stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except (OSError, ValueError) as exc:
+        print(f"duban {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,118 @@
+"""`duban worker`: APScheduler ticks that drive the engine. The database holds every timer;
+APScheduler only says "look now". Jobs are static and rebuilt at start, so a restart loses nothing,
+and the first tick runs at once so timers that fell due while no worker ran fire on start."""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+
+from engine.ports import SmsGateway
+from engine.services import Engine
+from config.settings import Settings
+
+log = logging.getLogger("duban.worker")
+
+
+@dataclass
+class WorkerHealth:
+    tick_seconds: float
+    started_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    last_tick_at: datetime | None = None
+    fired_total: int = 0
+    sms_total: int = 0
+    last_error: str | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def report(self, engine: Engine) -> tuple[int, dict[str, Any]]:
+        now = datetime.now(timezone.utc)
+        reference = self.last_tick_at or self.started_at
+        stale = now - reference > timedelta(seconds=max(3 * self.tick_seconds, 30))
+        backlog = engine.backlog()
+        body = {
+            "status": "stale" if stale else "ok",
+            "last_tick_at": self.last_tick_at.isoformat() if self.last_tick_at else None,
+            "fired_total": self.fired_total,
+            "sms_total": self.sms_total,
+            "last_error": self.last_error,
+            "timer_backlog": {**backlog, "oldest_due_at": backlog["oldest_due_at"].isoformat()
+                              if backlog["oldest_due_at"] else None},
+        }
+        return (503 if stale else 200), body
+
+
+def tick(engine: Engine, health: WorkerHealth, batch: int) -> int:
+    """Fire due timers until the backlog is drained (batches of `batch`)."""
+    fired = 0
+    try:
+        while True:
+            count = engine.fire_due_timers(limit=batch)
+            fired += count
+            if count < batch and engine.backlog()["due_now"] == 0:
+                break
+            if count == 0:
+                break
+        health.last_error = None
+    except Exception as exc:  # keep ticking; the health endpoint shows it
+        health.last_error = f"{type(exc).__name__}: {exc}"
+        log.exception("tick failed")
+    with health.lock:
+        health.last_tick_at = datetime.now(timezone.utc)
+        health.fired_total += fired
+    return fired
+
+
+def deliver_sms(engine: Engine, gateway: SmsGateway, health: WorkerHealth) -> None:
+    try:
+        sent = engine.dispatch_sms(gateway)
+        with health.lock:
+            health.sms_total += sent
+    except Exception as exc:
+        health.last_error = f"{type(exc).__name__}: {exc}"
+        log.exception("sms delivery failed")
+
+
+def build_scheduler(engine: Engine, gateway: SmsGateway, settings: Settings, health: WorkerHealth, *,
+                    blocking: bool = True) -> BaseScheduler:
+    scheduler_class = BlockingScheduler if blocking else BackgroundScheduler
+    scheduler = scheduler_class(timezone=timezone.utc, job_defaults={
+        "misfire_grace_time": None, "coalesce": True, "max_instances": 1})
+    now = datetime.now(timezone.utc)
+    scheduler.add_job(tick, "interval", seconds=settings.tick_seconds, id="timers.fire", next_run_time=now,
+                      args=[engine, health, settings.batch_size], replace_existing=True)
+    scheduler.add_job(deliver_sms, "interval", seconds=settings.outbox_seconds, id="outbox.sms",
+                      next_run_time=now + timedelta(seconds=1), args=[engine, gateway, health], replace_existing=True)
+    scheduler.add_job(engine.ensure_quarterly_report, "cron", hour="*", minute=7, id="quarterly.ensure",
+                      next_run_time=now, replace_existing=True)
+    return scheduler
+
+
+def serve_health(engine: Engine, health: WorkerHealth, port: int, host: str = "127.0.0.1") -> ThreadingHTTPServer:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server API
+            if self.path not in ("/healthz", "/health"):
+                self.send_error(404)
+                return
+            status, body = health.report(engine)
+            payload = json.dumps(body, ensure_ascii=False).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer((host, port), Handler)
+    threading.Thread(target=server.serve_forever, name="health", daemon=True).start()
+    log.info("worker health endpoint", extra={"url": f"http://{host}:{server.server_address[1]}/healthz"})
+    return server
