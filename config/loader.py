@@ -53,37 +53,47 @@ def load_rules(path: Path | None = None) -> RuleTable:
         instruction, sms = raw["instruction"], raw["sms"]
         steps = [ladder[k] for k in ("overdue_working_days", "yellow_card_working_days", "red_card_working_days",
                                      "supervision_letter_working_days")]
-        for name, value in zip(("overdue", "yellow", "red", "letter"), steps, strict=True):
-            _count(value, f"ladder.{name}")
+        for name, value in zip(("overdue_working_days", "yellow_card_working_days", "red_card_working_days",
+                                "supervision_letter_working_days"), steps, strict=True):
+            _count(value, f"{path}: ladder.{name}")
         if steps != sorted(steps) or len(set(steps)) != len(steps):
             raise RuleError(f"{path}: ladder steps must come in strictly increasing working days, got {steps}")
         window = (_time(sms["window_start"], "sms.window_start"), _time(sms["window_end"], "sms.window_end"))
         if window[0] >= window[1]:
             raise RuleError(f"{path}: sms.window_start must be before sms.window_end")
-        waives = instruction["progress_report_waives_letter"]
-        if not isinstance(waives, bool):
-            raise RuleError(f"{path}: instruction.progress_report_waives_letter must be true or false")
+        waives = _switch(instruction["progress_report_waives_letter"], f"{path}: instruction.progress_report_waives_letter")
         return RuleTable(
             handling_working_days=days,
             source_working_days=by_source,
             urgent_hours={u: _count(urgent["hours"][u], f"urgent.hours.{u}", 1, 24 * 30) for u in ("紧急", "特急")},
-            urgent_yellow_card_hours=_count(urgent["yellow_card_hours_after_deadline"], "urgent.yellow", 1, 24 * 60),
-            urgent_red_card_hours=_count(urgent["red_card_hours_after_deadline"], "urgent.red", 1, 24 * 60),
+            urgent_yellow_card_hours=_count(urgent["yellow_card_hours_after_deadline"],
+                                              f"{path}: urgent.yellow_card_hours_after_deadline", 1, 24 * 60),
+            urgent_red_card_hours=_count(urgent["red_card_hours_after_deadline"],
+                                           f"{path}: urgent.red_card_hours_after_deadline", 1, 24 * 60),
             sign_for_working_days=_count(sign["working_days"], "sign_for.working_days"),
             sign_overdue_time=_time(sign["chase_at"], "sign_for.chase_at"),
             due_soon_time=_time(ladder["due_soon_at"], "ladder.due_soon_at"),
             ladder_time=_time(ladder["step_at"], "ladder.step_at"),
             overdue_working_days=steps[0], yellow_card_working_days=steps[1], red_card_working_days=steps[2],
             supervision_letter_working_days=steps[3],
-            instruction_letter_months=_count(instruction["supervision_letter_after_months"], "instruction.letter", 1, 24),
-            instruction_report_months=_count(instruction["special_report_after_months"], "instruction.report", 1, 24),
+            instruction_letter_months=_count(instruction["supervision_letter_after_months"],
+                                             f"{path}: instruction.supervision_letter_after_months", 1, 24),
+            instruction_report_months=_count(instruction["special_report_after_months"],
+                                             f"{path}: instruction.special_report_after_months", 1, 24),
             progress_report_waives_letter=waives,
             quarterly_report_time=_time(raw["quarterly_report"]["at"], "quarterly_report.at"),
             sms_window_start=window[0], sms_window_end=window[1],
-            urgent_sms_ignore_quiet_hours=bool(sms.get("urgent_ignores_quiet_hours", True)),
+            urgent_sms_ignore_quiet_hours=_switch(sms.get("urgent_ignores_quiet_hours", True),
+                                                  f"{path}: sms.urgent_ignores_quiet_hours"),
         )
     except KeyError as exc:
         raise RuleError(f"{path}: missing setting {exc.args[0]!r}") from None
+
+
+def _switch(value: Any, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise RuleError(f"{where}: must be true or false, got {value!r}")
+    return value
 
 
 def builtin_calendar() -> WorkingCalendar:
@@ -107,6 +117,12 @@ def load_calendar(path: Path | None = None) -> WorkingCalendar:
             raise RuleError(f"{path}: years.{year_text}: not a year")
         year = int(year_text)
         years.add(year)
+        if not isinstance(spec, dict):
+            raise RuleError(f"{path}: years.{year} must be a table with holidays and working_days")
+        if not isinstance(spec.get("holidays", {}), dict):
+            raise RuleError(f"{path}: years.{year}.holidays must be a table like {{ \"{year}-01-01\" = \"元旦\" }}")
+        if not isinstance(spec.get("working_days", []), list):
+            raise RuleError(f"{path}: years.{year}.working_days must be a list of dates")
         for day_text, name in spec.get("holidays", {}).items():
             day = _date(day_text, f"{path}: years.{year}.holidays")
             if day.year != year:
