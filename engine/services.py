@@ -137,8 +137,7 @@ class Engine:
             instruction = replace(instruction, id=tx.add_instruction(instruction))
             tx.add_event(number, "instruction", at, actor, {"leader": leader, "text": text}, self.clock.now())
             unit = tx.get_unit(order.unit_code)
-            data = {"letter_due_at": _iso(letter_due_at), "report_due_at": _iso(report_due_at),
-                    **self._instruction_facts(order, instruction)}
+            data = {"letter_due_at": _iso(letter_due_at), "report_due_at": _iso(report_due_at)}
             step = _Step(tx, Instance(0, "instruction", "", "waiting", None, order_number=number,
                                       instruction_id=instruction.id), order, unit, instruction)
             self._start(step, INSTRUCTION, data, at)
@@ -254,9 +253,8 @@ class Engine:
             instruction = tx.get_instruction(instance.instruction_id) if instance.instruction_id else None
             step = _Step(tx, instance, order, unit, instruction)
             wf = self._load(instance, state)
-            if instruction is not None:
-                runner.set_facts(wf, self._instruction_facts(order, instruction))
-            if runner.deliver(wf, message, data, at=at, operation=self._operation_for(step)):
+            if runner.deliver(wf, message, data, at=at, operation=self._operation_for(step),
+                              facts=self._facts(step)):
                 self._save(step, wf, at)
 
     def _load(self, instance: Instance, state: str) -> Any:
@@ -266,16 +264,21 @@ class Engine:
                 raise InvalidInput(f"process version {instance.process_key} is not in the database")
         return runner.loads(state)
 
-    def _instruction_facts(self, order: WorkOrder, instruction: Instruction) -> dict[str, Any]:
-        reported = order.progress_reported_at is not None and order.progress_reported_at >= instruction.instructed_at
-        return {"order_closed": order.status == Status.CLOSED, "progress_reported": reported,
+    def _facts(self, step: _Step) -> dict[str, Any]:
+        """The live case facts BPMN conditions may read (they override task data of the same name)."""
+        order = step.order
+        if order is None:
+            return {}
+        since = step.instruction.instructed_at if step.instruction else order.dispatched_at
+        return {"order_closed": order.status == Status.CLOSED,
+                "progress_reported": order.progress_reported_at is not None and order.progress_reported_at >= since,
                 "progress_waives_letter": self.rules.progress_report_waives_letter}
 
     def _start(self, step: _Step, process_id: str, data: Mapping[str, Any], at: datetime) -> None:
         definition = self.definitions[process_id]
         step.instance.process_key = definition.key
         step.instance.id = step.tx.insert_instance(step.instance, "{}", self.clock.now())
-        wf = runner.start(definition, data, at=at, operation=self._operation_for(step))
+        wf = runner.start(definition, data, at=at, operation=self._operation_for(step), facts=self._facts(step))
         self._save(step, wf, at)
 
     def _save(self, step: _Step, wf: Any, at: datetime) -> None:
@@ -339,9 +342,7 @@ class Engine:
         instruction = tx.get_instruction(instance.instruction_id) if instance.instruction_id else None
         step = _Step(tx, instance, order, unit, instruction)
         wf = self._load(instance, state)
-        if order is not None and instruction is not None:
-            runner.set_facts(wf, self._instruction_facts(order, instruction))
-        fired = runner.wake(wf, until=now, operation=self._operation_for(step))
+        fired = runner.wake(wf, until=now, operation=self._operation_for(step), facts=self._facts(step))
         for due in fired:
             tx.record_firing(instance.id, due, now, self.worker_id)
         self._save(step, wf, now)

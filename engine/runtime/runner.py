@@ -24,7 +24,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine.runtime import serializer
 from engine.runtime.definitions import ProcessDefinition
-from engine.runtime.script_engine import SCRIPT_ENGINE, reset_service_handler, set_service_handler
+from engine.runtime.script_engine import SCRIPT_ENGINE, engine_step
 from engine.runtime.spiff_clock import spiff_time
 
 # (operation, params, bpmn element id, the time of the step) -> result for the task data
@@ -32,22 +32,19 @@ Operation = Callable[[str, dict[str, Any], str, datetime], Mapping[str, Any]]
 _TICK = timedelta(microseconds=1)  # Spiff fires a timer when due < now, strictly
 
 
-def _run(wf: Any, at: datetime, operation: Operation, step: Callable[[], None]) -> None:
+def _run(at: datetime, operation: Operation, facts: Mapping[str, Any] | None, step: Callable[[], None]) -> None:
     def handler(name: str, params: dict[str, Any], task: Any) -> Mapping[str, Any]:
         return operation(name, params, task.task_spec.bpmn_id or task.task_spec.name, at)
 
-    token = set_service_handler(handler)
-    try:
-        with spiff_time(at + _TICK):
-            step()
-    finally:
-        reset_service_handler(token)
+    with engine_step(handler, facts or {}), spiff_time(at + _TICK):
+        step()
 
 
-def start(definition: ProcessDefinition, data: Mapping[str, Any], *, at: datetime, operation: Operation) -> Any:
+def start(definition: ProcessDefinition, data: Mapping[str, Any], *, at: datetime, operation: Operation,
+          facts: Mapping[str, Any] | None = None) -> Any:
     wf = BpmnWorkflow(definition.spec, definition.subprocess_specs, script_engine=SCRIPT_ENGINE)
     wf.task_tree.data.update(data)
-    _run(wf, at, operation, wf.do_engine_steps)
+    _run(at, operation, facts, wf.do_engine_steps)
     return wf
 
 
@@ -61,7 +58,8 @@ def waiting_messages(wf: Any) -> set[str]:
     return names
 
 
-def deliver(wf: Any, message: str, data: Mapping[str, Any], *, at: datetime, operation: Operation) -> bool:
+def deliver(wf: Any, message: str, data: Mapping[str, Any], *, at: datetime, operation: Operation,
+            facts: Mapping[str, Any] | None = None) -> bool:
     """Deliver a message if the workflow waits for it; False (and nothing changes) if it does not.
 
     `data` is laid on the tasks the message made ready, so the path it opens carries it (SpiffWorkflow's
@@ -76,11 +74,11 @@ def deliver(wf: Any, message: str, data: Mapping[str, Any], *, at: datetime, ope
             task.data.update(data)
         wf.do_engine_steps()
 
-    _run(wf, at, operation, step)
+    _run(at, operation, facts, step)
     return True
 
 
-def wake(wf: Any, *, until: datetime, operation: Operation) -> list[datetime]:
+def wake(wf: Any, *, until: datetime, operation: Operation, facts: Mapping[str, Any] | None = None) -> list[datetime]:
     """Fire every timer due at or before `until`, in due order. Returns the due times that fired."""
     fired: list[datetime] = []
     while (due := next_due(wf)) is not None and due <= until:
@@ -88,17 +86,11 @@ def wake(wf: Any, *, until: datetime, operation: Operation) -> list[datetime]:
             wf.refresh_timers()
             wf.do_engine_steps()
 
-        _run(wf, due, operation, step)
+        _run(due, operation, facts, step)
         fired.append(due)
         if len(fired) > 1000:
             raise RuntimeError("a workflow fired more than 1000 timer steps in one wake")
     return fired
-
-
-def set_facts(wf: Any, facts: Mapping[str, Any]) -> None:
-    """Refresh the case facts every waiting task will carry into the next step's conditions."""
-    for task in wf.get_tasks(state=TaskState.WAITING):
-        task.data.update(facts)
 
 
 def next_due(wf: Any) -> datetime | None:

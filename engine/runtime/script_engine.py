@@ -7,7 +7,8 @@ shadowing the guards, and refuses script tasks outright: BPMN decides *when*, Py
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import lru_cache
 from typing import Any
@@ -31,6 +32,10 @@ _BUILTINS = {**safe_builtins, "min": min, "max": max, "any": any, "all": all, "l
 # (operation name, evaluated params, the task) -> JSON-able result
 ServiceHandler = Callable[[str, dict[str, Any], Any], Mapping[str, Any]]
 _handler: ContextVar[ServiceHandler | None] = ContextVar("duban_service_handler", default=None)
+# Case facts (is the order closed? was progress reported?) read live from the database by the engine; they
+# override task data of the same name, so a condition always sees the current fact, not a copy taken when
+# the token arrived.
+_facts: ContextVar[Mapping[str, Any]] = ContextVar("duban_case_facts", default={})
 
 
 @lru_cache(maxsize=4096)
@@ -43,6 +48,7 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
     def _globals(self, context: Mapping[str, Any], external: Mapping[str, Any] | None) -> dict[str, Any]:
         scope: dict[str, Any] = {"__builtins__": _BUILTINS, **_GUARDS, **(external or {})}
         scope.update({k: v for k, v in context.items() if not k.startswith("_")})
+        scope.update(_facts.get())
         return scope
 
     def evaluate(self, expression: str, context: Mapping[str, Any], external_context: Any = None) -> Any:
@@ -70,9 +76,12 @@ class DubanScriptEngine(PythonScriptEngine):
 SCRIPT_ENGINE = DubanScriptEngine()
 
 
-def set_service_handler(handler: ServiceHandler | None) -> Any:
-    return _handler.set(handler)
-
-
-def reset_service_handler(token: Any) -> None:
-    _handler.reset(token)
+@contextmanager
+def engine_step(handler: ServiceHandler, facts: Mapping[str, Any]) -> Iterator[None]:
+    """Run a workflow step with this service handler and these case facts in scope."""
+    handler_token, facts_token = _handler.set(handler), _facts.set(facts)
+    try:
+        yield
+    finally:
+        _handler.reset(handler_token)
+        _facts.reset(facts_token)
