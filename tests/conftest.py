@@ -18,7 +18,18 @@ from config.settings import Settings
 from workflows.bootstrap import build_engine
 
 ROOT = Path(__file__).resolve().parent.parent
-PG_URL = os.environ.get("DUBAN_TEST_POSTGRES_URL", "")
+PG_URL = os.environ.get("DUBAN_TEST_POSTGRES_URL") or "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def _postgres_reachable() -> bool:
+    try:
+        probe = sa.create_engine(PG_URL, connect_args={"connect_timeout": 3})
+        with probe.connect():
+            pass
+        probe.dispose()
+        return True
+    except Exception:
+        return False
 _counter = itertools.count()
 
 
@@ -58,10 +69,10 @@ def engine(make_engine: Callable[..., Engine], clock: VirtualClock) -> Engine:
 @pytest.fixture
 def pg_url() -> Iterator[str]:
     """A fresh PostgreSQL schema for one test (DUBAN_TEST_POSTGRES_URL names the server)."""
-    if not PG_URL:
+    if not _postgres_reachable():
         if os.environ.get("CI"):
-            pytest.fail("CI must set DUBAN_TEST_POSTGRES_URL")
-        pytest.skip("DUBAN_TEST_POSTGRES_URL is not set")
+            pytest.fail(f"CI needs PostgreSQL at {PG_URL}")
+        pytest.skip(f"no PostgreSQL at {PG_URL} (set DUBAN_TEST_POSTGRES_URL)")
     schema = f"duban_test_{uuid.uuid4().hex[:10]}"
     admin = sa.create_engine(PG_URL)
     with admin.begin() as connection:

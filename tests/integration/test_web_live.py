@@ -1,0 +1,85 @@
+"""The minimal live page: a real worker loop and web server over SQLite, looked at with headless Chromium."""
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from waitress.server import create_server
+
+from engine.clock import VirtualClock
+from engine.services import Engine
+from web import create_app
+from tests.conftest import local
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture
+def seeded(make_engine) -> tuple[Engine, VirtualClock]:
+    clock = VirtualClock(local(2026, 6, 1, 10, 0))
+    engine = make_engine(clock=clock)
+    engine.register_unit("U1", "揭阳市生态环境局", ["+8613900000001"])
+    engine.open_work_order(number="GD-LATE", unit_code="U1", category="咨询", urgency="一般", source="12345",
+                           at=clock.now(), title="噪音投诉")
+    engine.open_work_order(number="GD-FINE", unit_code="U1", category="投诉", urgency="一般", source="12345",
+                           at=clock.now())
+    engine.record_event("GD-FINE", "signed", at=clock.advance(hours=1))
+    clock.set(local(2026, 6, 9, 10, 0))  # GD-LATE: deadline 06-03; yellow card on 06-08
+    engine.fire_due_timers()
+    return engine, clock
+
+
+def test_order_list_shows_state_deadline_and_escalations(seeded):
+    engine, _ = seeded
+    client = create_app(engine=engine).test_client()
+    page = client.get("/").get_data(as_text=True)
+    assert "GD-LATE" in page and "GD-FINE" in page
+    assert "黄牌" in page  # GD-LATE was carded on 06-08
+    assert "2026-06-03 23:59" in page  # its deadline
+    detail = client.get("/orders/GD-LATE").get_data(as_text=True)
+    assert "催办通知书" in detail and "2 个工作日" in detail
+    assert client.get("/orders/NOPE").status_code == 404
+    assert client.get("/?status=bogus").status_code == 400
+    health = client.get("/healthz").get_json()
+    assert health["status"] == "ok" and health["timer_backlog"]["due_now"] == 0
+
+
+@pytest.fixture
+def live_server(seeded) -> Iterator[str]:
+    engine, _ = seeded
+    server = create_server(create_app(engine=engine), host="127.0.0.1", port=0, threads=2)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.effective_port}"
+    finally:
+        server.close()
+
+
+def test_page_renders_in_chromium(live_server):
+    if CHROMIUM is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must install Debian's chromium")
+        pytest.skip("chromium is not installed")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run"])
+        page = browser.new_page(viewport={"width": 1200, "height": 700})
+        page.goto(live_server + "/")
+        assert page.locator("h1").inner_text() == "工单列表"
+        rows = page.locator("tbody tr")
+        assert rows.count() == 2
+        page.screenshot(path=str(ARTIFACTS / "order-list.png"), full_page=True)
+        page.click("text=GD-LATE")
+        assert page.locator("h1").inner_text() == "工单 GD-LATE"
+        assert page.locator("text=黄牌").count() >= 1
+        page.screenshot(path=str(ARTIFACTS / "order-detail.png"), full_page=True)
+        browser.close()
