@@ -60,7 +60,10 @@ class Engine:
         self.definitions = dict(definitions)
         self.operations = operations
         self.worker_id = worker_id
-        self.keep_completed_state = True  # replay turns it off to keep memory flat over long runs
+        # Replay (one process, a throw-away database) holds the live workflow objects in memory instead of
+        # serializing them after every step, and forgets completed ones. Never for a worker: there the
+        # serialized state in the database is the truth that other workers and a restart rely on.
+        self._held: dict[int, Any] | None = None
         now = clock.now()
         with store.transaction() as tx:
             for definition in self.definitions.values():
@@ -241,7 +244,9 @@ class Engine:
                 wf = self._load(instance, state)
                 runner.cancel(wf)
                 instance.status, instance.next_due_at = "cancelled", None
-                tx.update_instance(instance, runner.dumps(wf), self.clock.now())
+                if self._held is not None:
+                    self._held.pop(instance.id, None)
+                tx.update_instance(instance, "{}" if self._held is not None else runner.dumps(wf), self.clock.now())
         self._set_deadline(order, deadlines.handling_deadline(
             self.rules, self.calendar, category=order.category, urgency=order.urgency, source=order.source,
             start_at=at))
@@ -257,8 +262,14 @@ class Engine:
                               facts=self._facts(step)):
                 self._save(step, wf, at)
 
+    def hold_workflows_in_memory(self) -> None:
+        """Replay mode: keep workflow objects in this process (see __init__)."""
+        self._held = {}
+
     def _load(self, instance: Instance, state: str) -> Any:
         """Deserialize an instance, first loading the process version it started on if it is an old one."""
+        if self._held is not None and instance.id in self._held:
+            return self._held[instance.id]
         if not serializer.is_registered(instance.process_key):
             if load_definition_from_store(self.store, instance.process_key, frozenset(self.operations)) is None:
                 raise InvalidInput(f"process version {instance.process_key} is not in the database")
@@ -285,7 +296,14 @@ class Engine:
         instance = step.instance
         instance.next_due_at = runner.next_due(wf)
         instance.status = "completed" if runner.is_completed(wf) else "waiting"
-        state = runner.dumps(wf) if self.keep_completed_state or instance.status == "waiting" else "{}"
+        if self._held is None:
+            state = runner.dumps(wf)
+        else:
+            state = "{}"
+            if instance.status == "waiting":
+                self._held[instance.id] = wf
+            else:
+                self._held.pop(instance.id, None)
         step.tx.update_instance(instance, state, self.clock.now())
         self._write_actions(step)
 
@@ -307,27 +325,35 @@ class Engine:
         return operate
 
     def _write_actions(self, step: _Step) -> None:
+        """Store what the step produced: the actions, their outbox rows and tasks, and the audit entries."""
+        if not step.actions:
+            return
         now = self.clock.now()
-        tx = step.tx
+        records, messages, tasks, audit = [], [], [], []
         for key, action in step.actions:
             details = dict(action.details)
             if action.kind == "sms":
                 details.update(to=action.to, template=action.template, send_at=_iso(action.send_at))
-            action_id = tx.add_action(key, action.kind, action.at, action.order_number, action.unit_code, action.step,
-                                      details, step.instance.id, now)
-            if action.kind == "sms":
-                assert action.to and action.template and action.send_at
-                tx.add_outbox(key, "sms", action_id, action.order_number, action.to, action.template,
-                              action.details, action.send_at, now)
+                messages.append({"key": key, "channel": "sms", "order_number": action.order_number,
+                                 "recipient": action.to, "template": action.template, "params": action.details,
+                                 "send_at": action.send_at, "created_at": now})
             elif action.kind in DOCUMENT_KINDS:
-                tx.add_outbox(key, "document", action_id, action.order_number, None, action.kind, details,
-                              action.at, now)
+                messages.append({"key": key, "channel": "document", "order_number": action.order_number,
+                                 "recipient": None, "template": action.kind, "params": details,
+                                 "send_at": action.at, "created_at": now})
             elif action.kind == "phone_urge":
-                tx.add_supervisor_task("phone_urge", action_id, action.order_number, action.unit_code, action.at)
-            tx.audit(action.at, "rules", action.kind, action.order_number,
-                     {"step": action.step, "instance": step.instance.id,
-                      **({"to": action.to, "template": action.template} if action.kind == "sms" else {})})
+                tasks.append({"kind": "phone_urge", "action_key": key, "order_number": action.order_number,
+                              "unit_code": action.unit_code, "created_at": action.at})
+            records.append({"key": key, "kind": action.kind, "at": action.at, "order_number": action.order_number,
+                            "unit_code": action.unit_code, "step": action.step, "details": details,
+                            "instance_id": step.instance.id, "recorded_at": now})
+            audit.append({"at": action.at, "actor": "rules", "action": action.kind, "order_number": action.order_number,
+                          "details": {"step": action.step, "instance": step.instance.id, "key": key}})
             log.info("rule action", extra={"order": action.order_number, "action": action.kind, "step": action.step})
+        step.tx.add_actions(records)
+        step.tx.add_outbox(messages)
+        step.tx.add_supervisor_tasks(tasks)
+        step.tx.audit_many(audit)
         step.actions.clear()
 
     def _fire(self, tx: SqlTransaction, instance_id: int, now: datetime) -> int:

@@ -32,7 +32,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
         raise DubanError(f"{path}: no such file")
     show = args.progress if args.progress is not None else sys.stderr.isatty()
     logging.getLogger("duban.engine").setLevel(logging.WARNING)  # the actions are the output
-    main_replay(path, args.until, Settings.from_env(), show_progress=show)
+    main_replay(path, args.until, Settings.from_env(), show_progress=show, workers=args.workers)
     return 0
 
 
@@ -181,6 +181,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--until", help="stop at this ISO-8601 time (default: last event + 120 days)")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="progress on stderr (default: when stderr is a terminal)")
+    p.add_argument("--workers", type=int, default=None,
+                   help="processes for large files (default: the number of CPUs; orders are split among them)")
 
     p = add("worker", cmd_worker, "run the timer worker (APScheduler ticks; any number on PostgreSQL)")
     p.add_argument("--database", help="database URL (default: $DUBAN_DATABASE_URL or the SQLite file)")

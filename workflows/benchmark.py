@@ -60,14 +60,16 @@ class Sizes:
     raw_number: int  # timeit: calls per repeat
     raw_repeat: int
     orders: int  # opened then fired, per database run
-    memory_orders: tuple[int, int]  # open orders for the two memory runs
+    memory_orders: tuple[int, int]  # open orders for the two memory runs ...
+    memory_due: int  # ... of which this many are due and fired
     replay_days: int
     replay_per_day: int
 
 
-QUICK = Sizes(raw_number=100, raw_repeat=3, orders=300, memory_orders=(200, 1_000), replay_days=5, replay_per_day=200)
-FULL = Sizes(raw_number=500, raw_repeat=7, orders=3_000, memory_orders=(1_000, 10_000), replay_days=365,
-             replay_per_day=1_000)
+QUICK = Sizes(raw_number=100, raw_repeat=3, orders=400, memory_orders=(200, 1_000), memory_due=200,
+              replay_days=5, replay_per_day=200)
+FULL = Sizes(raw_number=500, raw_repeat=7, orders=3_000, memory_orders=(1_000, 10_000), memory_due=1_000,
+             replay_days=365, replay_per_day=1_000)
 
 
 # ---------------------------------------------------------------------------------------- output
@@ -181,7 +183,10 @@ def drain(engine: Engine, batch: int, on_progress: Callable[[int], None] | None 
     """Fire due timers until none is due (what a worker tick does); returns the timers fired."""
     fired = 0
     while engine.backlog()["due_now"]:
-        fired += engine.fire_due_timers(limit=batch)
+        count = engine.fire_due_timers(limit=batch)
+        if count == 0:
+            time.sleep(0.02)  # the rest is claimed by another worker: wait for it to commit, don't spin
+        fired += count
         if on_progress:
             on_progress(fired)
     return fired
@@ -278,13 +283,20 @@ def _check_line(check: dict[str, Any]) -> str:
             f"{check['failed_instances']} failed; by worker: {split}")
 
 
-def seed(url: str, orders: int, report: Report, label: str) -> tuple[Engine, VirtualClock, dict[str, int], float]:
-    """A fresh engine with the units and `orders` open orders; returns it and the seconds opening took."""
+def seed(url: str, orders: int, report: Report, label: str,
+         background: int = 0) -> tuple[Engine, VirtualClock, dict[str, int], float]:
+    """A fresh engine with the units and `orders` orders opened at START; returns it and the seconds opening
+    them took. `background` more orders are opened a day later, so they stay open but are not yet due when
+    the first ones are."""
     clock = VirtualClock(START)
     engine = new_engine(url, clock)
     phones = register_units(engine)
+    total = orders + background
     seconds = open_orders(engine, clock, orders, sorted(phones),
-                          on_progress=lambda i: report.progress(f"{label}: opening orders {i:,}/{orders:,}"))
+                          on_progress=lambda i: report.progress(f"{label}: opening orders {i:,}/{total:,}"))
+    clock.set(START + timedelta(days=1))
+    open_orders(engine, clock, background, sorted(phones), prefix="L",
+                on_progress=lambda i: report.progress(f"{label}: opening orders {orders + i:,}/{total:,}"))
     report.progress_done()
     return engine, clock, phones, seconds
 
@@ -410,19 +422,25 @@ def measure_postgres(url: str, sizes: Sizes, raw: dict[str, Any], report: Report
 
 # ---------------------------------------------------------------------------------------- 4. memory
 def memory_worker(url: str, now: str, batch: int) -> dict[str, Any]:
-    """A worker's fire loop over a seeded database, under tracemalloc."""
+    """A worker's fire loop over a seeded database, under tracemalloc. `retained_growth_bytes` is what the
+    Python heap kept between the end of the first batch (caches warm) and the end of the loop."""
     clock = VirtualClock(parse_instant(now))
     engine = new_engine(url, clock, worker_id="memory", migrate=False)
     gc.collect()
     baseline = _current_rss_kib()
     tracemalloc.start()
     began = time.perf_counter()
-    fired = drain(engine, batch)
+    fired = engine.fire_due_timers(limit=batch)
+    gc.collect()
+    warm = tracemalloc.get_traced_memory()[0]
+    fired += drain(engine, batch)
     seconds = time.perf_counter() - began
-    _current, peak = tracemalloc.get_traced_memory()
+    gc.collect()
+    retained, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     return {"fired": fired, "seconds": seconds, "baseline_rss_kib": baseline, "end_rss_kib": _current_rss_kib(),
-            "peak_rss_kib": _peak_rss_kib(), "tracemalloc_peak_bytes": peak}
+            "peak_rss_kib": _peak_rss_kib(), "tracemalloc_peak_bytes": peak,
+            "retained_growth_bytes": retained - warm}
 
 
 def measure_memory(workdir: Path, sizes: Sizes, report: Report) -> dict[str, Any]:
@@ -430,30 +448,33 @@ def measure_memory(workdir: Path, sizes: Sizes, report: Report) -> dict[str, Any
     runs = {}
     for orders in sizes.memory_orders:
         url = f"sqlite:///{workdir / f'memory-{orders}.db'}"
-        engine, clock, _, _ = seed(url, orders, report, f"memory: {orders:,} open orders")
+        engine, clock, _, _ = seed(url, sizes.memory_due, report, f"memory: {orders:,} open orders",
+                                   background=orders - sizes.memory_due)
         move_past_first_due(engine, clock)
         engine.store.engine.dispose()
-        report.progress(f"memory: worker process firing {orders:,} timers under tracemalloc")
+        report.progress(f"memory: worker process firing {sizes.memory_due:,} timers under tracemalloc")
         runs[orders] = run_in_processes(memory_worker, [(url, clock.now().isoformat(), batch)])[0]
         report.progress_done()
     small, large = (runs[n] for n in sizes.memory_orders)
     growth = {"peak_rss": large["peak_rss_kib"] / small["peak_rss_kib"],
               "tracemalloc_peak": large["tracemalloc_peak_bytes"] / small["tracemalloc_peak_bytes"]}
-    report.section("4. Memory of a worker (fresh process, SQLite file, fire loop in batches of "
-                   f"{batch}, under tracemalloc)")
+    report.section(f"4. Memory of a worker (fresh process, SQLite file, {sizes.memory_due:,} due timers fired in "
+                   f"batches of {batch} under tracemalloc, among more or fewer open orders)")
     for orders, run in runs.items():
         report.line(f"{orders:>6,} open orders, {run['fired']:,} fired: peak RSS {_mib(run['peak_rss_kib'])} "
-                    f"(after start-up {_mib(run['baseline_rss_kib'])}, at end {_mib(run['end_rss_kib'])}), "
-                    f"tracemalloc peak of the loop {run['tracemalloc_peak_bytes'] / 2**20:,.1f} MiB")
+                    f"(after start-up {_mib(run['baseline_rss_kib'])}, at end {_mib(run['end_rss_kib'])}); "
+                    f"Python heap: loop peak {run['tracemalloc_peak_bytes'] / 2**20:,.2f} MiB, kept after the "
+                    f"first batch {run['retained_growth_bytes'] / 1024:+,.0f} KiB")
+    leak = max(small["retained_growth_bytes"], large["retained_growth_bytes"]) > 1024 * 1024
+    flat = growth["peak_rss"] < 1.1 and growth["tracemalloc_peak"] < 1.25 and not leak
     ratio = sizes.memory_orders[1] / sizes.memory_orders[0]
-    verdict = "flat" if growth["peak_rss"] < 1.25 and growth["tracemalloc_peak"] < 1.5 else "NOT flat"
-    report.line(f"{ratio:.0f}x the open orders -> peak RSS x{growth['peak_rss']:.2f}, tracemalloc peak "
-                f"x{growth['tracemalloc_peak']:.2f} ({verdict})")
-    return {"runs": {str(n): r for n, r in runs.items()}, "growth": growth, "flat": verdict == "flat"}
+    report.line(f"{ratio:.0f}x the open orders -> peak RSS x{growth['peak_rss']:.2f}, heap peak "
+                f"x{growth['tracemalloc_peak']:.2f} ({'flat' if flat else 'NOT flat'})")
+    return {"due": sizes.memory_due, "runs": {str(n): r for n, r in runs.items()}, "growth": growth, "flat": flat}
 
 
 # ---------------------------------------------------------------------------------------- 5. year replay
-def replay_worker(events_path: str, out_path: str, show_progress: bool) -> dict[str, Any]:
+def replay_worker(events_path: str, out_path: str, show_progress: bool, workers: int) -> dict[str, Any]:
     """`duban replay FILE` in-process: parse and check the file, then drive the engine; output to a file."""
     from workflows.replay import read_events, read_file, replay
 
@@ -466,12 +487,13 @@ def replay_worker(events_path: str, out_path: str, show_progress: bool) -> dict[
     parsed = time.perf_counter()
     with open(out_path, "w", encoding="utf-8") as out:
         written = replay(data, until=None, settings=Settings.from_env(), out=out,
-                         progress=progress if show_progress else None)
+                         progress=progress if show_progress else None, workers=workers)
     ended = time.perf_counter()
     if show_progress:
         sys.stderr.write("\r\x1b[K")
-    return {"events": len(data.events), "written": written, "parse_seconds": parsed - began,
-            "drive_seconds": ended - parsed, "wall_seconds": ended - began, "peak_rss_kib": _peak_rss_kib()}
+    return {"events": len(data.events), "written": written, "workers": workers, "parse_seconds": parsed - began,
+            "drive_seconds": ended - parsed, "wall_seconds": ended - began, "peak_rss_kib": _peak_rss_kib(),
+            "peak_rss_worker_kib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}
 
 
 def measure_replay(workdir: Path, sizes: Sizes, csv_path: Path | None, report: Report) -> dict[str, Any]:
@@ -483,9 +505,10 @@ def measure_replay(workdir: Path, sizes: Sizes, csv_path: Path | None, report: R
     lines = la311.write_replay_file(events_path, source, start=REPLAY_START, days=sizes.replay_days,
                                     per_day=sizes.replay_per_day)
     report.progress_done()
-    run = run_in_processes(replay_worker, [(str(events_path), str(out_path), report.show_progress)])[0]
+    workers = os.cpu_count() or 1  # as `duban replay` does by default
+    run = run_in_processes(replay_worker, [(str(events_path), str(out_path), report.show_progress, workers)])[0]
     report.section(f"5. Replay: {sizes.replay_days} days x {sizes.replay_per_day:,} orders/day from "
-                   f"{REPLAY_START} (Asia/Shanghai), `duban replay` in a fresh process, in-memory SQLite")
+                   f"{REPLAY_START} (Asia/Shanghai), `duban replay --workers {os.cpu_count() or 1}` in a fresh process")
     report.line(f"source: {source.description}")
     report.line(f"durations created->closed: median {shape['median_days']:.1f} d, p90 {shape['p90_days']:.1f} d, "
                 f"p99 {shape['p99_days']:.1f} d, {shape['open_share']:.1%} never closed")
@@ -493,7 +516,8 @@ def measure_replay(workdir: Path, sizes: Sizes, csv_path: Path | None, report: R
     report.line(f"wall {run['wall_seconds']:,.1f} s (check {run['parse_seconds']:,.1f} s + drive "
                 f"{run['drive_seconds']:,.1f} s) = {_rate(orders, run['wall_seconds']):,.1f} orders/s, "
                 f"{_rate(run['events'], run['wall_seconds']):,.0f} events/s")
-    report.line(f"actions written: {run['written']:,}; peak RSS {_mib(run['peak_rss_kib'])}")
+    report.line(f"actions written: {run['written']:,}; peak RSS {_mib(run['peak_rss_kib'])} "
+                f"(largest replay worker process, if it forked any: {_mib(run['peak_rss_worker_kib'])})")
     return {"days": sizes.replay_days, "orders_per_day": sizes.replay_per_day, "orders": orders,
             "orders_per_s": _rate(orders, run["wall_seconds"]), "source": source.description,
             "durations": shape, **run}

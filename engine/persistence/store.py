@@ -61,12 +61,13 @@ class SqlTransaction:
 
     # --- handling units -------------------------------------------------------------------
     def get_unit(self, code: str) -> HandlingUnit | None:
-        row = self.c.execute(sa.select(handling_units.c.name).where(handling_units.c.code == code)).first()
-        if row is None:
+        rows = self.c.execute(
+            sa.select(handling_units.c.name, unit_contacts.c.phone)
+            .outerjoin(unit_contacts, unit_contacts.c.unit_code == handling_units.c.code)
+            .where(handling_units.c.code == code).order_by(unit_contacts.c.position)).all()
+        if not rows:
             return None
-        phones = self.c.execute(sa.select(unit_contacts.c.phone).where(unit_contacts.c.unit_code == code)
-                                .order_by(unit_contacts.c.position)).scalars().all()
-        return HandlingUnit(code, row.name, tuple(phones))
+        return HandlingUnit(code, rows[0].name, tuple(r.phone for r in rows if r.phone is not None))
 
     def list_units(self) -> list[HandlingUnit]:
         return [u for code in self.c.execute(sa.select(handling_units.c.code).order_by(handling_units.c.code)).scalars()
@@ -193,23 +194,22 @@ class SqlTransaction:
         return self.c.execute(sa.select(workflow_instances.c.id).where(workflow_instances.c.quarter == label)).first() is not None
 
     # --- what the rules did -----------------------------------------------------------------
-    def add_action(self, key: str, kind: str, at: datetime, order_number: str | None, unit_code: str | None,
-                   step: str | None, details: dict[str, Any], instance_id: int | None, recorded_at: datetime) -> int:
-        result = self.c.execute(actions.insert().values(
-            key=key, kind=kind, at=at, order_number=order_number, unit_code=unit_code, step=step, details=details,
-            instance_id=instance_id, recorded_at=recorded_at))
-        return int(result.inserted_primary_key[0])
+    def add_actions(self, rows: list[dict[str, Any]]) -> None:
+        """Insert action rows (one statement); a repeated key raises: nothing the rules do is recorded twice."""
+        if rows:
+            self.c.execute(actions.insert(), rows)
 
-    def add_outbox(self, key: str, channel: str, action_id: int, order_number: str | None, recipient: str | None,
-                   template: str, params: dict[str, Any], send_at: datetime, created_at: datetime) -> None:
-        self.c.execute(outbox.insert().values(
-            key=key, channel=channel, action_id=action_id, order_number=order_number, recipient=recipient,
-            template=template, params=params, send_at=send_at, status="pending", attempts=0, created_at=created_at))
+    def add_outbox(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            self.c.execute(outbox.insert(), [{"status": "pending", "attempts": 0, **row} for row in rows])
 
-    def add_supervisor_task(self, kind: str, action_id: int, order_number: str | None, unit_code: str | None,
-                            at: datetime) -> None:
-        self.c.execute(supervisor_tasks.insert().values(kind=kind, action_id=action_id, order_number=order_number,
-                                                        unit_code=unit_code, status="open", created_at=at))
+    def add_supervisor_tasks(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            self.c.execute(supervisor_tasks.insert(), [{"status": "open", **row} for row in rows])
+
+    def audit_many(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            self.c.execute(audit_log.insert(), rows)
 
     def audit(self, at: datetime, actor: str, action: str, order_number: str | None, details: dict[str, Any]) -> None:
         self.c.execute(audit_log.insert().values(at=at, actor=actor, action=action, order_number=order_number,
@@ -221,9 +221,9 @@ class SqlTransaction:
                       actions.c.details).where(actions.c.at < before).order_by(actions.c.at, actions.c.id)).mappings()]
         if rows:
             last = rows[-1]["id"]
-            ids = sa.select(actions.c.id).where(actions.c.at < before, actions.c.id <= last)
-            self.c.execute(outbox.delete().where(outbox.c.action_id.in_(ids)))
-            self.c.execute(supervisor_tasks.delete().where(supervisor_tasks.c.action_id.in_(ids)))
+            keys = sa.select(actions.c.key).where(actions.c.at < before, actions.c.id <= last)
+            self.c.execute(outbox.delete().where(outbox.c.key.in_(keys)))
+            self.c.execute(supervisor_tasks.delete().where(supervisor_tasks.c.action_key.in_(keys)))
             self.c.execute(audit_log.delete().where(audit_log.c.at < before))
             self.c.execute(actions.delete().where(actions.c.at < before, actions.c.id <= last))
         return rows

@@ -153,7 +153,7 @@ outbox = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("key", sa.String(200), nullable=False, unique=True),
     sa.Column("channel", sa.String(16), nullable=False),  # sms | document
-    sa.Column("action_id", sa.Integer, sa.ForeignKey("actions.id"), nullable=False),
+    # `key` is also the key of the action that produced this row
     sa.Column("order_number", sa.String(64), index=True),
     sa.Column("recipient", sa.String(64)),
     sa.Column("template", sa.String(64), nullable=False),
@@ -172,7 +172,7 @@ supervisor_tasks = sa.Table(
     "supervisor_tasks", metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("kind", sa.String(32), nullable=False),  # phone_urge
-    sa.Column("action_id", sa.Integer, sa.ForeignKey("actions.id"), nullable=False),
+    sa.Column("action_key", sa.String(200), sa.ForeignKey("actions.key"), nullable=False, unique=True),
     sa.Column("order_number", sa.String(64), index=True),
     sa.Column("unit_code", sa.String(32)),
     sa.Column("status", sa.String(16), nullable=False),  # open | done

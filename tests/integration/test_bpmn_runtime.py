@@ -333,7 +333,8 @@ def test_urgent_order_ladder(definitions: dict[str, ProcessDefinition]) -> None:
     twins = Twins(definitions["work_order"], data, dispatch)
     assert twins.started.ops() == [sms("dispatched")]
     assert twins.started.next_due == deadline
-    assert "signed" in twins.started.messages  # signing is accepted, just not watched
+    assert twins.started.messages == {"replied", "extension_approved", "closed"}  # sign-for is not watched
+    assert twins.deliver("signed", dispatch + timedelta(minutes=30)).taken is False
 
     overdue = twins.wake(deadline)
     assert overdue.ops() == [sms("overdue"), ("task.phone_urge", {"step": "overdue"})]  # no 催办通知书 for 特急

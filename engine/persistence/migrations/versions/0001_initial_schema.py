@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 16:30:21.871371
+Create Date: 2026-11-25 16:41:02.913483
 """
 from alembic import op
 import sqlalchemy as sa
@@ -35,6 +35,28 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.PrimaryKeyConstraint('code', name=op.f('pk_handling_units'))
     )
+    op.create_table('outbox',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('key', sa.String(length=200), nullable=False),
+    sa.Column('channel', sa.String(length=16), nullable=False),
+    sa.Column('order_number', sa.String(length=64), nullable=True),
+    sa.Column('recipient', sa.String(length=64), nullable=True),
+    sa.Column('template', sa.String(length=64), nullable=False),
+    sa.Column('params', sa.JSON(), nullable=False),
+    sa.Column('send_at', sa.DateTime(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('provider_id', sa.String(length=64), nullable=True),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('sent_at', sa.DateTime(), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox')),
+    sa.UniqueConstraint('key', name=op.f('uq_outbox_key'))
+    )
+    with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_outbox_order_number'), ['order_number'], unique=False)
+        batch_op.create_index('ix_outbox_status_send_at', ['status', 'send_at'], unique=False)
+
     op.create_table('process_versions',
     sa.Column('key', sa.String(length=80), nullable=False),
     sa.Column('process_id', sa.String(length=64), nullable=False),
@@ -166,41 +188,18 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_timer_firings')),
     sa.UniqueConstraint('instance_id', 'due_at', name='uq_timer_firings_instance_due')
     )
-    op.create_table('outbox',
-    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
-    sa.Column('key', sa.String(length=200), nullable=False),
-    sa.Column('channel', sa.String(length=16), nullable=False),
-    sa.Column('action_id', sa.Integer(), nullable=False),
-    sa.Column('order_number', sa.String(length=64), nullable=True),
-    sa.Column('recipient', sa.String(length=64), nullable=True),
-    sa.Column('template', sa.String(length=64), nullable=False),
-    sa.Column('params', sa.JSON(), nullable=False),
-    sa.Column('send_at', sa.DateTime(), nullable=False),
-    sa.Column('status', sa.String(length=16), nullable=False),
-    sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('provider_id', sa.String(length=64), nullable=True),
-    sa.Column('last_error', sa.Text(), nullable=True),
-    sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.Column('sent_at', sa.DateTime(), nullable=True),
-    sa.ForeignKeyConstraint(['action_id'], ['actions.id'], name=op.f('fk_outbox_action_id_actions')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox')),
-    sa.UniqueConstraint('key', name=op.f('uq_outbox_key'))
-    )
-    with op.batch_alter_table('outbox', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_outbox_order_number'), ['order_number'], unique=False)
-        batch_op.create_index('ix_outbox_status_send_at', ['status', 'send_at'], unique=False)
-
     op.create_table('supervisor_tasks',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('kind', sa.String(length=32), nullable=False),
-    sa.Column('action_id', sa.Integer(), nullable=False),
+    sa.Column('action_key', sa.String(length=200), nullable=False),
     sa.Column('order_number', sa.String(length=64), nullable=True),
     sa.Column('unit_code', sa.String(length=32), nullable=True),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('outcome', sa.Text(), nullable=True),
-    sa.ForeignKeyConstraint(['action_id'], ['actions.id'], name=op.f('fk_supervisor_tasks_action_id_actions')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_supervisor_tasks'))
+    sa.ForeignKeyConstraint(['action_key'], ['actions.key'], name=op.f('fk_supervisor_tasks_action_key_actions')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_supervisor_tasks')),
+    sa.UniqueConstraint('action_key', name=op.f('uq_supervisor_tasks_action_key'))
     )
     with op.batch_alter_table('supervisor_tasks', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_supervisor_tasks_order_number'), ['order_number'], unique=False)
@@ -214,11 +213,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_supervisor_tasks_order_number'))
 
     op.drop_table('supervisor_tasks')
-    with op.batch_alter_table('outbox', schema=None) as batch_op:
-        batch_op.drop_index('ix_outbox_status_send_at')
-        batch_op.drop_index(batch_op.f('ix_outbox_order_number'))
-
-    op.drop_table('outbox')
     op.drop_table('timer_firings')
     with op.batch_alter_table('actions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_actions_unit_code'))
@@ -252,6 +246,11 @@ def downgrade() -> None:
 
     op.drop_table('unit_contacts')
     op.drop_table('process_versions')
+    with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.drop_index('ix_outbox_status_send_at')
+        batch_op.drop_index(batch_op.f('ix_outbox_order_number'))
+
+    op.drop_table('outbox')
     op.drop_table('handling_units')
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_log_order_number'))
