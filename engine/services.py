@@ -10,13 +10,19 @@ import logging
 import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from engine.clock import Clock, format_local
 from engine.domain import deadlines
 from engine.domain.calendar import WorkingCalendar
-from engine.domain.errors import DubanError, DuplicateWorkOrder, InvalidInput, UnknownUnit, UnknownWorkOrder
+from engine.domain.errors import (
+    DuplicateWorkOrder,
+    InvalidInput,
+    StoreUnavailable,
+    UnknownUnit,
+    UnknownWorkOrder,
+)
 from engine.domain.model import DOCUMENT_KINDS, Action, HandlingUnit, Instance, Instruction
 from engine.domain.rules import ROUTINE, RuleTable
 from engine.domain.work_order import Status, WorkOrder, apply_event, check_event, validate_new_order
@@ -29,12 +35,22 @@ log = logging.getLogger("duban.engine")
 
 WORK_ORDER, INSTRUCTION, QUARTERLY = "work_order", "leadership_instruction", "quarterly_report"
 _KIND_OF_PROCESS = {WORK_ORDER: "work_order", INSTRUCTION: "instruction", QUARTERLY: "quarterly"}
+RETRY_DELAYS = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30))
 _MESSAGE_OF_EVENT = {"signed": "signed", "replied": "replied", "closed": "closed",
                      "extension_approved": "extension_approved"}
 
 
+def _require_aware(at: object) -> None:
+    if not isinstance(at, datetime) or at.tzinfo is None:
+        raise InvalidInput(f"a time with its UTC offset is required, got {at!r}")
+
+
 def _iso(at: datetime | None) -> str | None:
     return format_local(at) if at is not None else None
+
+
+class _Busy(Exception):
+    """Another transaction holds the order; leave the timer for the next tick."""
 
 
 @dataclass
@@ -73,11 +89,7 @@ class Engine:
 
     # ------------------------------------------------------------------ handling units
     def register_unit(self, code: str, name: str, phones: list[str] | tuple[str, ...]) -> HandlingUnit:
-        if not code or not isinstance(code, str) or len(code) > 32:
-            raise InvalidInput(f"unit code must be a non-empty string of at most 32 characters, got {code!r}")
-        if not name or not isinstance(name, str):
-            raise InvalidInput(f"unit {code}: a name is required")
-        unit = HandlingUnit(code, name, tuple(phones))
+        unit = HandlingUnit(code, name, tuple(phones))  # raises InvalidInput / InvalidPhone
         with self.store.transaction() as tx:
             tx.put_unit(unit, self.clock.now())
             tx.audit(self.clock.now(), "system", "unit.registered", None, {"code": code, "phones": len(phones)})
@@ -88,6 +100,7 @@ class Engine:
                         at: datetime, title: str = "", actor: str = "system") -> WorkOrder:
         """Dispatch a new order to its unit and start its escalation process."""
         validate_new_order(number, category, urgency, source)
+        _require_aware(at)
         with self.store.transaction() as tx:
             if tx.get_order(number) is not None:
                 raise DuplicateWorkOrder(number)
@@ -108,6 +121,7 @@ class Engine:
     def record_event(self, number: str, event: str, *, at: datetime, actor: str = "system",
                      working_days: int | None = None, note: str = "") -> WorkOrder:
         """Record a lifecycle event (signed, progress_reported, replied, closed, reopened, extension_approved)."""
+        _require_aware(at)
         with self.store.transaction() as tx:
             order = self._order(tx, number)
             check_event(order, event, at, working_days=working_days)
@@ -131,6 +145,7 @@ class Engine:
                         actor: str = "system") -> Instruction:
         if not leader or not text:
             raise InvalidInput("an instruction needs the leader and the text")
+        _require_aware(at)
         with self.store.transaction() as tx:
             order = self._order(tx, number)
             check_event(order, "instruction", at)
@@ -159,10 +174,12 @@ class Engine:
                 try:
                     with tx.savepoint():
                         fired += self._fire(tx, instance_id, now)
-                except DubanError as exc:
-                    self._mark_failed(tx, instance_id, exc, now)
-                except Exception as exc:  # a BPMN or data fault: park the instance, keep the worker alive
-                    self._mark_failed(tx, instance_id, exc, now)
+                except _Busy:
+                    continue
+                except StoreUnavailable:
+                    raise  # the whole batch rolls back; the next tick retries it
+                except Exception as exc:  # a BPMN or data fault: retry later, then park it; keep the worker alive
+                    self._retry_later(tx, instance_id, exc, now)
         return fired
 
     def ensure_quarterly_report(self, at: datetime | None = None) -> str:
@@ -363,7 +380,11 @@ class Engine:
         instance, state = found
         if instance.status != "waiting" or instance.next_due_at is None or instance.next_due_at > now:
             return 0  # changed since the claim
-        order = self._order(tx, instance.order_number) if instance.order_number else None
+        order = None
+        if instance.order_number:
+            order = tx.get_order(instance.order_number, lock=True, skip_locked=True)
+            if order is None:
+                raise _Busy  # a request is changing this order right now; the next tick takes it
         unit = tx.get_unit(order.unit_code) if order else None
         instruction = tx.get_instruction(instance.instruction_id) if instance.instruction_id else None
         step = _Step(tx, instance, order, unit, instruction)
@@ -381,16 +402,24 @@ class Engine:
             self._ensure_quarter(tx, next_year, next_quarter, now)
         return len(fired)
 
-    def _mark_failed(self, tx: SqlTransaction, instance_id: int, exc: Exception, now: datetime) -> None:
+    def _retry_later(self, tx: SqlTransaction, instance_id: int, exc: Exception, now: datetime) -> None:
+        """A firing that failed is retried after 1, 5 and 30 minutes, then parked as failed for a supervisor."""
         found = tx.lock_instance(instance_id)
         if found is None:
             return
         instance, state = found
-        instance.status = "failed"
-        tx.update_instance(instance, state, now, error="".join(traceback.format_exception_only(exc)).strip())
-        tx.audit(now, "rules", "instance.failed", instance.order_number, {"instance": instance_id, "error": str(exc)})
-        log.error("workflow instance failed", extra={"order": instance.order_number, "instance": instance_id,
-                                                     "error": str(exc)})
+        attempts = tx.instance_attempts(instance_id) + 1
+        if attempts >= len(RETRY_DELAYS) + 1:
+            instance.status = "failed"
+        else:
+            instance.next_due_at = now + RETRY_DELAYS[attempts - 1]
+        error = "".join(traceback.format_exception_only(exc)).strip()
+        tx.update_instance(instance, state, now, error=error)
+        tx.audit(now, "rules", "instance.failed" if instance.status == "failed" else "instance.retry",
+                 instance.order_number, {"instance": instance_id, "attempt": attempts, "error": error})
+        log.error("workflow step failed", extra={"order": instance.order_number, "instance": instance_id,
+                                                 "attempt": attempts, "parked": instance.status == "failed",
+                                                 "error": error})
 
     def _ensure_quarter(self, tx: SqlTransaction, year: int, quarter: int, at: datetime) -> str:
         label = deadlines.quarter_label(year, quarter)

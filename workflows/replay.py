@@ -11,7 +11,6 @@ import heapq
 import json
 import multiprocessing
 import os
-import re
 import sys
 import tempfile
 import zlib
@@ -23,12 +22,12 @@ from typing import Any, TextIO
 
 from engine.clock import VirtualClock, format_local, parse_instant
 from engine.domain.errors import DubanError, InvalidInput
+from engine.domain.model import HandlingUnit
 from engine.domain.work_order import EVENT_TYPES, WorkOrder, apply_event, check_event, validate_new_order
 from engine.services import Engine
 from config.settings import Settings
 from workflows.bootstrap import build_engine
 
-E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 DEFAULT_HORIZON = timedelta(days=120)
 
 
@@ -73,13 +72,10 @@ def read_events(lines: Iterable[str]) -> ReplayInput:
             kind = record.get("type")
             if kind == "unit":
                 code = _text(record, "code", 32)
-                _text(record, "name")
                 phones = record.get("phones")
                 if not isinstance(phones, list) or not phones:
                     raise InvalidInput("a unit needs a non-empty list of phones")
-                for phone in phones:
-                    if not isinstance(phone, str) or not E164.match(phone):
-                        raise InvalidInput(f"phone {phone!r} is not an E.164 number like +8613800138000")
+                HandlingUnit(code, _text(record, "name"), tuple(phones))  # validates code, name and numbers
                 if code in units:
                     raise InvalidInput(f"unit {code!r} is defined twice")
                 units.add(code)

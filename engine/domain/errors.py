@@ -38,3 +38,14 @@ class RuleError(DubanError):
 
 class ProcessDefinitionError(DubanError):
     """A BPMN file is malformed, unsafe or does not fit Duban's operations."""
+
+
+class StoreUnavailable(DubanError):
+    """The database refused for a passing reason (lock, deadlock, lost connection): retry later."""
+
+
+class InvalidPhone(InvalidInput):
+    def __init__(self, unit: str, phone: object) -> None:
+        super().__init__(f"unit {unit}: {phone!r} is not a mobile number in E.164 form like +8613800138000")
+        self.unit = unit
+        self.phone = phone

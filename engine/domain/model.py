@@ -1,9 +1,14 @@
 """Plain records the engine passes between the domain, the runtime and the store."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+from engine.domain.errors import InvalidInput, InvalidPhone
+
+E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 
 
 @dataclass(frozen=True)
@@ -11,6 +16,17 @@ class HandlingUnit:
     code: str
     name: str
     phones: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.code, str) or not self.code.strip() or len(self.code) > 32:
+            raise InvalidInput(f"unit code must be a non-empty string of at most 32 characters, got {self.code!r}")
+        if not isinstance(self.name, str) or not self.name.strip() or len(self.name) > 200:
+            raise InvalidInput(f"unit {self.code}: a name of at most 200 characters is required")
+        for phone in self.phones:
+            if not isinstance(phone, str) or not E164.match(phone):
+                raise InvalidPhone(self.code, phone)
+        if len(set(self.phones)) != len(self.phones):
+            raise InvalidInput(f"unit {self.code}: a phone number is listed twice")
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from engine.domain.errors import DuplicateWorkOrder, StoreUnavailable
 from engine.domain.model import HandlingUnit, Instance, Instruction
 from engine.domain.work_order import WorkOrder
 from engine.persistence.tables import (
@@ -56,8 +57,11 @@ class SqlTransaction:
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
-        with self.c.begin_nested():
-            yield
+        try:
+            with self.c.begin_nested():
+                yield
+        except sa.exc.OperationalError as exc:  # lock timeout, deadlock, lost connection: not the data's fault
+            raise StoreUnavailable(str(exc.orig)) from exc
 
     # --- handling units -------------------------------------------------------------------
     def get_unit(self, code: str) -> HandlingUnit | None:
@@ -84,10 +88,11 @@ class SqlTransaction:
                 {"unit_code": unit.code, "phone": p, "position": i} for i, p in enumerate(unit.phones)])
 
     # --- work orders ----------------------------------------------------------------------
-    def get_order(self, number: str, *, lock: bool = False) -> WorkOrder | None:
+    def get_order(self, number: str, *, lock: bool = False, skip_locked: bool = False) -> WorkOrder | None:
+        """The order, or None. With skip_locked (PostgreSQL), None also when another transaction holds it."""
         query = sa.select(work_orders).where(work_orders.c.number == number)
         if lock and self.is_postgres:
-            query = query.with_for_update()
+            query = query.with_for_update(skip_locked=skip_locked)
         row = self.c.execute(query).mappings().first()
         if row is None:
             return None
@@ -95,7 +100,11 @@ class SqlTransaction:
                          **{f: row[f] for f in _ORDER_FIELDS})
 
     def insert_order(self, order: WorkOrder) -> None:
-        self.c.execute(work_orders.insert().values(**asdict(order)))
+        try:
+            with self.c.begin_nested():
+                self.c.execute(work_orders.insert().values(**asdict(order)))
+        except sa.exc.IntegrityError:
+            raise DuplicateWorkOrder(order.number) from None  # two requests raced to create it
 
     def update_order(self, order: WorkOrder) -> None:
         values = {f: getattr(order, f) for f in _ORDER_FIELDS}
@@ -166,6 +175,10 @@ class SqlTransaction:
             values["last_error"] = error
             values["attempts"] = workflow_instances.c.attempts + 1
         self.c.execute(workflow_instances.update().where(workflow_instances.c.id == instance.id).values(**values))
+
+    def instance_attempts(self, instance_id: int) -> int:
+        return int(self.c.execute(sa.select(workflow_instances.c.attempts)
+                                  .where(workflow_instances.c.id == instance_id)).scalar() or 0)
 
     def claim_due(self, now: datetime, limit: int) -> list[int]:
         query = (sa.select(workflow_instances.c.id)

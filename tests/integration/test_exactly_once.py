@@ -15,7 +15,7 @@ import time
 import urllib.error
 import urllib.request
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -98,13 +98,14 @@ def assert_each_timer_fired_once(engine: Engine, expected: set[tuple[int, dateti
 
 
 def sms_rows_per_step(engine: Engine) -> Counter[tuple[str, str, str]]:
-    return Counter((r.order_number, r.template, r.recipient) for r in rows(
-        engine, sa.select(outbox.c.order_number, outbox.c.template, outbox.c.recipient).where(outbox.c.channel == "sms")))
+    query = sa.select(outbox.c.order_number, outbox.c.template, outbox.c.recipient).where(outbox.c.channel == "sms")
+    return Counter((r.order_number, r.template, r.recipient) for r in rows(engine, query))
 
 
 def instance_ids(engine: Engine) -> dict[str, int]:
-    return {r.order_number: r.id for r in rows(engine, sa.select(workflow_instances.c.order_number, workflow_instances.c.id)
-                                                .where(workflow_instances.c.kind == "work_order"))}
+    query = (sa.select(workflow_instances.c.order_number, workflow_instances.c.id)
+             .where(workflow_instances.c.kind == "work_order"))
+    return {r.order_number: r.id for r in rows(engine, query)}
 
 
 # ---------------------------------------------------------------------------------------- a. crash
@@ -171,7 +172,8 @@ def test_timers_due_during_downtime_fire_in_order_each_at_its_time(make_engine: 
         assert [r.at for r in recorded] == sorted(r.at for r in recorded)  # recorded in time order
         fired = rows(engine, sa.select(timer_firings.c.due_at, timer_firings.c.fired_at)
                      .where(timer_firings.c.instance_id == ids[number]).order_by(timer_firings.c.id))
-        assert [r.due_at for r in fired] == [t for s, t in expected_steps.items() if not (s == "sign_overdue" and number == signed)]
+        assert [r.due_at for r in fired] == [t for s, t in expected_steps.items()
+                                             if not (s == "sign_overdue" and number == signed)]
         assert {r.fired_at for r in fired} == {clock.now()}
         # every SMS is held to its own step's time (09:00 is inside the sending window)
         for r in rows(engine, sa.select(outbox.c.template, outbox.c.send_at)

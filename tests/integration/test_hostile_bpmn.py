@@ -28,7 +28,8 @@ from workflows.operations import OPERATIONS
 
 BPMN = ROOT / "bpmn"
 KNOWN = frozenset(OPERATIONS)
-DUBAN = Path(sys.executable).with_name("duban")
+_SCRIPT = Path(sys.executable).with_name("duban")
+DUBAN = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "web.cli"]  # the console script if installed
 
 
 def original(stem: str) -> str:
@@ -77,7 +78,8 @@ class Hostile:
 
 HOSTILE = [
     Hostile("condition-import", "work_order",
-            lambda t, m: swap(t, REOPEN_CONDITION, f'">__import__(\'os\').system(\'touch {m}\')</bpmn:conditionExpression>'),
+            lambda t, m: swap(t, REOPEN_CONDITION,
+                              f'">__import__(\'os\').system(\'touch {m}\')</bpmn:conditionExpression>'),
             "__import__", "flow_gw_cycle_kind__task_sms_reopened"),
     Hostile("condition-underscore-name", "work_order",
             lambda t, m: swap(t, REOPEN_CONDITION, '">_getattr_ is not None</bpmn:conditionExpression>'),
@@ -219,7 +221,9 @@ def test_an_entity_in_a_utf16_file_is_never_expanded() -> None:
     text = swap(text, QUARTERLY_TIMER, ">&t;</bpmn:timeDate>")
     with pytest.raises(ProcessDefinitionError) as refused:
         parse_definition(text.encode("utf-16"), process_id="quarterly_report", known_operations=KNOWN)
-    assert "expression '' in 'timer_report_day" in str(refused.value)  # &t; stayed an unexpanded reference
+    message = str(refused.value)
+    # refused for the DTD (once that check is fixed) or because &t; stayed an unexpanded, empty reference
+    assert "DTDs and entities are not allowed" in message or "expression '' in 'timer_report_day" in message
 
 
 # -------------------------------------------------------------- past the loader: fails safely at run time
@@ -283,7 +287,8 @@ def test_engine_parks_an_instance_whose_operation_parameter_misbehaves(
     """A hostile parameter reached after a timer: the instance is parked as failed, the worker and the other
     instances carry on, nothing is recorded for it and nothing is written to disk."""
     directory = write_dir(tmp_path, "quarterly_report",
-                          swap(original("quarterly_report"), QUARTERLY_PARAM, f'value="open(&apos;{marker}&apos;, &apos;w&apos;)"'))
+                          swap(original("quarterly_report"), QUARTERLY_PARAM,
+                               f'value="open(&apos;{marker}&apos;, &apos;w&apos;)"'))
     clock = VirtualClock(local(2026, 6, 1, 10, 0))
     engine = make_engine(clock=clock, bpmn_dir=directory)
     engine.register_unit("U01", "市住建局", ["+8613800138000"])
@@ -334,10 +339,9 @@ def test_engine_rolls_back_an_order_whose_process_fails_on_start(
     "condition-import", "timer-subclass-escape", "script-task", "doctype-external-entity", "malformed-xml",
     "process-id-not-file-stem")], ids=lambda c: c.name)
 def test_check_config_refuses_a_hostile_directory(case: Hostile, tmp_path: Path, marker: Path) -> None:
-    assert DUBAN.exists(), DUBAN
     directory = write_dir(tmp_path, case.stem, case.make(original(case.stem), marker))
     env = {**os.environ, "DUBAN_BPMN_DIR": str(directory), "DUBAN_LOG_FORMAT": "text"}
-    result = subprocess.run([str(DUBAN), "check-config"], cwd=tmp_path, env=env, capture_output=True, text=True,
+    result = subprocess.run([*DUBAN, "check-config"], cwd=tmp_path, env=env, capture_output=True, text=True,
                             timeout=60)
     assert result.returncode == 2, (result.stdout, result.stderr)
     lines = result.stderr.strip().splitlines()
@@ -350,7 +354,7 @@ def test_check_config_refuses_a_hostile_directory(case: Hostile, tmp_path: Path,
 
 def test_check_config_accepts_the_real_files(tmp_path: Path) -> None:
     env = {**os.environ, "DUBAN_BPMN_DIR": str(BPMN)}
-    result = subprocess.run([str(DUBAN), "check-config"], cwd=tmp_path, env=env, capture_output=True, text=True,
+    result = subprocess.run([*DUBAN, "check-config"], cwd=tmp_path, env=env, capture_output=True, text=True,
                             timeout=60)
     assert result.returncode == 0, result.stderr
     assert "work_order@" in result.stdout
