@@ -319,12 +319,14 @@ def measure_engine(url: str, sizes: Sizes, report: Report, label: str) -> dict[s
 def _engine_lines(report: Report, result: dict[str, Any], raw: dict[str, Any]) -> None:
     open_ratio = result["open_per_s"] / raw["create_per_s"]
     fire_ratio = result["fire_per_s"] / raw["wake_per_s"]
-    result.update(open_ratio=open_ratio, fire_ratio=fire_ratio)
+    fire_ratio_median = result["fire_per_s"] / raw["wake_median_per_s"]
+    result.update(open_ratio=open_ratio, fire_ratio=fire_ratio, fire_ratio_to_median=fire_ratio_median)
     report.line(f"opened {result['orders']:,} work orders (one transaction each): {_fmt_rate(result['open_per_s'])} "
                 f"= {open_ratio:.2f} x raw create")
     goal = "meets" if fire_ratio >= GOAL_RATIO else "BELOW"
     report.line(f"fired {result['fired']:,} timers (batches of {result['batch']}): {_fmt_rate(result['fire_per_s'])} "
-                f"= {fire_ratio:.2f} x raw wake ({goal} the {GOAL_RATIO} goal)")
+                f"= {fire_ratio:.2f} x raw wake best, {fire_ratio_median:.2f} x its median ({goal} the "
+                f"{GOAL_RATIO} goal)")
 
 
 def measure_sqlite(workdir: Path, sizes: Sizes, raw: dict[str, Any], report: Report) -> dict[str, Any]:
