@@ -352,7 +352,8 @@ class Engine:
             if action.kind == "sms":
                 details.update(to=action.to, template=action.template, send_at=_iso(action.send_at))
                 messages.append({"key": key, "channel": "sms", "order_number": action.order_number,
-                                 "recipient": action.to, "template": action.template, "params": action.details,
+                                 "recipient": action.to, "template": action.template,
+                                 "params": action.details.get("params", {}),
                                  "send_at": action.send_at, "created_at": now})
             elif action.kind in DOCUMENT_KINDS:
                 messages.append({"key": key, "channel": "document", "order_number": action.order_number,

@@ -153,8 +153,7 @@ def ladder_data(settings: Settings, at: datetime, *, category: str = CATEGORY,
 
 
 def new_engine(url: str, clock: VirtualClock, *, worker_id: str = "bench", migrate: bool = True) -> Engine:
-    engine = build_engine(_settings(worker_id), clock=clock, database_url=url, migrate=migrate)
-    return engine
+    return build_engine(_settings(worker_id), clock=clock, database_url=url, migrate=migrate)
 
 
 def register_units(engine: Engine) -> dict[str, int]:
