@@ -49,3 +49,7 @@ class InvalidPhone(InvalidInput):
         super().__init__(f"unit {unit}: {phone!r} is not a mobile number in E.164 form like +8613800138000")
         self.unit = unit
         self.phone = phone
+
+
+class RuleExecutionError(DubanError):
+    """A BPMN step failed while running (a condition raised, an operation failed)."""

@@ -53,6 +53,9 @@ def parse_definition(xml: bytes, *, process_id: str, known_operations: frozenset
         tree = etree.fromstring(xml, parser=_SAFE_PARSER)
     except etree.XMLSyntaxError as exc:
         raise refuse(f"not well-formed XML: {exc}") from None
+    docinfo = tree.getroottree().docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
+        raise refuse("DTDs and entities are not allowed in BPMN files")
     processes = tree.xpath("//bpmn:process", namespaces=NS)
     if len(processes) != 1:
         raise refuse(f"must hold exactly one bpmn:process, found {len(processes)}")
@@ -69,6 +72,20 @@ def parse_definition(xml: bytes, *, process_id: str, known_operations: frozenset
     return ProcessDefinition(process_id, hashlib.sha256(xml).hexdigest(), xml, spec, subprocess_specs)
 
 
+def _owner(node: Any) -> str:
+    """The id of the BPMN element a node belongs to (an event, a task, a flow), for error messages."""
+    owner = node.getparent() if node.get("id") is None else node
+    while owner is not None and (owner.get("id") is None or etree.QName(owner).localname.endswith(
+            ("EventDefinition", "extensionElements", "serviceTaskOperator", "parameters"))):
+        owner = owner.getparent()
+    return owner.get("id") if owner is not None else "?"
+
+
+def _syntax_reason(exc: SyntaxError) -> str:
+    reason = exc.msg if isinstance(exc.msg, str) else "; ".join(map(str, exc.msg or ()))
+    return reason or str(exc)
+
+
 def _check_contents(tree: Any, known_operations: frozenset[str], refuse: Any) -> None:
     for tag in ("scriptTask", "callActivity"):
         found = tree.xpath(f"//bpmn:{tag}", namespaces=NS)
@@ -77,25 +94,22 @@ def _check_contents(tree: Any, known_operations: frozenset[str], refuse: Any) ->
     for tag in ("preScript", "postScript"):
         found = tree.xpath(f"//spiffworkflow:{tag}", namespaces=NS)
         if found:
-            raise refuse(f"spiffworkflow:{tag} is not allowed")
+            raise refuse(f"spiffworkflow:{tag} in {_owner(found[0])!r} is not allowed")
     for op in tree.xpath("//spiffworkflow:serviceTaskOperator", namespaces=NS):
         name = op.get("id")
         if name not in known_operations:
-            raise refuse(f"unknown operation {name!r}; known: {', '.join(sorted(known_operations))}")
+            raise refuse(f"{_owner(op)!r} names unknown operation {name!r}; known: {', '.join(sorted(known_operations))}")
     expressions: list[tuple[str, str]] = []
     for node in tree.xpath("//bpmn:conditionExpression|//bpmn:timeDate|//bpmn:timeDuration|//bpmn:timeCycle",
                            namespaces=NS):
-        owner = node.getparent()
-        while owner is not None and owner.get("id") is None:
-            owner = owner.getparent()
-        expressions.append((owner.get("id") if owner is not None else "?", (node.text or "").strip()))
+        expressions.append((_owner(node), (node.text or "").strip()))
     for param in tree.xpath("//spiffworkflow:parameter", namespaces=NS):
-        expressions.append((param.get("id", "?"), param.get("value", "")))
+        expressions.append((f"{_owner(param)}.{param.get('id', '?')}", param.get("value", "")))
     for element_id, text in expressions:
         try:
             compile_expression(text)
         except SyntaxError as exc:
-            raise refuse(f"expression {text!r} in {element_id!r} is refused: {exc.msg}") from None
+            raise refuse(f"expression {text!r} in {element_id!r} is refused: {_syntax_reason(exc)}") from None
 
 
 def load_directory(path: Path, known_operations: frozenset[str]) -> dict[str, ProcessDefinition]:

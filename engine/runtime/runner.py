@@ -22,6 +22,9 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
 )
 from SpiffWorkflow.util.task import TaskState
 
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+
+from engine.domain.errors import DubanError, RuleExecutionError
 from engine.runtime import serializer
 from engine.runtime.definitions import ProcessDefinition
 from engine.runtime.script_engine import SCRIPT_ENGINE, engine_step
@@ -36,8 +39,14 @@ def _run(at: datetime, operation: Operation, facts: Mapping[str, Any] | None, st
     def handler(name: str, params: dict[str, Any], task: Any) -> Mapping[str, Any]:
         return operation(name, params, task.task_spec.bpmn_id or task.task_spec.name, at)
 
-    with engine_step(handler, facts or {}), spiff_time(at + _TICK):
-        step()
+    try:
+        with engine_step(handler, facts or {}), spiff_time(at + _TICK):
+            step()
+    except SpiffWorkflowException as exc:
+        cause = getattr(exc, "exception", None) or exc.__cause__
+        if isinstance(cause, DubanError):
+            raise cause from exc
+        raise RuleExecutionError(f"BPMN step failed: {exc}") from exc
 
 
 def start(definition: ProcessDefinition, data: Mapping[str, Any], *, at: datetime, operation: Operation,

@@ -97,6 +97,12 @@ def assert_each_timer_fired_once(engine: Engine, expected: set[tuple[int, dateti
     assert set(fired) == expected
 
 
+def assert_no_instance_error(engine: Engine) -> None:
+    errors = rows(engine, sa.select(workflow_instances.c.id, workflow_instances.c.last_error)
+                  .where(workflow_instances.c.last_error.is_not(None)))
+    assert errors == []
+
+
 def sms_rows_per_step(engine: Engine) -> Counter[tuple[str, str, str]]:
     query = sa.select(outbox.c.order_number, outbox.c.template, outbox.c.recipient).where(outbox.c.channel == "sms")
     return Counter((r.order_number, r.template, r.recipient) for r in rows(engine, query))
@@ -143,6 +149,7 @@ def test_worker_killed_mid_firing_fires_each_timer_once(make_engine: Callable[..
     workers = Counter(r.worker for r in rows(engine, sa.select(timer_firings.c.worker)))
     assert workers == Counter({"crasher": 2 * committed_batches, "test-worker": 6 - 2 * committed_batches})
     assert engine.backlog()["failed_instances"] == 0
+    assert_no_instance_error(engine)
     assert all(r.next_due_at == OVERDUE for r in rows(engine, sa.select(workflow_instances.c.next_due_at)))
 
 
@@ -183,6 +190,7 @@ def test_timers_due_during_downtime_fire_in_order_each_at_its_time(make_engine: 
             assert r.send_at == expected_steps[step]
     assert engine.next_due() == RED
     assert engine.fire_due_timers() == 0
+    assert_no_instance_error(engine)
 
 
 # ------------------------------------------------------------------------------ c. worker on start
@@ -230,6 +238,7 @@ def test_worker_fires_overdue_timers_on_start_and_reports_health(
         assert_each_timer_fired_once(engine, {(ids[n], due) for n in numbers
                                               for due in (DUE_SOON, SIGN_OVERDUE, OVERDUE, YELLOW)})
         assert health.fired_total == 12 and health.last_error is None
+        assert_no_instance_error(engine)
 
         status, after = get_json(url + "/healthz")
         assert status == 200 and after["status"] == "ok"
@@ -299,7 +308,9 @@ def test_two_worker_processes_fire_every_timer_exactly_once(make_engine: Callabl
     assert {r["worker"]: r["fired"] for r in results} == dict(by_worker)
 
     backlog = engine.backlog()
-    assert backlog["due_now"] == 0 and backlog["failed_instances"] == 0  # a duplicate would have failed an instance
+    assert backlog["due_now"] == 0 and backlog["failed_instances"] == 0
+    # a second firing would have hit the unique (instance_id, due_at) and left an error on the instance
+    assert_no_instance_error(engine)
     states = rows(engine, sa.select(workflow_instances.c.status, workflow_instances.c.next_due_at)
                   .where(workflow_instances.c.kind == "work_order"))
     assert len(states) == orders
