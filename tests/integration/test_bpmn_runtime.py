@@ -23,6 +23,7 @@ from engine.runtime import runner, serializer
 from engine.runtime.definitions import ProcessDefinition, load_directory
 from engine.runtime.script_engine import engine_step
 from engine.runtime.spiff_clock import spiff_time
+from tests.timeline import DISPATCH, DUE_SOON, LETTER, OVERDUE, RED, SIGN_OVERDUE, YELLOW
 from tests.conftest import ROOT, local
 from workflows.operations import OPERATIONS
 
@@ -153,14 +154,6 @@ def sms(template: str, step: str | None = None) -> tuple[str, dict[str, Any]]:
     return ("sms.send", {"template": template, "step": step or template})
 
 
-# A 一般 order dispatched Monday 2026-06-01 10:00 (times as the engine would compute for a 咨询 order).
-DISPATCH = local(2026, 6, 1, 10, 0)
-DUE_SOON = local(2026, 6, 2, 9, 0)
-SIGN_OVERDUE = local(2026, 6, 3, 9, 0)
-OVERDUE = local(2026, 6, 4, 9, 0)
-YELLOW = local(2026, 6, 8, 9, 0)
-RED = local(2026, 6, 10, 9, 0)
-LETTER = local(2026, 6, 17, 9, 0)
 
 
 def routine_data(**overrides: Any) -> dict[str, Any]:

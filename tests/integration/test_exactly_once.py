@@ -27,6 +27,7 @@ from config.settings import Settings
 from engine.clock import VirtualClock
 from engine.persistence.tables import actions, outbox, supervisor_tasks, timer_firings, workflow_instances
 from engine.services import Engine
+from tests.timeline import DISPATCH, DUE_SOON, OVERDUE, RED, SIGN_OVERDUE, YELLOW
 from tests.conftest import ROOT, local
 from workflows import scheduler as scheduler_module
 from workflows.adapters.outbox_sms import OutboxOnlySmsGateway
@@ -35,13 +36,6 @@ from workflows.scheduler import WorkerHealth, build_scheduler, serve_health
 HELPER = Path(__file__).with_name("_engine_process.py")
 PHONES = ("+8613800138001", "+8613800138002")
 
-# A 咨询 order dispatched Monday 2026-06-01 10:00: deadline Wed 06-03 23:59:59.
-DISPATCH = local(2026, 6, 1, 10, 0)
-DUE_SOON = local(2026, 6, 2, 9, 0)
-SIGN_OVERDUE = local(2026, 6, 3, 9, 0)
-OVERDUE = local(2026, 6, 4, 9, 0)
-YELLOW = local(2026, 6, 8, 9, 0)
-RED = local(2026, 6, 10, 9, 0)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
