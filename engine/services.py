@@ -390,11 +390,11 @@ class Engine:
         instruction = tx.get_instruction(instance.instruction_id) if instance.instruction_id else None
         step = _Step(tx, instance, order, unit, instruction)
         wf = self._load(instance, state)
+        steps_before = list(order.fired_steps) if order is not None else []
         fired = runner.wake(wf, until=now, operation=self._operation_for(step), facts=self._facts(step))
-        for due in fired:
-            tx.record_firing(instance.id, due, now, self.worker_id)
+        tx.record_firings(instance.id, fired, now, self.worker_id)
         self._save(step, wf, now)
-        if order is not None:
+        if order is not None and order.fired_steps != steps_before:
             tx.update_order(order)
         if instance.kind == "quarterly" and instance.status == "completed":
             assert instance.quarter is not None

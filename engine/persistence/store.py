@@ -33,6 +33,23 @@ from engine.persistence.tables import (
 
 _ORDER_FIELDS = [f for f in WorkOrder.__dataclass_fields__ if f not in ("unit_code", "number")]
 
+# Statements on the timer-firing path, built once (building and keying a statement per call cost as much
+# as running it on SQLite).
+_SELECT_ORDER = sa.select(work_orders).where(work_orders.c.number == sa.bindparam("number"))
+_SELECT_ORDER_LOCKED = _SELECT_ORDER.with_for_update()
+_SELECT_ORDER_SKIP_LOCKED = _SELECT_ORDER.with_for_update(skip_locked=True)
+_UPDATE_ORDER = work_orders.update().where(work_orders.c.number == sa.bindparam("b_number"))
+_SELECT_UNIT = (sa.select(handling_units.c.name, unit_contacts.c.phone)
+                .outerjoin(unit_contacts, unit_contacts.c.unit_code == handling_units.c.code)
+                .where(handling_units.c.code == sa.bindparam("code")).order_by(unit_contacts.c.position))
+_UPDATE_INSTANCE = workflow_instances.update().where(workflow_instances.c.id == sa.bindparam("b_id"))
+_INSERT_FIRING = timer_firings.insert()
+_INSERT_ACTION = actions.insert()
+_INSERT_OUTBOX = outbox.insert()
+_INSERT_TASK = supervisor_tasks.insert()
+_INSERT_AUDIT = audit_log.insert()
+_INSERT_EVENT = order_events.insert()
+
 
 class SqlStore:
     def __init__(self, engine: sa.Engine) -> None:
@@ -65,10 +82,7 @@ class SqlTransaction:
 
     # --- handling units -------------------------------------------------------------------
     def get_unit(self, code: str) -> HandlingUnit | None:
-        rows = self.c.execute(
-            sa.select(handling_units.c.name, unit_contacts.c.phone)
-            .outerjoin(unit_contacts, unit_contacts.c.unit_code == handling_units.c.code)
-            .where(handling_units.c.code == code).order_by(unit_contacts.c.position)).all()
+        rows = self.c.execute(_SELECT_UNIT, {"code": code}).all()
         if not rows:
             return None
         return HandlingUnit(code, rows[0].name, tuple(r.phone for r in rows if r.phone is not None))
@@ -90,10 +104,10 @@ class SqlTransaction:
     # --- work orders ----------------------------------------------------------------------
     def get_order(self, number: str, *, lock: bool = False, skip_locked: bool = False) -> WorkOrder | None:
         """The order, or None. With skip_locked (PostgreSQL), None also when another transaction holds it."""
-        query = sa.select(work_orders).where(work_orders.c.number == number)
+        query = _SELECT_ORDER
         if lock and self.is_postgres:
-            query = query.with_for_update(skip_locked=skip_locked)
-        row = self.c.execute(query).mappings().first()
+            query = _SELECT_ORDER_SKIP_LOCKED if skip_locked else _SELECT_ORDER_LOCKED
+        row = self.c.execute(query, {"number": number}).mappings().first()
         if row is None:
             return None
         return WorkOrder(number=row["number"], unit_code=row["unit_code"],
@@ -108,12 +122,12 @@ class SqlTransaction:
 
     def update_order(self, order: WorkOrder) -> None:
         values = {f: getattr(order, f) for f in _ORDER_FIELDS}
-        self.c.execute(work_orders.update().where(work_orders.c.number == order.number).values(**values))
+        self.c.execute(_UPDATE_ORDER, {**values, "b_number": order.number})
 
     def add_event(self, number: str, kind: str, at: datetime, actor: str, details: dict[str, Any],
                   recorded_at: datetime) -> None:
-        self.c.execute(order_events.insert().values(order_number=number, type=kind, at=at, actor=actor,
-                                                    details=details, recorded_at=recorded_at))
+        self.c.execute(_INSERT_EVENT, {"order_number": number, "type": kind, "at": at, "actor": actor,
+                                       "details": details, "recorded_at": recorded_at})
 
     def add_instruction(self, instruction: Instruction) -> int:
         values = asdict(instruction)
@@ -174,7 +188,9 @@ class SqlTransaction:
         if error is not None:
             values["last_error"] = error
             values["attempts"] = workflow_instances.c.attempts + 1
-        self.c.execute(workflow_instances.update().where(workflow_instances.c.id == instance.id).values(**values))
+            self.c.execute(workflow_instances.update().where(workflow_instances.c.id == instance.id).values(**values))
+        else:
+            self.c.execute(_UPDATE_INSTANCE, {**values, "b_id": instance.id})
 
     def instance_attempts(self, instance_id: int) -> int:
         return int(self.c.execute(sa.select(workflow_instances.c.attempts)
@@ -199,9 +215,11 @@ class SqlTransaction:
         failed = self.c.execute(sa.select(sa.func.count()).where(workflow_instances.c.status == "failed")).scalar()
         return {"due_now": row[0], "oldest_due_at": row[1], "waiting_instances": waiting, "failed_instances": failed}
 
-    def record_firing(self, instance_id: int, due_at: datetime, fired_at: datetime, worker: str) -> None:
-        self.c.execute(timer_firings.insert().values(instance_id=instance_id, due_at=due_at, fired_at=fired_at,
-                                                     worker=worker))
+    def record_firings(self, instance_id: int, dues: list[datetime], fired_at: datetime, worker: str) -> None:
+        """One row per (instance, due time): the unique key makes a second firing of the same timer fail."""
+        if dues:
+            self.c.execute(_INSERT_FIRING, [{"instance_id": instance_id, "due_at": due, "fired_at": fired_at,
+                                             "worker": worker} for due in dues])
 
     def quarter_exists(self, label: str) -> bool:
         return self.c.execute(sa.select(workflow_instances.c.id).where(workflow_instances.c.quarter == label)).first() is not None
@@ -210,19 +228,19 @@ class SqlTransaction:
     def add_actions(self, rows: list[dict[str, Any]]) -> None:
         """Insert action rows (one statement); a repeated key raises: nothing the rules do is recorded twice."""
         if rows:
-            self.c.execute(actions.insert(), rows)
+            self.c.execute(_INSERT_ACTION, rows)
 
     def add_outbox(self, rows: list[dict[str, Any]]) -> None:
         if rows:
-            self.c.execute(outbox.insert(), [{"status": "pending", "attempts": 0, **row} for row in rows])
+            self.c.execute(_INSERT_OUTBOX, [{"status": "pending", "attempts": 0, **row} for row in rows])
 
     def add_supervisor_tasks(self, rows: list[dict[str, Any]]) -> None:
         if rows:
-            self.c.execute(supervisor_tasks.insert(), [{"status": "open", **row} for row in rows])
+            self.c.execute(_INSERT_TASK, [{"status": "open", **row} for row in rows])
 
     def audit_many(self, rows: list[dict[str, Any]]) -> None:
         if rows:
-            self.c.execute(audit_log.insert(), rows)
+            self.c.execute(_INSERT_AUDIT, rows)
 
     def audit(self, at: datetime, actor: str, action: str, order_number: str | None, details: dict[str, Any]) -> None:
         self.c.execute(audit_log.insert().values(at=at, actor=actor, action=action, order_number=order_number,

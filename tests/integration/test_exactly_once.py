@@ -110,10 +110,10 @@ def instance_ids(engine: Engine) -> dict[str, int]:
 
 # ---------------------------------------------------------------------------------------- a. crash
 @pytest.mark.parametrize("method,limit", [
-    ("record_firing", 1),  # instance 1 commits; dies in instance 2 right after recording its first timer
+    ("record_firings", 1),  # instance 1 commits; dies in instance 2 right after recording its timer firings
     ("add_outbox", 1),     # instance 1 commits; dies in instance 2 once its SMS rows are written
     ("add_outbox", 50),    # one batch for all: dies in instance 2, instance 1's savepoint is lost with it
-], ids=["record_firing-batch-of-1", "add_outbox-batch-of-1", "add_outbox-whole-batch"])
+], ids=["record_firings-batch-of-1", "add_outbox-batch-of-1", "add_outbox-whole-batch"])
 def test_worker_killed_mid_firing_fires_each_timer_once(make_engine: Callable[..., Engine], db_url: str,
                                                         method: str, limit: int) -> None:
     clock = VirtualClock(DISPATCH)
