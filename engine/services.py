@@ -36,8 +36,8 @@ log = logging.getLogger("duban.engine")
 WORK_ORDER, INSTRUCTION, QUARTERLY = "work_order", "leadership_instruction", "quarterly_report"
 _KIND_OF_PROCESS = {WORK_ORDER: "work_order", INSTRUCTION: "instruction", QUARTERLY: "quarterly"}
 RETRY_DELAYS = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30))
-_MESSAGE_OF_EVENT = {"signed": "signed", "replied": "replied", "closed": "closed",
-                     "extension_approved": "extension_approved"}
+_MESSAGE_OF_EVENT = {"signed": "signed", "replied": "replied", "closed": "closed"}
+DEADLINE_CHANGED = "deadline_changed"  # the BPMN message that re-arms the ladder from a new deadline
 
 
 def _require_aware(at: object) -> None:
@@ -108,9 +108,9 @@ class Engine:
             if unit is None:
                 raise UnknownUnit(unit_code)
             order = WorkOrder(number=number, unit_code=unit_code, category=category, urgency=urgency, source=source,
-                              dispatched_at=at, last_event_at=at, title=title)
-            self._set_deadline(order, deadlines.handling_deadline(
-                self.rules, self.calendar, category=category, urgency=urgency, source=source, start_at=at))
+                              dispatched_at=at, last_event_at=at, title=title,
+                              deadline_basis=[{"rule": "handling", "start_at": at.isoformat()}])
+            self._set_deadline(order, self._deadline_from_basis(order))
             tx.insert_order(order)
             tx.add_event(number, "dispatched", at, actor, {"unit": unit_code}, self.clock.now())
             self._start_work_order_process(tx, order, unit, at, reopen=False)
@@ -251,9 +251,51 @@ class Engine:
 
     def _extend(self, tx: SqlTransaction, order: WorkOrder, unit: HandlingUnit | None, at: datetime,
                 working_days: int) -> None:
-        assert order.deadline_at is not None
-        self._set_deadline(order, deadlines.extended_deadline(self.calendar, order.deadline_at, working_days))
-        self._deliver(tx, order, unit, "extension_approved", self._ladder_data(order, at), at)
+        order.deadline_basis = [*order.deadline_basis, {"rule": "extension", "working_days": working_days}]
+        self._set_deadline(order, self._deadline_from_basis(order))
+        self._deliver(tx, order, unit, DEADLINE_CHANGED, self._ladder_data(order, at), at)
+
+    def _deadline_from_basis(self, order: WorkOrder) -> deadlines.Deadline:
+        """Recompute the deadline from how it was reached (handling rule, then each extension)."""
+        deadline: deadlines.Deadline | None = None
+        provisional = False
+        for step in order.deadline_basis:
+            if step["rule"] == "handling":
+                deadline = deadlines.handling_deadline(
+                    self.rules, self.calendar, category=order.category, urgency=order.urgency, source=order.source,
+                    start_at=datetime.fromisoformat(str(step["start_at"])))
+            else:
+                assert deadline is not None
+                deadline = deadlines.extended_deadline(self.calendar, deadline.at, int(str(step["working_days"])))
+            provisional = provisional or deadline.provisional
+        if deadline is None:
+            raise InvalidInput(f"work order {order.number} has no deadline basis")
+        return replace(deadline, provisional=provisional)
+
+    def recompute_provisional_deadlines(self) -> list[str]:
+        """After a year was added to the calendar: recompute every open provisional deadline and re-arm the
+        steps not yet taken. Returns the orders whose deadline moved or became final."""
+        changed = []
+        with self.store.reading() as tx:
+            numbers = tx.provisional_open_orders()
+        for number in numbers:
+            with self.store.transaction() as tx:
+                order = self._order(tx, number)
+                before = (order.deadline_at, order.deadline_provisional)
+                self._set_deadline(order, self._deadline_from_basis(order))
+                if (order.deadline_at, order.deadline_provisional) == before:
+                    continue
+                now = self.clock.now()
+                self._deliver(tx, order, tx.get_unit(order.unit_code), DEADLINE_CHANGED,
+                              self._ladder_data(order, now), now)
+                tx.add_event(number, "deadline_recomputed", now, "calendar",
+                             {"from": _iso(before[0]), "to": _iso(order.deadline_at),
+                              "provisional": order.deadline_provisional}, now)
+                tx.update_order(order)
+                changed.append(number)
+                log.info("deadline recomputed", extra={"order": number, "deadline": _iso(order.deadline_at),
+                                                       "provisional": order.deadline_provisional})
+        return changed
 
     def _reopen(self, tx: SqlTransaction, order: WorkOrder, unit: HandlingUnit | None, at: datetime) -> None:
         for instance, state in tx.open_instances_of_order(order.number):
@@ -264,9 +306,7 @@ class Engine:
                 if self._held is not None:
                     self._held.pop(instance.id, None)
                 tx.update_instance(instance, "{}" if self._held is not None else runner.dumps(wf), self.clock.now())
-        self._set_deadline(order, deadlines.handling_deadline(
-            self.rules, self.calendar, category=order.category, urgency=order.urgency, source=order.source,
-            start_at=at))
+        self._set_deadline(order, self._deadline_from_basis(order))  # apply_event reset the basis to `at`
         self._start_work_order_process(tx, order, unit, at, reopen=True)
 
     def _deliver(self, tx: SqlTransaction, order: WorkOrder, unit: HandlingUnit | None, message: str,

@@ -160,6 +160,14 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_recompute(args: argparse.Namespace) -> int:
+    from workflows.bootstrap import build_engine
+
+    changed = build_engine(_settings(args)).recompute_provisional_deadlines()
+    print(f"{len(changed)} provisional deadline(s) recomputed" + (": " + ", ".join(changed) if changed else ""))
+    return 0
+
+
 def cmd_benchmark(args: argparse.Namespace) -> int:
     from workflows.benchmark import main_benchmark
 
@@ -207,6 +215,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--database")
 
     add("check-config", cmd_check_config, "validate the rule table, the calendar and the BPMN files")
+
+    p = add("recompute-deadlines", cmd_recompute,
+            "after adding a year to the calendar: recompute provisional deadlines and re-arm their steps")
+    p.add_argument("--database")
 
     p = add("status", cmd_status, "print the timer backlog as JSON")
     p.add_argument("--database")

@@ -92,6 +92,9 @@ def build_scheduler(engine: Engine, gateway: SmsGateway, settings: Settings, hea
                       next_run_time=now + timedelta(seconds=1), args=[engine, gateway, health], replace_existing=True)
     scheduler.add_job(engine.ensure_quarterly_report, "cron", hour="*", minute=7, id="quarterly.ensure",
                       next_run_time=now, replace_existing=True)
+    # a year added to config/calendar.toml takes effect at the next start: provisional deadlines are redone
+    scheduler.add_job(engine.recompute_provisional_deadlines, "date", run_date=now, id="calendar.recompute",
+                      replace_existing=True)
     return scheduler
 
 

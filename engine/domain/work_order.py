@@ -43,6 +43,9 @@ class WorkOrder:
     deadline_provisional: bool = False
     deadline_explanation: str = ""
     fired_steps: list[str] = field(default_factory=list)  # ladder steps already taken in this cycle
+    # how the current deadline was reached, so it can be recomputed when the calendar learns a year:
+    # [{"rule": "handling", "start_at": iso}, {"rule": "extension", "working_days": 5}, ...]
+    deadline_basis: list[dict[str, object]] = field(default_factory=list)
     title: str = ""
 
     @property
@@ -110,3 +113,4 @@ def apply_event(order: WorkOrder, event: str, at: datetime) -> None:
         order.closed_at = None
         order.fired_steps = []
         order.status = Status.SIGNED
+        order.deadline_basis = [{"rule": "handling", "start_at": at.isoformat()}]

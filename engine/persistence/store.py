@@ -124,6 +124,11 @@ class SqlTransaction:
         values = {f: getattr(order, f) for f in _ORDER_FIELDS}
         self.c.execute(_UPDATE_ORDER, {**values, "b_number": order.number})
 
+    def provisional_open_orders(self) -> list[str]:
+        return list(self.c.execute(sa.select(work_orders.c.number).where(
+            work_orders.c.deadline_provisional.is_(True), work_orders.c.status != "closed")
+            .order_by(work_orders.c.number)).scalars())
+
     def add_event(self, number: str, kind: str, at: datetime, actor: str, details: dict[str, Any],
                   recorded_at: datetime) -> None:
         self.c.execute(_INSERT_EVENT, {"order_number": number, "type": kind, "at": at, "actor": actor,

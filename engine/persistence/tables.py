@@ -73,6 +73,7 @@ work_orders = sa.Table(
     sa.Column("deadline_provisional", sa.Boolean, nullable=False, default=False),
     sa.Column("deadline_explanation", sa.Text, nullable=False, default=""),
     sa.Column("fired_steps", sa.JSON, nullable=False),
+    sa.Column("deadline_basis", sa.JSON, nullable=False),
 )
 
 order_events = sa.Table(

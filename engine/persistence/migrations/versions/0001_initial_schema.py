@@ -96,6 +96,7 @@ def upgrade() -> None:
     sa.Column('deadline_provisional', sa.Boolean(), nullable=False),
     sa.Column('deadline_explanation', sa.Text(), nullable=False),
     sa.Column('fired_steps', sa.JSON(), nullable=False),
+    sa.Column('deadline_basis', sa.JSON(), nullable=False),
     sa.ForeignKeyConstraint(['unit_code'], ['handling_units.code'], name=op.f('fk_work_orders_unit_code_handling_units')),
     sa.PrimaryKeyConstraint('number', name=op.f('pk_work_orders'))
     )
