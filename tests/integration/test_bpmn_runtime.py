@@ -29,7 +29,7 @@ from workflows.operations import OPERATIONS
 
 Call = tuple[str, dict[str, Any], str, datetime]  # (operation, params, bpmn element id, time of the step)
 
-ALL_WORK_ORDER_MESSAGES = {"signed", "replied", "extension_approved", "closed"}
+ALL_WORK_ORDER_MESSAGES = {"signed", "replied", "deadline_changed", "closed"}
 
 
 @pytest.fixture(scope="module")
@@ -206,7 +206,7 @@ def test_work_order_full_ladder_saved_at_every_wait_state(definitions: dict[str,
     assert letter.ops() == [("letter.supervision", {"step": "letter"}), sms("supervision_letter", "letter")]
     assert letter.times() == {LETTER}
     assert letter.next_due is None
-    assert letter.messages == {"replied", "extension_approved", "closed"}
+    assert letter.messages == {"replied", "deadline_changed", "closed"}
     assert not letter.completed
 
     idle = twins.wake(local(2026, 12, 31, 0, 0))
@@ -251,12 +251,12 @@ def test_work_order_signed_then_extension_moves_the_ladder(definitions: dict[str
     # extension of 5 WD approved on 06-03: deadline 06-03 -> 06-10; the ladder is re-armed from it
     new_overdue, new_yellow = local(2026, 6, 11, 9, 0), local(2026, 6, 15, 9, 0)
     new_red, new_letter = local(2026, 6, 17, 9, 0), local(2026, 6, 24, 9, 0)
-    extended = twins.deliver("extension_approved", local(2026, 6, 3, 11, 0), {
+    extended = twins.deliver("deadline_changed", local(2026, 6, 3, 11, 0), {
         "sign_overdue_at": None, "due_soon_at": None, "overdue_at": iso(new_overdue), "yellow_at": iso(new_yellow),
         "red_at": iso(new_red), "letter_at": iso(new_letter)})
     assert extended.taken and extended.calls == []
     assert extended.next_due == new_overdue != OVERDUE
-    assert extended.messages == {"replied", "extension_approved", "closed"}
+    assert extended.messages == {"replied", "deadline_changed", "closed"}
 
     # the old overdue moment (06-04) passes silently
     quiet = twins.wake(new_overdue - timedelta(minutes=1))
@@ -280,13 +280,13 @@ def test_work_order_second_extension_and_extension_after_the_ladder(
     twins = Twins(definitions["work_order"], routine_data(), DISPATCH)
     twins.wake(YELLOW)
     later_red, later_letter = local(2026, 6, 22, 9, 0), local(2026, 6, 29, 9, 0)
-    first = twins.deliver("extension_approved", local(2026, 6, 8, 14, 0), {
+    first = twins.deliver("deadline_changed", local(2026, 6, 8, 14, 0), {
         "sign_overdue_at": None, "due_soon_at": None, "overdue_at": None, "yellow_at": None,
         "red_at": iso(later_red), "letter_at": iso(later_letter)})
     assert first.calls == [] and first.next_due == later_red
 
     second_red = local(2026, 6, 24, 9, 0)
-    second = twins.deliver("extension_approved", local(2026, 6, 9, 14, 0), {
+    second = twins.deliver("deadline_changed", local(2026, 6, 9, 14, 0), {
         "sign_overdue_at": None, "due_soon_at": None, "overdue_at": None, "yellow_at": None,
         "red_at": iso(second_red), "letter_at": None})
     assert second.next_due == second_red
@@ -297,7 +297,7 @@ def test_work_order_second_extension_and_extension_after_the_ladder(
 
     # an extension once the ladder is over goes through the wait-for-reply gateway and re-arms it
     rearmed_letter = local(2026, 7, 6, 9, 0)
-    after = twins.deliver("extension_approved", local(2026, 6, 25, 9, 30), {
+    after = twins.deliver("deadline_changed", local(2026, 6, 25, 9, 30), {
         "sign_overdue_at": None, "due_soon_at": None, "overdue_at": None, "yellow_at": None, "red_at": None,
         "letter_at": iso(rearmed_letter)})
     assert after.taken and after.next_due == rearmed_letter
@@ -326,7 +326,7 @@ def test_urgent_order_ladder(definitions: dict[str, ProcessDefinition]) -> None:
     twins = Twins(definitions["work_order"], data, dispatch)
     assert twins.started.ops() == [sms("dispatched")]
     assert twins.started.next_due == deadline
-    assert twins.started.messages == {"replied", "extension_approved", "closed"}  # sign-for is not watched
+    assert twins.started.messages == {"replied", "deadline_changed", "closed"}  # sign-for is not watched
     assert twins.deliver("signed", dispatch + timedelta(minutes=30)).taken is False
 
     overdue = twins.wake(deadline)
@@ -335,7 +335,7 @@ def test_urgent_order_ladder(definitions: dict[str, ProcessDefinition]) -> None:
     assert [name for name, _ in yellow.ops()] == ["card.yellow", "sms.send"]
     red = twins.wake(deadline + timedelta(hours=72))
     assert [name for name, _ in red.ops()] == ["card.red", "sms.send"]
-    assert red.next_due is None and red.messages == {"replied", "extension_approved", "closed"}
+    assert red.next_due is None and red.messages == {"replied", "deadline_changed", "closed"}
 
 
 def test_reopened_order_starts_with_the_reopen_sms(definitions: dict[str, ProcessDefinition]) -> None:
