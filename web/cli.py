@@ -174,6 +174,16 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
     return main_benchmark(args)
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="duban", description="Duban 督办: 12345 hotline supervision engine")
     parser.add_argument("--log-format", choices=["json", "text"], default=None, help="log format on stderr")
@@ -189,7 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--until", help="stop at this ISO-8601 time (default: last event + 120 days)")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="progress on stderr (default: when stderr is a terminal)")
-    p.add_argument("--workers", type=int, default=None,
+    p.add_argument("--workers", type=_positive, default=None,
                    help="processes for large files (default: the number of CPUs; orders are split among them)")
 
     p = add("worker", cmd_worker, "run the timer worker (APScheduler ticks; any number on PostgreSQL)")
@@ -201,12 +211,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--database")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
-    p.add_argument("--threads", type=int, default=8)
+    p.add_argument("--threads", type=_positive, default=8)
 
     p = add("demo", cmd_demo, "seed a realistic demo on SQLite, then run worker and web together")
     p.add_argument("--database", help="default sqlite:///duban-data/demo.db (recreated each run)")
     p.add_argument("--keep", action="store_true", help="do not delete an existing demo database first")
-    p.add_argument("--orders", type=int, default=300)
+    p.add_argument("--orders", type=_positive, default=300)
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--no-serve", action="store_true", help="seed and exit (for checks)")

@@ -9,13 +9,26 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
 
+from engine.domain.errors import InvalidInput, StoreUnavailable
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def create_db_engine(url: str) -> sa.Engine:
-    if url.startswith("sqlite"):
-        return _sqlite_engine(url)
-    return sa.create_engine(url, pool_pre_ping=True, future=True)
+    """An engine for `url`; InvalidInput when the URL names no database SQLAlchemy can drive."""
+    try:
+        if url.startswith("sqlite"):
+            return _sqlite_engine(url)
+        return sa.create_engine(url, pool_pre_ping=True, future=True)
+    except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError) as exc:
+        raise InvalidInput(f"unusable database URL {_safe(url)!r}: {exc}") from None
+
+
+def _safe(url: str) -> str:
+    try:
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return url.split("@")[-1]
 
 
 def _sqlite_engine(url: str) -> sa.Engine:
@@ -47,8 +60,12 @@ def upgrade(engine: sa.Engine) -> None:
     """Bring the schema to the newest migration (idempotent)."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.connect() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
-        if connection.in_transaction():
-            connection.commit()
+    try:
+        with engine.connect() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+            if connection.in_transaction():
+                connection.commit()
+    except sa.exc.OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc).splitlines()[0]
+        raise StoreUnavailable(f"cannot use the database at {_safe(str(engine.url))}: {reason}") from None
