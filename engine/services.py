@@ -17,6 +17,7 @@ from engine.clock import Clock, format_local
 from engine.domain import deadlines
 from engine.domain.calendar import WorkingCalendar
 from engine.domain.errors import (
+    AlreadyScheduled,
     DuplicateWorkOrder,
     InvalidInput,
     StoreUnavailable,
@@ -186,8 +187,11 @@ class Engine:
         """Make sure the report for the quarter containing `at` is scheduled; returns its label."""
         at = at or self.clock.now()
         year, quarter = deadlines.quarter_of(at)
-        with self.store.transaction() as tx:
-            return self._ensure_quarter(tx, year, quarter, at)
+        try:
+            with self.store.transaction() as tx:
+                return self._ensure_quarter(tx, year, quarter, at)
+        except AlreadyScheduled:
+            return deadlines.quarter_label(year, quarter)  # another worker did it a moment ago
 
     def backlog(self) -> dict[str, Any]:
         with self.store.reading() as tx:

@@ -53,3 +53,7 @@ class InvalidPhone(InvalidInput):
 
 class RuleExecutionError(DubanError):
     """A BPMN step failed while running (a condition raised, an operation failed)."""
+
+
+class AlreadyScheduled(DubanError):
+    """Another worker scheduled the same quarterly report at the same moment."""

@@ -13,7 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from engine.domain.errors import DuplicateWorkOrder, StoreUnavailable
+from engine.domain.errors import AlreadyScheduled, DuplicateWorkOrder, StoreUnavailable
 from engine.domain.model import HandlingUnit, Instance, Instruction
 from engine.domain.work_order import WorkOrder
 from engine.persistence.tables import (
@@ -156,11 +156,17 @@ class SqlTransaction:
 
     # --- workflow instances and their timers ------------------------------------------------
     def insert_instance(self, instance: Instance, state: str, at: datetime) -> int:
-        result = self.c.execute(workflow_instances.insert().values(
+        statement = workflow_instances.insert().values(
             process_key=instance.process_key, kind=instance.kind, order_number=instance.order_number,
             instruction_id=instance.instruction_id, quarter=instance.quarter, status=instance.status,
-            next_due_at=instance.next_due_at, state=state, attempts=0, created_at=at, updated_at=at))
-        return int(result.inserted_primary_key[0])
+            next_due_at=instance.next_due_at, state=state, attempts=0, created_at=at, updated_at=at)
+        if instance.quarter is None:
+            return int(self.c.execute(statement).inserted_primary_key[0])
+        try:  # a quarter has one report instance; two workers starting together may both try
+            with self.c.begin_nested():
+                return int(self.c.execute(statement).inserted_primary_key[0])
+        except sa.exc.IntegrityError:
+            raise AlreadyScheduled(instance.quarter) from None
 
     def _instance(self, row: Any) -> Instance:
         return Instance(id=row.id, kind=row.kind, process_key=row.process_key, status=row.status,

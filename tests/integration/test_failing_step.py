@@ -75,3 +75,16 @@ def test_engine_refuses_bad_input_with_clear_errors(engine: Engine, clock: Virtu
     # nothing of the refused calls was stored
     with engine.store.reading() as tx:
         assert tx.c.execute(sa.text("select count(*) from work_orders")).scalar() == 1
+
+
+def test_two_workers_scheduling_the_same_quarter_make_one_report(make_engine, clock: VirtualClock, monkeypatch):
+    from engine.persistence.store import SqlTransaction
+
+    first, second = make_engine(clock=clock), make_engine(clock=clock)
+    assert first.ensure_quarterly_report() == "2026Q2"
+    # the second worker looked before the first committed: it does not see the first's instance
+    monkeypatch.setattr(SqlTransaction, "quarter_exists", lambda self, label: False)
+    assert second.ensure_quarterly_report() == "2026Q2"
+    with first.store.reading() as tx:
+        count = tx.c.execute(sa.text("select count(*) from workflow_instances where quarter = '2026Q2'")).scalar()
+    assert count == 1
