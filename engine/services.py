@@ -171,10 +171,11 @@ class Engine:
         now = self.clock.now()
         fired = 0
         with self.store.transaction() as tx:
-            for instance_id in tx.claim_due(now, limit):
+            for instance, state in tx.claim_due(now, limit):
+                instance_id = instance.id
                 try:
                     with tx.savepoint():
-                        fired += self._fire(tx, instance_id, now)
+                        fired += self._fire(tx, instance, state, now)
                 except _Busy:
                     continue
                 except StoreUnavailable:
@@ -386,11 +387,12 @@ class Engine:
         return operate
 
     def _write_actions(self, step: _Step) -> None:
-        """Store what the step produced: the actions, their outbox rows and tasks, and the audit entries."""
+        """Store what the step produced: the actions (the append-only record of everything the rules did, with
+        the instance and the time), their outbox rows and the supervisors' tasks."""
         if not step.actions:
             return
         now = self.clock.now()
-        records, messages, tasks, audit = [], [], [], []
+        records, messages, tasks = [], [], []
         for key, action in step.actions:
             details = dict(action.details)
             if action.kind == "sms":
@@ -409,28 +411,20 @@ class Engine:
             records.append({"key": key, "kind": action.kind, "at": action.at, "order_number": action.order_number,
                             "unit_code": action.unit_code, "step": action.step, "details": details,
                             "instance_id": step.instance.id, "recorded_at": now})
-            audit.append({"at": action.at, "actor": "rules", "action": action.kind, "order_number": action.order_number,
-                          "details": {"step": action.step, "instance": step.instance.id, "key": key}})
             log.info("rule action", extra={"order": action.order_number, "action": action.kind, "step": action.step})
         step.tx.add_actions(records)
         step.tx.add_outbox(messages)
         step.tx.add_supervisor_tasks(tasks)
-        step.tx.audit_many(audit)
         step.actions.clear()
 
-    def _fire(self, tx: SqlTransaction, instance_id: int, now: datetime) -> int:
-        found = tx.lock_instance(instance_id, skip_locked=True)
-        if found is None:
-            return 0  # another transaction holds it; the next tick takes it
-        instance, state = found
-        if instance.status != "waiting" or instance.next_due_at is None or instance.next_due_at > now:
-            return 0  # changed since the claim
-        order = None
+    def _fire(self, tx: SqlTransaction, instance: Instance, state: str, now: datetime) -> int:
+        """Advance one claimed (locked) instance through every timer due by `now`."""
+        order, unit = None, None
         if instance.order_number:
-            order = tx.get_order(instance.order_number, lock=True, skip_locked=True)
-            if order is None:
+            found = tx.get_order_and_unit(instance.order_number, skip_locked=True)
+            if found is None:
                 raise _Busy  # a request is changing this order right now; the next tick takes it
-        unit = tx.get_unit(order.unit_code) if order else None
+            order, unit = found
         instruction = tx.get_instruction(instance.instruction_id) if instance.instruction_id else None
         step = _Step(tx, instance, order, unit, instruction)
         wf = self._load(instance, state)

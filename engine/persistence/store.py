@@ -38,6 +38,12 @@ _ORDER_FIELDS = [f for f in WorkOrder.__dataclass_fields__ if f not in ("unit_co
 _SELECT_ORDER = sa.select(work_orders).where(work_orders.c.number == sa.bindparam("number"))
 _SELECT_ORDER_LOCKED = _SELECT_ORDER.with_for_update()
 _SELECT_ORDER_SKIP_LOCKED = _SELECT_ORDER.with_for_update(skip_locked=True)
+_SELECT_ORDER_UNIT = (sa.select(work_orders, handling_units.c.name.label("unit_name"), unit_contacts.c.phone)
+                      .join(handling_units, handling_units.c.code == work_orders.c.unit_code)
+                      .outerjoin(unit_contacts, unit_contacts.c.unit_code == work_orders.c.unit_code)
+                      .where(work_orders.c.number == sa.bindparam("number")).order_by(unit_contacts.c.position))
+_SELECT_ORDER_UNIT_LOCKED = _SELECT_ORDER_UNIT.with_for_update(of=work_orders)
+_SELECT_ORDER_UNIT_SKIP_LOCKED = _SELECT_ORDER_UNIT.with_for_update(of=work_orders, skip_locked=True)
 _UPDATE_ORDER = work_orders.update().where(work_orders.c.number == sa.bindparam("b_number"))
 _SELECT_UNIT = (sa.select(handling_units.c.name, unit_contacts.c.phone)
                 .outerjoin(unit_contacts, unit_contacts.c.unit_code == handling_units.c.code)
@@ -47,7 +53,6 @@ _INSERT_FIRING = timer_firings.insert()
 _INSERT_ACTION = actions.insert()
 _INSERT_OUTBOX = outbox.insert()
 _INSERT_TASK = supervisor_tasks.insert()
-_INSERT_AUDIT = audit_log.insert()
 _INSERT_EVENT = order_events.insert()
 
 
@@ -81,6 +86,18 @@ class SqlTransaction:
             raise StoreUnavailable(str(exc.orig)) from exc
 
     # --- handling units -------------------------------------------------------------------
+    def get_order_and_unit(self, number: str, *, skip_locked: bool = False) -> tuple[WorkOrder, HandlingUnit] | None:
+        """The order (locked on PostgreSQL) with its unit and contacts, in one round trip."""
+        query = _SELECT_ORDER_UNIT_SKIP_LOCKED if skip_locked and self.is_postgres else (
+            _SELECT_ORDER_UNIT_LOCKED if self.is_postgres else _SELECT_ORDER_UNIT)
+        rows = self.c.execute(query, {"number": number}).mappings().all()
+        if not rows:
+            return None
+        row = rows[0]
+        order = WorkOrder(number=row["number"], unit_code=row["unit_code"], **{f: row[f] for f in _ORDER_FIELDS})
+        phones = tuple(r["phone"] for r in rows if r["phone"] is not None)
+        return order, HandlingUnit(row["unit_code"], row["unit_name"], phones)
+
     def get_unit(self, code: str) -> HandlingUnit | None:
         rows = self.c.execute(_SELECT_UNIT, {"code": code}).all()
         if not rows:
@@ -207,13 +224,14 @@ class SqlTransaction:
         return int(self.c.execute(sa.select(workflow_instances.c.attempts)
                                   .where(workflow_instances.c.id == instance_id)).scalar() or 0)
 
-    def claim_due(self, now: datetime, limit: int) -> list[int]:
-        query = (sa.select(workflow_instances.c.id)
+    def claim_due(self, now: datetime, limit: int) -> list[tuple[Instance, str]]:
+        """Lock up to `limit` due instances no other transaction holds, oldest first, with their state."""
+        query = (sa.select(*self._INSTANCE_COLUMNS)
                  .where(workflow_instances.c.status == "waiting", workflow_instances.c.next_due_at <= now)
                  .order_by(workflow_instances.c.next_due_at).limit(limit))
         if self.is_postgres:
             query = query.with_for_update(skip_locked=True)
-        return list(self.c.execute(query).scalars())
+        return [(self._instance(row), row.state) for row in self.c.execute(query)]
 
     def next_due(self) -> datetime | None:
         return self.c.execute(sa.select(sa.func.min(workflow_instances.c.next_due_at))
@@ -248,10 +266,6 @@ class SqlTransaction:
     def add_supervisor_tasks(self, rows: list[dict[str, Any]]) -> None:
         if rows:
             self.c.execute(_INSERT_TASK, [{"status": "open", **row} for row in rows])
-
-    def audit_many(self, rows: list[dict[str, Any]]) -> None:
-        if rows:
-            self.c.execute(_INSERT_AUDIT, rows)
 
     def audit(self, at: datetime, actor: str, action: str, order_number: str | None, details: dict[str, Any]) -> None:
         self.c.execute(audit_log.insert().values(at=at, actor=actor, action=action, order_number=order_number,
