@@ -103,8 +103,6 @@ class Engine:
         validate_new_order(number, category, urgency, source)
         _require_aware(at)
         with self.store.transaction() as tx:
-            if tx.get_order(number) is not None:
-                raise DuplicateWorkOrder(number)
             unit = tx.get_unit(unit_code)
             if unit is None:
                 raise UnknownUnit(unit_code)

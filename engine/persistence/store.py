@@ -131,11 +131,10 @@ class SqlTransaction:
                          **{f: row[f] for f in _ORDER_FIELDS})
 
     def insert_order(self, order: WorkOrder) -> None:
-        try:
-            with self.c.begin_nested():
-                self.c.execute(work_orders.insert().values(**asdict(order)))
+        try:  # the primary key decides, also when two requests race to create the same order
+            self.c.execute(work_orders.insert().values(**asdict(order)))
         except sa.exc.IntegrityError:
-            raise DuplicateWorkOrder(order.number) from None  # two requests raced to create it
+            raise DuplicateWorkOrder(order.number) from None  # the transaction is rolled back by the caller
 
     def update_order(self, order: WorkOrder) -> None:
         values = {f: getattr(order, f) for f in _ORDER_FIELDS}

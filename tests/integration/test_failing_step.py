@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 import sqlalchemy as sa
 
 from engine.clock import VirtualClock
@@ -88,3 +90,18 @@ def test_two_workers_scheduling_the_same_quarter_make_one_report(make_engine, cl
     with first.store.reading() as tx:
         count = tx.c.execute(sa.text("select count(*) from workflow_instances where quarter = '2026Q2'")).scalar()
     assert count == 1
+
+
+@pytest.mark.postgres
+def test_duplicate_order_on_postgres_is_refused_and_the_first_is_intact(make_engine, clock: VirtualClock, pg_url):
+    from engine.domain.errors import DuplicateWorkOrder
+
+    engine = make_engine(clock=clock, database_url=pg_url)
+    engine.register_unit("U1", "单位", ["+8613900000001"])
+    engine.open_work_order(number="D1", unit_code="U1", category="投诉", urgency="一般", source="12345", at=clock.now())
+    with pytest.raises(DuplicateWorkOrder):
+        engine.open_work_order(number="D1", unit_code="U1", category="咨询", urgency="特急", source="12345",
+                               at=clock.now())
+    with engine.store.reading() as tx:
+        assert tx.get_order("D1").category == "投诉"
+        assert tx.c.execute(sa.text("select count(*) from workflow_instances where order_number = 'D1'")).scalar() == 1
