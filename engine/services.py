@@ -431,7 +431,7 @@ class Engine:
         tx.record_firings(instance.id, fired, now, self.worker_id)
         self._save(step, wf, now)
         if order is not None and order.fired_steps != steps_before:
-            tx.update_order(order)
+            tx.update_fired_steps(order)  # the only fact about the order a timer step changes
         if instance.kind == "quarterly" and instance.status == "completed":
             assert instance.quarter is not None
             year, quarter = int(instance.quarter[:4]), int(instance.quarter[-1])

@@ -140,6 +140,9 @@ class SqlTransaction:
         values = {f: getattr(order, f) for f in _ORDER_FIELDS}
         self.c.execute(_UPDATE_ORDER, {**values, "b_number": order.number})
 
+    def update_fired_steps(self, order: WorkOrder) -> None:
+        self.c.execute(_UPDATE_ORDER, {"fired_steps": order.fired_steps, "b_number": order.number})
+
     def provisional_open_orders(self) -> list[str]:
         return list(self.c.execute(sa.select(work_orders.c.number).where(
             work_orders.c.deadline_provisional.is_(True), work_orders.c.status != "closed")
