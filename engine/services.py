@@ -35,7 +35,6 @@ from engine.runtime.definitions import ProcessDefinition, parse_definition
 log = logging.getLogger("duban.engine")
 
 WORK_ORDER, INSTRUCTION, QUARTERLY = "work_order", "leadership_instruction", "quarterly_report"
-_KIND_OF_PROCESS = {WORK_ORDER: "work_order", INSTRUCTION: "instruction", QUARTERLY: "quarterly"}
 RETRY_DELAYS = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30))
 _MESSAGE_OF_EVENT = {"signed": "signed", "replied": "replied", "closed": "closed"}
 DEADLINE_CHANGED = "deadline_changed"  # the BPMN message that re-arms the ladder from a new deadline
@@ -306,9 +305,7 @@ class Engine:
                 wf = self._load(instance, state)
                 runner.cancel(wf)
                 instance.status, instance.next_due_at = "cancelled", None
-                if self._held is not None:
-                    self._held.pop(instance.id, None)
-                tx.update_instance(instance, "{}" if self._held is not None else runner.dumps(wf), self.clock.now())
+                tx.update_instance(instance, self._state_to_store(instance, wf), self.clock.now())
         self._set_deadline(order, self._deadline_from_basis(order))  # apply_event reset the basis to `at`
         self._start_work_order_process(tx, order, unit, at, reopen=True)
 
@@ -356,16 +353,18 @@ class Engine:
         instance = step.instance
         instance.next_due_at = runner.next_due(wf)
         instance.status = "completed" if runner.is_completed(wf) else "waiting"
-        if self._held is None:
-            state = runner.dumps(wf)
-        else:
-            state = "{}"
-            if instance.status == "waiting":
-                self._held[instance.id] = wf
-            else:
-                self._held.pop(instance.id, None)
-        step.tx.update_instance(instance, state, self.clock.now())
+        step.tx.update_instance(instance, self._state_to_store(instance, wf), self.clock.now())
         self._write_actions(step)
+
+    def _state_to_store(self, instance: Instance, wf: Any) -> str:
+        """The serialized workflow; in replay mode the live object is held instead (only while it waits)."""
+        if self._held is None:
+            return runner.dumps(wf)
+        if instance.status == "waiting":
+            self._held[instance.id] = wf
+        else:
+            self._held.pop(instance.id, None)
+        return "{}"
 
     def _operation_for(self, step: _Step) -> runner.Operation:
         def operate(name: str, params: dict[str, Any], element_id: str, at: datetime) -> dict[str, Any]:
@@ -419,7 +418,7 @@ class Engine:
         """Advance one claimed (locked) instance through every timer due by `now`."""
         order, unit = None, None
         if instance.order_number:
-            found = tx.get_order_and_unit(instance.order_number, skip_locked=True)
+            found = tx.get_order_and_unit(instance.order_number)
             if found is None:
                 raise _Busy  # a request is changing this order right now; the next tick takes it
             order, unit = found
@@ -434,9 +433,7 @@ class Engine:
             tx.update_fired_steps(order)  # the only fact about the order a timer step changes
         if instance.kind == "quarterly" and instance.status == "completed":
             assert instance.quarter is not None
-            year, quarter = int(instance.quarter[:4]), int(instance.quarter[-1])
-            next_year, next_quarter = (year + 1, 1) if quarter == 4 else (year, quarter + 1)
-            self._ensure_quarter(tx, next_year, next_quarter, now)
+            self._ensure_quarter(tx, *deadlines.next_quarter(int(instance.quarter[:4]), int(instance.quarter[-1])), now)
         return len(fired)
 
     def _retry_later(self, tx: SqlTransaction, instance_id: int, exc: Exception, now: datetime) -> None:

@@ -119,13 +119,13 @@ def quarter_label(year: int, quarter: int) -> str:
 
 def quarter_report_at(rules: RuleTable, cal: WorkingCalendar, year: int, quarter: int) -> datetime:
     """When the report for (year, quarter) is due: 09:00 on the first working day of the next quarter."""
-    next_year, next_quarter = (year + 1, 1) if quarter == 4 else (year, quarter + 1)
-    first = date(next_year, 3 * (next_quarter - 1) + 1, 1)
+    following_year, following = next_quarter(year, quarter)
+    first = date(following_year, 3 * (following - 1) + 1, 1)
     return local_instant(cal.first_working_day_on_or_after(first), rules.quarterly_report_time)
 
 
-def previous_quarter(year: int, quarter: int) -> tuple[int, int]:
-    return (year - 1, 4) if quarter == 1 else (year, quarter - 1)
+def next_quarter(year: int, quarter: int) -> tuple[int, int]:
+    return (year + 1, 1) if quarter == 4 else (year, quarter + 1)
 
 
 def sms_send_at(rules: RuleTable, at: datetime, *, urgent: bool) -> datetime:

@@ -37,12 +37,10 @@ _ORDER_FIELDS = [f for f in WorkOrder.__dataclass_fields__ if f not in ("unit_co
 # as running it on SQLite).
 _SELECT_ORDER = sa.select(work_orders).where(work_orders.c.number == sa.bindparam("number"))
 _SELECT_ORDER_LOCKED = _SELECT_ORDER.with_for_update()
-_SELECT_ORDER_SKIP_LOCKED = _SELECT_ORDER.with_for_update(skip_locked=True)
 _SELECT_ORDER_UNIT = (sa.select(work_orders, handling_units.c.name.label("unit_name"), unit_contacts.c.phone)
                       .join(handling_units, handling_units.c.code == work_orders.c.unit_code)
                       .outerjoin(unit_contacts, unit_contacts.c.unit_code == work_orders.c.unit_code)
                       .where(work_orders.c.number == sa.bindparam("number")).order_by(unit_contacts.c.position))
-_SELECT_ORDER_UNIT_LOCKED = _SELECT_ORDER_UNIT.with_for_update(of=work_orders)
 _SELECT_ORDER_UNIT_SKIP_LOCKED = _SELECT_ORDER_UNIT.with_for_update(of=work_orders, skip_locked=True)
 _UPDATE_ORDER = work_orders.update().where(work_orders.c.number == sa.bindparam("b_number"))
 _SELECT_UNIT = (sa.select(handling_units.c.name, unit_contacts.c.phone)
@@ -54,6 +52,10 @@ _INSERT_ACTION = actions.insert()
 _INSERT_OUTBOX = outbox.insert()
 _INSERT_TASK = supervisor_tasks.insert()
 _INSERT_EVENT = order_events.insert()
+
+
+def _order_from(row: Any) -> WorkOrder:
+    return WorkOrder(number=row["number"], unit_code=row["unit_code"], **{f: row[f] for f in _ORDER_FIELDS})
 
 
 class SqlStore:
@@ -86,17 +88,15 @@ class SqlTransaction:
             raise StoreUnavailable(str(exc.orig)) from exc
 
     # --- handling units -------------------------------------------------------------------
-    def get_order_and_unit(self, number: str, *, skip_locked: bool = False) -> tuple[WorkOrder, HandlingUnit] | None:
-        """The order (locked on PostgreSQL) with its unit and contacts, in one round trip."""
-        query = _SELECT_ORDER_UNIT_SKIP_LOCKED if skip_locked and self.is_postgres else (
-            _SELECT_ORDER_UNIT_LOCKED if self.is_postgres else _SELECT_ORDER_UNIT)
+    def get_order_and_unit(self, number: str) -> tuple[WorkOrder, HandlingUnit] | None:
+        """The order with its unit and contacts in one round trip, locked on PostgreSQL; None when it does not
+        exist or (PostgreSQL) another transaction holds it: a timer step never waits for a request."""
+        query = _SELECT_ORDER_UNIT_SKIP_LOCKED if self.is_postgres else _SELECT_ORDER_UNIT
         rows = self.c.execute(query, {"number": number}).mappings().all()
         if not rows:
             return None
-        row = rows[0]
-        order = WorkOrder(number=row["number"], unit_code=row["unit_code"], **{f: row[f] for f in _ORDER_FIELDS})
         phones = tuple(r["phone"] for r in rows if r["phone"] is not None)
-        return order, HandlingUnit(row["unit_code"], row["unit_name"], phones)
+        return _order_from(rows[0]), HandlingUnit(rows[0]["unit_code"], rows[0]["unit_name"], phones)
 
     def get_unit(self, code: str) -> HandlingUnit | None:
         rows = self.c.execute(_SELECT_UNIT, {"code": code}).all()
@@ -119,16 +119,10 @@ class SqlTransaction:
                 {"unit_code": unit.code, "phone": p, "position": i} for i, p in enumerate(unit.phones)])
 
     # --- work orders ----------------------------------------------------------------------
-    def get_order(self, number: str, *, lock: bool = False, skip_locked: bool = False) -> WorkOrder | None:
-        """The order, or None. With skip_locked (PostgreSQL), None also when another transaction holds it."""
-        query = _SELECT_ORDER
-        if lock and self.is_postgres:
-            query = _SELECT_ORDER_SKIP_LOCKED if skip_locked else _SELECT_ORDER_LOCKED
+    def get_order(self, number: str, *, lock: bool = False) -> WorkOrder | None:
+        query = _SELECT_ORDER_LOCKED if lock and self.is_postgres else _SELECT_ORDER
         row = self.c.execute(query, {"number": number}).mappings().first()
-        if row is None:
-            return None
-        return WorkOrder(number=row["number"], unit_code=row["unit_code"],
-                         **{f: row[f] for f in _ORDER_FIELDS})
+        return _order_from(row) if row is not None else None
 
     def insert_order(self, order: WorkOrder) -> None:
         try:  # the primary key decides, also when two requests race to create the same order
@@ -197,10 +191,10 @@ class SqlTransaction:
                          workflow_instances.c.order_number, workflow_instances.c.instruction_id,
                          workflow_instances.c.quarter, workflow_instances.c.state)
 
-    def lock_instance(self, instance_id: int, *, skip_locked: bool = False) -> tuple[Instance, str] | None:
+    def lock_instance(self, instance_id: int) -> tuple[Instance, str] | None:
         query = sa.select(*self._INSTANCE_COLUMNS).where(workflow_instances.c.id == instance_id)
         if self.is_postgres:
-            query = query.with_for_update(skip_locked=skip_locked)
+            query = query.with_for_update()
         row = self.c.execute(query).first()
         return (self._instance(row), row.state) if row else None
 
