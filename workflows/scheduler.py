@@ -50,15 +50,14 @@ class WorkerHealth:
 
 
 def tick(engine: Engine, health: WorkerHealth, batch: int) -> int:
-    """Fire due timers until the backlog is drained (batches of `batch`)."""
+    """Fire due timers, `batch` instances a transaction, until none is due or a batch makes no progress
+    (what is left is held by another worker or a request, and the next tick takes it)."""
     fired = 0
     try:
         while True:
             count = engine.fire_due_timers(limit=batch)
             fired += count
-            if count < batch and engine.backlog()["due_now"] == 0:
-                break
-            if count == 0:
+            if count == 0 or engine.backlog()["due_now"] == 0:
                 break
         health.last_error = None
     except Exception as exc:  # keep ticking; the health endpoint shows it
