@@ -81,6 +81,9 @@ def deliver_sms(engine: Engine, gateway: SmsGateway, health: WorkerHealth) -> No
 
 def build_scheduler(engine: Engine, gateway: SmsGateway, settings: Settings, health: WorkerHealth, *,
                     blocking: bool = True) -> BaseScheduler:
+    # a year added to config/calendar.toml takes effect at start: provisional deadlines are redone before the
+    # first tick (a one-shot job would race APScheduler's own removal of it when the scheduler stops at once)
+    engine.recompute_provisional_deadlines()
     scheduler_class = BlockingScheduler if blocking else BackgroundScheduler
     scheduler = scheduler_class(timezone=timezone.utc, job_defaults={
         "misfire_grace_time": None, "coalesce": True, "max_instances": 1})
@@ -91,9 +94,7 @@ def build_scheduler(engine: Engine, gateway: SmsGateway, settings: Settings, hea
                       next_run_time=now + timedelta(seconds=1), args=[engine, gateway, health], replace_existing=True)
     scheduler.add_job(engine.ensure_quarterly_report, "cron", hour="*", minute=7, id="quarterly.ensure",
                       next_run_time=now, replace_existing=True)
-    # a year added to config/calendar.toml takes effect at the next start: provisional deadlines are redone
-    scheduler.add_job(engine.recompute_provisional_deadlines, "date", run_date=now, id="calendar.recompute",
-                      replace_existing=True)
+
     return scheduler
 
 
