@@ -50,6 +50,9 @@ unit_contacts = sa.Table(
     sa.Column("unit_code", sa.String(32), sa.ForeignKey("handling_units.code"), nullable=False, index=True),
     sa.Column("phone", sa.String(20), nullable=False),
     sa.Column("position", sa.Integer, nullable=False),
+    # set when the SMS provider reports the number as wrong, unsubscribed or unreachable for good
+    sa.Column("failing_since", UtcDateTime()),
+    sa.Column("failing_reason", sa.Text),
     sa.UniqueConstraint("unit_code", "phone", name="uq_unit_contacts_unit_phone"),
 )
 
@@ -154,25 +157,60 @@ outbox = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("key", sa.String(200), nullable=False, unique=True),
     sa.Column("channel", sa.String(16), nullable=False),  # sms | document
-    # `key` is also the key of the action that produced this row
+    # `key` is also the key of the action that produced this row (digests and resends have their own)
     sa.Column("order_number", sa.String(64), index=True),
-    sa.Column("recipient", sa.String(64)),
+    sa.Column("recipient", sa.String(64), index=True),
     sa.Column("template", sa.String(64), nullable=False),
     sa.Column("params", sa.JSON, nullable=False),
-    sa.Column("send_at", UtcDateTime(), nullable=False),
-    sa.Column("status", sa.String(16), nullable=False),  # pending | sending | sent | failed
+    sa.Column("send_at", UtcDateTime(), nullable=False),  # sms: the next attempt or check is due then
+    # sms: pending | sending | unknown | queued | sent | delivered | undelivered | failed | suppressed | merged
+    # documents: pending | sent | failed
+    sa.Column("status", sa.String(16), nullable=False),
     sa.Column("attempts", sa.Integer, nullable=False, default=0),
-    sa.Column("provider_id", sa.String(64)),
+    sa.Column("provider_id", sa.String(64), index=True),
     sa.Column("last_error", sa.Text),
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("sent_at", UtcDateTime()),
+    sa.Column("body", sa.Text),  # sms: the text as handed to the provider
+    sa.Column("content_key", sa.String(64)),  # sms: hash of the text without its link (the 24-hour rule)
+    sa.Column("error_code", sa.String(16)),
+    sa.Column("status_at", UtcDateTime()),
+    sa.Column("delivered_at", UtcDateTime()),
+    sa.Column("acknowledged_at", UtcDateTime()),
+    sa.Column("related_id", sa.Integer),  # merged into / suppressed by / resent as / resend of
+    sa.Column("claimed_by", sa.String(64)),
     sa.Index("ix_outbox_status_send_at", "status", "send_at"),
+)
+
+# Delivery receipts as they arrived: the proof that a message reached the unit (one row per message and status).
+sms_receipts = sa.Table(
+    "sms_receipts", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("outbox_id", sa.Integer, sa.ForeignKey("outbox.id"), index=True),
+    sa.Column("provider_id", sa.String(64), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("error_code", sa.String(16)),
+    sa.Column("received_at", UtcDateTime(), nullable=False),
+    sa.Column("applied", sa.Boolean, nullable=False),  # False: arrived after a later status and changed nothing
+    sa.UniqueConstraint("provider_id", "status", name="uq_sms_receipts_provider_status"),
+)
+
+# Replies from units (where the gateway carries them), each handled once.
+inbound_sms = sa.Table(
+    "inbound_sms", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("provider_id", sa.String(64), nullable=False, unique=True),
+    sa.Column("sender", sa.String(32), nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("order_number", sa.String(64)),
+    sa.Column("outcome", sa.Text, nullable=False),
+    sa.Column("received_at", UtcDateTime(), nullable=False),
 )
 
 supervisor_tasks = sa.Table(
     "supervisor_tasks", metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("kind", sa.String(32), nullable=False),  # phone_urge
+    sa.Column("kind", sa.String(32), nullable=False),  # phone_urge | sms_failed
     sa.Column("action_key", sa.String(200), sa.ForeignKey("actions.key"), nullable=False, unique=True),
     sa.Column("order_number", sa.String(64), index=True),
     sa.Column("unit_code", sa.String(32)),
