@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 import tomllib
-from datetime import date, time
+from datetime import date, time, timedelta
 from pathlib import Path
 from typing import Any
 
 from engine.domain.calendar import WorkingCalendar
 from engine.domain.errors import RuleError
 from engine.domain.rules import CATEGORIES, SOURCES, RuleTable
+from engine.sms.delivery import DeliveryPolicy
+from engine.sms.templates import SmsTemplates
 
 CONFIG_DIR = Path(__file__).parent
 
@@ -142,3 +144,37 @@ def _date(text: Any, where: str) -> date:
         return date.fromisoformat(str(text))
     except ValueError:
         raise RuleError(f"{where}: {text!r} is not a date like 2027-01-01") from None
+
+
+def load_sms_config(path: Path | None, *, link_width: int, required: set[str] | frozenset[str] = frozenset()
+                    ) -> tuple[SmsTemplates, DeliveryPolicy, timedelta]:
+    """Templates, delivery policy and link lifetime; any mistake is a start-up error naming the setting."""
+    path = path or CONFIG_DIR / "sms_templates.toml"
+    raw = _read(path)
+    try:
+        texts = raw["templates"]
+        if not isinstance(texts, dict):
+            raise RuleError(f"{path}: [templates] must be a table of key = \"text\"")
+        templates = SmsTemplates.build(raw["sign"], raw["max_length"], texts, link_width=link_width,
+                                       required=required)
+        delivery = raw.get("delivery", {})
+        backoff = delivery.get("backoff_minutes", [1, 5, 15, 30, 60])
+        if not isinstance(backoff, list) or not backoff:
+            raise RuleError(f"{path}: delivery.backoff_minutes must be a list of minutes")
+        policy = DeliveryPolicy(
+            max_attempts=_count(delivery.get("max_attempts", 5), f"{path}: delivery.max_attempts", 1, 20),
+            backoff=tuple(timedelta(minutes=_count(m, f"{path}: delivery.backoff_minutes", 1, 24 * 60))
+                          for m in backoff),
+            check_ambiguous_after=timedelta(minutes=_count(delivery.get("check_ambiguous_after_minutes", 10),
+                                                           f"{path}: delivery.check_ambiguous_after_minutes", 1, 1440)),
+            give_up_unconfirmed_after=timedelta(hours=_count(delivery.get("give_up_unconfirmed_after_hours", 24),
+                                                             f"{path}: delivery.give_up_unconfirmed_after_hours", 1, 720)),
+            sending_lease=timedelta(minutes=_count(delivery.get("sending_lease_minutes", 5),
+                                                   f"{path}: delivery.sending_lease_minutes", 1, 1440)),
+            duplicate_window=timedelta(hours=_count(delivery.get("duplicate_window_hours", 24),
+                                                    f"{path}: delivery.duplicate_window_hours", 0, 720)),
+        )
+        link_days = _count(delivery.get("link_valid_days", 14), f"{path}: delivery.link_valid_days", 1, 365)
+    except KeyError as exc:
+        raise RuleError(f"{path}: missing setting {exc.args[0]!r}") from None
+    return templates, policy, timedelta(days=link_days)

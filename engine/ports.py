@@ -31,15 +31,65 @@ Operation = Callable[[ActionContext, Mapping[str, Any]], list[Action]]
 
 
 @dataclass(frozen=True)
+class SmsMessage:
+    """One templated message for one number. Template-first gateways (the mainland ones) send `template` with
+    `params`; gateways that take free text (Twilio) send `body`, the same template rendered by Duban."""
+
+    to: str
+    template: str
+    params: Mapping[str, Any]
+    body: str
+    idempotency_key: str
+    message_id: int  # the outbox row: comes back in the status-callback URL
+
+
+# How a send attempt ended, as far as the caller can know:
+ACCEPTED = "accepted"    # the provider took it (provider_id set)
+RETRY = "retry"          # it certainly did not go out and may succeed later (429, 5xx before acceptance, refused connection)
+REJECTED = "rejected"    # it will never go out as it is (invalid or unsubscribed number, bad request)
+AMBIGUOUS = "ambiguous"  # the request may have reached the provider (timeout, dropped connection): never resend blindly
+
+
+@dataclass(frozen=True)
 class SmsResult:
-    accepted: bool
+    outcome: str
     provider_id: str | None = None
-    retryable: bool = False
+    provider_status: str | None = None  # e.g. queued, accepted
+    error_code: str | None = None
     error: str | None = None
+    bad_number: bool = False  # rejected because of the number itself: mark the contact as failing
+
+
+@dataclass(frozen=True)
+class DeliveryReceipt:
+    """A status report from the provider about a message it accepted."""
+
+    provider_id: str
+    status: str  # queued | sending | sent | delivered | undelivered | failed
+    error_code: str | None = None
+    retry: bool = False       # undelivered for a passing reason (handset off): worth one more try later
+    bad_number: bool = False  # the number is wrong, unsubscribed or a landline
+    message_id: int | None = None  # the outbox row named in the callback URL, when present
+
+
+@dataclass(frozen=True)
+class InboundSms:
+    provider_id: str
+    sender: str
+    body: str
+
+
+class GatewayUnavailable(Exception):
+    """The provider could not be asked (down, timing out): try again later."""
 
 
 class SmsGateway(Protocol):
     name: str
 
-    def send(self, *, to: str, template: str, params: Mapping[str, Any], idempotency_key: str) -> SmsResult:
-        """Hand one templated message to the provider. Never raises for provider errors."""
+    def send(self, message: SmsMessage) -> SmsResult:
+        """Hand one message to the provider. Never raises for provider or network errors."""
+
+    def find_sent(self, to: str, body: str, since: datetime) -> str | None:
+        """The provider's id of a message with this text to this number created since `since`, or None when the
+        provider has none. Raises GatewayUnavailable when it cannot tell. Used before re-sending after an
+        ambiguous attempt, so a message is never sent twice blindly."""

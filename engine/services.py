@@ -25,10 +25,11 @@ from engine.domain.errors import (
     UnknownWorkOrder,
 )
 from engine.domain.model import DOCUMENT_KINDS, Action, HandlingUnit, Instance, Instruction
+from engine.domain.phones import normalise_mobile
 from engine.domain.rules import ROUTINE, RuleTable
 from engine.domain.work_order import Status, WorkOrder, apply_event, check_event, validate_new_order
 from engine.persistence.store import SqlStore, SqlTransaction
-from engine.ports import ActionContext, Operation, SmsGateway
+from engine.ports import ActionContext, Operation
 from engine.runtime import runner, serializer
 from engine.runtime.definitions import ProcessDefinition, parse_definition
 
@@ -89,7 +90,9 @@ class Engine:
 
     # ------------------------------------------------------------------ handling units
     def register_unit(self, code: str, name: str, phones: list[str] | tuple[str, ...]) -> HandlingUnit:
-        unit = HandlingUnit(code, name, tuple(phones))  # raises InvalidInput / InvalidPhone
+        if isinstance(phones, str) or not isinstance(phones, (list, tuple)):
+            raise InvalidInput(f"unit {code}: phones must be a list of mobile numbers")
+        unit = HandlingUnit(code, name, tuple(normalise_mobile(code, p) for p in phones))  # InvalidInput / InvalidPhone
         with self.store.transaction() as tx:
             tx.put_unit(unit, self.clock.now())
             tx.audit(self.clock.now(), "system", "unit.registered", None, {"code": code, "phones": len(phones)})
@@ -203,23 +206,6 @@ class Engine:
         """Remove and return the recorded actions earlier than `before` (replay streams them out)."""
         with self.store.transaction() as tx:
             return tx.take_actions_before(before)
-
-    # ------------------------------------------------------------------ outbox
-    def dispatch_sms(self, gateway: SmsGateway, *, limit: int = 100) -> int:
-        """Hand pending SMS whose send time has come to the gateway. At-least-once, keyed by the outbox key."""
-        now = self.clock.now()
-        sent = 0
-        with self.store.transaction() as tx:
-            for row in tx.claim_outbox("sms", now, limit):
-                result = gateway.send(to=row["recipient"], template=row["template"], params=row["params"],
-                                      idempotency_key=row["key"])
-                if result.accepted:
-                    tx.mark_outbox(row["id"], "sent", now, provider_id=result.provider_id)
-                    sent += 1
-                else:
-                    tx.mark_outbox(row["id"], "pending" if result.retryable else "failed", now, error=result.error)
-                    log.warning("sms not accepted", extra={"order": row["order_number"], "error": result.error})
-        return sent
 
     # ------------------------------------------------------------------ internals
     def _order(self, tx: SqlTransaction, number: str) -> WorkOrder:

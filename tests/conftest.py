@@ -45,7 +45,7 @@ def clock() -> VirtualClock:
 
 @pytest.fixture
 def settings() -> Settings:
-    return Settings(worker_id="test-worker")
+    return Settings(worker_id="test-worker", secret_key="test-secret-key-0123456789")
 
 
 @pytest.fixture

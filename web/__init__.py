@@ -10,20 +10,28 @@ from engine.domain.work_order import STATUS_LABELS
 from engine.persistence import queries
 from engine.services import Engine
 from config.settings import Settings
+from web import sms_pages, twilio_hooks
+from workflows.bootstrap import SmsServices, build_sms
 
 KIND_LABELS = {
     "sms": "短信", "phone_urge": "电话催办", "urge_notice": "催办通知书", "yellow_card": "黄牌", "red_card": "红牌",
     "supervision_letter": "督办函", "special_report": "专报", "quarterly_report": "季度专报",
+    "sms_failed": "短信失败待处理",
 }
 
 
-def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> Flask:
+def create_app(settings: Settings | None = None, *, engine: Engine | None = None,
+               sms: SmsServices | None = None) -> Flask:
     settings = settings or Settings.from_env()
     if engine is None:
         from workflows.bootstrap import build_engine
         engine = build_engine(settings)
     app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = 64 * 1024  # forms and webhooks are small
     app.extensions["duban"] = engine
+    app.extensions["duban.sms"] = sms or build_sms(settings, engine)
+    app.register_blueprint(sms_pages.bp)
+    app.register_blueprint(twilio_hooks.bp)
 
     @app.template_filter("local")
     def local(value: Any) -> str:
@@ -51,17 +59,14 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             abort(404)
         return render_template("order.html", **detail)
 
-    @app.get("/sms")
-    def sms_outbox() -> str:
-        with _engine().store.reading() as tx:
-            rows = queries.recent_sms(tx.c)
-        return render_template("sms.html", rows=rows)
-
     @app.get("/healthz")
     def health() -> Any:
         backlog = _engine().backlog()
-        return jsonify(status="ok", timer_backlog={**backlog, "oldest_due_at": backlog["oldest_due_at"].isoformat()
-                                                   if backlog["oldest_due_at"] else None})
+        with _engine().store.reading() as tx:
+            sms_backlog = queries.sms_backlog(tx.c, _engine().clock.now())
+        return jsonify(status="ok", sms_backlog=sms_backlog,
+                       timer_backlog={**backlog, "oldest_due_at": backlog["oldest_due_at"].isoformat()
+                                      if backlog["oldest_due_at"] else None})
 
     return app
 

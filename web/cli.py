@@ -7,10 +7,11 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from engine.clock import LOCAL_TZ
 from engine.domain.errors import DubanError
 from config.settings import Settings
 
@@ -37,8 +38,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    from workflows.adapters.outbox_sms import OutboxOnlySmsGateway
-    from workflows.bootstrap import build_engine
+    from workflows.bootstrap import build_engine, build_sms
     from workflows.scheduler import WorkerHealth, build_scheduler, serve_health
 
     settings = _settings(args)
@@ -47,7 +47,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     port = args.health_port if args.health_port is not None else settings.health_port
     if port:
         serve_health(engine, health, port, args.health_host)
-    scheduler = build_scheduler(engine, OutboxOnlySmsGateway(), settings, health)
+    scheduler = build_scheduler(engine, build_sms(settings, engine), settings, health)
     log.info("worker started", extra={"worker": engine.worker_id, "tick_seconds": settings.tick_seconds,
                                       "backlog": engine.backlog()["due_now"]})
     try:
@@ -139,6 +139,20 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     for definition in definitions.values():
         print(f"process {definition.key}  ({settings.bpmn_dir / (definition.process_id + '.bpmn')})")
     print(f"rules {settings.rules_file}: ok")
+    from engine.runtime.definitions import sms_templates_used
+    from engine.sms.delivery import DIGEST
+    from engine.sms.links import AckLinks
+    from config.loader import load_sms_config
+
+    link_width = AckLinks(b"x" * 16, settings.public_url, timedelta(days=1)).width()
+    templates, _, _ = load_sms_config(settings.sms_templates_file, link_width=link_width,
+                                      required=sms_templates_used(definitions) | {DIGEST})
+    print(f"sms templates {settings.sms_templates_file}: {len(templates.texts)} ok (limit {templates.max_length}, "
+          f"sign {templates.sign}); gateway {settings.sms_gateway}")
+    if not settings.secret_key:
+        print("warning: DUBAN_SECRET_KEY is not set; links are signed with a key kept beside the SQLite "
+              "database (set it, the same everywhere, when running on PostgreSQL or several machines)",
+              file=sys.stderr)
     years = sorted(calendar.known_years)
     print(f"calendar: years {years[0]}–{years[-1]} known")
     next_year = date.today().year + 1
@@ -157,6 +171,27 @@ def cmd_status(args: argparse.Namespace) -> int:
     next_due = engine.next_due()
     print(json.dumps({"timer_backlog": backlog, "next_due_at": next_due.isoformat() if next_due else None},
                      ensure_ascii=False, indent=2))
+    return 0
+
+
+def cmd_sms(args: argparse.Namespace) -> int:
+    """List messages by state: every message is delivered, failed with a reason, waiting, or covered by another."""
+    from engine.domain.phones import mask
+    from engine.persistence import queries
+    from engine.persistence.database import create_db_engine
+
+    settings = _settings(args)
+    db = create_db_engine(settings.database_url)
+    with db.connect() as connection:
+        totals, rows = queries.sms_list(connection, group=args.state, order_number=args.order, limit=args.limit)
+        backlog = queries.sms_backlog(connection, datetime.now(timezone.utc))
+    print("  ".join(f"{name} {count}" for name, count in totals.items())
+          + f"  (due now {backlog['due_now']}, unconfirmed {backlog['unconfirmed']})")
+    for row in rows:
+        when = row["delivered_at"] or row["sent_at"] or row["send_at"]
+        note = (row["last_error"] or "") + (f" → #{row['related_id']}" if row["related_id"] else "")
+        print(f"#{row['id']:<6} {row['status']:<11} {when.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M}  "
+              f"{mask(row['recipient'] or '')}  {row['order_number'] or '-':<16} {row['template']:<18} {note}".rstrip())
     return 0
 
 
@@ -229,6 +264,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("recompute-deadlines", cmd_recompute,
             "after adding a year to the calendar: recompute provisional deadlines and re-arm their steps")
     p.add_argument("--database")
+
+    p = add("sms", cmd_sms, "list SMS by state: delivered, failed (with the reason), waiting, covered")
+    p.add_argument("--database")
+    p.add_argument("--state", choices=["delivered", "failed", "waiting", "covered"])
+    p.add_argument("--order", help="only this work order's messages")
+    p.add_argument("--limit", type=_positive, default=50)
 
     p = add("status", cmd_status, "print the timer backlog as JSON")
     p.add_argument("--database")

@@ -1,13 +1,28 @@
 """Composition root: settings in, a wired Engine out. The only place adapters are chosen."""
 from __future__ import annotations
 
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
 from engine.clock import Clock, SystemClock
+from engine.domain.errors import RuleError
 from engine.persistence.database import create_db_engine, upgrade
 from engine.persistence.store import SqlStore
-from engine.runtime.definitions import load_directory
+from engine.ports import SmsGateway
+from engine.runtime.definitions import load_directory, sms_templates_used
 from engine.services import Engine
-from config.loader import load_calendar, load_rules
+from engine.sms.delivery import DIGEST, SmsDelivery
+from engine.sms.links import AckLinks
+from engine.sms.receipts import ReceiptBook
+from engine.sms.replies import UnitReplies
+from engine.sms.templates import SmsTemplates
+from config.loader import load_calendar, load_rules, load_sms_config
 from config.settings import Settings
+from workflows.adapters.outbox_sms import OutboxOnlySmsGateway
 from workflows.operations import OPERATIONS
 
 
@@ -21,3 +36,57 @@ def build_engine(settings: Settings, *, clock: Clock | None = None, database_url
         upgrade(db)
     return Engine(store=SqlStore(db), clock=clock or SystemClock(), rules=rules, calendar=calendar,
                   definitions=definitions, operations=OPERATIONS, worker_id=settings.worker_id or "engine")
+
+
+@dataclass(frozen=True)
+class SmsServices:
+    """Everything that sends SMS and hears back: built once per process from the settings."""
+
+    gateway: SmsGateway
+    delivery: SmsDelivery
+    receipts: ReceiptBook
+    replies: UnitReplies
+    links: AckLinks
+    templates: SmsTemplates
+
+
+def build_sms(settings: Settings, engine: Engine, *, gateway: SmsGateway | None = None) -> SmsServices:
+    """Templates are checked against the BPMN rules here: a missing or over-long template stops the start-up."""
+    links = AckLinks(secret_key(settings), settings.public_url, timedelta(days=1))
+    templates, policy, link_lifetime = load_sms_config(settings.sms_templates_file, link_width=links.width(),
+                                                       required=sms_templates_used(engine.definitions) | {DIGEST})
+    links = AckLinks(links.secret, settings.public_url, link_lifetime)
+    delivery = SmsDelivery(store=engine.store, clock=engine.clock, rules=engine.rules, templates=templates,
+                           links=links, policy=policy, worker_id=engine.worker_id)
+    return SmsServices(gateway=gateway or build_gateway(settings), delivery=delivery,
+                       receipts=ReceiptBook(store=engine.store, clock=engine.clock, delivery=delivery),
+                       replies=UnitReplies(engine, links), links=links, templates=templates)
+
+
+def build_gateway(settings: Settings) -> SmsGateway:
+    if settings.sms_gateway == "twilio":
+        from workflows.adapters.twilio_sms import TwilioSmsGateway
+
+        return TwilioSmsGateway(account_sid=settings.twilio_account_sid, auth_token=settings.twilio_auth_token,
+                                public_url=settings.public_url, from_number=settings.twilio_from,
+                                messaging_service_sid=settings.twilio_messaging_service_sid,
+                                api_url=settings.twilio_api_url, timeout=settings.twilio_timeout)
+    return OutboxOnlySmsGateway()
+
+
+def secret_key(settings: Settings) -> bytes:
+    """DUBAN_SECRET_KEY, or for the embedded SQLite database a random key kept in a file beside it."""
+    if settings.secret_key:
+        return settings.secret_key.encode()
+    url = make_url(settings.database_url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        raise RuleError("set DUBAN_SECRET_KEY (the same on every web and worker process): it signs the links in SMS")
+    path = Path(url.database).with_name("secret.key")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with open(path, "x", encoding="ascii") as fresh:
+            fresh.write(secrets.token_urlsafe(32))
+        path.chmod(0o600)
+    except FileExistsError:
+        pass
+    return path.read_text(encoding="ascii").strip().encode()

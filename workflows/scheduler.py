@@ -15,9 +15,10 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from engine.ports import SmsGateway
+from engine.persistence import queries
 from engine.services import Engine
 from config.settings import Settings
+from workflows.bootstrap import SmsServices
 
 log = logging.getLogger("duban.worker")
 
@@ -37,12 +38,15 @@ class WorkerHealth:
         reference = self.last_tick_at or self.started_at
         stale = now - reference > timedelta(seconds=max(3 * self.tick_seconds, 30))
         backlog = engine.backlog()
+        with engine.store.reading() as tx:
+            sms_backlog = queries.sms_backlog(tx.c, engine.clock.now())
         body = {
             "status": "stale" if stale else "ok",
             "last_tick_at": self.last_tick_at.isoformat() if self.last_tick_at else None,
             "fired_total": self.fired_total,
             "sms_total": self.sms_total,
             "last_error": self.last_error,
+            "sms_backlog": sms_backlog,
             "timer_backlog": {**backlog, "oldest_due_at": backlog["oldest_due_at"].isoformat()
                               if backlog["oldest_due_at"] else None},
         }
@@ -69,17 +73,20 @@ def tick(engine: Engine, health: WorkerHealth, batch: int) -> int:
     return fired
 
 
-def deliver_sms(engine: Engine, gateway: SmsGateway, health: WorkerHealth) -> None:
+def deliver_sms(sms: SmsServices, health: WorkerHealth) -> None:
+    """One outbox pass: check ambiguous sends, send what is due, store each outcome."""
     try:
-        sent = engine.dispatch_sms(gateway)
+        report = sms.delivery.run(sms.gateway)
         with health.lock:
-            health.sms_total += sent
+            health.sms_total += report.sent
+        if any(report.as_dict().values()):
+            log.info("sms outbox pass", extra=report.as_dict())
     except Exception as exc:
         health.last_error = f"{type(exc).__name__}: {exc}"
         log.exception("sms delivery failed")
 
 
-def build_scheduler(engine: Engine, gateway: SmsGateway, settings: Settings, health: WorkerHealth, *,
+def build_scheduler(engine: Engine, sms: SmsServices, settings: Settings, health: WorkerHealth, *,
                     blocking: bool = True) -> BaseScheduler:
     # a year added to config/calendar.toml takes effect at start: provisional deadlines are redone before the
     # first tick (a one-shot job would race APScheduler's own removal of it when the scheduler stops at once)
@@ -91,7 +98,7 @@ def build_scheduler(engine: Engine, gateway: SmsGateway, settings: Settings, hea
     scheduler.add_job(tick, "interval", seconds=settings.tick_seconds, id="timers.fire", next_run_time=now,
                       args=[engine, health, settings.batch_size], replace_existing=True)
     scheduler.add_job(deliver_sms, "interval", seconds=settings.outbox_seconds, id="outbox.sms",
-                      next_run_time=now + timedelta(seconds=1), args=[engine, gateway, health], replace_existing=True)
+                      next_run_time=now + timedelta(seconds=1), args=[sms, health], replace_existing=True)
     scheduler.add_job(engine.ensure_quarterly_report, "cron", hour="*", minute=7, id="quarterly.ensure",
                       next_run_time=now, replace_existing=True)
 

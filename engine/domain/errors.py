@@ -45,10 +45,11 @@ class StoreUnavailable(DubanError):
 
 
 class InvalidPhone(InvalidInput):
-    def __init__(self, unit: str, phone: object) -> None:
-        super().__init__(f"unit {unit}: {phone!r} is not a mobile number in E.164 form like +8613800138000")
+    def __init__(self, unit: str, phone: object, reason: str = "not a mobile number in E.164 form like +8613800138000") -> None:
+        super().__init__(f"unit {unit}: phone {phone!r} rejected: {reason}")
         self.unit = unit
         self.phone = phone
+        self.reason = reason
 
 
 class RuleExecutionError(DubanError):

@@ -62,6 +62,34 @@ def counts(connection: sa.Connection) -> dict[str, int]:
     return {**{f"orders_{k}": v for k, v in by_status.items()}, **{f"actions_{k}": v for k, v in by_kind.items()}}
 
 
-def recent_sms(connection: sa.Connection, limit: int = 100) -> list[dict[str, Any]]:
-    return [dict(r) for r in connection.execute(sa.select(outbox).where(outbox.c.channel == "sms")
-                                                .order_by(outbox.c.id.desc()).limit(limit)).mappings()]
+SMS_GROUPS = {"delivered": ("delivered",), "failed": ("failed", "undelivered"),
+              "waiting": ("pending", "sending", "unknown", "queued", "sent"), "covered": ("merged", "suppressed")}
+
+
+def sms_backlog(connection: sa.Connection, now: Any) -> dict[str, int]:
+    """What the outbox still owes: due now, waiting on the provider's answer, unconfirmed, failed."""
+    sms = outbox.c.channel == "sms"
+    due = connection.execute(sa.select(sa.func.count()).where(
+        sms, outbox.c.status == "pending", outbox.c.send_at <= now)).scalar() or 0
+    by_status = dict(connection.execute(sa.select(outbox.c.status, sa.func.count()).where(sms)
+                                        .group_by(outbox.c.status)).all())
+    return {"due_now": due, "held": by_status.get("pending", 0) - due, "unconfirmed": by_status.get("unknown", 0),
+            "awaiting_receipt": by_status.get("queued", 0) + by_status.get("sent", 0),
+            "failed": by_status.get("failed", 0) + by_status.get("undelivered", 0)}
+
+
+def sms_list(connection: sa.Connection, *, group: str | None = None, order_number: str | None = None,
+             limit: int = 100, offset: int = 0) -> tuple[dict[str, int], list[dict[str, Any]]]:
+    """Messages newest first, with the count in each group (delivered / failed / waiting / covered)."""
+    sms = outbox.c.channel == "sms"
+    where = [sms]
+    if order_number:
+        where.append(outbox.c.order_number == order_number)
+    by_status = dict(connection.execute(sa.select(outbox.c.status, sa.func.count()).where(*where)
+                                        .group_by(outbox.c.status)).all())
+    totals = {name: sum(by_status.get(s, 0) for s in statuses) for name, statuses in SMS_GROUPS.items()}
+    if group:
+        where.append(outbox.c.status.in_(SMS_GROUPS[group]))
+    rows = [dict(r) for r in connection.execute(sa.select(outbox).where(*where)
+                                                .order_by(outbox.c.id.desc()).limit(limit).offset(offset)).mappings()]
+    return totals, rows

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from engine.domain.errors import AlreadyScheduled, DuplicateWorkOrder, StoreUnavailable
 from engine.domain.model import HandlingUnit, Instance, Instruction
 from engine.domain.work_order import WorkOrder
+from engine.persistence.sms_store import SmsRecords
 from engine.persistence.tables import (
     actions,
     audit_log,
@@ -74,7 +75,7 @@ class SqlStore:
             yield SqlTransaction(connection, self.is_postgres)
 
 
-class SqlTransaction:
+class SqlTransaction(SmsRecords):
     def __init__(self, connection: sa.Connection, is_postgres: bool) -> None:
         self.c = connection
         self.is_postgres = is_postgres
@@ -109,14 +110,20 @@ class SqlTransaction:
                 if (u := self.get_unit(code)) is not None]
 
     def put_unit(self, unit: HandlingUnit, at: datetime) -> None:
+        flags: dict[str, tuple[Any, Any]] = {}
         if self.c.execute(sa.select(handling_units.c.code).where(handling_units.c.code == unit.code)).first():
             self.c.execute(handling_units.update().where(handling_units.c.code == unit.code).values(name=unit.name))
+            # a number that stays keeps its failing mark; a corrected number starts clean
+            flags = {r.phone: (r.failing_since, r.failing_reason) for r in self.c.execute(
+                sa.select(unit_contacts.c.phone, unit_contacts.c.failing_since, unit_contacts.c.failing_reason)
+                .where(unit_contacts.c.unit_code == unit.code))}
             self.c.execute(unit_contacts.delete().where(unit_contacts.c.unit_code == unit.code))
         else:
             self.c.execute(handling_units.insert().values(code=unit.code, name=unit.name, created_at=at))
         if unit.phones:
             self.c.execute(unit_contacts.insert(), [
-                {"unit_code": unit.code, "phone": p, "position": i} for i, p in enumerate(unit.phones)])
+                {"unit_code": unit.code, "phone": p, "position": i, "failing_since": flags.get(p, (None, None))[0],
+                 "failing_reason": flags.get(p, (None, None))[1]} for i, p in enumerate(unit.phones)])
 
     # --- work orders ----------------------------------------------------------------------
     def get_order(self, number: str, *, lock: bool = False) -> WorkOrder | None:

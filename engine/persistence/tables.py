@@ -228,3 +228,5 @@ audit_log = sa.Table(
     sa.Column("order_number", sa.String(64), index=True),
     sa.Column("details", sa.JSON, nullable=False),
 )
+
+from engine.persistence import document_tables  # noqa: E402,F401  (registers the documents tables on metadata)

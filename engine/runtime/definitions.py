@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
 from lxml import etree
@@ -120,3 +121,16 @@ def load_directory(path: Path, known_operations: frozenset[str]) -> dict[str, Pr
         definitions[file.stem] = parse_definition(file.read_bytes(), process_id=file.stem,
                                                   known_operations=known_operations, source=str(file))
     return definitions
+
+
+def sms_templates_used(definitions: Mapping[str, ProcessDefinition]) -> set[str]:
+    """The SMS template keys the rules name (`sms.send` tasks' literal `template` parameters): each must exist."""
+    used: set[str] = set()
+    for definition in definitions.values():
+        tree = etree.fromstring(definition.xml, parser=_SAFE_PARSER)
+        for op in tree.xpath("//spiffworkflow:serviceTaskOperator[@id='sms.send']", namespaces=NS):
+            for param in op.xpath(".//spiffworkflow:parameter[@id='template']", namespaces=NS):
+                value = param.get("value", "").strip()
+                if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+                    used.add(value[1:-1])
+    return used

@@ -30,7 +30,7 @@ from engine.services import Engine
 from tests.timeline import DISPATCH, DUE_SOON, OVERDUE, RED, SIGN_OVERDUE, YELLOW
 from tests.conftest import ROOT, local
 from workflows import scheduler as scheduler_module
-from workflows.adapters.outbox_sms import OutboxOnlySmsGateway
+from workflows.bootstrap import build_sms
 from workflows.scheduler import WorkerHealth, build_scheduler, serve_health
 
 HELPER = Path(__file__).with_name("_engine_process.py")
@@ -218,7 +218,7 @@ def test_worker_fires_overdue_timers_on_start_and_reports_health(
         assert before["timer_backlog"]["oldest_due_at"] == DUE_SOON.astimezone(timezone.utc).isoformat()
         assert before["fired_total"] == 0
 
-        scheduler = build_scheduler(engine, OutboxOnlySmsGateway(), settings, health, blocking=False)
+        scheduler = build_scheduler(engine, build_sms(settings, engine), settings, health, blocking=False)
         scheduler.start()
         try:
             with ticked:

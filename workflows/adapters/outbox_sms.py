@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
-from typing import Any
+from datetime import datetime
 
-from engine.ports import SmsResult
+from engine.domain.phones import mask
+from engine.ports import ACCEPTED, SmsMessage, SmsResult
 
 log = logging.getLogger("duban.sms")
 
@@ -13,6 +13,10 @@ log = logging.getLogger("duban.sms")
 class OutboxOnlySmsGateway:
     name = "outbox"
 
-    def send(self, *, to: str, template: str, params: Mapping[str, Any], idempotency_key: str) -> SmsResult:
-        log.info("sms kept in outbox", extra={"order": params.get("order"), "to": to, "template": template})
-        return SmsResult(accepted=True, provider_id=f"outbox:{idempotency_key}")
+    def send(self, message: SmsMessage) -> SmsResult:
+        log.info("sms kept in outbox", extra={"order": message.params.get("order"), "to": mask(message.to),
+                                              "template": message.template})
+        return SmsResult(ACCEPTED, provider_id=f"outbox-{message.message_id}", provider_status="delivered")
+
+    def find_sent(self, to: str, body: str, since: datetime) -> str | None:
+        return None  # nothing ever leaves, so sending again costs nothing

@@ -1,0 +1,71 @@
+"""Document settings a city changes: the letterhead, document-number prefixes, leaders to notify, fonts."""
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engine.documents.model import KIND_NAMES, Leader, Letterhead
+from engine.domain.errors import RuleError
+from engine.domain.model import E164
+
+DEFAULT_FILE = Path(__file__).with_name("documents.toml")
+
+
+@dataclass(frozen=True)
+class DocxFonts:
+    title: str = "方正小标宋简体"
+    body: str = "仿宋_GB2312"
+    heading: str = "黑体"
+    mark: str = "方正小标宋简体"
+
+
+@dataclass(frozen=True)
+class DocumentSettings:
+    letterhead: Letterhead
+    font_dirs: tuple[Path, ...]
+    docx_fonts: DocxFonts = field(default_factory=DocxFonts)
+
+
+def load_document_settings(path: Path | None = None, env: Mapping[str, str] | None = None) -> DocumentSettings:
+    env = os.environ if env is None else env
+    path = path or Path(env.get("DUBAN_DOCUMENTS_FILE") or DEFAULT_FILE)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise RuleError(f"{path}: {exc}") from None
+    try:
+        return _parse(data, env)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise RuleError(f"{path}: {exc}") from None
+
+
+def _parse(data: dict[str, Any], env: Mapping[str, str]) -> DocumentSettings:
+    head = data["letterhead"]
+    prefixes = {str(k): str(v) for k, v in data["numbering"].items()}
+    missing = set(KIND_NAMES) - set(prefixes)
+    if missing:
+        raise ValueError(f"[numbering] lacks a prefix for {', '.join(sorted(missing))}")
+    leaders = tuple(Leader(str(x["name"]), str(x.get("title", "")), str(x["phone"])) for x in data.get("leaders", []))
+    for leader in leaders:
+        if not E164.match(leader.phone):
+            raise ValueError(f"leader {leader.name}: phone {leader.phone!r} is not E.164 (+86…)")
+    days = int(data.get("supervision_letter", {}).get("reply_working_days", 5))
+    if not 1 <= days <= 60:
+        raise ValueError("reply_working_days must be from 1 to 60")
+    kinds = tuple(data.get("notify", {}).get("kinds", ()))
+    unknown = set(kinds) - set(KIND_NAMES)
+    if unknown:
+        raise ValueError(f"[notify] kinds: unknown {', '.join(sorted(unknown))}")
+    letterhead = Letterhead(issuer=str(head["issuer"]), mark=str(head.get("mark") or head["issuer"]),
+                            prefixes=prefixes, report_addressee=str(head.get("report_addressee", "市委、市政府")),
+                            contact=str(head.get("contact", "")), cc=tuple(head.get("cc", ())),
+                            reply_working_days=days, leaders=leaders, notify_kinds=kinds)
+    fonts = data.get("fonts", {})
+    dirs_text = env.get("DUBAN_FONT_DIRS")
+    dirs = dirs_text.split(":") if dirs_text else fonts.get("dirs", ["/usr/share/fonts"])
+    docx = DocxFonts(**{k[5:]: str(v) for k, v in fonts.items() if k.startswith("docx_")})
+    return DocumentSettings(letterhead, tuple(Path(d).expanduser() for d in dirs), docx)

@@ -1,0 +1,133 @@
+"""Plain values a document is made of: the letterhead a city configures, the facts, the content blocks."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Union
+
+KIND_NAMES = {
+    "urge_notice": "催办通知书",
+    "supervision_letter": "督办函",
+    "special_report": "专报",
+    "quarterly_report": "季度典型案例专报",
+}
+
+
+@dataclass(frozen=True)
+class Leader:
+    name: str
+    title: str
+    phone: str  # E.164; the leader gets an SMS with the link when a document of a notified kind is issued
+
+
+@dataclass(frozen=True)
+class Letterhead:
+    """What a city changes in `config/documents/documents.toml`."""
+
+    issuer: str  # 发文机关署名, e.g. 揭阳市12345政务服务便民热线管理办公室
+    mark: str  # 发文机关标志 printed in red at the top
+    prefixes: dict[str, str]  # kind -> 发文字号 prefix, e.g. supervision_letter -> 揭热线督
+    report_addressee: str = "市委、市政府"
+    contact: str = ""
+    cc: tuple[str, ...] = ()
+    reply_working_days: int = 5
+    leaders: tuple[Leader, ...] = ()
+    notify_kinds: tuple[str, ...] = ("supervision_letter", "special_report", "quarterly_report")
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    text: str
+    style: str = "body"  # body | heading | subheading | note
+
+
+@dataclass(frozen=True)
+class Table:
+    headers: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    caption: str = ""
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A bar chart drawn on the server. Labels are ASCII (unit codes, dates) so no font is needed to draw it;
+    the caption, in the document's own font, says what the bars are."""
+
+    caption: str
+    labels: tuple[str, ...]
+    series: tuple[tuple[str, tuple[float, ...]], ...]  # (legend, one value per label)
+
+
+Block = Union[Paragraph, Table, Chart]
+
+
+@dataclass(frozen=True)
+class DocumentContent:
+    kind: str
+    number: str
+    title: str
+    addressee: str
+    blocks: tuple[Block, ...]
+    issuer: str
+    mark: str
+    issued_on: date
+    cc: tuple[str, ...] = ()
+
+    @property
+    def kind_name(self) -> str:
+        return KIND_NAMES[self.kind]
+
+
+@dataclass(frozen=True)
+class EventFact:
+    type: str
+    at: datetime
+    actor: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ActionFact:
+    kind: str
+    at: datetime
+    step: str | None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class InstructionFact:
+    id: int
+    leader: str
+    text: str
+    instructed_at: datetime
+
+
+@dataclass(frozen=True)
+class IssuedRef:
+    kind: str
+    number: str
+    issued_at: datetime
+
+
+@dataclass(frozen=True)
+class OrderFacts:
+    """Everything a document about one work order may state, read from the order's rows and history."""
+
+    number: str
+    title: str
+    category: str
+    urgency: str
+    source: str
+    status: str
+    unit_code: str
+    unit_name: str
+    dispatched_at: datetime
+    deadline_at: datetime | None
+    deadline_provisional: bool
+    signed_at: datetime | None
+    replied_at: datetime | None
+    closed_at: datetime | None
+    events: tuple[EventFact, ...] = ()
+    actions: tuple[ActionFact, ...] = ()
+    instructions: tuple[InstructionFact, ...] = ()
+    documents: tuple[IssuedRef, ...] = ()

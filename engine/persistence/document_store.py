@@ -1,0 +1,166 @@
+"""Reading the facts documents state, and storing issued documents (insert only: they are immutable)."""
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from engine.documents.model import ActionFact, EventFact, InstructionFact, IssuedRef, OrderFacts
+from engine.documents.quarterly import QuarterData, quarter_bounds
+from engine.persistence.document_tables import document_counters, document_files, documents
+from engine.persistence.store import SqlTransaction
+from engine.persistence.tables import actions, handling_units, instructions, order_events, work_orders
+
+
+
+class DocumentRecords:
+    """Document reads and writes inside one `SqlTransaction`."""
+
+    def __init__(self, tx: SqlTransaction) -> None:
+        self.c = tx.c
+        self.is_postgres = tx.is_postgres
+
+    # --- numbering --------------------------------------------------------------------------
+    def next_serial(self, kind: str, year: int) -> int:
+        """Take the next serial of (kind, year). The counter row stays locked until the transaction ends
+        (row lock on PostgreSQL; SQLite's BEGIN IMMEDIATE already serializes writers), so two workers can
+        neither take the same serial nor leave a gap: a rolled-back issue rolls its serial back too."""
+        insert = (postgresql.insert if self.is_postgres else sqlite.insert)(document_counters)
+        self.c.execute(insert.values(kind=kind, year=year, last_serial=0).on_conflict_do_nothing())
+        return int(self.c.execute(
+            document_counters.update()
+            .where(document_counters.c.kind == kind, document_counters.c.year == year)
+            .values(last_serial=document_counters.c.last_serial + 1)
+            .returning(document_counters.c.last_serial)).scalar_one())
+
+    # --- issued documents -------------------------------------------------------------------
+    def insert(self, values: dict[str, Any], files: dict[str, bytes]) -> int:
+        document_id = int(self.c.execute(documents.insert().values(**values)).inserted_primary_key[0])
+        if files:
+            self.c.execute(document_files.insert(), [
+                {"document_id": document_id, "format": fmt, "sha256": hashlib.sha256(data).hexdigest(),
+                 "size": len(data), "content": data} for fmt, data in files.items()])
+        return document_id
+
+    def get(self, document_id: int) -> dict[str, Any] | None:
+        row = self.c.execute(sa.select(documents).where(documents.c.id == document_id)).mappings().first()
+        if row is None:
+            return None
+        found = dict(row)
+        found["files"] = self.files(document_id)
+        found["corrected_by"] = self.c.execute(sa.select(documents.c.id, documents.c.number).where(
+            documents.c.corrects_id == document_id)).mappings().first()
+        if found["corrects_id"] is not None:
+            found["corrects_number"] = self.c.execute(sa.select(documents.c.number).where(
+                documents.c.id == found["corrects_id"])).scalar()
+        return found
+
+    def by_source_key(self, key: str) -> dict[str, Any] | None:
+        document_id = self.c.execute(sa.select(documents.c.id).where(documents.c.source_key == key)).scalar()
+        return self.get(document_id) if document_id is not None else None
+
+    def files(self, document_id: int) -> list[dict[str, Any]]:
+        return [dict(r) for r in self.c.execute(
+            sa.select(document_files.c.format, document_files.c.sha256, document_files.c.size)
+            .where(document_files.c.document_id == document_id).order_by(document_files.c.format)).mappings()]
+
+    def file(self, document_id: int, fmt: str) -> tuple[bytes, str] | None:
+        row = self.c.execute(sa.select(document_files.c.content, document_files.c.sha256).where(
+            document_files.c.document_id == document_id, document_files.c.format == fmt)).first()
+        return (bytes(row.content), row.sha256) if row else None
+
+    def listing(self, *, kind: str | None = None, order_number: str | None = None, limit: int = 100,
+                offset: int = 0) -> tuple[int, list[dict[str, Any]]]:
+        where = []
+        if kind:
+            where.append(documents.c.kind == kind)
+        if order_number:
+            where.append(documents.c.order_number == order_number)
+        total = int(self.c.execute(sa.select(sa.func.count()).select_from(documents).where(*where)).scalar() or 0)
+        corrector = documents.alias("corrector")
+        query = (sa.select(documents.c.id, documents.c.kind, documents.c.number, documents.c.title,
+                           documents.c.order_number, documents.c.quarter, documents.c.unit_code,
+                           documents.c.issued_at, documents.c.corrects_id,
+                           corrector.c.number.label("corrected_by_number"))
+                 .outerjoin(corrector, corrector.c.corrects_id == documents.c.id)
+                 .where(*where).order_by(documents.c.issued_at.desc(), documents.c.id.desc()).limit(limit).offset(offset))
+        return total, [dict(r) for r in self.c.execute(query).mappings()]
+
+    def count_by_kind_year(self) -> list[dict[str, Any]]:
+        return [dict(r) for r in self.c.execute(
+            sa.select(documents.c.kind, documents.c.year, sa.func.count().label("count"),
+                      sa.func.min(documents.c.serial).label("first"), sa.func.max(documents.c.serial).label("last"))
+            .group_by(documents.c.kind, documents.c.year)).mappings()]
+
+    # --- the facts --------------------------------------------------------------------------
+    def order_facts(self, number: str) -> OrderFacts | None:
+        row = self.c.execute(sa.select(work_orders, handling_units.c.name.label("unit_name"))
+                             .join(handling_units, handling_units.c.code == work_orders.c.unit_code)
+                             .where(work_orders.c.number == number)).mappings().first()
+        if row is None:
+            return None
+        events = tuple(EventFact(r.type, r.at, r.actor, dict(r.details or {})) for r in self.c.execute(
+            sa.select(order_events).where(order_events.c.order_number == number)
+            .order_by(order_events.c.at, order_events.c.id)))
+        done = tuple(ActionFact(r.kind, r.at, r.step, dict(r.details or {})) for r in self.c.execute(
+            sa.select(actions.c.kind, actions.c.at, actions.c.step, actions.c.details)
+            .where(actions.c.order_number == number).order_by(actions.c.at, actions.c.id)))
+        given = tuple(InstructionFact(r.id, r.leader, r.text, r.instructed_at) for r in self.c.execute(
+            sa.select(instructions).where(instructions.c.order_number == number).order_by(instructions.c.id)))
+        issued = tuple(IssuedRef(r.kind, r.number, r.issued_at) for r in self.c.execute(
+            sa.select(documents.c.kind, documents.c.number, documents.c.issued_at)
+            .where(documents.c.order_number == number).order_by(documents.c.id)))
+        return OrderFacts(
+            number=number, title=row["title"], category=row["category"], urgency=row["urgency"],
+            source=row["source"], status=row["status"], unit_code=row["unit_code"], unit_name=row["unit_name"],
+            dispatched_at=row["dispatched_at"], deadline_at=row["deadline_at"],
+            deadline_provisional=bool(row["deadline_provisional"]), signed_at=row["signed_at"],
+            replied_at=row["replied_at"], closed_at=row["closed_at"], events=events, actions=done,
+            instructions=given, documents=issued)
+
+    def quarter_data(self, label: str) -> QuarterData:
+        start, end = quarter_bounds(label)
+        units = {r.code: r.name for r in self.c.execute(sa.select(handling_units.c.code, handling_units.c.name))}
+        orders = [dict(r) for r in self.c.execute(
+            sa.select(work_orders.c.number, work_orders.c.unit_code, work_orders.c.dispatched_at,
+                      work_orders.c.signed_at, work_orders.c.replied_at, work_orders.c.deadline_at)
+            .where(work_orders.c.dispatched_at >= start, work_orders.c.dispatched_at < end)).mappings()]
+        in_window = (order_events.c.at >= start) & (order_events.c.at < end)
+        dispatched = list(self.c.execute(sa.select(order_events.c.at).where(
+            in_window, order_events.c.type == "dispatched")).scalars())
+        callbacks = [{"order_number": r.order_number, "at": r.at, "satisfaction": (r.details or {}).get("satisfaction")}
+                     for r in self.c.execute(sa.select(order_events.c.order_number, order_events.c.at,
+                                                       order_events.c.details)
+                                             .where(in_window, order_events.c.type == "callback"))]
+        cases = [dict(r) for r in self.c.execute(
+            sa.select(instructions.c.id, instructions.c.order_number, instructions.c.leader,
+                      instructions.c.instructed_at, work_orders.c.unit_code, work_orders.c.signed_at,
+                      work_orders.c.replied_at, work_orders.c.closed_at)
+            .join(work_orders, work_orders.c.number == instructions.c.order_number)
+            .where(instructions.c.instructed_at < end,
+                   sa.or_(work_orders.c.closed_at.is_(None), work_orders.c.closed_at >= start))).mappings()]
+        kinds = ("urge_notice", "yellow_card", "red_card", "supervision_letter", "special_report")
+        done = {r.id: {"kind": r.kind, "unit_code": r.unit_code, "order_number": r.order_number, "at": r.at,
+                       "details": dict(r.details or {})}
+                for r in self.c.execute(sa.select(actions.c.id, actions.c.kind, actions.c.unit_code,
+                                                  actions.c.order_number, actions.c.at, actions.c.details)
+                                        .where(actions.c.kind.in_(kinds), actions.c.at < end,
+                                               sa.or_(actions.c.at >= start,
+                                                      actions.c.order_number.in_(sorted({c["order_number"] for c in cases})))))}
+        return QuarterData(label, units, orders, dispatched, callbacks, list(done.values()), cases)
+
+
+def record_values(*, kind: str, year: int, serial: int, number: str, title: str, issued_at: datetime,
+                  recorded_at: datetime, order_number: str | None = None, quarter: str | None = None,
+                  unit_code: str | None = None, order_numbers: list[str] | None = None,
+                  recipients: list[dict[str, str]] | None = None, params: dict[str, Any] | None = None,
+                  source_key: str | None = None,
+                  corrects_id: int | None = None, correction_reason: str | None = None) -> dict[str, Any]:
+    return {"kind": kind, "year": year, "serial": serial, "number": number, "title": title,
+            "order_number": order_number, "quarter": quarter, "unit_code": unit_code,
+            "order_numbers": order_numbers or ([order_number] if order_number else []),
+            "recipients": recipients or [], "params": params or {}, "issued_at": issued_at, "recorded_at": recorded_at,
+            "source_key": source_key, "corrects_id": corrects_id, "correction_reason": correction_reason}

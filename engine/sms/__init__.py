@@ -1,0 +1,4 @@
+"""SMS to handling units: templates, signed acknowledgement links, outbox delivery and delivery receipts.
+
+Provider-neutral: the gateway adapters (workflows/adapters) speak to Twilio or keep messages in the outbox.
+"""

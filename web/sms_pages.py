@@ -1,0 +1,116 @@
+"""SMS pages: the outbox (what went out, when, to whom, whether it arrived), and the acknowledgement page a
+unit's contact opens from the link in a message (no password: the signed link is the credential)."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, current_app, render_template, request
+
+from engine.domain.errors import DubanError, InvalidTransition, UnknownWorkOrder
+from engine.domain.phones import mask
+from engine.persistence import queries
+from engine.sms.links import ExpiredLink, InvalidLink
+from workflows.bootstrap import SmsServices
+
+bp = Blueprint("sms", __name__)
+
+STATUS_LABELS = {
+    "pending": "待发送", "sending": "发送中", "unknown": "待核实（超时）", "queued": "服务商已接收", "sent": "已发出",
+    "delivered": "已送达", "undelivered": "未送达", "failed": "发送失败", "suppressed": "24小时内同内容，未重发",
+    "merged": "已并入汇总短信",
+}
+GROUP_LABELS = {"waiting": "等待中", "delivered": "已送达", "failed": "失败", "covered": "合并/免发"}
+
+
+def sms_services() -> SmsServices:
+    services: SmsServices = current_app.extensions["duban.sms"]
+    return services
+
+
+@bp.app_template_filter("masked")
+def masked(phone: str | None) -> str:
+    return mask(phone) if phone else "—"
+
+
+@bp.app_context_processor
+def labels() -> dict[str, Any]:
+    return {"SMS_STATUS_LABELS": STATUS_LABELS, "SMS_GROUP_LABELS": GROUP_LABELS}
+
+
+@bp.get("/sms")
+def outbox() -> str:
+    group = request.args.get("group") or None
+    if group is not None and group not in GROUP_LABELS:
+        abort(400, f"unknown group {group!r}")
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    engine = current_app.extensions["duban"]
+    with engine.store.reading() as tx:
+        totals, rows = queries.sms_list(tx.c, group=group, limit=100, offset=(page - 1) * 100)
+        failing = tx.failing_contacts()
+    return render_template("sms.html", rows=rows, totals=totals, group=group, page=page, failing=failing,
+                           gateway=sms_services().gateway.name)
+
+
+@bp.get("/sms/<int:message_id>")
+def message(message_id: int) -> str:
+    engine = current_app.extensions["duban"]
+    with engine.store.reading() as tx:
+        row = tx.sms_row(message_id)
+        if row is None:
+            abort(404)
+        receipts = tx.receipts_of(message_id)
+        merged = tx.merged_into(message_id)
+    return render_template("sms_message.html", m=row, receipts=receipts, merged=merged)
+
+
+# ---------------------------------------------------------------------- the unit's acknowledgement page
+@bp.get("/a/<token>")
+def acknowledgement(token: str) -> Any:
+    return _link_page(token, lambda: sms_services().replies.open(token))
+
+
+@bp.post("/a/<token>/ack")
+def acknowledge(token: str) -> Any:
+    return _link_page(token, lambda: sms_services().replies.acknowledge(token), done="已确认收到，谢谢。")
+
+
+@bp.post("/a/<token>/sign")
+def sign(token: str) -> Any:
+    number = (request.form.get("order") or "").strip()
+    replies = sms_services().replies
+
+    def act() -> Any:
+        replies.sign(token, number)
+        return replies.open(token)
+
+    return _link_page(token, act, done=f"工单{number}已签收，请按期办理。")
+
+
+def _link_page(token: str, act: Any, done: str | None = None) -> Any:
+    try:
+        view = act()
+    except ExpiredLink:
+        return render_template("ack_refused.html", reason="链接已过期，请联系市12345热线办获取新的提醒。"), 410
+    except InvalidLink:
+        return render_template("ack_refused.html", reason="链接无效。请使用短信中的完整链接。"), 403
+    except UnknownWorkOrder:
+        abort(404)
+    except InvalidTransition as exc:
+        view = sms_services().replies.open(token)
+        return render_template("ack.html", view=view, token=token, error=_why(exc)), 409
+    except DubanError as exc:
+        return render_template("ack_refused.html", reason=str(exc)), 400
+    if done and request.method == "POST":
+        return render_template("ack.html", view=view, token=token, done=done)
+    return render_template("ack.html", view=view, token=token)
+
+
+def _why(exc: Exception) -> str:
+    text = str(exc)
+    if "already signed" in text:
+        return "该工单已签收，无需重复签收。"
+    if "closed" in text:
+        return "该工单已办结。"
+    return text
+
+
