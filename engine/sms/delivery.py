@@ -189,7 +189,7 @@ class SmsDelivery:
     # ------------------------------------------------------------------ step 4: record the outcome
     def _record(self, row: dict[str, Any], result: SmsResult, report: DeliveryReport) -> None:
         now = self.clock.now()
-        extra = {"order": row["order_number"], "to": mask(row["recipient"]), "message": row["id"],
+        extra = {"order": row["order_number"], "to": mask(row["recipient"]), "sms_id": row["id"],
                  "template": row["template"], "attempt": row["attempts"]}
         with self.store.transaction() as tx:
             if result.outcome == ACCEPTED:
@@ -223,7 +223,7 @@ class SmsDelivery:
         retry_at = self.retry_time(row, now)
         tx.update_sms(row["id"], status="pending", send_at=retry_at, status_at=now, last_error=error, error_code=code)
         report.retrying += 1
-        log.warning("sms not sent; retrying later", extra={"order": row["order_number"], "message": row["id"],
+        log.warning("sms not sent; retrying later", extra={"order": row["order_number"], "sms_id": row["id"],
                                                            "error": error, "retry_at": retry_at.isoformat()})
 
     def retry_time(self, row: dict[str, Any], now: datetime) -> datetime:
@@ -255,13 +255,13 @@ class SmsDelivery:
                                  status_at=now, last_error=None)
                 report.confirmed += 1
                 log.info("ambiguous sms found at the provider; not resent",
-                         extra={"order": row["order_number"], "message": row["id"], "provider_id": provider_id})
+                         extra={"order": row["order_number"], "sms_id": row["id"], "provider_id": provider_id})
             elif now - (row["status_at"] or row["created_at"]) >= self.policy.check_ambiguous_after:
                 # the provider has no such message well after the attempt: it never arrived there; send it
                 tx.update_sms_if(row["id"], ("unknown",), status="pending", send_at=now, status_at=now,
                                  last_error="服务商处无此短信，重新发送")
                 log.warning("ambiguous sms not at the provider; sending again",
-                            extra={"order": row["order_number"], "message": row["id"]})
+                            extra={"order": row["order_number"], "sms_id": row["id"]})
             else:
                 tx.update_sms(row["id"], send_at=(row["status_at"] or now) + self.policy.check_ambiguous_after)
 
@@ -274,10 +274,10 @@ def raise_failure(tx: SqlTransaction, row: dict[str, Any], reason: str, at: date
     key = f"sms_failed:{row['key']}"[:200]
     tx.add_actions([{"key": key, "kind": "sms_failed", "at": at, "order_number": row["order_number"],
                      "unit_code": units[0] if units else None, "step": None,
-                     "details": {"message": row["id"], "to": row["recipient"], "reason": reason,
+                     "details": {"sms_id": row["id"], "to": row["recipient"], "reason": reason,
                                  "bad_number": bad_number, "units": list(units)},
                      "instance_id": None, "recorded_at": at}])
     tx.add_supervisor_tasks([{"kind": "sms_failed", "action_key": key, "order_number": row["order_number"],
                               "unit_code": units[0] if units else None, "created_at": at}])
-    log.error("sms failed; supervisor task raised", extra={"order": row["order_number"], "message": row["id"],
+    log.error("sms failed; supervisor task raised", extra={"order": row["order_number"], "sms_id": row["id"],
                                                             "to": mask(row["recipient"]), "reason": reason})

@@ -52,7 +52,7 @@ class ReceiptBook:
             if receipt.error_code:
                 values["error_code"] = receipt.error_code
             tx.update_sms(row["id"], **values)
-            log.info("sms receipt", extra={"order": row["order_number"], "message": row["id"], "status": status,
+            log.info("sms receipt", extra={"order": row["order_number"], "sms_id": row["id"], "status": status,
                                            "error_code": receipt.error_code})
             if status in ("undelivered", "failed"):
                 self._undelivered(tx, row, receipt, now)

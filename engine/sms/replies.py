@@ -64,8 +64,8 @@ class UnitReplies:
                     tx.update_sms(merged["id"], acknowledged_at=now)
                 for order in view.orders:
                     tx.audit(now, f"sms-link {view.contact}", "sms.acknowledged", order["number"],
-                             {"message": row["id"]})
-        log.info("sms acknowledged", extra={"message": view.message_id, "orders": [o["number"] for o in view.orders]})
+                             {"sms_id": row["id"]})
+        log.info("sms acknowledged", extra={"sms_id": view.message_id, "orders": [o["number"] for o in view.orders]})
         return self.open(token)
 
     def sign(self, token: str, number: str) -> WorkOrder:
