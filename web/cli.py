@@ -14,6 +14,7 @@ from typing import Any
 from engine.clock import LOCAL_TZ
 from engine.domain.errors import DubanError
 from config.settings import Settings
+from web.cli_documents import add_commands as add_document_commands
 
 log = logging.getLogger("duban.cli")
 
@@ -73,8 +74,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from waitress import serve
 
     from engine.clock import VirtualClock
-    from workflows.adapters.outbox_sms import OutboxOnlySmsGateway
-    from workflows.bootstrap import build_engine
+    from workflows.bootstrap import build_engine, build_sms
     from workflows.demo import demo_records
     from workflows.replay import drive, read_events
     from workflows.scheduler import WorkerHealth, build_scheduler
@@ -99,21 +99,48 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
         drive(history, clock, data, end=now, on_progress=progress if sys.stderr.isatty() else None)
         sys.stderr.write("\n")
+    fake = None
+    if args.fake_twilio:
+        fake, settings = _start_fake_twilio(settings, records, args.host, args.port)
     engine = build_engine(settings, database_url=url)
+    sms = build_sms(settings, engine)
     health = WorkerHealth(settings.tick_seconds)
-    scheduler = build_scheduler(engine, OutboxOnlySmsGateway(), settings, health, blocking=False)
+    scheduler = build_scheduler(engine, sms, settings, health, blocking=False)
     scheduler.start()
-    app = create_app(settings, engine=engine)
+    app = create_app(settings, engine=engine, sms=sms)
     print(f"Duban demo: {len(data.events)} events replayed up to now; open http://{args.host}:{args.port}/",
           file=sys.stderr)
+    if fake is not None:
+        print(f"SMS go through the real twilio client to a local fake Twilio at {fake.url}; receipts come back "
+              f"signed; some contacts are set to fail (see /sms)", file=sys.stderr)
     if args.no_serve:
         scheduler.shutdown(wait=True)
+        if fake is not None:
+            fake.stop()
         return 0
     try:
         serve(app, host=args.host, port=args.port, threads=4)
     finally:
         scheduler.shutdown(wait=False)
+        if fake is not None:
+            fake.stop()
     return 0
+
+
+def _start_fake_twilio(settings: Settings, records: list[dict[str, Any]], host: str, port: int) -> tuple[Any, Settings]:
+    """`duban demo --fake-twilio`: sending, receipts and each kind of failure without a Twilio account."""
+    from dataclasses import replace
+
+    from workflows.fake_twilio import FakeTwilio
+
+    fake = FakeTwilio(auto_receipts=True, callback_target=f"http://{host}:{port}").start()
+    units = [r for r in records if r.get("type") == "unit"]
+    failures = ["error:400:21211", "failed:30006", "undelivered:30003", "error:400:21610"]
+    for unit, behaviour in zip(units[1::3], failures):  # a few units have a broken or unreachable number
+        fake.number_rules[unit["phones"][0]] = behaviour
+    return fake, replace(settings, sms_gateway="twilio", twilio_account_sid=fake.account_sid,
+                         twilio_auth_token=fake.auth_token, twilio_from="+15005550006", twilio_api_url=fake.url,
+                         public_url=f"http://{host}:{port}", twilio_messaging_service_sid="")
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -255,6 +282,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--no-serve", action="store_true", help="seed and exit (for checks)")
+    p.add_argument("--fake-twilio", action="store_true",
+                   help="send SMS through the twilio client to a local fake Twilio (receipts and failures included)")
 
     p = add("migrate", cmd_migrate, "create or upgrade the database schema (Alembic)")
     p.add_argument("--database")
@@ -280,6 +309,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also measure on this PostgreSQL database")
     p.add_argument("--la311", help="path to the LA 311 CSV for the year-long replay")
     p.add_argument("--skip-replay", action="store_true")
+
+    add_document_commands(add)
     return parser
 
 

@@ -27,7 +27,8 @@ class TextFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         extras = " ".join(f"{k}={v}" for k, v in vars(record).items() if k not in _STANDARD and not k.startswith("_"))
         line = f"{self.formatTime(record)} {record.levelname} {record.name} {record.getMessage()}"
-        return f"{line} {extras}" if extras else line
+        line = f"{line} {extras}" if extras else line
+        return f"{line}\n{self.formatException(record.exc_info)}" if record.exc_info else line
 
 
 def configure_logging(fmt: str = "json", level: int = logging.INFO) -> None:
@@ -39,5 +40,5 @@ def configure_logging(fmt: str = "json", level: int = logging.INFO) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("apscheduler", "waitress", "werkzeug", "spiff", "alembic"):
+    for noisy in ("apscheduler", "waitress", "werkzeug", "spiff", "alembic", "fontTools", "weasyprint"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

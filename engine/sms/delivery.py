@@ -105,7 +105,7 @@ class SmsDelivery:
             recovered = tx.recover_stale_sending(now - self.policy.sending_lease, now)
             if recovered:
                 log.warning("messages left sending by a stopped worker will be checked", extra={"count": recovered})
-            batch = self._claim(tx, now, report)
+            batch = self._claim(tx, now, limit, report)
         for row in batch.checks:
             self._check(gateway, row, report)
         for send in batch.sends:
@@ -114,9 +114,9 @@ class SmsDelivery:
         return report
 
     # ------------------------------------------------------------------ step 3: claim and prepare
-    def _claim(self, tx: SqlTransaction, now: datetime, report: DeliveryReport) -> _Batch:
+    def _claim(self, tx: SqlTransaction, now: datetime, limit: int, report: DeliveryReport) -> _Batch:
         batch = _Batch()
-        rows = tx.claim_sms(now, limit=200)
+        rows = tx.claim_sms(now, limit=limit)
         pending = [r for r in rows if r["status"] == "pending"]
         batch.checks = [r for r in rows if r["status"] == "unknown"]
         failing = tx.failing_numbers(r["recipient"] for r in pending)
