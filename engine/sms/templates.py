@@ -84,9 +84,14 @@ class SmsTemplates:
 
 def placeholders(key: str, text: str) -> set[str]:
     try:
-        return {field for _, field, _, _ in string.Formatter().parse(text) if field is not None}
+        parsed = list(string.Formatter().parse(text))
     except ValueError as exc:
         raise RuleError(f"sms template {key!r}: {exc} (write {{{{ and }}}} for literal braces)") from None
+    for _, field, spec, conversion in parsed:
+        if field is not None and (spec or conversion):
+            raise RuleError(f"sms template {key!r}: placeholder {{{field}}} must be plain, without a format "
+                            f"specification or conversion (values are formatted by Duban)")
+    return {field for _, field, _, _ in parsed if field is not None}
 
 
 def display(value: Any) -> str:

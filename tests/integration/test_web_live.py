@@ -34,9 +34,9 @@ def seeded(make_engine) -> tuple[Engine, VirtualClock]:
     return engine, clock
 
 
-def test_order_list_shows_state_deadline_and_escalations(seeded):
+def test_order_list_shows_state_deadline_and_escalations(seeded, settings):
     engine, _ = seeded
-    client = create_app(engine=engine).test_client()
+    client = create_app(settings, engine=engine).test_client()
     page = client.get("/").get_data(as_text=True)
     assert "GD-LATE" in page and "GD-FINE" in page
     assert "黄牌" in page  # GD-LATE was carded on 06-08
@@ -50,9 +50,9 @@ def test_order_list_shows_state_deadline_and_escalations(seeded):
 
 
 @pytest.fixture
-def live_server(seeded) -> Iterator[str]:
+def live_server(seeded, settings) -> Iterator[str]:
     engine, _ = seeded
-    server = create_server(create_app(engine=engine), host="127.0.0.1", port=0, threads=2)
+    server = create_server(create_app(settings, engine=engine), host="127.0.0.1", port=0, threads=2)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:
@@ -61,17 +61,25 @@ def live_server(seeded) -> Iterator[str]:
         server.close()
 
 
-def test_page_renders_in_chromium(live_server):
+def launch_chromium(playwright):
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=[
+        "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"])
+
+
+def need_browser():
     if CHROMIUM is None:
         if os.environ.get("CI"):
             pytest.fail("CI must install Debian's chromium")
         pytest.skip("chromium is not installed")
-    sync_api = pytest.importorskip("playwright.sync_api")
     ARTIFACTS.mkdir(exist_ok=True)
+    return pytest.importorskip("playwright.sync_api")
+
+
+def test_page_renders_in_chromium(live_server):
+    sync_api = need_browser()
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run"])
+        browser = launch_chromium(playwright)
         page = browser.new_page(viewport={"width": 1200, "height": 700})
         page.goto(live_server + "/")
         assert page.locator("h1").inner_text() == "工单列表"
@@ -83,3 +91,35 @@ def test_page_renders_in_chromium(live_server):
         assert page.locator("text=黄牌").count() >= 1
         page.screenshot(path=str(ARTIFACTS / "order-detail.png"), full_page=True)
         browser.close()
+
+
+def test_a_unit_contact_signs_for_an_order_from_the_sms_link_on_a_phone(live_server, seeded, settings):
+    """The contact taps the link in the SMS: a phone-sized page with the order, one button to sign for it."""
+    from workflows.bootstrap import build_sms
+
+    engine, clock = seeded
+    engine.open_work_order(number="GD-NEW", unit_code="U1", category="咨询", urgency="一般", source="12345",
+                           at=clock.now(), title="路灯不亮")
+    sms = build_sms(settings, engine)
+    sms.delivery.run(sms.gateway)
+    with engine.store.reading() as tx:
+        # GD-NEW's reminder went in one digest with the others pending for that phone
+        body = tx.c.exec_driver_sql("select body from outbox where body like '%GD-NEW%' order by id desc").scalar()
+    path = body[body.index("/a/"):]
+    sync_api = need_browser()
+    with sync_api.sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        page = browser.new_page(viewport={"width": 390, "height": 800}, is_mobile=True)
+        page.goto(live_server + path)
+        assert "工单 GD-NEW" in page.inner_text("main") and "路灯不亮" in page.inner_text("main")
+        page.screenshot(path=str(ARTIFACTS / "sms-link-before.png"), full_page=True)
+        page.click("text=签收工单 GD-NEW")
+        assert "工单GD-NEW已签收" in page.inner_text("main")
+        assert page.locator("text=签收工单 GD-NEW").count() == 0  # nothing left to sign
+        page.screenshot(path=str(ARTIFACTS / "sms-link-signed.png"), full_page=True)
+        page.goto(live_server + path[:-2] + "xx")
+        assert "链接无效" in page.inner_text("main")
+        browser.close()
+    with engine.store.reading() as tx:
+        order = tx.get_order("GD-NEW")
+    assert order.signed_at is not None

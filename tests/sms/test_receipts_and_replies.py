@@ -88,8 +88,9 @@ def test_forged_tampered_and_misaddressed_callbacks_are_refused_and_change_nothi
     assert sent_row(world)["status"] == "delivered"
 
 
-def test_a_receipt_that_arrives_before_our_commit_is_matched_by_the_callback_reference(world: SmsWorld):
+def test_a_receipt_that_arrives_before_our_commit_is_matched_by_the_callback_reference(make_world):
     """Twilio may call back before we stored its id (or after a timeout we never got it): `m=` names the row."""
+    world = make_world(twilio_timeout=1.0)  # a short client timeout; the fake answers after 3 s
     open_order(world)
     world.fake.script("slow:3")
     world.run()

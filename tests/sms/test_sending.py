@@ -106,7 +106,8 @@ def test_an_unsubscribed_number_is_refused_for_good(world: SmsWorld):
     assert world.tasks()[0]["details"]["bad_number"] is True
 
 
-def test_a_timeout_after_twilio_accepted_is_checked_with_twilio_and_never_sent_twice(world: SmsWorld):
+def test_a_timeout_after_twilio_accepted_is_checked_with_twilio_and_never_sent_twice(make_world):
+    world = make_world(twilio_timeout=1.0)  # a short client timeout; the fake answers after 3 s
     open_order(world)
     world.fake.script("slow:3")
     report = world.run()

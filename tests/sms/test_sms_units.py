@@ -189,12 +189,11 @@ def test_doubled_braces_are_literal_braces():
     assert templates.render("t", {"order": "WO-1"}) == SIGN + "工单WO-1{请勿回复}"
 
 
-@pytest.mark.xfail(strict=True, reason="BUG engine/sms/templates.py SmsTemplates._check: a format spec such as "
-                   "{deadline:%H:%M} makes string.Formatter().vformat raise a bare ValueError ('Invalid format "
-                   "specifier') that is not turned into a RuleError naming the template")
 def test_a_format_spec_in_a_placeholder_is_a_rule_error_naming_the_template():
     with pytest.raises(RuleError, match="'dispatched'"):
         SmsTemplates.build(SIGN, 140, {"dispatched": "工单{order}请于{deadline:%H:%M}前办结"}, link_width=50)
+    with pytest.raises(RuleError, match="must be plain"):
+        SmsTemplates.build(SIGN, 140, {"dispatched": "工单{order!r}"}, link_width=50)
 
 
 # ============================================================================== links
