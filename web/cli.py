@@ -15,6 +15,7 @@ from engine.clock import LOCAL_TZ
 from engine.domain.errors import DubanError
 from config.settings import Settings
 from web.cli_documents import add_commands as add_document_commands
+from workflows.argtypes import positive_int
 
 log = logging.getLogger("duban.cli")
 
@@ -236,16 +237,6 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
     return main_benchmark(args)
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="duban", description="Duban 督办: 12345 hotline supervision engine")
     parser.add_argument("--log-format", choices=["json", "text"], default=None, help="log format on stderr")
@@ -261,7 +252,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--until", help="stop at this ISO-8601 time (default: last event + 120 days)")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="progress on stderr (default: when stderr is a terminal)")
-    p.add_argument("--workers", type=_positive, default=None,
+    p.add_argument("--workers", type=positive_int, default=None,
                    help="processes for large files (default: the number of CPUs; orders are split among them)")
 
     p = add("worker", cmd_worker, "run the timer worker (APScheduler ticks; any number on PostgreSQL)")
@@ -273,12 +264,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--database")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
-    p.add_argument("--threads", type=_positive, default=8)
+    p.add_argument("--threads", type=positive_int, default=8)
 
     p = add("demo", cmd_demo, "seed a realistic demo on SQLite, then run worker and web together")
     p.add_argument("--database", help="default sqlite:///duban-data/demo.db (recreated each run)")
     p.add_argument("--keep", action="store_true", help="do not delete an existing demo database first")
-    p.add_argument("--orders", type=_positive, default=300)
+    p.add_argument("--orders", type=positive_int, default=300)
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--no-serve", action="store_true", help="seed and exit (for checks)")
@@ -298,7 +289,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--database")
     p.add_argument("--state", choices=["delivered", "failed", "waiting", "covered"])
     p.add_argument("--order", help="only this work order's messages")
-    p.add_argument("--limit", type=_positive, default=50)
+    p.add_argument("--limit", type=positive_int, default=50)
 
     p = add("status", cmd_status, "print the timer backlog as JSON")
     p.add_argument("--database")

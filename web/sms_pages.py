@@ -10,6 +10,7 @@ from engine.domain.errors import DubanError, InvalidTransition, UnknownWorkOrder
 from engine.domain.phones import mask
 from engine.persistence import queries
 from engine.sms.links import ExpiredLink, InvalidLink
+from engine.sms.replies import explain_refusal
 from workflows.bootstrap import SmsServices
 
 bp = Blueprint("sms", __name__)
@@ -97,20 +98,9 @@ def _link_page(token: str, act: Any, done: str | None = None) -> Any:
         abort(404)
     except InvalidTransition as exc:
         view = sms_services().replies.open(token)
-        return render_template("ack.html", view=view, token=token, error=_why(exc)), 409
+        return render_template("ack.html", view=view, token=token, error=explain_refusal(exc)), 409
     except DubanError as exc:
         return render_template("ack_refused.html", reason=str(exc)), 400
     if done and request.method == "POST":
         return render_template("ack.html", view=view, token=token, done=done)
     return render_template("ack.html", view=view, token=token)
-
-
-def _why(exc: Exception) -> str:
-    text = str(exc)
-    if "already signed" in text:
-        return "该工单已签收，无需重复签收。"
-    if "closed" in text:
-        return "该工单已办结。"
-    return text
-
-

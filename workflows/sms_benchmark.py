@@ -43,6 +43,7 @@ from engine.domain.errors import InvalidInput
 from engine.persistence.tables import outbox, supervisor_tasks
 from engine.services import Engine
 from workflows.adapters.twilio_sms import STATUS_CALLBACK_PATH, TwilioSmsGateway
+from workflows.argtypes import positive_int
 from workflows.bootstrap import SmsServices, build_engine, build_sms
 from workflows.fake_twilio import FakeTwilio
 
@@ -437,20 +438,10 @@ def run_benchmark(orders: int = DEFAULT_ORDERS, *, postgres_url: str | None = No
     return summary
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m workflows.sms_benchmark", description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help=f"{QUICK_ORDERS} orders instead of {DEFAULT_ORDERS:,}")
-    parser.add_argument("--orders", type=_positive, default=None, help="number of work orders (overrides --quick)")
+    parser.add_argument("--orders", type=positive_int, default=None, help="number of work orders (overrides --quick)")
     parser.add_argument("--postgres-url", default=None,
                         help="also measure on this PostgreSQL database (in a schema of its own, dropped afterwards)")
     args = parser.parse_args(argv)

@@ -110,7 +110,7 @@ class UnitReplies:
             self.engine.record_event(number, "signed", at=self.engine.clock.now(), actor=f"sms {mask(sms.sender)}",
                                      note="经短信回复签收")
         except (InvalidTransition, InvalidInput) as exc:
-            return number, f"工单{number}未能签收：{_reason(exc)}"
+            return number, f"工单{number}未能签收：{explain_refusal(exc)}"
         return number, f"工单{number}已签收，请按期办理。"
 
     def _acknowledge_latest(self, phone: str, number: str) -> None:
@@ -134,10 +134,11 @@ def _summary(order: WorkOrder, unit_name: str) -> dict[str, Any]:
             "deadline_provisional": order.deadline_provisional}
 
 
-def _reason(exc: Exception) -> str:
+def explain_refusal(exc: Exception) -> str:
+    """Why a contact's sign-for was refused, in words for the contact."""
     text = str(exc)
     if "already signed" in text:
-        return "该工单已签收"
+        return "该工单已签收，无需重复签收。"
     if "closed" in text:
-        return "该工单已办结"
+        return "该工单已办结。"
     return text

@@ -6,9 +6,8 @@ import re
 
 import requests
 
-from tests.conftest import local
 from tests.sms.conftest import PHONE_A, PHONE_B, PUBLIC_URL, SmsWorld
-from tests.sms.test_sending import open_order
+from tests.sms.test_sending import open_night_orders, open_order
 
 
 def sent_row(world: SmsWorld) -> dict:
@@ -181,12 +180,7 @@ def test_a_link_cannot_act_on_another_order_and_forged_or_expired_links_are_refu
 
 
 def test_the_digest_link_lists_every_order_it_covers(world: SmsWorld):
-    world.engine.register_unit("U1", "揭阳市生态环境局", [PHONE_A])
-    world.clock.set(local(2026, 6, 2, 21, 0))
-    for n in range(2):
-        world.engine.open_work_order(number=f"WO-{n}", unit_code="U1", category="咨询", urgency="一般",
-                                     source="12345", at=world.clock.now())
-    world.clock.set(local(2026, 6, 3, 8, 0))
+    open_night_orders(world, 2)
     world.run()
     page = requests.get(world.base + link_in(world.fake.messages[0].body), timeout=5).text
     assert "工单 WO-0" in page and "工单 WO-1" in page

@@ -181,13 +181,18 @@ def test_a_worker_that_dies_after_twilio_accepted_leaves_no_second_sms(world: Sm
     assert len(world.fake.messages) == 1
 
 
-def test_reminders_for_one_contact_in_one_pass_become_one_digest(world: SmsWorld):
+def open_night_orders(world: SmsWorld, count: int) -> None:
+    """`count` orders for one contact dispatched at 21:00: their reminders wait for 08:00 together."""
     world.engine.register_unit("U1", "揭阳市生态环境局", [PHONE_A])
     world.clock.set(local(2026, 6, 2, 21, 0))
-    for n in range(3):
+    for n in range(count):
         world.engine.open_work_order(number=f"WO-{n}", unit_code="U1", category="咨询", urgency="一般",
                                      source="12345", at=world.clock.now())
     world.clock.set(local(2026, 6, 3, 8, 0))
+
+
+def test_reminders_for_one_contact_in_one_pass_become_one_digest(world: SmsWorld):
+    open_night_orders(world, 3)
     report = world.run()
     assert report.merged == 3 and report.sent == 1
     (message,) = world.fake.messages
