@@ -195,7 +195,8 @@ class SmsDelivery:
             if result.outcome == ACCEPTED:
                 status = PROVIDER_STATUS.get(result.provider_status or "queued", "queued")
                 tx.update_sms_if(row["id"], ("sending", "unknown"), status=status, provider_id=result.provider_id,
-                                 sent_at=now, status_at=now, last_error=None, error_code=None)
+                                 sent_at=now, status_at=now, last_error=None, error_code=None,
+                                 delivered_at=now if status == "delivered" else None)
                 # a receipt may have come first and moved it on: then only the provider id is missing
                 tx.update_sms_if(row["id"], FINAL + ("sent",), provider_id=result.provider_id, sent_at=now)
                 report.sent += 1
