@@ -10,6 +10,7 @@ from engine.domain.work_order import STATUS_LABELS
 from engine.persistence import queries
 from engine.services import Engine
 from config.settings import Settings
+from web import documents as documents_web
 from web import sms_pages, twilio_hooks
 from workflows.bootstrap import SmsServices, build_sms
 
@@ -32,6 +33,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.extensions["duban.sms"] = sms or build_sms(settings, engine)
     app.register_blueprint(sms_pages.bp)
     app.register_blueprint(twilio_hooks.bp)
+    documents_web.register(app)
 
     @app.template_filter("local")
     def local(value: Any) -> str:

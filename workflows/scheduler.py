@@ -19,6 +19,7 @@ from engine.persistence import queries
 from engine.services import Engine
 from config.settings import Settings
 from workflows.bootstrap import SmsServices
+from workflows.documents.issuing import issue_all_pending
 
 log = logging.getLogger("duban.worker")
 
@@ -86,6 +87,15 @@ def deliver_sms(sms: SmsServices, health: WorkerHealth) -> None:
         log.exception("sms delivery failed")
 
 
+def issue_documents(engine: Engine, health: WorkerHealth) -> None:
+    """Render and issue the documents the rules asked for (numbered in a short transaction, rendered outside)."""
+    try:
+        issue_all_pending(engine)
+    except Exception as exc:
+        health.last_error = f"{type(exc).__name__}: {exc}"
+        log.exception("document issuing failed")
+
+
 def build_scheduler(engine: Engine, sms: SmsServices, settings: Settings, health: WorkerHealth, *,
                     blocking: bool = True) -> BaseScheduler:
     # a year added to config/calendar.toml takes effect at start: provisional deadlines are redone before the
@@ -101,6 +111,8 @@ def build_scheduler(engine: Engine, sms: SmsServices, settings: Settings, health
                       next_run_time=now + timedelta(seconds=1), args=[sms, health], replace_existing=True)
     scheduler.add_job(engine.ensure_quarterly_report, "cron", hour="*", minute=7, id="quarterly.ensure",
                       next_run_time=now, replace_existing=True)
+    scheduler.add_job(issue_documents, "interval", seconds=settings.outbox_seconds, id="outbox.documents",
+                      next_run_time=now + timedelta(seconds=2), args=[engine, health], replace_existing=True)
 
     return scheduler
 

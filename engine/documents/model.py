@@ -78,6 +78,40 @@ class DocumentContent:
         return KIND_NAMES[self.kind]
 
 
+def content_to_json(content: DocumentContent) -> dict[str, Any]:
+    """The snapshot stored with the document number: everything the rendered files state, as JSON."""
+    def block(b: Block) -> dict[str, Any]:
+        if isinstance(b, Paragraph):
+            return {"type": "paragraph", "text": b.text, "style": b.style}
+        if isinstance(b, Table):
+            return {"type": "table", "headers": list(b.headers), "rows": [list(r) for r in b.rows],
+                    "caption": b.caption}
+        return {"type": "chart", "caption": b.caption, "labels": list(b.labels),
+                "series": [[legend, list(values)] for legend, values in b.series]}
+
+    return {"kind": content.kind, "number": content.number, "title": content.title, "addressee": content.addressee,
+            "blocks": [block(b) for b in content.blocks], "issuer": content.issuer, "mark": content.mark,
+            "issued_on": content.issued_on.isoformat(), "cc": list(content.cc)}
+
+
+def content_from_json(data: dict[str, Any]) -> DocumentContent:
+    """The inverse of `content_to_json`: `content_from_json(content_to_json(c)) == c`."""
+    def block(b: dict[str, Any]) -> Block:
+        if b["type"] == "paragraph":
+            return Paragraph(b["text"], b["style"])
+        if b["type"] == "table":
+            return Table(tuple(b["headers"]), tuple(tuple(r) for r in b["rows"]), b["caption"])
+        if b["type"] == "chart":
+            return Chart(b["caption"], tuple(b["labels"]),
+                         tuple((legend, tuple(float(v) for v in values)) for legend, values in b["series"]))
+        raise ValueError(f"unknown block type {b['type']!r}")
+
+    return DocumentContent(kind=data["kind"], number=data["number"], title=data["title"],
+                           addressee=data["addressee"], blocks=tuple(block(b) for b in data["blocks"]),
+                           issuer=data["issuer"], mark=data["mark"], issued_on=date.fromisoformat(data["issued_on"]),
+                           cc=tuple(data["cc"]))
+
+
 @dataclass(frozen=True)
 class EventFact:
     type: str

@@ -1,8 +1,10 @@
-"""Reading the facts documents state, and storing issued documents (insert only: they are immutable)."""
+"""Reading the facts documents state, and storing documents in two steps: `reserve` (number and content
+snapshot, state `rendering`) and `finish` (files with their sha256, state `issued`). Issued documents are
+never updated: they are immutable."""
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -12,8 +14,9 @@ from engine.documents.model import ActionFact, EventFact, InstructionFact, Issue
 from engine.documents.quarterly import QuarterData, quarter_bounds
 from engine.persistence.document_tables import document_counters, document_files, documents
 from engine.persistence.store import SqlTransaction
-from engine.persistence.tables import actions, handling_units, instructions, order_events, work_orders
+from engine.persistence.tables import actions, handling_units, instructions, order_events, outbox, work_orders
 
+RENDERING, ISSUED = "rendering", "issued"
 
 
 class DocumentRecords:
@@ -36,17 +39,76 @@ class DocumentRecords:
             .values(last_serial=document_counters.c.last_serial + 1)
             .returning(document_counters.c.last_serial)).scalar_one())
 
-    # --- issued documents -------------------------------------------------------------------
-    def insert(self, values: dict[str, Any], files: dict[str, bytes]) -> int:
-        document_id = int(self.c.execute(documents.insert().values(**values)).inserted_primary_key[0])
+    # --- reserving, rendering, issuing ----------------------------------------------------------
+    def reserve(self, values: dict[str, Any], *, claim: str, at: datetime) -> int:
+        """Insert a numbered document in state `rendering`, claimed by `claim` from `at` (its lease)."""
+        return int(self.c.execute(documents.insert().values(
+            **values, state=RENDERING, claim=claim, claimed_at=at, render_attempts=0)).inserted_primary_key[0])
+
+    def claim_unfinished(self, now: datetime, lease: timedelta, limit: int, claim: str) -> list[dict[str, Any]]:
+        """Claim up to `limit` documents left `rendering` whose lease ran out (a worker died while rendering them,
+        or their rendering failed): the caller renders them from their stored content. Rows another transaction
+        is claiming are skipped on PostgreSQL (SQLite serializes writers)."""
+        if limit <= 0:
+            return []
+        query = (sa.select(documents.c.id).where(
+            documents.c.state == RENDERING,
+            sa.or_(documents.c.claimed_at.is_(None), documents.c.claimed_at <= now - lease))
+            .order_by(documents.c.id).limit(limit))
+        if self.is_postgres:
+            query = query.with_for_update(skip_locked=True)
+        ids = list(self.c.execute(query).scalars())
+        if not ids:
+            return []
+        self.c.execute(documents.update().where(documents.c.id.in_(ids)).values(claim=claim, claimed_at=now))
+        return [dict(r) for r in self.c.execute(
+            sa.select(documents).where(documents.c.id.in_(ids)).order_by(documents.c.id)).mappings()]
+
+    def finish(self, document_id: int, claim: str, files: dict[str, bytes], at: datetime) -> bool:
+        """Store the files and mark the document issued, if `claim` still holds it; False (nothing written)
+        when the lease ran out and another worker claimed it since."""
+        taken = self.c.execute(documents.update().where(
+            documents.c.id == document_id, documents.c.state == RENDERING, documents.c.claim == claim)
+            .values(state=ISSUED, recorded_at=at, claim=None, claimed_at=None, last_error=None)).rowcount
+        if taken != 1:
+            return False
         if files:
             self.c.execute(document_files.insert(), [
                 {"document_id": document_id, "format": fmt, "sha256": hashlib.sha256(data).hexdigest(),
                  "size": len(data), "content": data} for fmt, data in files.items()])
-        return document_id
+        return True
 
-    def get(self, document_id: int) -> dict[str, Any] | None:
-        row = self.c.execute(sa.select(documents).where(documents.c.id == document_id)).mappings().first()
+    def render_failed(self, document_id: int, claim: str, at: datetime, error: str) -> int | None:
+        """Record a rendering failure; the document stays `rendering` (its number is taken) and is claimed
+        again when the lease from `at` runs out. Returns the attempts so far (None: no longer ours)."""
+        taken = self.c.execute(documents.update().where(
+            documents.c.id == document_id, documents.c.state == RENDERING, documents.c.claim == claim)
+            .values(claim=None, claimed_at=at, last_error=error,
+                    render_attempts=documents.c.render_attempts + 1)).rowcount
+        if taken != 1:
+            return None
+        return int(self.c.execute(sa.select(documents.c.render_attempts)
+                                  .where(documents.c.id == document_id)).scalar_one())
+
+    def outbox_issuing(self, outbox_id: int, document_id: int, at: datetime) -> None:
+        """The outbox row now has its numbered document: no other pass picks it up as pending."""
+        self.c.execute(outbox.update().where(outbox.c.id == outbox_id).values(
+            status="issuing", provider_id=f"document:{document_id}", status_at=at, last_error=None))
+
+    def outbox_issued(self, key: str, document_id: int, at: datetime, *, error: str | None = None) -> None:
+        self.c.execute(outbox.update().where(outbox.c.key == key, outbox.c.channel == "document").values(
+            status="sent", attempts=outbox.c.attempts + 1, provider_id=f"document:{document_id}", sent_at=at,
+            status_at=at, last_error=error))
+
+    def outbox_render_failed(self, key: str, at: datetime, error: str) -> None:
+        self.c.execute(outbox.update().where(outbox.c.key == key, outbox.c.channel == "document").values(
+            attempts=outbox.c.attempts + 1, status_at=at, last_error=error))
+
+    # --- issued documents -------------------------------------------------------------------
+    def get(self, document_id: int, *, unfinished: bool = False) -> dict[str, Any] | None:
+        """An issued document with its files and correction links (`unfinished`: also one still rendering)."""
+        where = [documents.c.id == document_id] + ([] if unfinished else [documents.c.state == ISSUED])
+        row = self.c.execute(sa.select(documents).where(*where)).mappings().first()
         if row is None:
             return None
         found = dict(row)
@@ -59,8 +121,9 @@ class DocumentRecords:
         return found
 
     def by_source_key(self, key: str) -> dict[str, Any] | None:
+        """The document (issued or still rendering) made for an outbox row."""
         document_id = self.c.execute(sa.select(documents.c.id).where(documents.c.source_key == key)).scalar()
-        return self.get(document_id) if document_id is not None else None
+        return self.get(document_id, unfinished=True) if document_id is not None else None
 
     def files(self, document_id: int) -> list[dict[str, Any]]:
         return [dict(r) for r in self.c.execute(
@@ -74,7 +137,7 @@ class DocumentRecords:
 
     def listing(self, *, kind: str | None = None, order_number: str | None = None, limit: int = 100,
                 offset: int = 0) -> tuple[int, list[dict[str, Any]]]:
-        where = []
+        where = [documents.c.state == ISSUED]
         if kind:
             where.append(documents.c.kind == kind)
         if order_number:

@@ -1,8 +1,13 @@
 """Tables of issued documents, registered on the shared `metadata` (imported at the bottom of tables.py).
 
-A document row and its files are written once and never updated: a correction is a new document whose
-`corrects_id` names the old one. `document_counters` holds the last serial per kind and year; it is
-locked inside the issuing transaction, so serials have no gap and no duplicate.
+A document is written in two short transactions around its rendering. The first takes the next serial of
+its kind and year from `document_counters` (locked until that transaction commits, so serials have no gap
+and no duplicate) and inserts the row in state `rendering` with `content`, the snapshot of everything the
+text states (number, issue date, facts). The second stores the files with their sha256 and sets state
+`issued`. `claimed_at`/`claim` is the renderer's lease: a row left `rendering` by a worker that died is
+claimed again once the lease has run out and rendered from the same snapshot, with its number.
+Once issued, a document and its files are never updated: a correction is a new document whose
+`corrects_id` names the old one.
 """
 from __future__ import annotations
 
@@ -36,6 +41,12 @@ documents = sa.Table(
     sa.Column("source_key", sa.String(200), unique=True),  # the outbox row it was issued for
     sa.Column("corrects_id", sa.Integer, sa.ForeignKey("documents.id"), unique=True),
     sa.Column("correction_reason", sa.Text),
+    sa.Column("state", sa.String(16), nullable=False, index=True),  # rendering | issued
+    sa.Column("content", sa.JSON),  # the DocumentContent the files are rendered from (model.content_to_json)
+    sa.Column("claimed_at", UtcDateTime()),  # rendering: when a worker took it (the lease starts then)
+    sa.Column("claim", sa.String(64)),  # rendering: the claiming worker's token; only it may store the files
+    sa.Column("render_attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("last_error", sa.Text),  # the last rendering failure, kept for the operator
     sa.UniqueConstraint("kind", "year", "serial", name="uq_documents_kind_year_serial"),
 )
 

@@ -1,4 +1,4 @@
-"""issued documents: counters, documents, document files
+"""issued documents: counters, documents (with their rendering state and content snapshot), document files
 
 Revision ID: 0003
 Revises: 0002
@@ -38,6 +38,12 @@ def upgrade() -> None:
     sa.Column('source_key', sa.String(length=200), nullable=True),
     sa.Column('corrects_id', sa.Integer(), nullable=True),
     sa.Column('correction_reason', sa.Text(), nullable=True),
+    sa.Column('state', sa.String(length=16), nullable=False),
+    sa.Column('content', sa.JSON(), nullable=True),
+    sa.Column('claimed_at', sa.DateTime(), nullable=True),
+    sa.Column('claim', sa.String(length=64), nullable=True),
+    sa.Column('render_attempts', sa.Integer(), nullable=False),
+    sa.Column('last_error', sa.Text(), nullable=True),
     sa.ForeignKeyConstraint(['corrects_id'], ['documents.id'], name=op.f('fk_documents_corrects_id_documents')),
     sa.ForeignKeyConstraint(['order_number'], ['work_orders.number'],
                             name=op.f('fk_documents_order_number_work_orders')),
@@ -51,6 +57,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_documents_issued_at'), ['issued_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_documents_order_number'), ['order_number'], unique=False)
         batch_op.create_index(batch_op.f('ix_documents_quarter'), ['quarter'], unique=False)
+        batch_op.create_index(batch_op.f('ix_documents_state'), ['state'], unique=False)
 
     op.create_table('document_files',
     sa.Column('document_id', sa.Integer(), nullable=False),
@@ -67,6 +74,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table('document_files')
     with op.batch_alter_table('documents', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_documents_state'))
         batch_op.drop_index(batch_op.f('ix_documents_quarter'))
         batch_op.drop_index(batch_op.f('ix_documents_order_number'))
         batch_op.drop_index(batch_op.f('ix_documents_issued_at'))

@@ -1,0 +1,151 @@
+"""A quarter (2026Q2) replayed through the engine; every figure of the quarterly 专报 is checked against counts
+written out by hand below (orders, sign-for, replies, satisfaction, instructed case, weeks) or counted here
+from the engine's action log (cards and documents)."""
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+
+import pytest
+import sqlalchemy as sa
+from docx import Document
+
+from engine.documents.quarterly import compute_figures
+from engine.persistence.document_store import DocumentRecords
+from engine.persistence.tables import actions
+from tests.conftest import local
+from tests.documents.helpers import pdf_fonts, pdf_text, run_until, squeeze
+
+UNITS = {"U01": "揭阳市生态环境局", "U02": "揭阳市住房和城乡建设局", "U03": "揭阳市交通运输局"}
+# number, unit, urgency, dispatched: the 咨询 deadline is 23:59:59 of the 2nd working day after dispatch
+ORDERS = [
+    ("A6", "U03", "一般", local(2026, 3, 31, 10, 0)),  # 2026Q1: outside the quarter
+    ("A1", "U01", "一般", local(2026, 4, 14, 10, 0)),
+    ("A2", "U01", "一般", local(2026, 4, 14, 10, 0)),
+    ("A8", "U03", "一般", local(2026, 4, 14, 10, 0)),
+    ("A3", "U01", "一般", local(2026, 5, 12, 10, 0)),
+    ("A7", "U03", "紧急", local(2026, 5, 12, 10, 0)),
+    ("A4", "U02", "一般", local(2026, 6, 9, 10, 0)),
+    ("A5", "U02", "一般", local(2026, 6, 29, 10, 0)),
+]
+EVENTS: list[tuple[datetime, str, str, object]] = [
+    (local(2026, 4, 1, 10, 0), "A6", "signed", None), (local(2026, 4, 1, 11, 0), "A6", "replied", None),
+    (local(2026, 4, 2, 10, 0), "A6", "callback", "满意"),
+    (local(2026, 4, 14, 11, 0), "A8", "signed", None),
+    (local(2026, 4, 14, 15, 0), "A1", "signed", None),  # on time
+    (local(2026, 4, 15, 10, 0), "A1", "replied", None),  # deadline 04-16: on time
+    (local(2026, 4, 16, 9, 0), "A2", "signed", None),  # sign-for window closed end of 04-15: late
+    (local(2026, 4, 16, 10, 0), "A1", "closed", None), (local(2026, 4, 17, 10, 0), "A1", "callback", "满意"),
+    (local(2026, 4, 20, 9, 30), "A8", "instruction", ("市长", "请生态环境部门牵头，限期解决")),
+    (local(2026, 4, 20, 10, 0), "A2", "replied", None),  # deadline 04-16: late (urge notice on 04-17)
+    (local(2026, 4, 22, 10, 0), "A2", "callback", "不满意"),
+    (local(2026, 5, 12, 10, 30), "A7", "signed", None),
+    (local(2026, 5, 13, 9, 0), "A7", "replied", None),  # 紧急: 24 h, on time
+    (local(2026, 6, 9, 11, 0), "A4", "signed", None),
+    (local(2026, 6, 10, 16, 0), "A4", "replied", None), (local(2026, 6, 12, 10, 0), "A4", "callback", "基本满意"),
+    (local(2026, 6, 30, 9, 0), "A5", "signed", None),  # window: end of 06-30, on time; deadline 07-01: not due
+]
+# A3 is never signed nor replied; A8 is signed, instructed, never replied.
+EXPECTED = {"received": 7, "dispatched": 7, "signed_on_time": 5, "due": 6, "replied_on_time": 3, "rated": 4,
+            "satisfied": 3}
+EXPECTED_UNITS = {  # code: (received, signed on time, due, replied on time)
+    "U01": (3, 1, 3, 1), "U02": (2, 2, 1, 1), "U03": (2, 2, 2, 1)}
+EXPECTED_WEEKS = {1: 3, 5: 2, 9: 1, 12: 1}  # week index from Wed 04-01 → orders received
+
+
+@pytest.fixture(scope="module")
+def quarter(tmp_path_factory):
+    import dataclasses
+
+    from config.documents import load_document_settings
+    from config.settings import Settings
+    from engine.clock import VirtualClock
+    from workflows.bootstrap import build_engine
+
+    clock = VirtualClock(local(2026, 3, 31, 8, 0))
+    engine = build_engine(Settings(worker_id="quarter"), clock=clock,
+                          database_url=f"sqlite:///{tmp_path_factory.mktemp('quarter')}/duban.db")
+    real = load_document_settings()
+    empty = tmp_path_factory.mktemp("no-fonts")
+    docx_only = dataclasses.replace(real, font_dirs=(empty,))
+    engine.ensure_quarterly_report(local(2026, 4, 1, 0, 0))
+    for code, name in UNITS.items():
+        engine.register_unit(code, name, [f"+86138001380{code[-2:]}"])
+    timeline = [(at, 0, number, "open", (unit, urgency)) for number, unit, urgency, at in ORDERS]
+    timeline += [(at, 1, number, kind, arg) for at, number, kind, arg in EVENTS]
+    for at, _, number, kind, arg in sorted(timeline, key=lambda item: (item[0], item[1])):
+        run_until(engine, clock, at, settings=docx_only)
+        if kind == "open":
+            unit, urgency = arg
+            engine.open_work_order(number=number, unit_code=unit, category="咨询", urgency=urgency, source="12345",
+                                   at=at, title=f"{number}诉求")
+        elif kind == "instruction":
+            engine.add_instruction(number, leader=arg[0], text=arg[1], at=at)
+        elif kind == "callback":
+            with engine.store.transaction() as tx:  # the callback record the hotline keeps (回访)
+                tx.add_event(number, "callback", at, "hotline", {"satisfaction": arg}, at)
+        else:
+            engine.record_event(number, kind, at=at)
+    run_until(engine, clock, local(2026, 7, 1, 8, 0), settings=docx_only)
+    run_until(engine, clock, local(2026, 7, 1, 10, 0), settings=real)
+    with engine.store.reading() as tx:
+        records = DocumentRecords(tx)
+        _, rows = records.listing(kind="quarterly_report")
+        assert len(rows) == 1
+        document = records.get(rows[0]["id"])
+        files = {f: records.file(document["id"], f)[0] for f in ("docx", "pdf")}
+        figures = compute_figures(records.quarter_data("2026Q2"), engine.calendar)
+        logged = [dict(r) for r in tx.c.execute(sa.select(actions.c.kind, actions.c.unit_code, actions.c.at,
+                                                          actions.c.order_number, actions.c.details)).mappings()]
+    return engine, document, files, figures, logged
+
+
+def test_overall_figures(quarter):
+    _, _, _, figures, _ = quarter
+    assert {k: getattr(figures, k) for k in EXPECTED} == EXPECTED
+
+
+def test_figures_by_unit(quarter):
+    _, _, _, figures, logged = quarter
+    got = {u.code: (u.received, u.signed_on_time, u.due, u.replied_on_time) for u in figures.units}
+    assert got == EXPECTED_UNITS
+    start, end = local(2026, 4, 1), local(2026, 7, 1)
+    counted = Counter((a["unit_code"], a["kind"]) for a in logged if start <= a["at"] < end)
+    for u in figures.units:
+        assert (u.urge_notices, u.yellow_cards, u.red_cards, u.letters) == tuple(
+            counted[(u.code, kind)] for kind in ("urge_notice", "yellow_card", "red_card", "supervision_letter"))
+    assert counted[("U01", "urge_notice")] == 2  # A2 on 04-17, A3 on 05-15
+    assert counted[("U03", "supervision_letter")] == 2  # A8: the ladder's letter and the instruction's letter
+
+
+def test_weekly_series_and_instructed_case(quarter):
+    _, _, _, figures, _ = quarter
+    assert len(figures.weekly) == 13 and figures.weekly[0][0] == "04-01"
+    assert {i: n for i, (_, n) in enumerate(figures.weekly) if n} == EXPECTED_WEEKS
+    [case] = figures.cases
+    assert (case.order_number, case.leader, case.instructed_on.isoformat(), case.status, case.days,
+            case.letter_sent, case.report_sent) == ("A8", "市长", "2026-04-20", "办理中", 71, True, False)
+
+
+def test_the_issued_report_states_the_figures(quarter, tmp_path):
+    _, document, files, _, _ = quarter
+    assert document["number"] == "揭热线季〔2026〕1号" and document["quarter"] == "2026Q2"
+    assert document["issued_at"] == local(2026, 7, 1, 9, 0) and document["order_numbers"] == ["A8"]
+    path = tmp_path / "q.docx"
+    path.write_bytes(files["docx"])
+    doc = Document(str(path))
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert "2026年第2季度12345热线典型案例督办专报" in text
+    assert "2026年4月1日至2026年6月30日，12345热线共受理工单7件，派发承办单位7件。按时签收5件，按时签收率71.4%；" \
+           "应办结回复6件，按时办结回复3件，按时办结回复率50.0%。" in text
+    assert "回访4件，满意和基本满意3件，满意率75.0%。" in text
+    unit_rows = [[c.text for c in row.cells] for row in doc.tables[0].rows]
+    assert unit_rows[1][:5] == ["U01", "揭阳市生态环境局", "3", "33.3%", "33.3%"]
+    case_rows = [[c.text for c in row.cells] for row in doc.tables[1].rows]
+    assert case_rows[1] == ["A8", "揭阳市交通运输局", "市长", "2026年4月20日", "办理中", "71", "已发", "—"]
+    assert len(doc.inline_shapes) == 2  # the two charts
+    pdf = tmp_path / "q.pdf"
+    pdf.write_bytes(files["pdf"])
+    assert any("CJK" in row[0] for row in pdf_fonts(pdf))
+    flat = squeeze(pdf_text(pdf))
+    assert "揭热线季〔2026〕1号" in flat and "共受理工单7件" in flat and "满意率75.0%" in flat

@@ -1,0 +1,69 @@
+"""The documents blueprint (list, record, download with sha256) and `duban documents …`."""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+
+import pytest
+
+from tests.conftest import local
+from web import create_app
+from web import documents as documents_web
+from web.cli_documents import add_commands
+from workflows.documents.issuing import issue_all_pending
+
+
+@pytest.fixture
+def issued(engine, clock, doc_settings, sqlite_url):
+    engine.register_unit("U01", "揭阳市生态环境局", ["+8613800138000"])
+    engine.open_work_order(number="GD9", unit_code="U01", category="咨询", urgency="一般", source="12345",
+                           at=local(2026, 6, 1, 10, 0), title="噪音扰民")
+    clock.set(local(2026, 6, 4, 9, 30))
+    engine.fire_due_timers()
+    assert issue_all_pending(engine, doc_settings) == 1
+    return engine
+
+
+def test_list_record_and_download(issued, settings):
+    app = create_app(settings, engine=issued)
+    if "documents" not in app.blueprints:  # create_app registers it
+        documents_web.register(app)
+    client = app.test_client()
+    page = client.get("/documents").get_data(as_text=True)
+    assert "揭热线催〔2026〕1号" in page and "GD9" in page
+    assert "揭热线催〔2026〕1号" in client.get("/documents/1").get_data(as_text=True)
+    for fmt, magic in (("pdf", b"%PDF"), ("docx", b"PK")):
+        response = client.get(f"/documents/1/{fmt}")
+        assert response.status_code == 200 and response.data.startswith(magic)
+        assert response.headers["X-Content-SHA256"] == hashlib.sha256(response.data).hexdigest()
+        assert "attachment" in response.headers["Content-Disposition"]
+    assert client.get("/documents/2").status_code == 404
+    assert client.get("/documents/1/exe").status_code == 404
+    assert client.get("/documents?kind=bogus").status_code == 400
+
+
+def _cli(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="duban")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def add(name, fn, help_text):
+        p = sub.add_parser(name, help=help_text)
+        p.set_defaults(fn=fn)
+        return p
+
+    add_commands(add)
+    args = parser.parse_args(argv)
+    return args.fn(args)
+
+
+def test_cli_lists_shows_and_exports(issued, sqlite_url, capsys, tmp_path):
+    assert _cli(["documents", "list", "--database", sqlite_url]) == 0
+    out = capsys.readouterr().out
+    assert "揭热线催〔2026〕1号" in out and "催办通知书" in out and "GD9" in out
+    assert _cli(["documents", "show", "1", "--database", sqlite_url]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["number"] == "揭热线催〔2026〕1号" and {f["format"] for f in shown["files"]} == {"docx", "pdf"}
+    target = tmp_path / "n.pdf"
+    assert _cli(["documents", "export", "1", "--format", "pdf", "--out", str(target), "--database", sqlite_url]) == 0
+    assert hashlib.sha256(target.read_bytes()).hexdigest() in capsys.readouterr().out
