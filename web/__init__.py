@@ -8,6 +8,7 @@ from flask import Flask, abort, current_app, jsonify, render_template, request
 from engine.clock import LOCAL_TZ
 from engine.domain.work_order import STATUS_LABELS
 from engine.persistence import queries
+from engine.persistence.document_store import DocumentRecords
 from engine.services import Engine
 from config.settings import Settings
 from web import documents as documents_web
@@ -57,9 +58,10 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     def order_view(number: str) -> str:
         with _engine().store.reading() as tx:
             detail = queries.order_detail(tx.c, number)
+            documents = DocumentRecords(tx).listing(order_number=number, limit=100)[1] if detail else []
         if detail is None:
             abort(404)
-        return render_template("order.html", **detail)
+        return render_template("order.html", documents=documents, **detail)
 
     @app.get("/healthz")
     def health() -> Any:

@@ -9,7 +9,6 @@ import pytest
 
 from tests.conftest import local
 from web import create_app
-from web import documents as documents_web
 from web.cli_documents import add_commands
 from workflows.documents.issuing import issue_all_pending
 
@@ -26,10 +25,7 @@ def issued(engine, clock, doc_settings, sqlite_url):
 
 
 def test_list_record_and_download(issued, settings):
-    app = create_app(settings, engine=issued)
-    if "documents" not in app.blueprints:  # create_app registers it
-        documents_web.register(app)
-    client = app.test_client()
+    client = create_app(settings, engine=issued).test_client()
     page = client.get("/documents").get_data(as_text=True)
     assert "揭热线催〔2026〕1号" in page and "GD9" in page
     assert "揭热线催〔2026〕1号" in client.get("/documents/1").get_data(as_text=True)
@@ -41,6 +37,12 @@ def test_list_record_and_download(issued, settings):
     assert client.get("/documents/2").status_code == 404
     assert client.get("/documents/1/exe").status_code == 404
     assert client.get("/documents?kind=bogus").status_code == 400
+
+
+def test_the_order_page_lists_its_documents_and_sms(issued, settings):
+    page = create_app(settings, engine=issued).test_client().get("/orders/GD9").get_data(as_text=True)
+    assert '<a href="/documents/1">揭热线催〔2026〕1号</a>' in page and "/documents/1/pdf" in page
+    assert "+86138****8000" in page and "+8613800138000" not in page  # the number is masked
 
 
 def _cli(argv: list[str]) -> int:
