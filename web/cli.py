@@ -177,6 +177,15 @@ def cmd_check_config(args: argparse.Namespace) -> int:
                                       required=sms_templates_used(definitions) | {DIGEST})
     print(f"sms templates {settings.sms_templates_file}: {len(templates.texts)} ok (limit {templates.max_length}, "
           f"sign {templates.sign}); gateway {settings.sms_gateway}")
+    from config.documents import load_document_settings
+    from workflows.documents.fonts import CjkFontMissing, find_cjk_fonts
+
+    documents = load_document_settings()
+    print(f"documents: issuer {documents.letterhead.issuer}; {len(documents.letterhead.leaders)} leader(s) notified")
+    try:
+        find_cjk_fonts(documents.font_dirs)
+    except CjkFontMissing as exc:
+        print(f"warning: {exc}", file=sys.stderr)
     if not settings.secret_key:
         print("warning: DUBAN_SECRET_KEY is not set; links are signed with a key kept beside the SQLite "
               "database (set it, the same everywhere, when running on PostgreSQL or several machines)",

@@ -10,7 +10,7 @@ from typing import Any
 
 from engine.documents.model import KIND_NAMES, Leader, Letterhead
 from engine.domain.errors import RuleError
-from engine.domain.model import E164
+from engine.domain.phones import normalise_mobile
 
 DEFAULT_FILE = Path(__file__).with_name("documents.toml")
 
@@ -49,10 +49,8 @@ def _parse(data: dict[str, Any], env: Mapping[str, str]) -> DocumentSettings:
     missing = set(KIND_NAMES) - set(prefixes)
     if missing:
         raise ValueError(f"[numbering] lacks a prefix for {', '.join(sorted(missing))}")
-    leaders = tuple(Leader(str(x["name"]), str(x.get("title", "")), str(x["phone"])) for x in data.get("leaders", []))
-    for leader in leaders:
-        if not E164.match(leader.phone):
-            raise ValueError(f"leader {leader.name}: phone {leader.phone!r} is not E.164 (+86…)")
+    leaders = tuple(Leader(str(x["name"]), str(x.get("title", "")), normalise_mobile(f"leader {x['name']}", x["phone"]))
+                    for x in data.get("leaders", []))
     days = int(data.get("supervision_letter", {}).get("reply_working_days", 5))
     if not 1 <= days <= 60:
         raise ValueError("reply_working_days must be from 1 to 60")
