@@ -3,6 +3,7 @@ sha256, leadership SMS, corrections."""
 from __future__ import annotations
 
 import hashlib
+import re
 import subprocess
 
 import pytest
@@ -13,6 +14,7 @@ from docx.shared import Pt
 
 from config.settings import Settings
 from engine.clock import VirtualClock
+from engine.documents.linebreak import NO_LINE_START
 from engine.domain.errors import DubanError
 from engine.persistence.document_store import DocumentRecords
 from engine.persistence.tables import outbox
@@ -130,6 +132,9 @@ def test_pdf_embeds_a_cjk_font_and_carries_the_facts(engine, overdue_order, tmp_
     for fact in ("揭热线督〔2026〕1号", "关于工单GD20260601001的督办函", "揭阳市生态环境局", "河道偷排污水",
                  "2026年6月25日前", "2026年6月17日"):
         assert fact in text
+    lines = [line.strip() for line in pdf_text(path).splitlines()
+             if line.strip() and not re.fullmatch(r"—\s*\d+\s*—", line.strip())]  # the page numbers — 1 —
+    assert not [line for line in lines if line[0] in NO_LINE_START]  # 避头尾: no line starts with 。，）…
     ARTIFACTS.mkdir(exist_ok=True)
     subprocess.run(["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile", str(path),
                     str(ARTIFACTS / "document-supervision-letter")], check=True)

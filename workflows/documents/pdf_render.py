@@ -20,6 +20,7 @@ from fpdf.fonts import FontFace, SubsetMap, TTFFont
 
 from engine.clock import LOCAL_TZ
 
+from engine.documents.linebreak import break_lines
 from engine.documents.model import Chart, DocumentContent, Paragraph, Table
 from engine.documents.numbering import chinese_date
 from workflows.documents.charts import render_chart
@@ -109,11 +110,27 @@ def _text(pdf: FPDF, text: str, font: str, size: float, *, align: str = "J", lin
 
 
 def _body(pdf: FPDF, text: str, font: str, size: float = 16) -> None:
-    """A body paragraph: justified, 28 pt lines, first line indented two characters (首行缩进二字)."""
+    """A body paragraph: 28 pt lines, first line indented two characters (首行缩进二字), lines broken by the
+    避头尾 rule and justified by spreading (or, for a line ending in a hanging mark, squeezing) the characters."""
     pdf.set_font(font, size=size)
-    with pdf.text_columns(text_align="J", line_height=28 / size) as columns:
-        with columns.paragraph(first_line_indent=2 * size * PT, bottom_margin=0) as paragraph:
-            paragraph.write(text)
+    pdf.set_char_spacing(0)
+    full = pdf.w - pdf.l_margin - pdf.r_margin
+    indent = 2 * size * PT
+    lines = break_lines(text, pdf.get_string_width, width=full, first_width=full - indent)
+    height = 28 * PT
+    for number, line in enumerate(lines):
+        if pdf.will_page_break(height):
+            pdf.add_page()
+        left = pdf.l_margin + (indent if number == 0 else 0)
+        room = full - (indent if number == 0 else 0)
+        pdf.set_char_spacing(0)
+        natural = pdf.get_string_width(line)
+        last = number == len(lines) - 1
+        spacing = (room - natural) / (len(line) - 1) if len(line) > 1 and (not last or natural > room) else 0.0
+        pdf.set_char_spacing(spacing / PT)  # fpdf2 writes it as the PDF's Tc, which is in points
+        pdf.set_xy(left, pdf.get_y())
+        pdf.cell(room, height, line, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_char_spacing(0)
 
 
 def _table(pdf: FPDF, table: Table) -> None:
