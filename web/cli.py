@@ -15,16 +15,10 @@ from engine.clock import LOCAL_TZ
 from engine.domain.errors import DubanError
 from config.settings import Settings
 from web.cli_documents import add_commands as add_document_commands
+from web.cli_support import settings_for
 from workflows.argtypes import positive_int
 
 log = logging.getLogger("duban.cli")
-
-
-def _settings(args: argparse.Namespace) -> Settings:
-    settings = Settings.from_env()
-    if getattr(args, "database", None):
-        settings = Settings(**{**settings.__dict__, "database_url": args.database})
-    return settings
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
@@ -43,7 +37,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from workflows.bootstrap import build_engine, build_sms
     from workflows.scheduler import WorkerHealth, build_scheduler, serve_health
 
-    settings = _settings(args)
+    settings = settings_for(args)
     engine = build_engine(settings)
     health = WorkerHealth(settings.tick_seconds)
     port = args.health_port if args.health_port is not None else settings.health_port
@@ -64,7 +58,7 @@ def cmd_web(args: argparse.Namespace) -> int:
 
     from web import create_app
 
-    settings = _settings(args)
+    settings = settings_for(args)
     app = create_app(settings)
     log.info("web started", extra={"url": f"http://{args.host}:{args.port}/"})
     serve(app, host=args.host, port=args.port, threads=args.threads)
@@ -81,7 +75,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from workflows.scheduler import WorkerHealth, build_scheduler
     from web import create_app
 
-    settings = _settings(args)
+    settings = settings_for(args)
     url = args.database or "sqlite:///duban-data/demo.db"
     if url.startswith("sqlite:///") and not args.keep:
         db_file = Path(url.removeprefix("sqlite:///"))
@@ -147,7 +141,7 @@ def _start_fake_twilio(settings: Settings, records: list[dict[str, Any]], host: 
 def cmd_migrate(args: argparse.Namespace) -> int:
     from engine.persistence.database import create_db_engine, upgrade
 
-    settings = _settings(args)
+    settings = settings_for(args)
     upgrade(create_db_engine(settings.database_url))
     print(f"database at {settings.database_url.split('@')[-1]} is up to date")
     return 0
@@ -202,7 +196,7 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     from workflows.bootstrap import build_engine
 
-    engine = build_engine(_settings(args))
+    engine = build_engine(settings_for(args))
     backlog = engine.backlog()
     backlog["oldest_due_at"] = backlog["oldest_due_at"].isoformat() if backlog["oldest_due_at"] else None
     next_due = engine.next_due()
@@ -217,7 +211,7 @@ def cmd_sms(args: argparse.Namespace) -> int:
     from engine.persistence import queries
     from engine.persistence.database import create_db_engine
 
-    settings = _settings(args)
+    settings = settings_for(args)
     db = create_db_engine(settings.database_url)
     with db.connect() as connection:
         totals, rows = queries.sms_list(connection, group=args.state, order_number=args.order, limit=args.limit)
@@ -235,7 +229,7 @@ def cmd_sms(args: argparse.Namespace) -> int:
 def cmd_recompute(args: argparse.Namespace) -> int:
     from workflows.bootstrap import build_engine
 
-    changed = build_engine(_settings(args)).recompute_provisional_deadlines()
+    changed = build_engine(settings_for(args)).recompute_provisional_deadlines()
     print(f"{len(changed)} provisional deadline(s) recomputed" + (": " + ", ".join(changed) if changed else ""))
     return 0
 

@@ -10,19 +10,7 @@ from typing import Any
 from engine.clock import format_local
 from engine.documents.model import KIND_NAMES
 from engine.domain.errors import DubanError
-
-Add = Callable[[str, Callable[[argparse.Namespace], int], str], argparse.ArgumentParser]
-
-
-def _engine(args: argparse.Namespace) -> Any:
-    from config.settings import Settings
-    from workflows.bootstrap import build_engine
-
-    settings = Settings.from_env()
-    if getattr(args, "database", None):
-        settings = Settings(**{**settings.__dict__, "database_url": args.database})
-    return build_engine(settings)
-
+from web.cli_support import Add, engine_for
 
 def _get(engine: Any, document_id: int) -> dict[str, Any]:
     from engine.persistence.document_store import DocumentRecords
@@ -37,7 +25,7 @@ def _get(engine: Any, document_id: int) -> dict[str, Any]:
 def cmd_list(args: argparse.Namespace) -> int:
     from engine.persistence.document_store import DocumentRecords
 
-    engine = _engine(args)
+    engine = engine_for(args)
     with engine.store.reading() as tx:
         total, rows = DocumentRecords(tx).listing(kind=args.kind, order_number=args.order, limit=args.limit)
     for row in rows:
@@ -54,7 +42,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    document = _get(_engine(args), args.id)
+    document = _get(engine_for(args), args.id)
     document["issued_at"], document["recorded_at"] = (format_local(document["issued_at"]),
                                                       format_local(document["recorded_at"]))
     print(json.dumps(document, ensure_ascii=False, indent=2, default=str))
@@ -64,7 +52,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from engine.persistence.document_store import DocumentRecords
 
-    engine = _engine(args)
+    engine = engine_for(args)
     with engine.store.reading() as tx:
         found = DocumentRecords(tx).file(args.id, args.format)
     if found is None:
@@ -77,14 +65,14 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_issue(args: argparse.Namespace) -> int:
     from workflows.documents.issuing import issue_all_pending
 
-    print(f"{issue_all_pending(_engine(args))} document(s) issued")
+    print(f"{issue_all_pending(engine_for(args))} document(s) issued")
     return 0
 
 
 def cmd_correct(args: argparse.Namespace) -> int:
     from workflows.documents.issuing import correct_document
 
-    engine = _engine(args)
+    engine = engine_for(args)
     new_id = correct_document(engine, args.id, args.reason)
     print(f"document {args.id} corrected by {new_id} ({_get(engine, new_id)['number']})")
     return 0
