@@ -68,7 +68,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         backlog = _engine().backlog()
         with _engine().store.reading() as tx:
             sms_backlog = queries.sms_backlog(tx.c, _engine().clock.now())
-        return jsonify(status="ok", sms_backlog=sms_backlog,
+            document_backlog = queries.document_backlog(tx.c)
+        return jsonify(status="ok", sms_backlog=sms_backlog, document_backlog=document_backlog,
                        timer_backlog={**backlog, "oldest_due_at": backlog["oldest_due_at"].isoformat()
                                       if backlog["oldest_due_at"] else None})
 

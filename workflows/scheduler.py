@@ -41,6 +41,7 @@ class WorkerHealth:
         backlog = engine.backlog()
         with engine.store.reading() as tx:
             sms_backlog = queries.sms_backlog(tx.c, engine.clock.now())
+            document_backlog = queries.document_backlog(tx.c)
         body = {
             "status": "stale" if stale else "ok",
             "last_tick_at": self.last_tick_at.isoformat() if self.last_tick_at else None,
@@ -48,6 +49,7 @@ class WorkerHealth:
             "sms_total": self.sms_total,
             "last_error": self.last_error,
             "sms_backlog": sms_backlog,
+            "document_backlog": document_backlog,
             "timer_backlog": {**backlog, "oldest_due_at": backlog["oldest_due_at"].isoformat()
                               if backlog["oldest_due_at"] else None},
         }
@@ -113,6 +115,7 @@ def build_scheduler(engine: Engine, sms: SmsServices, settings: Settings, health
                       next_run_time=now, replace_existing=True)
     scheduler.add_job(issue_documents, "interval", seconds=settings.outbox_seconds, id="outbox.documents",
                       next_run_time=now + timedelta(seconds=2), args=[engine, health], replace_existing=True)
+    scheduler.add_job("workflows.intake.push:push_all", "interval", seconds=settings.outbox_seconds, id="outbox.push", next_run_time=now + timedelta(seconds=3), args=[engine], replace_existing=True)  # noqa: E501
 
     return scheduler
 

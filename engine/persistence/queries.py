@@ -93,3 +93,11 @@ def sms_list(connection: sa.Connection, *, group: str | None = None, order_numbe
     rows = [dict(r) for r in connection.execute(sa.select(outbox).where(*where)
                                                 .order_by(outbox.c.id.desc()).limit(limit).offset(offset)).mappings()]
     return totals, rows
+
+
+def document_backlog(connection: sa.Connection) -> dict[str, int]:
+    """Documents the rules asked for that are not issued yet: waiting, being rendered, failed."""
+    by_status = dict(connection.execute(sa.select(outbox.c.status, sa.func.count()).where(outbox.c.channel == "document")
+                                        .group_by(outbox.c.status)).all())
+    return {"pending": by_status.get("pending", 0), "rendering": by_status.get("issuing", 0),
+            "failed": by_status.get("failed", 0)}

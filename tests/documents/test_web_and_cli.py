@@ -69,3 +69,15 @@ def test_cli_lists_shows_and_exports(issued, sqlite_url, capsys, tmp_path):
     target = tmp_path / "n.pdf"
     assert _cli(["documents", "export", "1", "--format", "pdf", "--out", str(target), "--database", sqlite_url]) == 0
     assert hashlib.sha256(target.read_bytes()).hexdigest() in capsys.readouterr().out
+
+
+def test_health_reports_documents_not_yet_issued(engine, clock, doc_settings, settings):
+    engine.register_unit("U01", "揭阳市生态环境局", ["+8613800138000"])
+    engine.open_work_order(number="GD10", unit_code="U01", category="咨询", urgency="一般", source="12345",
+                           at=local(2026, 6, 1, 10, 0))
+    clock.set(local(2026, 6, 4, 9, 30))
+    engine.fire_due_timers()  # the ladder asks for a 催办通知书
+    client = create_app(settings, engine=engine).test_client()
+    assert client.get("/healthz").get_json()["document_backlog"] == {"pending": 1, "rendering": 0, "failed": 0}
+    issue_all_pending(engine, doc_settings)
+    assert client.get("/healthz").get_json()["document_backlog"] == {"pending": 0, "rendering": 0, "failed": 0}
