@@ -115,7 +115,6 @@ def build_scheduler(engine: Engine, sms: SmsServices, settings: Settings, health
                       next_run_time=now, replace_existing=True)
     scheduler.add_job(issue_documents, "interval", seconds=settings.outbox_seconds, id="outbox.documents",
                       next_run_time=now + timedelta(seconds=2), args=[engine, health], replace_existing=True)
-    scheduler.add_job("workflows.intake.push:push_all", "interval", seconds=settings.outbox_seconds, id="outbox.push", next_run_time=now + timedelta(seconds=3), args=[engine], replace_existing=True)  # noqa: E501
 
     return scheduler
 
