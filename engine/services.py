@@ -120,24 +120,28 @@ class Engine:
         return order
 
     def record_event(self, number: str, event: str, *, at: datetime, actor: str = "system",
-                     working_days: int | None = None, note: str = "") -> WorkOrder:
-        """Record a lifecycle event (signed, progress_reported, replied, closed, reopened, extension_approved)."""
+                     working_days: int | None = None, note: str = "",
+                     details: Mapping[str, Any] | None = None) -> WorkOrder:
+        """Record a lifecycle event (signed, progress_reported, replied, closed, reopened, extension_approved,
+        and returned / extension_requested / callback with their `details`: reason, satisfaction, solved)."""
         _require_aware(at)
         with self.store.transaction() as tx:
             order = self._order(tx, number)
-            check_event(order, event, at, working_days=working_days)
+            check_event(order, event, at, working_days=working_days, details=details)
             unit = tx.get_unit(order.unit_code)
             apply_event(order, event, at)
-            details: dict[str, Any] = {"note": note} if note else {}
+            stored: dict[str, Any] = {**(details or {}), **({"note": note} if note else {})}
+            if event == "extension_requested":
+                stored["working_days"] = working_days
             if event == "extension_approved":
                 assert working_days is not None
-                details["working_days"] = working_days
+                stored["working_days"] = working_days
                 self._extend(tx, order, unit, at, working_days)
             elif event == "reopened":
                 self._reopen(tx, order, unit, at)
             elif event in _MESSAGE_OF_EVENT:
                 self._deliver(tx, order, unit, _MESSAGE_OF_EVENT[event], {}, at)
-            tx.add_event(number, event, at, actor, details, self.clock.now())
+            tx.add_event(number, event, at, actor, stored, self.clock.now())
             tx.update_order(order)
         log.info("work order event", extra={"order": number, "event": event})
         return order

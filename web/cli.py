@@ -14,6 +14,7 @@ from typing import Any
 from engine.clock import LOCAL_TZ
 from engine.domain.errors import DubanError
 from config.settings import Settings
+from web.cli_api import add_commands as add_api_commands
 from web.cli_documents import add_commands as add_document_commands
 from web.cli_support import settings_for
 from workflows.argtypes import positive_int
@@ -305,6 +306,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--skip-replay", action="store_true")
 
     add_document_commands(add)
+    add_api_commands(add)
     return parser
 
 

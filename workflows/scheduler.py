@@ -20,6 +20,7 @@ from engine.services import Engine
 from config.settings import Settings
 from workflows.bootstrap import SmsServices
 from workflows.documents.issuing import issue_all_pending
+from workflows.intake.push import push_all
 
 log = logging.getLogger("duban.worker")
 
@@ -98,6 +99,15 @@ def issue_documents(engine: Engine, health: WorkerHealth) -> None:
         log.exception("document issuing failed")
 
 
+def push_outbox(engine: Engine, health: WorkerHealth) -> None:
+    """Deliver 12315 results and export batches to their endpoints (signed, in order, retried)."""
+    try:
+        push_all(engine)
+    except Exception as exc:
+        health.last_error = f"{type(exc).__name__}: {exc}"
+        log.exception("push delivery failed")
+
+
 def build_scheduler(engine: Engine, sms: SmsServices, settings: Settings, health: WorkerHealth, *,
                     blocking: bool = True) -> BaseScheduler:
     # a year added to config/calendar.toml takes effect at start: provisional deadlines are redone before the
@@ -115,6 +125,8 @@ def build_scheduler(engine: Engine, sms: SmsServices, settings: Settings, health
                       next_run_time=now, replace_existing=True)
     scheduler.add_job(issue_documents, "interval", seconds=settings.outbox_seconds, id="outbox.documents",
                       next_run_time=now + timedelta(seconds=2), args=[engine, health], replace_existing=True)
+    scheduler.add_job(push_outbox, "interval", seconds=settings.outbox_seconds, id="outbox.push",
+                      next_run_time=now + timedelta(seconds=3), args=[engine, health], replace_existing=True)
 
     return scheduler
 

@@ -5,13 +5,16 @@ replay pre-check and the web forms all ask it.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from engine.domain.errors import InvalidInput, InvalidTransition
 from engine.domain.rules import CATEGORIES, SOURCES, URGENCIES
 
-EVENT_TYPES = ("signed", "progress_reported", "replied", "closed", "reopened", "extension_approved")
+EVENT_TYPES = ("signed", "progress_reported", "replied", "closed", "reopened", "extension_approved",
+               "returned", "extension_requested", "callback")
+SATISFACTION_GRADES = ("满意", "基本满意", "不满意")  # callback (回访) grades
 
 
 class Status:
@@ -64,8 +67,12 @@ def validate_new_order(number: str, category: str, urgency: str, source: str) ->
         raise InvalidInput(f"source must be one of {'/'.join(SOURCES)}, got {source!r}")
 
 
-def check_event(order: WorkOrder, event: str, at: datetime, *, working_days: object = None) -> None:
-    """Raise InvalidTransition when `event` cannot happen to `order` at `at`."""
+def check_event(order: WorkOrder, event: str, at: datetime, *, working_days: object = None,
+                details: Mapping[str, object] | None = None) -> None:
+    """Raise InvalidTransition when `event` cannot happen to `order` at `at`.
+
+    `details` carries the facts of the events added for the integration API: the reason of a return (退单),
+    the reason of an extension request and the satisfaction grade and `solved` flag of a callback (回访)."""
     if event not in EVENT_TYPES and event != "instruction":
         raise InvalidInput(f"unknown event type {event!r}")
     if at < order.dispatched_at:
@@ -87,9 +94,27 @@ def check_event(order: WorkOrder, event: str, at: datetime, *, working_days: obj
         raise InvalidTransition(f"{order.number} can only be reopened after a reply or closure")
     if event == "instruction" and closed:
         raise InvalidTransition(f"{order.number} is closed; an instruction cannot be added")
-    if event == "extension_approved":
+    if event in ("returned", "extension_requested") and (closed or order.status == Status.REPLIED):
+        raise InvalidTransition(f"{order.number} has already been replied to or closed")
+    if event == "callback" and order.status not in (Status.REPLIED, Status.CLOSED):
+        raise InvalidTransition(f"{order.number} can only be called back after a reply or closure")
+    _check_details(event, details or {})
+    if event in ("extension_approved", "extension_requested"):
         if not isinstance(working_days, int) or isinstance(working_days, bool) or not 1 <= working_days <= 180:
             raise InvalidInput(f"extension working_days must be a whole number from 1 to 180, got {working_days!r}")
+
+
+def _check_details(event: str, details: Mapping[str, object]) -> None:
+    if event in ("returned", "extension_requested"):
+        reason = details.get("reason")
+        if not isinstance(reason, str) or not reason.strip() or len(reason) > 2000:
+            raise InvalidInput(f"{event} needs a reason of 1 to 2000 characters")
+    if event == "callback":
+        if details.get("satisfaction") not in SATISFACTION_GRADES:
+            raise InvalidInput(f"callback satisfaction must be one of {'/'.join(SATISFACTION_GRADES)}, "
+                               f"got {details.get('satisfaction')!r}")
+        if not isinstance(details.get("solved"), bool):
+            raise InvalidInput(f"callback solved must be true or false, got {details.get('solved')!r}")
 
 
 def apply_event(order: WorkOrder, event: str, at: datetime) -> None:
@@ -114,3 +139,5 @@ def apply_event(order: WorkOrder, event: str, at: datetime) -> None:
         order.fired_steps = []
         order.status = Status.SIGNED
         order.deadline_basis = [{"rule": "handling", "start_at": at.isoformat()}]
+    # returned (退单), extension_requested and callback (回访) are recorded facts: the status and the deadline stay
+    # (a return is re-dispatched by the hotline, a request waits for extension_approved, a callback may lead to reopened)

@@ -1,0 +1,160 @@
+"""An intake payload in Duban's own layout (the 12345 platform's fields) → a validated `IntakeOrder`."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from engine.domain.rules import CATEGORIES, URGENCIES
+from engine.domain.work_order import SATISFACTION_GRADES
+from engine.intake.fields import Checker, FieldError, body_hash
+
+ORDER_FIELDS = {"order_no", "unit_code", "category", "urgency", "dispatched_at", "title", "content", "channel",
+                "address", "citizen"}
+CITIZEN_FIELDS = {"name", "phone"}
+API_EVENT_TYPES = ("signed", "progress_reported", "returned", "extension_requested", "extension_approved",
+                   "replied", "closed", "callback", "reopened")
+EVENT_FIELDS = {"type", "at", "actor", "note", "reason", "working_days", "satisfaction", "solved"}
+INSTRUCTION_FIELDS = {"leader", "text", "at"}
+MAX_BATCH = 500
+
+
+@dataclass(frozen=True)
+class IntakeOrder:
+    number: str
+    unit_code: str
+    category: str
+    urgency: str
+    dispatched_at: datetime
+    source: str
+    body_hash: str
+    external_no: str
+    title: str = ""
+    content: str | None = None
+    channel: str | None = None
+    address: str | None = None
+    citizen_name: str | None = None
+    citizen_phone: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class EventInput:
+    type: str
+    at: datetime
+    actor: str
+    note: str
+    working_days: int | None
+    details: dict[str, Any]
+
+
+def _object(body: object, errors: list[FieldError], name: str = "") -> dict[str, Any] | None:
+    if not isinstance(body, dict):
+        errors.append(FieldError(name or "(body)", "must be a JSON object"))
+        return None
+    return body
+
+
+def parse_order(body: object, *, now: datetime, prefix: str = "") -> tuple[IntakeOrder | None, list[FieldError]]:
+    errors: list[FieldError] = []
+    data = _object(body, errors, prefix.rstrip("."))
+    if data is None:
+        return None, errors
+    c = Checker(data, now, prefix, errors)
+    c.unknown(ORDER_FIELDS)
+    number = c.number("order_no")
+    unit_code = c.text("unit_code", required=True, max_length=32)
+    category = c.choice("category", CATEGORIES, required=True)
+    urgency = c.choice("urgency", URGENCIES, default="一般")
+    dispatched_at = c.instant("dispatched_at")
+    title = c.text("title", max_length=500, default="")
+    content = c.text("content", max_length=4000, multiline=True)
+    channel = c.text("channel", max_length=32)
+    address = c.text("address", max_length=500)
+    name = phone = None
+    citizen = data.get("citizen")
+    if citizen is not None:
+        citizen_data = _object(citizen, errors, prefix + "citizen")
+        if citizen_data is not None:
+            cc = Checker(citizen_data, now, prefix + "citizen.", errors)
+            cc.unknown(CITIZEN_FIELDS)
+            name = cc.text("name", max_length=100)
+            phone = cc.text("phone", max_length=32)
+    if errors:
+        return None, errors
+    assert number and unit_code and category and urgency and dispatched_at is not None
+    return with_hash(IntakeOrder(number=number, unit_code=unit_code, category=category, urgency=urgency,
+                                 dispatched_at=dispatched_at, source="12345", body_hash="", external_no=number,
+                                 title=title or "", content=content, channel=channel, address=address,
+                                 citizen_name=name, citizen_phone=phone)), []
+
+
+def with_hash(order: IntakeOrder) -> IntakeOrder:
+    """Hash what the order says after defaults and time zones are normalised, so that the same order sent again
+    (keys in another order, `Z` instead of `+08:00`, the default urgency spelled out) is recognised as the same."""
+    facts = {name: getattr(order, name) for name in IntakeOrder.__dataclass_fields__ if name != "body_hash"}
+    facts["dispatched_at"] = order.dispatched_at.isoformat()
+    return replace(order, body_hash=body_hash(facts))
+
+
+def parse_event(body: object, *, now: datetime) -> tuple[EventInput | None, list[FieldError]]:
+    errors: list[FieldError] = []
+    data = _object(body, errors)
+    if data is None:
+        return None, errors
+    c = Checker(data, now, "", errors)
+    c.unknown(EVENT_FIELDS)
+    kind = c.choice("type", API_EVENT_TYPES, required=True)
+    at = c.instant("at")
+    actor = c.text("actor", max_length=64) or ""
+    note = c.text("note", max_length=2000, multiline=True) or ""
+    needs_days = kind in ("extension_requested", "extension_approved")
+    working_days = c.integer("working_days", low=1, high=180, required=needs_days)
+    reason = c.text("reason", max_length=2000, multiline=True, required=kind in ("returned", "extension_requested"))
+    satisfaction = c.choice("satisfaction", SATISFACTION_GRADES, required=kind == "callback")
+    solved = c.boolean("solved", required=kind == "callback")
+    for name, value, wanted in (("working_days", data.get("working_days"), needs_days),
+                                ("reason", data.get("reason"), kind in ("returned", "extension_requested")),
+                                ("satisfaction", data.get("satisfaction"), kind == "callback"),
+                                ("solved", data.get("solved"), kind == "callback")):
+        if value is not None and not wanted and kind is not None:
+            c.fail(name, f"not used by a {kind} event")
+    if errors:
+        return None, errors
+    assert kind is not None and at is not None
+    details: dict[str, Any] = {}
+    if reason is not None:
+        details["reason"] = reason
+    if kind == "callback":
+        details.update(satisfaction=satisfaction, solved=solved)
+    return EventInput(kind, at, actor, note, working_days, details), []
+
+
+def parse_instruction(body: object, *, now: datetime) -> tuple[dict[str, Any] | None, list[FieldError]]:
+    errors: list[FieldError] = []
+    data = _object(body, errors)
+    if data is None:
+        return None, errors
+    c = Checker(data, now, "", errors)
+    c.unknown(INSTRUCTION_FIELDS)
+    leader = c.text("leader", required=True, max_length=100)
+    text = c.text("text", required=True, max_length=4000, multiline=True)
+    at = c.instant("at")
+    if errors:
+        return None, errors
+    return {"leader": leader, "text": text, "at": at}, []
+
+
+def batch_items(body: object) -> tuple[list[Any] | None, list[FieldError]]:
+    errors: list[FieldError] = []
+    data = _object(body, errors)
+    if data is None:
+        return None, errors
+    if set(data) - {"orders"}:
+        return None, [FieldError(name, "unknown field") for name in sorted(set(data) - {"orders"})]
+    items = data.get("orders")
+    if not isinstance(items, list):
+        return None, [FieldError("orders", "required: a list of work orders")]
+    if not 1 <= len(items) <= MAX_BATCH:
+        return None, [FieldError("orders", f"1 to {MAX_BATCH} work orders per request")]
+    return items, []
