@@ -12,6 +12,7 @@ from engine.persistence.document_store import DocumentRecords
 from engine.services import Engine
 from config.settings import Settings
 from web import api as api_web
+from web import assessment as assessment_web
 from web import documents as documents_web
 from web import sms_pages, twilio_hooks
 from workflows.bootstrap import SmsServices, build_sms
@@ -36,6 +37,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.register_blueprint(sms_pages.bp)
     app.register_blueprint(twilio_hooks.bp)
     documents_web.register(app)
+    assessment_web.register(app)
     api_web.register(app)
 
     @app.template_filter("local")

@@ -15,6 +15,7 @@ from engine.clock import LOCAL_TZ
 from engine.domain.errors import DubanError
 from config.settings import Settings
 from web.cli_api import add_commands as add_api_commands
+from web.cli_assessment import add_commands as add_assessment_commands
 from web.cli_documents import add_commands as add_document_commands
 from web.cli_support import settings_for
 from workflows.argtypes import positive_int
@@ -306,6 +307,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--skip-replay", action="store_true")
 
     add_document_commands(add)
+    add_assessment_commands(add)
     add_api_commands(add)
     return parser
 

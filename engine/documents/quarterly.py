@@ -19,11 +19,17 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from engine.clock import LOCAL_TZ
+from engine.assessment.definitions import (
+    SATISFIED,
+    is_replied_on_time,
+    is_signed_on_time,
+    latest_callbacks,
+    sign_for_due_on,
+)
 from engine.documents.model import Chart, DocumentContent, Letterhead, Paragraph, Table
 from engine.documents.numbering import chinese_date, local_day
 from engine.domain.calendar import WorkingCalendar
 
-SATISFIED = ("满意", "基本满意")
 CARD_KINDS = ("urge_notice", "yellow_card", "red_card", "supervision_letter")
 
 
@@ -100,10 +106,7 @@ def rate(numerator: int, denominator: int) -> str:
 def _sign_on_time(order: dict[str, Any], calendar: WorkingCalendar, sign_days: int, cache: dict[date, date]) -> bool:
     if order["signed_at"] is None:
         return False
-    day = local_day(order["dispatched_at"])
-    if day not in cache:
-        cache[day] = calendar.nth_working_day_after(day, sign_days).result
-    return local_day(order["signed_at"]) <= cache[day]
+    return is_signed_on_time(order["signed_at"], sign_for_due_on(order["dispatched_at"], calendar, sign_days, cache))
 
 
 def compute_figures(data: QuarterData, calendar: WorkingCalendar, *, sign_working_days: int = 1) -> QuarterFigures:
@@ -131,7 +134,7 @@ def compute_figures(data: QuarterData, calendar: WorkingCalendar, *, sign_workin
         if replied_in_quarter or (deadline is not None and deadline < end):
             due += 1
             bump(unit, "due")
-            if replied_in_quarter and deadline is not None and reply <= deadline:
+            if replied_in_quarter and is_replied_on_time(reply, deadline):
                 on_time += 1
                 bump(unit, "replied_on_time")
     field_of = {"urge_notice": "urge_notices", "yellow_card": "yellow_cards", "red_card": "red_cards",
@@ -139,10 +142,7 @@ def compute_figures(data: QuarterData, calendar: WorkingCalendar, *, sign_workin
     for action in data.actions:
         if action["kind"] in field_of and start <= action["at"] < end and action["unit_code"]:
             bump(action["unit_code"], field_of[action["kind"]])
-    latest: dict[str, dict[str, Any]] = {}
-    for callback in sorted(data.callbacks, key=lambda c: c["at"]):
-        if start <= callback["at"] < end and callback.get("satisfaction"):
-            latest[callback["order_number"]] = callback
+    latest = latest_callbacks(data.callbacks, start, end)
     units = tuple(UnitFigures(code, data.units.get(code, code), **dict(counts))
                   for code, counts in sorted(per_unit.items()))
     last_day = end.date() - timedelta(days=1)
@@ -180,7 +180,18 @@ def _cases(data: QuarterData, start: datetime, end: datetime) -> tuple[Instructe
     return tuple(cases)
 
 
-def quarterly_report(figures: QuarterFigures, *, at: datetime, number: str, letterhead: Letterhead) -> DocumentContent:
+@dataclass(frozen=True)
+class QuarterRanking:
+    """The quarter's performance-assessment ranking (mean of its months' scores), for the report's section on it."""
+
+    ranked: tuple[tuple[int, str, str], ...]  # (rank, unit name, points as text), best first
+    top: tuple[str, ...]  # 红榜: unit names
+    bottom: tuple[str, ...]  # 黑榜: unit names, worst first
+    months: tuple[str, ...]  # the months combined, e.g. 2026-04
+
+
+def quarterly_report(figures: QuarterFigures, *, at: datetime, number: str, letterhead: Letterhead,
+                     ranking: QuarterRanking | None = None) -> DocumentContent:
     f = figures
     year, quarter = f.label[:4], f.label[-1]
     blocks: list[Paragraph | Table | Chart] = [Paragraph("一、总体情况", "heading"), Paragraph(
@@ -216,7 +227,16 @@ def quarterly_report(figures: QuarterFigures, *, at: datetime, number: str, lett
                                   for c in f.cases), caption="表2 领导批示工单"))
     else:
         blocks.append(Paragraph("本季度无领导批示工单。"))
-    blocks.append(Paragraph("四、下步工作建议", "heading"))
+    blocks.append(Paragraph("四、承办单位绩效考核排名", "heading"))
+    if ranking is not None and ranking.ranked:
+        blocks.append(Paragraph(
+            f"按12345热线办理绩效考核办法，本季度（{'、'.join(ranking.months)}各月得分平均）各承办单位得分排名如下。"
+            f"红榜：{'、'.join(ranking.top)}；黑榜：{'、'.join(ranking.bottom) or '无'}。"))
+        blocks.append(Table(("名次", "承办单位", "得分"), tuple((str(r), name, points) for r, name, points in ranking.ranked),
+                            caption="表3 承办单位绩效考核得分排名"))
+    else:
+        blocks.append(Paragraph("本季度尚无绩效考核得分。"))
+    blocks.append(Paragraph("五、下步工作建议", "heading"))
     red = [u.name for u in f.units if u.red_cards]
     if red:
         blocks.append(Paragraph(f"本季度被亮红牌的单位为{'、'.join(red)}。建议对上述单位进行通报，"

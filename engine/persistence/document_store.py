@@ -105,6 +105,13 @@ class DocumentRecords:
             attempts=outbox.c.attempts + 1, status_at=at, last_error=error))
 
     # --- issued documents -------------------------------------------------------------------
+    def pending_quarters(self, now: datetime) -> list[str]:
+        """Quarters whose report is waiting to be issued."""
+        rows = self.c.execute(sa.select(outbox.c.params).where(
+            outbox.c.channel == "document", outbox.c.template == "quarterly_report", outbox.c.status == "pending",
+            outbox.c.send_at <= now))
+        return sorted({str(params["quarter"]) for (params,) in rows if params and params.get("quarter")})
+
     def get(self, document_id: int, *, unfinished: bool = False) -> dict[str, Any] | None:
         """An issued document with its files and correction links (`unfinished`: also one still rendering)."""
         where = [documents.c.id == document_id] + ([] if unfinished else [documents.c.state == ISSUED])

@@ -231,3 +231,4 @@ audit_log = sa.Table(
 
 from engine.persistence import document_tables  # noqa: E402,F401  (registers the documents tables on metadata)
 from engine.persistence import api_tables  # noqa: E402,F401  (registers the integration API tables on metadata)
+from engine.persistence import assessment_tables  # noqa: E402,F401  (registers the assessment tables on metadata)

@@ -23,7 +23,7 @@ import dataclasses
 import logging
 import traceback
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -32,11 +32,13 @@ from config.documents import DocumentSettings, load_document_settings
 from engine.documents import order_documents
 from engine.documents.model import KIND_NAMES, DocumentContent, Paragraph, content_from_json, content_to_json
 from engine.documents.numbering import document_number, local_day
-from engine.documents.quarterly import compute_figures, quarterly_report
+from engine.assessment.ranking import top_and_bottom
+from engine.documents.quarterly import QuarterRanking, compute_figures, quarterly_report
 from engine.domain.errors import DubanError, StoreUnavailable
 from engine.persistence.document_store import DocumentRecords, record_values
 from engine.persistence.store import SqlTransaction
 from engine.services import Engine
+from workflows.assessment.service import build_assessment
 from workflows.documents.docx_render import render_docx
 from workflows.documents.fonts import CjkFontMissing, find_cjk_fonts
 from workflows.documents.pdf_render import render_pdf
@@ -80,13 +82,16 @@ class _Subject:
 
 
 def _subject(records: DocumentRecords, engine: Engine, settings: DocumentSettings, kind: str,
-             order_number: str | None, params: dict[str, Any], at: datetime) -> _Subject:
+             order_number: str | None, params: dict[str, Any], at: datetime,
+             rankings: Mapping[str, QuarterRanking] | None = None) -> _Subject:
     head = settings.letterhead
     if kind == "quarterly_report":
         label = str(params["quarter"])
         figures = compute_figures(records.quarter_data(label), engine.calendar,
                                   sign_working_days=engine.rules.sign_for_working_days)
-        return _Subject(kind, lambda number: quarterly_report(figures, at=at, number=number, letterhead=head),
+        ranking = (rankings or {}).get(label)
+        return _Subject(kind, lambda number: quarterly_report(figures, at=at, number=number, letterhead=head,
+                                                              ranking=ranking),
                         None, label, None, [c.order_number for c in figures.cases],
                         [{"role": "主送", "name": head.report_addressee}])
     if kind not in ORDER_BUILDERS:
@@ -208,8 +213,21 @@ def _render_and_finish(engine: Engine, settings: DocumentSettings, job: _Job, re
     return _finish(engine, job, files, pdf_error)
 
 
+def quarter_ranking(engine: Engine, label: str) -> QuarterRanking | None:
+    """The quarter's assessment ranking (its months as published, else as computed now); None without scores."""
+    assessment = build_assessment(engine)
+    result = assessment.period(label)
+    ranked = result.ranked
+    if not ranked:
+        return None
+    top, bottom = top_and_bottom(ranked, assessment.config.list_size)
+    return QuarterRanking(ranked=tuple((r.rank, r.unit_name, f"{r.total:.2f}") for r in ranked),
+                          top=tuple(r.unit_name for r in top), bottom=tuple(r.unit_name for r in bottom),
+                          months=tuple(m.period.label for m in result.months))
+
+
 def issue_from_outbox(tx: SqlTransaction, engine: Engine, settings: DocumentSettings, row: dict[str, Any],
-                      claim: str) -> _Job | None:
+                      claim: str, rankings: Mapping[str, QuarterRanking] | None = None) -> _Job | None:
     """Number the document one outbox row asks for (once: None when the row already has its document)."""
     records = DocumentRecords(tx)
     existing = records.by_source_key(row["key"])
@@ -221,7 +239,7 @@ def issue_from_outbox(tx: SqlTransaction, engine: Engine, settings: DocumentSett
         return None
     params = dict(row["params"] or {})
     at = row["send_at"]
-    subject = _subject(records, engine, settings, row["template"], row["order_number"], params, at)
+    subject = _subject(records, engine, settings, row["template"], row["order_number"], params, at, rankings)
     return _reserve(tx, engine, settings, subject, at=at, params=params, source_key=row["key"], claim=claim)
 
 
@@ -234,13 +252,16 @@ def issue_pending_documents(engine: Engine, settings: DocumentSettings | None = 
     now = engine.clock.now()
     claim = _new_claim(engine)
     jobs: list[_Job] = []
+    with engine.store.reading() as tx:  # the assessment ranking a quarterly report states, read before numbering
+        quarters = DocumentRecords(tx).pending_quarters(now)
+    rankings = {label: ranking for label in quarters if (ranking := quarter_ranking(engine, label)) is not None}
     with engine.store.transaction() as tx:  # 1. reserve: milliseconds
         records = DocumentRecords(tx)
         jobs += [_job_from_row(records, row, claim) for row in records.claim_unfinished(now, lease, limit, claim)]
         for row in tx.claim_outbox("document", now, limit - len(jobs)) if len(jobs) < limit else []:
             try:
                 with tx.savepoint():
-                    job = issue_from_outbox(tx, engine, settings, row, claim)
+                    job = issue_from_outbox(tx, engine, settings, row, claim, rankings)
                     if job is not None:
                         records.outbox_issuing(row["id"], job.document_id, now)
             except StoreUnavailable:
@@ -279,6 +300,10 @@ def correct_document(engine: Engine, document_id: int, reason: str, settings: Do
         raise DubanError("a correction needs a reason")
     settings = settings or default_settings()
     claim = _new_claim(engine)
+    with engine.store.reading() as tx:
+        before = DocumentRecords(tx).get(document_id)
+    quarter = before["quarter"] if before is not None and before["kind"] == "quarterly_report" else None
+    rankings = {quarter: ranking} if quarter and (ranking := quarter_ranking(engine, quarter)) else {}
     with engine.store.transaction() as tx:
         records = DocumentRecords(tx)
         old = records.get(document_id)
@@ -289,7 +314,7 @@ def correct_document(engine: Engine, document_id: int, reason: str, settings: Do
                              "correct that one")
         at = engine.clock.now()
         params = dict(old["params"] or {})
-        subject = _subject(records, engine, settings, old["kind"], old["order_number"], params, at)
+        subject = _subject(records, engine, settings, old["kind"], old["order_number"], params, at, rankings)
         job = _reserve(tx, engine, settings, subject, at=at, params=params, source_key=None, claim=claim,
                        corrects=old, reason=reason.strip())
     if not _render_and_finish(engine, settings, job, render or render_files):

@@ -1,0 +1,180 @@
+"""Performance assessment pages (leadership and supervisors): rankings with the 红榜/黑榜, a unit's score explained
+down to the order number, appeals with accept/reject forms, trends drawn as SVG on the server, the XLSX export."""
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+from urllib.parse import quote
+
+from flask import Blueprint, Flask, Response, abort, current_app, redirect, render_template, request, url_for
+from markupsafe import Markup, escape
+
+from engine.assessment.formula import DEDUCTION_ITEMS, ITEM_LABELS, RATE_ITEMS
+from engine.assessment.periods import month_of, parse_period
+from engine.assessment.ranking import trend
+from engine.domain.errors import DubanError
+from workflows.assessment.service import AssessmentService, build_assessment
+from workflows.assessment.xlsx import export_xlsx, grade
+
+bp = Blueprint("assessment", __name__)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+OUTCOMES = {"yes": "是", "no": "否", "exempt": "免考", "deduct": "扣分"}
+COLOURS = ("#9b1c1c", "#1565c0", "#2e7d32", "#ef6c00", "#6a1b9a", "#00838f", "#5d4037", "#ad1457")
+
+
+def _service() -> AssessmentService:
+    service: AssessmentService = current_app.extensions["duban.assessment"]
+    return service
+
+
+def _period_or_400(label: str) -> Any:
+    try:
+        return parse_period(label)
+    except DubanError as exc:
+        abort(400, str(exc))
+
+
+def _previous_month(year: int, month: int) -> str:
+    return f"{year - 1}-12" if month == 1 else f"{year}-{month - 1:02d}"
+
+
+@bp.get("/assessment")
+def ranking() -> str:
+    label = request.args.get("period") or _previous_month(*_now_year_month())
+    period = _period_or_400(label)
+    service = _service()
+    try:
+        if period.kind == "month":
+            result: Any = service.month(period.label)
+            scores = {s.unit_code: s for s in result.scores}
+        else:
+            result = service.period(period.label)
+            scores = {s.unit_code: s for s in result.scores}
+    except DubanError as exc:
+        abort(400, str(exc))
+    ranked = result.ranked
+    top, bottom = service.lists(ranked)
+    return render_template("assessment.html", period=period, ranked=ranked, scores=scores, top=top, bottom=bottom,
+                           result=result, revisions=service.revisions(period.label) if period.kind == "month" else [],
+                           RATE_ITEMS=RATE_ITEMS, DEDUCTION_ITEMS=DEDUCTION_ITEMS, ITEM_LABELS=ITEM_LABELS, grade=grade)
+
+
+def _now_year_month() -> tuple[int, int]:
+    first = month_of(_service().engine.clock.now()).first_day
+    return first.year, first.month
+
+
+@bp.get("/assessment/<label>/units/<code>")
+def unit_view(label: str, code: str) -> str:
+    period = _period_or_400(label)
+    if period.kind != "month":
+        abort(400, "a unit's explanation is per month")
+    result = _service().month(period.label)
+    unit = result.unit(code)
+    if unit is None:
+        abort(404)
+    lines = [x for x in result.lines if x.unit_code == code]
+    groups = [(k, [x for x in lines if x.item == k]) for k in (*RATE_ITEMS, *DEDUCTION_ITEMS)]
+    appeals = _service().appeals(period=period.label, unit_code=code)
+    return render_template("assessment_unit.html", period=period, unit=unit, groups=groups, result=result,
+                           appeals=appeals, ITEM_LABELS=ITEM_LABELS, OUTCOMES=OUTCOMES, formula=result.formula,
+                           error=request.args.get("error"), done=request.args.get("done"))
+
+
+@bp.post("/assessment/<label>/units/<code>/appeals")
+def file_appeal(label: str, code: str) -> Any:
+    form = request.form
+    try:
+        appeal_id = _service().file_appeal(label, unit_code=code, item=form.get("item", ""),
+                                           order_number=form.get("order_number", ""), ref=form.get("ref", ""),
+                                           reason=form.get("reason", ""), actor=(form.get("actor") or code)[:64])
+    except DubanError as exc:
+        return redirect(url_for("assessment.unit_view", label=label, code=code, error=str(exc)))
+    return redirect(url_for("assessment.unit_view", label=label, code=code, done=f"申诉 #{appeal_id} 已提交"))
+
+
+@bp.get("/assessment/appeals")
+def appeal_list() -> str:
+    status = request.args.get("status") or None
+    if status not in (None, "pending", "accepted", "rejected"):
+        abort(400, f"unknown status {status!r}")
+    return render_template("assessment_appeals.html", appeals=_service().appeals(status=status), status=status,
+                           ITEM_LABELS=ITEM_LABELS, error=request.args.get("error"), done=request.args.get("done"))
+
+
+@bp.post("/assessment/appeals/<int:appeal_id>/decide")
+def decide(appeal_id: int) -> Any:
+    form = request.form
+    decision = form.get("decision")
+    if decision not in ("accept", "reject"):
+        abort(400, "decision must be accept or reject")
+    actor = (form.get("actor") or "").strip()[:64]
+    if not actor:
+        return redirect(url_for("assessment.appeal_list", error="请填写审核人"))
+    try:
+        revision = _service().decide_appeal(appeal_id, accept=decision == "accept", note=form.get("note", ""),
+                                            actor=actor)
+    except DubanError as exc:
+        return redirect(url_for("assessment.appeal_list", error=str(exc)))
+    done = f"申诉 #{appeal_id} 已{'采纳' if decision == 'accept' else '驳回'}" + ("，已生成新的发布版本" if revision else "")
+    return redirect(url_for("assessment.appeal_list", done=done))
+
+
+@bp.get("/assessment/trend")
+def trend_view() -> str:
+    year = request.args.get("year", type=int) or _now_year_month()[0]
+    result = _service().period(str(year))
+    months = [m.period.label for m in result.months]
+    series = {s.unit_code: (s.unit_name, trend([(m, dict(s.monthly).get(m)) for m in months])) for s in result.scores}
+    return render_template("assessment_trend.html", year=year, months=months, series=series,
+                           svg=trend_svg(months, {c: [t for _, t, _ in rows] for c, (_, rows) in series.items()}),
+                           ranked=result.ranked)
+
+
+@bp.get("/assessment/<label>/export.xlsx")
+def export(label: str) -> Response:
+    period = _period_or_400(label)
+    content = export_xlsx(_service().period(period.label))
+    name = f"{period.title}12345热线承办单位绩效考核.xlsx"
+    return Response(content, mimetype=XLSX, headers={
+        "Content-Disposition": f"attachment; filename=\"assessment-{period.label}.xlsx\"; filename*=UTF-8''{quote(name)}"})
+
+
+def trend_svg(months: list[str], series: dict[str, list[Decimal | None]], width: int = 760, height: int = 300) -> Markup:
+    """A line per unit, 0–100 points on the y axis, one x position per month (server-drawn, no JavaScript)."""
+    left, right, top, bottom = 40, 110, 12, 28
+    plot_w, plot_h = width - left - right, height - top - bottom
+    step = plot_w / max(len(months) - 1, 1)
+
+    def x(i: int) -> float:
+        return left + i * step
+
+    def y(v: Decimal) -> float:
+        return top + plot_h * (1 - float(v) / 100)
+
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
+             f'aria-label="各单位月度得分趋势" style="background:#fff">']
+    for v in (0, 20, 40, 60, 80, 100):
+        parts.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{y(Decimal(v)):.1f}" y2="{y(Decimal(v)):.1f}" '
+                     f'stroke="#ddd"/><text x="{left - 6}" y="{y(Decimal(v)) + 4:.1f}" font-size="11" '
+                     f'text-anchor="end">{v}</text>')
+    for i, m in enumerate(months):
+        parts.append(f'<text x="{x(i):.1f}" y="{height - 8}" font-size="11" text-anchor="middle">{int(m[-2:])}月</text>')
+    for n, (code, values) in enumerate(sorted(series.items())):
+        colour = COLOURS[n % len(COLOURS)]
+        points = [(x(i), y(v)) for i, v in enumerate(values) if v is not None]
+        if len(points) > 1:
+            parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="'
+                         + " ".join(f"{px:.1f},{py:.1f}" for px, py in points) + '"/>')
+        for px, py in points:
+            parts.append(f'<circle cx="{px:.1f}" cy="{py:.1f}" r="3" fill="{colour}"/>')
+        if points:
+            parts.append(f'<text x="{points[-1][0] + 6:.1f}" y="{points[-1][1] + 4:.1f}" font-size="11" '
+                         f'fill="{colour}">{escape(code)}</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def register(app: Flask, service: AssessmentService | None = None) -> None:
+    app.extensions["duban.assessment"] = service or build_assessment(app.extensions["duban"])
+    app.register_blueprint(bp)
