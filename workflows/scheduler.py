@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -77,35 +78,35 @@ def tick(engine: Engine, health: WorkerHealth, batch: int) -> int:
     return fired
 
 
+def guarded(what: str, health: WorkerHealth, job: Callable[[], Any]) -> None:
+    """Run one outbox job; a failure is logged and shown by the health check, and the worker keeps going."""
+    try:
+        job()
+    except Exception as exc:
+        health.last_error = f"{type(exc).__name__}: {exc}"
+        log.exception("%s failed", what)
+
+
 def deliver_sms(sms: SmsServices, health: WorkerHealth) -> None:
     """One outbox pass: check ambiguous sends, send what is due, store each outcome."""
-    try:
+    def run() -> None:
         report = sms.delivery.run(sms.gateway)
         with health.lock:
             health.sms_total += report.sent
         if any(report.as_dict().values()):
             log.info("sms outbox pass", extra=report.as_dict())
-    except Exception as exc:
-        health.last_error = f"{type(exc).__name__}: {exc}"
-        log.exception("sms delivery failed")
+
+    guarded("sms delivery", health, run)
 
 
 def issue_documents(engine: Engine, health: WorkerHealth) -> None:
     """Render and issue the documents the rules asked for (numbered in a short transaction, rendered outside)."""
-    try:
-        issue_all_pending(engine)
-    except Exception as exc:
-        health.last_error = f"{type(exc).__name__}: {exc}"
-        log.exception("document issuing failed")
+    guarded("document issuing", health, lambda: issue_all_pending(engine))
 
 
 def push_outbox(engine: Engine, health: WorkerHealth) -> None:
     """Deliver 12315 results and export batches to their endpoints (signed, in order, retried)."""
-    try:
-        push_all(engine)
-    except Exception as exc:
-        health.last_error = f"{type(exc).__name__}: {exc}"
-        log.exception("push delivery failed")
+    guarded("push delivery", health, lambda: push_all(engine))
 
 
 def build_scheduler(engine: Engine, sms: SmsServices, settings: Settings, health: WorkerHealth, *,
