@@ -10,7 +10,7 @@ from typing import Any
 
 from engine.assessment.formula import DEDUCTION_ITEMS, ITEM_LABELS, RATE_ITEMS
 from engine.domain.errors import DubanError
-from web.cli_support import Add, engine_for
+from web.cli_support import Add, command_group, engine_for
 
 def _service(args: argparse.Namespace) -> Any:
     from workflows.assessment.service import build_assessment
@@ -116,20 +116,12 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
     return 0
 
 
-def _dispatch(args: argparse.Namespace) -> int:
-    result: int = args.assessment_fn(args)
-    return result
-
-
 def add_commands(add: Add) -> None:
     """Define `duban assessment …` with the CLI's `add(name, fn, help)` helper."""
-    parser = add("assessment", _dispatch, "performance assessment of handling units (绩效考核): scores, appeals, export")
-    sub = parser.add_subparsers(dest="assessment_command", required=True, metavar="ACTION")
+    group = command_group(add, "assessment", "performance assessment of handling units (绩效考核): scores, appeals, export")
 
     def action(name: str, fn: Callable[[argparse.Namespace], int], help_text: str) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help_text, description=help_text)
-        p.set_defaults(assessment_fn=fn)
-        p.add_argument("--database", help="database URL (default: $DUBAN_DATABASE_URL or the SQLite file)")
+        p = group(name, fn, help_text)
         p.add_argument("--config", help="assessment formula file (default: config/assessment.toml)")
         return p
 

@@ -3,14 +3,13 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from engine.clock import format_local
 from engine.documents.model import KIND_NAMES
 from engine.domain.errors import DubanError
-from web.cli_support import Add, engine_for
+from web.cli_support import Add, command_group, engine_for
 
 def _get(engine: Any, document_id: int) -> dict[str, Any]:
     from engine.persistence.document_store import DocumentRecords
@@ -78,20 +77,9 @@ def cmd_correct(args: argparse.Namespace) -> int:
     return 0
 
 
-def _dispatch(args: argparse.Namespace) -> int:
-    return int(args.documents_fn(args))
-
-
 def add_commands(add: Add) -> None:
     """Define `duban documents …` with the CLI's `add(name, fn, help)` helper."""
-    parser = add("documents", _dispatch, "list, show, export, issue and correct official documents (督办函, 专报…)")
-    sub = parser.add_subparsers(dest="documents_command", required=True, metavar="ACTION")
-
-    def action(name: str, fn: Callable[[argparse.Namespace], int], help_text: str) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help_text, description=help_text)
-        p.set_defaults(documents_fn=fn)
-        p.add_argument("--database", help="database URL (default: $DUBAN_DATABASE_URL or the SQLite file)")
-        return p
+    action = command_group(add, "documents", "list, show, export, issue and correct official documents (督办函, 专报…)")
 
     p = action("list", cmd_list, "list issued documents, newest first")
     p.add_argument("--kind", choices=sorted(KIND_NAMES))

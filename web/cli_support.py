@@ -23,3 +23,21 @@ def engine_for(args: argparse.Namespace) -> Any:
     from workflows.bootstrap import build_engine
 
     return build_engine(settings_for(args))
+
+
+def command_group(add: Add, name: str, help_text: str) -> Add:
+    """`duban NAME ACTION …`: returns the helper that defines one ACTION (each takes --database)."""
+    parser = add(name, _run_action, help_text)
+    sub = parser.add_subparsers(dest=f"{name}_action", required=True, metavar="ACTION")
+
+    def action(action_name: str, fn: Callable[[argparse.Namespace], int], action_help: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(action_name, help=action_help, description=action_help)
+        p.set_defaults(action_fn=fn)
+        p.add_argument("--database", help="database URL (default: $DUBAN_DATABASE_URL or the SQLite file)")
+        return p
+
+    return action
+
+
+def _run_action(args: argparse.Namespace) -> int:
+    return int(args.action_fn(args))

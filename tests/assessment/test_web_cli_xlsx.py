@@ -1,7 +1,6 @@
 """The assessment pages, the XLSX export and the `duban assessment` commands."""
 from __future__ import annotations
 
-import argparse
 from io import BytesIO
 
 import pytest
@@ -9,7 +8,7 @@ from openpyxl import load_workbook
 
 from tests.assessment.conftest import run_june
 from web import create_app
-from web.cli_assessment import add_commands
+from web.cli import main as duban
 
 
 @pytest.fixture
@@ -82,20 +81,8 @@ def test_xlsx_export_is_laid_out_for_the_annual_assessment(client, service):
 
 def test_cli_commands(engine, clock, service, sqlite_url, capsys, tmp_path):
     run_june(engine, clock, service)
-    parser = argparse.ArgumentParser(prog="duban")
-    sub = parser.add_subparsers(dest="command", required=True)
-
-    def add(name, fn, help_text):
-        p = sub.add_parser(name, help=help_text)
-        p.set_defaults(fn=fn)
-        return p
-
-    add_commands(add)
-    db = ["--database", sqlite_url]
-
     def run(*argv):
-        args = parser.parse_args(["assessment", *argv, *db])
-        return args.fn(args)
+        return duban(["assessment", *argv, "--database", sqlite_url])
 
     # the CLI's engine reads the system clock: June 2026 is over only in the system clock's view when run later,
     # so publish/verify are exercised through the service above and the read-only commands here

@@ -1,7 +1,6 @@
 """The documents blueprint (list, record, download with sha256) and `duban documents …`."""
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 
@@ -9,7 +8,7 @@ import pytest
 
 from tests.conftest import local
 from web import create_app
-from web.cli_documents import add_commands
+from web.cli import main as duban
 from workflows.documents.issuing import issue_all_pending
 
 
@@ -45,29 +44,15 @@ def test_the_order_page_lists_its_documents_and_sms(issued, settings):
     assert "+86138****8000" in page and "+8613800138000" not in page  # the number is masked
 
 
-def _cli(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="duban")
-    sub = parser.add_subparsers(dest="command", required=True)
-
-    def add(name, fn, help_text):
-        p = sub.add_parser(name, help=help_text)
-        p.set_defaults(fn=fn)
-        return p
-
-    add_commands(add)
-    args = parser.parse_args(argv)
-    return args.fn(args)
-
-
 def test_cli_lists_shows_and_exports(issued, sqlite_url, capsys, tmp_path):
-    assert _cli(["documents", "list", "--database", sqlite_url]) == 0
+    assert duban(["documents", "list", "--database", sqlite_url]) == 0
     out = capsys.readouterr().out
     assert "揭热线催〔2026〕1号" in out and "催办通知书" in out and "GD9" in out
-    assert _cli(["documents", "show", "1", "--database", sqlite_url]) == 0
+    assert duban(["documents", "show", "1", "--database", sqlite_url]) == 0
     shown = json.loads(capsys.readouterr().out)
     assert shown["number"] == "揭热线催〔2026〕1号" and {f["format"] for f in shown["files"]} == {"docx", "pdf"}
     target = tmp_path / "n.pdf"
-    assert _cli(["documents", "export", "1", "--format", "pdf", "--out", str(target), "--database", sqlite_url]) == 0
+    assert duban(["documents", "export", "1", "--format", "pdf", "--out", str(target), "--database", sqlite_url]) == 0
     assert hashlib.sha256(target.read_bytes()).hexdigest() in capsys.readouterr().out
 
 
