@@ -184,10 +184,11 @@ def _cases(data: QuarterData, start: datetime, end: datetime) -> tuple[Instructe
 class QuarterRanking:
     """The quarter's performance-assessment ranking (mean of its months' scores), for the report's section on it."""
 
-    ranked: tuple[tuple[int, str, str], ...]  # (rank, unit name, points as text), best first
+    ranked: tuple[tuple[int, str, str, str], ...]  # (rank, unit name, points, change from the quarter before), best first
     top: tuple[str, ...]  # 红榜: unit names
     bottom: tuple[str, ...]  # 黑榜: unit names, worst first
     months: tuple[str, ...]  # the months combined, e.g. 2026-04
+    previous: str = ""  # the quarter the change is measured from, e.g. 2026Q1
 
 
 def quarterly_report(figures: QuarterFigures, *, at: datetime, number: str, letterhead: Letterhead,
@@ -232,8 +233,9 @@ def quarterly_report(figures: QuarterFigures, *, at: datetime, number: str, lett
         blocks.append(Paragraph(
             f"按12345热线办理绩效考核办法，本季度（{'、'.join(ranking.months)}各月得分平均）各承办单位得分排名如下。"
             f"红榜：{'、'.join(ranking.top)}；黑榜：{'、'.join(ranking.bottom) or '无'}。"))
-        blocks.append(Table(("名次", "承办单位", "得分"), tuple((str(r), name, points) for r, name, points in ranking.ranked),
-                            caption="表3 承办单位绩效考核得分排名"))
+        blocks.append(Table(("名次", "承办单位", "得分", f"较{ranking.previous}"),
+                            tuple((str(r), name, points, change) for r, name, points, change in ranking.ranked),
+                            caption="表3 承办单位绩效考核得分排名及变化（—：上季度无得分）"))
     else:
         blocks.append(Paragraph("本季度尚无绩效考核得分。"))
     blocks.append(Paragraph("五、下步工作建议", "heading"))

@@ -145,10 +145,14 @@ def test_the_issued_report_states_the_figures(quarter, tmp_path):
     assert case_rows[1] == ["A8", "揭阳市交通运输局", "市长", "2026年4月20日", "办理中", "71", "已发", "—"]
     assert len(doc.inline_shapes) == 2  # the two charts
     ranking_rows = [[c.text for c in row.cells] for row in doc.tables[2].rows]
-    assert ranking_rows[0] == ["名次", "承办单位", "得分"]
+    assert ranking_rows[0] == ["名次", "承办单位", "得分", "较2026Q1"]
     from workflows.assessment.service import build_assessment
-    expected = build_assessment(quarter[0]).period("2026Q2").ranked  # the scores themselves: tests/assessment
-    assert ranking_rows[1:] == [[str(r.rank), r.unit_name, f"{r.total:.2f}"] for r in expected]
+    assessment = build_assessment(quarter[0])
+    expected = assessment.period("2026Q2").ranked  # the scores themselves: tests/assessment
+    before = {s.unit_code: s.total for s in assessment.period("2026Q1").scores}
+    assert ranking_rows[1:] == [[str(r.rank), r.unit_name, f"{r.total:.2f}",
+                                 f"{r.total - before[r.unit_code]:+.2f}" if r.unit_code in before else "—"]
+                                for r in expected]
     assert len(expected) == len(UNITS) and [r.total for r in expected] == sorted((r.total for r in expected), reverse=True)
     assert f"红榜：{expected[0].unit_name}" in text and "（2026-04、2026-05、2026-06各月得分平均）" in text
     pdf = tmp_path / "q.pdf"

@@ -214,16 +214,22 @@ def _render_and_finish(engine: Engine, settings: DocumentSettings, job: _Job, re
 
 
 def quarter_ranking(engine: Engine, label: str) -> QuarterRanking | None:
-    """The quarter's assessment ranking (its months as published, else as computed now); None without scores."""
+    """The quarter's assessment ranking (its months as published, else as computed now) with each unit's change
+    from the quarter before (the trend); None without scores."""
     assessment = build_assessment(engine)
     result = assessment.period(label)
     ranked = result.ranked
     if not ranked:
         return None
+    year, quarter = int(label[:4]), int(label[-1])
+    before = f"{year - 1}Q4" if quarter == 1 else f"{year}Q{quarter - 1}"
+    earlier = {s.unit_code: s.total for s in assessment.period(before).scores}
     top, bottom = top_and_bottom(ranked, assessment.config.list_size)
-    return QuarterRanking(ranked=tuple((r.rank, r.unit_name, f"{r.total:.2f}") for r in ranked),
-                          top=tuple(r.unit_name for r in top), bottom=tuple(r.unit_name for r in bottom),
-                          months=tuple(m.period.label for m in result.months))
+    return QuarterRanking(
+        ranked=tuple((r.rank, r.unit_name, f"{r.total:.2f}",
+                      f"{r.total - earlier[r.unit_code]:+.2f}" if r.unit_code in earlier else "—") for r in ranked),
+        top=tuple(r.unit_name for r in top), bottom=tuple(r.unit_name for r in bottom),
+        months=tuple(m.period.label for m in result.months), previous=before)
 
 
 def issue_from_outbox(tx: SqlTransaction, engine: Engine, settings: DocumentSettings, row: dict[str, Any],
