@@ -7,7 +7,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -163,14 +163,9 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     for definition in definitions.values():
         print(f"process {definition.key}  ({settings.bpmn_dir / (definition.process_id + '.bpmn')})")
     print(f"rules {settings.rules_file}: ok")
-    from engine.runtime.definitions import sms_templates_used
-    from engine.sms.delivery import DIGEST
-    from engine.sms.links import AckLinks
-    from config.loader import load_sms_config
+    from workflows.bootstrap import load_sms_settings
 
-    link_width = AckLinks(b"x" * 16, settings.public_url, timedelta(days=1)).width()
-    templates, _, _ = load_sms_config(settings.sms_templates_file, link_width=link_width,
-                                      required=sms_templates_used(definitions) | {DIGEST})
+    templates, _, _ = load_sms_settings(settings, definitions)
     print(f"sms templates {settings.sms_templates_file}: {len(templates.texts)} ok (limit {templates.max_length}, "
           f"sign {templates.sign}); gateway {settings.sms_gateway}")
     from config.documents import load_document_settings

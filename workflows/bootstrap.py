@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -13,10 +14,10 @@ from engine.domain.errors import RuleError
 from engine.persistence.database import create_db_engine, upgrade
 from engine.persistence.store import SqlStore
 from engine.ports import SmsGateway
-from engine.runtime.definitions import load_directory, sms_templates_used
+from engine.runtime.definitions import ProcessDefinition, load_directory, sms_templates_used
 from engine.services import Engine
-from engine.sms.delivery import DIGEST, SmsDelivery
-from engine.sms.links import AckLinks
+from engine.sms.delivery import DIGEST, DeliveryPolicy, SmsDelivery
+from engine.sms.links import AckLinks, link_width
 from engine.sms.receipts import ReceiptBook
 from engine.sms.replies import UnitReplies
 from engine.sms.templates import SmsTemplates
@@ -52,15 +53,20 @@ class SmsServices:
 
 def build_sms(settings: Settings, engine: Engine, *, gateway: SmsGateway | None = None) -> SmsServices:
     """Templates are checked against the BPMN rules here: a missing or over-long template stops the start-up."""
-    links = AckLinks(secret_key(settings), settings.public_url, timedelta(days=1))
-    templates, policy, link_lifetime = load_sms_config(settings.sms_templates_file, link_width=links.width(),
-                                                       required=sms_templates_used(engine.definitions) | {DIGEST})
-    links = AckLinks(links.secret, settings.public_url, link_lifetime)
+    templates, policy, link_lifetime = load_sms_settings(settings, engine.definitions)
+    links = AckLinks(secret_key(settings), settings.public_url, link_lifetime)
     delivery = SmsDelivery(store=engine.store, clock=engine.clock, rules=engine.rules, templates=templates,
                            links=links, policy=policy, worker_id=engine.worker_id)
     return SmsServices(gateway=gateway or build_gateway(settings), delivery=delivery,
                        receipts=ReceiptBook(store=engine.store, clock=engine.clock, delivery=delivery),
                        replies=UnitReplies(engine, links), links=links, templates=templates)
+
+
+def load_sms_settings(settings: Settings, definitions: Mapping[str, ProcessDefinition]
+                      ) -> tuple[SmsTemplates, DeliveryPolicy, timedelta]:
+    """The SMS templates checked against the templates the BPMN rules name, the delivery policy, the link lifetime."""
+    return load_sms_config(settings.sms_templates_file, link_width=link_width(settings.public_url),
+                           required=sms_templates_used(definitions) | {DIGEST})
 
 
 def build_gateway(settings: Settings) -> SmsGateway:

@@ -145,18 +145,16 @@ class SmsDelivery:
         numbers = list(dict.fromkeys(r["order_number"] for r in merge))
         shown = "、".join(numbers[:3]) + ("等" if len(numbers) > 3 else "")
         urgent = any(r.get("urgency") not in (None, ROUTINE) for r in merge)
-        digest_id = tx.insert_sms({
-            "key": f"digest:{recipient}:{merge[0]['key']}"[:200], "order_number": None, "recipient": recipient,
-            "template": DIGEST, "params": {"count": str(len(merge)), "orders": shown, "order_numbers": numbers},
-            "send_at": now, "created_at": now})
+        digest = {"key": f"digest:{recipient}:{merge[0]['key']}"[:200], "order_number": None,
+                  "recipient": recipient, "template": DIGEST,
+                  "params": {"count": str(len(merge)), "orders": shown, "order_numbers": numbers},
+                  "send_at": now, "created_at": now}
+        digest_id = tx.insert_sms(digest)
         for row in merge:
             tx.update_sms(row["id"], status="merged", related_id=digest_id, status_at=now)
         report.merged += len(merge)
         log.info("reminders merged into one digest", extra={"to": mask(recipient), "count": len(merge)})
-        digest = {"id": digest_id, "key": f"digest:{recipient}:{merge[0]['key']}"[:200], "recipient": recipient,
-                  "template": DIGEST, "order_number": None, "attempts": 0, "created_at": now,
-                  "params": {"count": str(len(merge)), "orders": shown, "order_numbers": numbers},
-                  "urgency": "紧急" if urgent else ROUTINE}
+        digest.update(id=digest_id, attempts=0, urgency="紧急" if urgent else ROUTINE)
         return [*alone, digest]
 
     def _prepare(self, tx: SqlTransaction, row: dict[str, Any], now: datetime,

@@ -36,6 +36,11 @@ def _b36(number: int) -> str:
             return digits
 
 
+def link_width(public_url: str) -> int:
+    """The longest link made under `public_url` (message ids up to 36^6), for the template length check."""
+    return len(public_url.rstrip("/")) + len(LINK_PATH) + 6 + 1 + 6 + 1 + _SIGNATURE_CHARS
+
+
 @dataclass(frozen=True)
 class AckLinks:
     secret: bytes
@@ -54,9 +59,6 @@ class AckLinks:
     def url(self, message_id: int, now: datetime) -> str:
         return self.public_url.rstrip("/") + LINK_PATH + self.token(message_id, now)
 
-    def width(self) -> int:
-        """The longest link this instance makes (message ids up to 10^9), for the template length check."""
-        return len(self.public_url.rstrip("/")) + len(LINK_PATH) + 6 + 1 + 6 + 1 + _SIGNATURE_CHARS
 
     def verify(self, token: str, now: datetime) -> int:
         """The message id the token names; InvalidLink or ExpiredLink otherwise."""

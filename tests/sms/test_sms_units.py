@@ -16,7 +16,7 @@ from engine.domain.phones import mask, normalise_mobile
 from engine.ports import REJECTED, RETRY
 from engine.runtime.definitions import load_directory, sms_templates_used
 from engine.sms.delivery import DIGEST
-from engine.sms.links import AckLinks, ExpiredLink, InvalidLink
+from engine.sms.links import AckLinks, ExpiredLink, InvalidLink, link_width
 from engine.sms.templates import PLACEHOLDER_WIDTHS, SmsTemplates
 from tests.conftest import local
 from workflows.adapters.twilio_sms import TwilioSmsGateway, classify_rest_error
@@ -90,7 +90,7 @@ def test_the_shipped_templates_cover_every_template_the_bpmn_names():
     required = _required()
     assert {"dispatched", DIGEST} <= required  # the check really has something to check
     templates, policy, lifetime = load_sms_config(ROOT / "config" / "sms_templates.toml",
-                                                  link_width=_links().width(), required=required)
+                                                  link_width=link_width(_links().public_url), required=required)
     assert required <= set(templates.texts)
     assert templates.sign == SIGN and templates.max_length == 140
     assert policy.max_attempts == 5 and lifetime == timedelta(days=14)
@@ -115,9 +115,9 @@ def test_a_template_that_could_exceed_the_limit_is_refused_with_its_figures():
 
 def test_a_longer_public_url_can_push_a_template_over_the_limit():
     text = "工单{order}请签收：{link}"
-    SmsTemplates.build(SIGN, 100, {"t": text}, link_width=_links().width())
+    SmsTemplates.build(SIGN, 100, {"t": text}, link_width=link_width(_links().public_url))
     with pytest.raises(RuleError, match="'t'"):
-        SmsTemplates.build(SIGN, 100, {"t": text}, link_width=_links("https://" + "x" * 80 + ".gov.cn").width())
+        SmsTemplates.build(SIGN, 100, {"t": text}, link_width=link_width("https://" + "x" * 80 + ".gov.cn"))
 
 
 def test_a_template_the_bpmn_names_but_the_file_lacks_stops_the_start_up():
@@ -134,7 +134,7 @@ def test_the_shipped_file_without_one_required_template_is_refused(tmp_path):
     path = tmp_path / "sms_templates.toml"
     path.write_text(cut, encoding="utf-8")
     with pytest.raises(RuleError, match="red_card"):
-        load_sms_config(path, link_width=_links().width(), required=_required())
+        load_sms_config(path, link_width=link_width(_links().public_url), required=_required())
 
 
 @pytest.mark.parametrize("sign", ["揭阳12345", "[揭阳12345]", "", "【揭阳12345"])
@@ -144,7 +144,7 @@ def test_a_sign_without_the_chinese_brackets_is_refused(sign):
 
 
 def _shipped() -> SmsTemplates:
-    templates, _, _ = load_sms_config(None, link_width=_links().width(), required=_required())
+    templates, _, _ = load_sms_config(None, link_width=link_width(_links().public_url), required=_required())
     return templates
 
 
@@ -163,7 +163,7 @@ def test_render_reads_iso_text_deadlines_as_times_too():
 def test_an_over_long_unit_name_is_cut_with_an_ellipsis_and_the_message_never_exceeds_the_limit():
     templates, links = _shipped(), _links()
     longest_link = links.url(10 ** 9 - 1, datetime(2026, 6, 2, 2, 0, tzinfo=timezone.utc))
-    assert len(longest_link) <= links.width()
+    assert len(longest_link) <= link_width(links.public_url)
     unit = "揭阳市" + "某" * 197
     assert len(unit) == 200
     for key in templates.texts:
@@ -243,7 +243,7 @@ def test_the_link_is_short_enough_for_an_sms():
     url = links.url(123_456, NOW)
     assert url.startswith(PUBLIC_URL + "/a/")
     assert len(url) == 58  # observed: 28 (public url) + 3 (/a/) + 27 (token: 4 + 5 + 16 and two dots)
-    assert len(links.url(10 ** 9 - 1, NOW)) <= links.width() < 70
+    assert len(links.url(10 ** 9 - 1, NOW)) <= link_width(links.public_url) < 70
 
 
 def test_a_short_secret_is_refused():
