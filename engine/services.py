@@ -38,6 +38,7 @@ log = logging.getLogger("duban.engine")
 WORK_ORDER, INSTRUCTION, QUARTERLY = "work_order", "leadership_instruction", "quarterly_report"
 RETRY_DELAYS = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30))
 _MESSAGE_OF_EVENT = {"signed": "signed", "replied": "replied", "closed": "closed"}
+CARD_COLORS = {"yellow_card": "yellow", "red_card": "red"}
 DEADLINE_CHANGED = "deadline_changed"  # the BPMN message that re-arms the ladder from a new deadline
 
 
@@ -89,13 +90,14 @@ class Engine:
                                           definition.xml, now)
 
     # ------------------------------------------------------------------ handling units
-    def register_unit(self, code: str, name: str, phones: list[str] | tuple[str, ...]) -> HandlingUnit:
+    def register_unit(self, code: str, name: str, phones: list[str] | tuple[str, ...],
+                      actor: str = "system") -> HandlingUnit:
         if isinstance(phones, str) or not isinstance(phones, (list, tuple)):
             raise InvalidInput(f"unit {code}: phones must be a list of mobile numbers")
         unit = HandlingUnit(code, name, tuple(normalise_mobile(code, p) for p in phones))  # InvalidInput / InvalidPhone
         with self.store.transaction() as tx:
             tx.put_unit(unit, self.clock.now())
-            tx.audit(self.clock.now(), "system", "unit.registered", None, {"code": code, "phones": len(phones)})
+            tx.audit(self.clock.now(), actor, "unit.registered", None, {"code": code, "name": name, "phones": len(phones)})
         return unit
 
     # ------------------------------------------------------------------ work orders
@@ -142,6 +144,7 @@ class Engine:
             elif event in _MESSAGE_OF_EVENT:
                 self._deliver(tx, order, unit, _MESSAGE_OF_EVENT[event], {}, at)
             tx.add_event(number, event, at, actor, stored, self.clock.now())
+            tx.audit(self.clock.now(), actor, f"order.{event}", number, {**stored, "at": at.isoformat()})
             tx.update_order(order)
         log.info("work order event", extra={"order": number, "event": event})
         return order
@@ -159,6 +162,7 @@ class Engine:
             instruction = Instruction(None, number, leader, text, at, letter_due_at, report_due_at)
             instruction = replace(instruction, id=tx.add_instruction(instruction))
             tx.add_event(number, "instruction", at, actor, {"leader": leader, "text": text}, self.clock.now())
+            tx.audit(self.clock.now(), actor, "order.instruction", number, {"leader": leader, "at": at.isoformat()})
             unit = tx.get_unit(order.unit_code)
             data = {"letter_due_at": _iso(letter_due_at), "report_due_at": _iso(report_due_at)}
             step = _Step(tx, Instance(0, "instruction", "", "waiting", None, order_number=number,
@@ -167,6 +171,30 @@ class Engine:
             tx.update_order(order)
         log.info("leadership instruction", extra={"order": number, "leader": leader})
         return instruction
+
+    def redispatch(self, number: str, *, unit_code: str, at: datetime, actor: str, note: str = "") -> WorkOrder:
+        """Send a returned order (退单) to a unit again — the same one or another: its ladder starts afresh from
+        `at` with a new handling deadline; the old ladder is cancelled."""
+        _require_aware(at)
+        with self.store.transaction() as tx:
+            order = self._order(tx, number)
+            check_event(order, "redispatched", at)
+            unit = tx.get_unit(unit_code)
+            if unit is None:
+                raise UnknownUnit(unit_code)
+            previous = order.unit_code
+            self._cancel_ladder(tx, order)
+            order.unit_code = unit_code
+            apply_event(order, "redispatched", at)
+            self._set_deadline(order, self._deadline_from_basis(order))
+            tx.set_order_unit(number, unit_code)
+            self._start_work_order_process(tx, order, unit, at, reopen=False)
+            details = {"from": previous, "unit": unit_code, **({"note": note} if note else {})}
+            tx.add_event(number, "redispatched", at, actor, details, self.clock.now())
+            tx.audit(self.clock.now(), actor, "order.redispatched", number, {**details, "at": at.isoformat()})
+            tx.update_order(order)
+        log.info("work order re-dispatched", extra={"order": number, "unit": unit_code, "from_unit": previous})
+        return order
 
     # ------------------------------------------------------------------ timers
     def fire_due_timers(self, *, limit: int = 200) -> int:
@@ -289,13 +317,16 @@ class Engine:
                                                        "provisional": order.deadline_provisional})
         return changed
 
-    def _reopen(self, tx: SqlTransaction, order: WorkOrder, unit: HandlingUnit | None, at: datetime) -> None:
+    def _cancel_ladder(self, tx: SqlTransaction, order: WorkOrder) -> None:
         for instance, state in tx.open_instances_of_order(order.number):
             if instance.kind == "work_order":
                 wf = self._load(instance, state)
                 runner.cancel(wf)
                 instance.status, instance.next_due_at = "cancelled", None
                 tx.update_instance(instance, self._state_to_store(instance, wf), self.clock.now())
+
+    def _reopen(self, tx: SqlTransaction, order: WorkOrder, unit: HandlingUnit | None, at: datetime) -> None:
+        self._cancel_ladder(tx, order)
         self._set_deadline(order, self._deadline_from_basis(order))  # apply_event reset the basis to `at`
         self._start_work_order_process(tx, order, unit, at, reopen=True)
 
@@ -379,7 +410,7 @@ class Engine:
         if not step.actions:
             return
         now = self.clock.now()
-        records, messages, tasks = [], [], []
+        records, messages, tasks, cards = [], [], [], []
         for key, action in step.actions:
             details = dict(action.details)
             if action.kind == "sms":
@@ -395,6 +426,10 @@ class Engine:
             elif action.kind == "phone_urge":
                 tasks.append({"kind": "phone_urge", "action_key": key, "order_number": action.order_number,
                               "unit_code": action.unit_code, "created_at": action.at})
+            elif action.kind in CARD_COLORS and action.order_number and action.unit_code:
+                cards.append({"order_number": action.order_number, "unit_code": action.unit_code,
+                              "color": CARD_COLORS[action.kind], "source": "rule", "action_key": key,
+                              "reason": action.step or "", "issued_at": action.at, "issued_by": "rules"})
             records.append({"key": key, "kind": action.kind, "at": action.at, "order_number": action.order_number,
                             "unit_code": action.unit_code, "step": action.step, "details": details,
                             "instance_id": step.instance.id, "recorded_at": now})
@@ -402,6 +437,7 @@ class Engine:
         step.tx.add_actions(records)
         step.tx.add_outbox(messages)
         step.tx.add_supervisor_tasks(tasks)
+        step.tx.add_cards(cards)
         step.actions.clear()
 
     def _fire(self, tx: SqlTransaction, instance: Instance, state: str, now: datetime) -> int:

@@ -1,27 +1,35 @@
-"""The Flask app: a minimal live view of work orders, their deadlines and escalations (issue 5 builds the full UI)."""
+"""The Flask app: supervisors', units' and leadership's pages, the unit acknowledgement link, Twilio's webhooks
+and the integration API. Every page needs a signed-in user (web.auth); every form carries a CSRF token."""
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, abort, current_app, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template
+from werkzeug.exceptions import HTTPException
 
+from config.settings import Settings
+from engine.accounts.service import Accounts
+from engine.accounts.users import ROLE_LABELS
 from engine.clock import LOCAL_TZ
 from engine.domain.work_order import STATUS_LABELS
 from engine.persistence import queries
-from engine.persistence.document_store import DocumentRecords
 from engine.services import Engine
-from config.settings import Settings
+from web import ack_pages, admin, dashboard, leadership, order_forms, orders, rules_pages, sms_pages, twilio_hooks
 from web import api as api_web
 from web import assessment as assessment_web
 from web import documents as documents_web
-from web import sms_pages, twilio_hooks
-from workflows.bootstrap import SmsServices, build_sms
+from web import unit_pages, workbench
+from web.auth import init_auth
+from web.security import init_security
+from workflows.bootstrap import SmsServices, build_sms, secret_key
 
 KIND_LABELS = {
     "sms": "短信", "phone_urge": "电话催办", "urge_notice": "催办通知书", "yellow_card": "黄牌", "red_card": "红牌",
     "supervision_letter": "督办函", "special_report": "专报", "quarterly_report": "季度专报",
     "sms_failed": "短信失败待处理",
 }
+ERROR_MESSAGES = {400: "请求有误", 403: "无权访问此页面", 404: "页面或工单不存在", 405: "不支持的操作",
+                  413: "提交的内容过大", 429: "操作过于频繁"}
 
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None,
@@ -34,38 +42,29 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.config["MAX_CONTENT_LENGTH"] = 64 * 1024  # forms and webhooks are small
     app.extensions["duban"] = engine
     app.extensions["duban.sms"] = sms or build_sms(settings, engine)
-    app.register_blueprint(sms_pages.bp)
-    app.register_blueprint(twilio_hooks.bp)
+    csrf = init_security(app, settings, secret_key(settings))
+    init_auth(app, Accounts(engine.store, engine.clock))
+    for blueprint in (sms_pages.bp, ack_pages.bp, twilio_hooks.bp, orders.bp, order_forms.bp, workbench.bp,
+                      unit_pages.bp, leadership.bp, admin.bp, rules_pages.bp, dashboard.bp):
+        app.register_blueprint(blueprint)
     documents_web.register(app)
     assessment_web.register(app)
     api_web.register(app)
+    csrf.exempt(twilio_hooks.bp)  # Twilio signs its requests
+    csrf.exempt(app.blueprints["api_v1"])  # bearer tokens, no cookies
 
     @app.template_filter("local")
     def local(value: Any) -> str:
         return value.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M") if value else "—"
 
-    app.jinja_env.globals.update(STATUS_LABELS=STATUS_LABELS, KIND_LABELS=KIND_LABELS)
+    app.jinja_env.globals.update(STATUS_LABELS=STATUS_LABELS, KIND_LABELS=KIND_LABELS, ROLE_LABELS=ROLE_LABELS)
 
-    @app.get("/")
-    def order_list() -> str:
-        page = max(request.args.get("page", 1, type=int) or 1, 1)
-        status = request.args.get("status") or None
-        if status is not None and status not in STATUS_LABELS:
-            abort(400, f"unknown status {status!r}")
-        with _engine().store.reading() as tx:
-            total, rows = queries.list_orders(tx.c, limit=50, offset=(page - 1) * 50, status=status)
-            summary = queries.counts(tx.c)
-        return render_template("orders.html", rows=rows, total=total, page=page, status=status, summary=summary,
-                               backlog=_engine().backlog())
-
-    @app.get("/orders/<number>")
-    def order_view(number: str) -> str:
-        with _engine().store.reading() as tx:
-            detail = queries.order_detail(tx.c, number)
-            documents = DocumentRecords(tx).listing(order_number=number, limit=100)[1] if detail else []
-        if detail is None:
-            abort(404)
-        return render_template("order.html", documents=documents, **detail)
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> Any:
+        if (error.code or 500) >= 500 or not _wants_page():
+            return error
+        message = ERROR_MESSAGES.get(error.code or 400, error.name)
+        return render_template("error.html", code=error.code, message=message, detail=error.description), error.code
 
     @app.get("/healthz")
     def health() -> Any:
@@ -78,6 +77,11 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
                                       if backlog["oldest_due_at"] else None})
 
     return app
+
+
+def _wants_page() -> bool:
+    from flask import request
+    return not request.path.startswith(("/api/", "/twilio/"))
 
 
 def _engine() -> Engine:

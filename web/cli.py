@@ -18,6 +18,7 @@ from web.cli_api import add_commands as add_api_commands
 from web.cli_assessment import add_commands as add_assessment_commands
 from web.cli_documents import add_commands as add_document_commands
 from web.cli_support import settings_for
+from web.cli_users import add_commands as add_user_commands
 from workflows.argtypes import positive_int
 
 log = logging.getLogger("duban.cli")
@@ -304,6 +305,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_document_commands(add)
     add_assessment_commands(add)
     add_api_commands(add)
+    add_user_commands(add)
     return parser
 
 

@@ -6,9 +6,11 @@ from urllib.parse import quote
 
 from flask import Blueprint, Flask, Response, abort, current_app, render_template, request
 
+from engine.accounts.users import ADMIN, LEADER, SUPERVISOR, UNIT
 from engine.documents.model import KIND_NAMES
 from engine.persistence.document_store import DocumentRecords
 from engine.services import Engine
+from web.auth import current, roles
 
 bp = Blueprint("documents", __name__)
 MEDIA_TYPES = {"docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -21,7 +23,15 @@ def _engine() -> Engine:
     return engine
 
 
+def _visible_or_404(document: dict[str, Any] | None) -> dict[str, Any]:
+    """Unit users see only the documents addressed to their unit (their notices and letters)."""
+    if document is None or (current().role == UNIT and document.get("unit_code") != current().unit_code):
+        abort(404)
+    return document
+
+
 @bp.get("/documents")
+@roles(SUPERVISOR, LEADER, ADMIN)
 def document_list() -> str:
     kind = request.args.get("kind") or None
     if kind is not None and kind not in KIND_NAMES:
@@ -37,9 +47,7 @@ def document_list() -> str:
 @bp.get("/documents/<int:document_id>")
 def document_view(document_id: int) -> str:
     with _engine().store.reading() as tx:
-        document = DocumentRecords(tx).get(document_id)
-    if document is None:
-        abort(404)
+        document = _visible_or_404(DocumentRecords(tx).get(document_id))
     return render_template("document.html", d=document, DOCUMENT_KINDS=KIND_NAMES)
 
 
@@ -49,9 +57,9 @@ def document_download(document_id: int, fmt: str) -> Any:
         abort(404)
     with _engine().store.reading() as tx:
         records = DocumentRecords(tx)
-        document = records.get(document_id)
+        document = _visible_or_404(records.get(document_id))
         found = records.file(document_id, fmt)
-    if document is None or found is None:
+    if found is None:
         abort(404)
     content, sha256 = found
     name = f"{document['number']}{document['title']}.{fmt}"

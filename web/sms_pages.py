@@ -1,19 +1,23 @@
-"""SMS pages: the outbox (what went out, when, to whom, whether it arrived), and the acknowledgement page a
-unit's contact opens from the link in a message (no password: the signed link is the credential)."""
+"""SMS pages for supervisors: the outbox (what went out, when, to whom, whether it arrived)."""
 from __future__ import annotations
 
 from typing import Any
 
 from flask import Blueprint, abort, current_app, render_template, request
 
-from engine.domain.errors import DubanError, InvalidTransition, UnknownWorkOrder
 from engine.domain.phones import mask
 from engine.persistence import queries
-from engine.sms.links import ExpiredLink, InvalidLink
-from engine.sms.replies import explain_refusal
+from engine.accounts.users import ADMIN, SUPERVISOR
+from web.auth import current
 from workflows.bootstrap import SmsServices
 
 bp = Blueprint("sms", __name__)
+
+
+@bp.before_request
+def supervisors_only() -> None:
+    if current().role not in (SUPERVISOR, ADMIN):
+        abort(403)
 
 STATUS_LABELS = {
     "pending": "待发送", "sending": "发送中", "unknown": "待核实（超时）", "queued": "服务商已接收", "sent": "已发出",
@@ -62,45 +66,3 @@ def message(message_id: int) -> str:
         receipts = tx.receipts_of(message_id)
         merged = tx.merged_into(message_id)
     return render_template("sms_message.html", m=row, receipts=receipts, merged=merged)
-
-
-# ---------------------------------------------------------------------- the unit's acknowledgement page
-@bp.get("/a/<token>")
-def acknowledgement(token: str) -> Any:
-    return _link_page(token, lambda: sms_services().replies.open(token))
-
-
-@bp.post("/a/<token>/ack")
-def acknowledge(token: str) -> Any:
-    return _link_page(token, lambda: sms_services().replies.acknowledge(token), done="已确认收到，谢谢。")
-
-
-@bp.post("/a/<token>/sign")
-def sign(token: str) -> Any:
-    number = (request.form.get("order") or "").strip()
-    replies = sms_services().replies
-
-    def act() -> Any:
-        replies.sign(token, number)
-        return replies.open(token)
-
-    return _link_page(token, act, done=f"工单{number}已签收，请按期办理。")
-
-
-def _link_page(token: str, act: Any, done: str | None = None) -> Any:
-    try:
-        view = act()
-    except ExpiredLink:
-        return render_template("ack_refused.html", reason="链接已过期，请联系市12345热线办获取新的提醒。"), 410
-    except InvalidLink:
-        return render_template("ack_refused.html", reason="链接无效。请使用短信中的完整链接。"), 403
-    except UnknownWorkOrder:
-        abort(404)
-    except InvalidTransition as exc:
-        view = sms_services().replies.open(token)
-        return render_template("ack.html", view=view, token=token, error=explain_refusal(exc)), 409
-    except DubanError as exc:
-        return render_template("ack_refused.html", reason=str(exc)), 400
-    if done and request.method == "POST":
-        return render_template("ack.html", view=view, token=token, done=done)
-    return render_template("ack.html", view=view, token=token)

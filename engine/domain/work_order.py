@@ -14,6 +14,7 @@ from engine.domain.rules import CATEGORIES, SOURCES, URGENCIES
 
 EVENT_TYPES = ("signed", "progress_reported", "replied", "closed", "reopened", "extension_approved",
                "returned", "extension_requested", "callback")
+UNIT_EVENTS = ("signed", "progress_reported", "replied", "returned", "extension_requested")  # what a unit may do
 SATISFACTION_GRADES = ("满意", "基本满意", "不满意")  # callback (回访) grades
 
 
@@ -50,6 +51,7 @@ class WorkOrder:
     # [{"rule": "handling", "start_at": iso}, {"rule": "extension", "working_days": 5}, ...]
     deadline_basis: list[dict[str, object]] = field(default_factory=list)
     title: str = ""
+    returned_at: datetime | None = None  # returned by the unit (退单), waiting for the hotline to re-dispatch it
 
     @property
     def is_closed(self) -> bool:
@@ -73,13 +75,17 @@ def check_event(order: WorkOrder, event: str, at: datetime, *, working_days: obj
 
     `details` carries the facts of the events added for the integration API: the reason of a return (退单),
     the reason of an extension request and the satisfaction grade and `solved` flag of a callback (回访)."""
-    if event not in EVENT_TYPES and event != "instruction":
+    if event not in EVENT_TYPES and event not in ("instruction", "redispatched"):
         raise InvalidInput(f"unknown event type {event!r}")
     if at < order.dispatched_at:
         raise InvalidTransition(f"{event} of {order.number} at {at.isoformat()} is before its dispatch")
     if order.last_event_at is not None and at < order.last_event_at:
         raise InvalidTransition(f"{event} of {order.number} is earlier than its previous event")
     closed = order.status == Status.CLOSED
+    if order.returned_at is not None and event in UNIT_EVENTS:
+        raise InvalidTransition(f"{order.number} was returned by its unit and waits for the hotline to re-dispatch it")
+    if event == "redispatched" and order.returned_at is None:
+        raise InvalidTransition(f"{order.number} can only be re-dispatched after its unit returned it")
     if event == "signed" and order.signed_at is not None:
         raise InvalidTransition(f"{order.number} is already signed for")
     if event == "signed" and closed:
@@ -132,6 +138,15 @@ def apply_event(order: WorkOrder, event: str, at: datetime) -> None:
     elif event == "closed":
         order.closed_at = at
         order.status = Status.CLOSED
+    elif event == "returned":
+        order.returned_at = at
+    elif event == "redispatched":  # the caller has set the new unit
+        order.returned_at = None
+        order.signed_at = None
+        order.progress_reported_at = None
+        order.fired_steps = []
+        order.status = Status.DISPATCHED
+        order.deadline_basis = [{"rule": "handling", "start_at": at.isoformat()}]
     elif event == "reopened":
         order.cycle += 1
         order.replied_at = None
@@ -139,5 +154,5 @@ def apply_event(order: WorkOrder, event: str, at: datetime) -> None:
         order.fired_steps = []
         order.status = Status.SIGNED
         order.deadline_basis = [{"rule": "handling", "start_at": at.isoformat()}]
-    # returned (退单), extension_requested and callback (回访) are recorded facts: the status and the deadline stay
-    # (a return is re-dispatched by the hotline, a request waits for extension_approved, a callback may lead to reopened)
+    # extension_requested and callback (回访) are recorded facts: the status and the deadline stay (a request waits
+    # for extension_approved, a callback may lead to reopened); a returned order keeps its status until re-dispatched

@@ -17,6 +17,7 @@ from engine.domain.errors import AlreadyScheduled, DuplicateWorkOrder, StoreUnav
 from engine.domain.model import HandlingUnit, Instance, Instruction
 from engine.domain.work_order import WorkOrder
 from engine.persistence.sms_store import SmsRecords
+from engine.persistence.account_tables import cards
 from engine.persistence.tables import (
     actions,
     audit_log,
@@ -140,6 +141,9 @@ class SqlTransaction(SmsRecords):
     def update_order(self, order: WorkOrder) -> None:
         values = {f: getattr(order, f) for f in _ORDER_FIELDS}
         self.c.execute(_UPDATE_ORDER, {**values, "b_number": order.number})
+
+    def set_order_unit(self, number: str, unit_code: str) -> None:
+        self.c.execute(_UPDATE_ORDER, {"unit_code": unit_code, "b_number": number})
 
     def update_fired_steps(self, order: WorkOrder) -> None:
         self.c.execute(_UPDATE_ORDER, {"fired_steps": order.fired_steps, "b_number": order.number})
@@ -270,6 +274,10 @@ class SqlTransaction(SmsRecords):
         if rows:
             self.c.execute(_INSERT_TASK, [{"status": "open", **row} for row in rows])
 
+    def add_cards(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            self.c.execute(cards.insert(), rows)
+
     def audit(self, at: datetime, actor: str, action: str, order_number: str | None, details: dict[str, Any]) -> None:
         self.c.execute(audit_log.insert().values(at=at, actor=actor, action=action, order_number=order_number,
                                                  details=details))
@@ -283,6 +291,7 @@ class SqlTransaction(SmsRecords):
             keys = sa.select(actions.c.key).where(actions.c.at < before, actions.c.id <= last)
             self.c.execute(outbox.delete().where(outbox.c.key.in_(keys)))
             self.c.execute(supervisor_tasks.delete().where(supervisor_tasks.c.action_key.in_(keys)))
+            self.c.execute(cards.delete().where(cards.c.action_key.in_(keys)))
             self.c.execute(audit_log.delete().where(audit_log.c.at < before))
             self.c.execute(actions.delete().where(actions.c.at < before, actions.c.id <= last))
         return rows

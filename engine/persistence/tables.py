@@ -64,6 +64,7 @@ work_orders = sa.Table(
     sa.Column("urgency", sa.String(8), nullable=False),
     sa.Column("source", sa.String(8), nullable=False),
     sa.Column("title", sa.String(500), nullable=False, default=""),
+    sa.Column("returned_at", UtcDateTime()),  # the unit returned it (退单) and the hotline has not re-dispatched it yet
     sa.Column("status", sa.String(16), nullable=False, index=True),
     sa.Column("cycle", sa.Integer, nullable=False),
     sa.Column("dispatched_at", UtcDateTime(), nullable=False, index=True),
@@ -217,6 +218,8 @@ supervisor_tasks = sa.Table(
     sa.Column("status", sa.String(16), nullable=False),  # open | done
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("outcome", sa.Text),
+    sa.Column("completed_at", UtcDateTime()),
+    sa.Column("completed_by", sa.String(64)),
 )
 
 audit_log = sa.Table(
@@ -232,3 +235,4 @@ audit_log = sa.Table(
 from engine.persistence import document_tables  # noqa: E402,F401  (registers the documents tables on metadata)
 from engine.persistence import api_tables  # noqa: E402,F401  (registers the integration API tables on metadata)
 from engine.persistence import assessment_tables  # noqa: E402,F401  (registers the assessment tables on metadata)
+from engine.persistence import account_tables  # noqa: E402,F401  (registers users, login attempts and cards)

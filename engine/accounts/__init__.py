@@ -1,0 +1,1 @@
+"""Who may use Duban: users, their roles, their passwords and the login rate limit (no Flask here)."""

@@ -1,0 +1,206 @@
+"""Read-only figures for the supervisor's workbench, the unit's home page, leadership's boards and the dashboard.
+Every function takes the connection and `now`; `unit` restricts to one unit's orders where it applies."""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from engine.clock import LOCAL_TZ
+from engine.persistence.account_tables import cards
+from engine.persistence.document_tables import documents
+from engine.persistence.tables import actions, handling_units, instructions, order_events, outbox, \
+    supervisor_tasks, work_orders
+
+OPEN = ("dispatched", "signed")
+LADDER_KINDS = ("phone_urge", "urge_notice", "yellow_card", "red_card", "supervision_letter", "special_report")
+
+
+def day_start(now: datetime) -> datetime:
+    return datetime.combine(now.astimezone(LOCAL_TZ).date(), time(0), LOCAL_TZ)
+
+
+def _rows(connection: sa.Connection, query: Any) -> list[dict[str, Any]]:
+    return [dict(r) for r in connection.execute(query).mappings()]
+
+
+def _orders_with_unit() -> Any:
+    return (sa.select(work_orders.c.number, work_orders.c.title, work_orders.c.unit_code, work_orders.c.status,
+                      work_orders.c.deadline_at, work_orders.c.dispatched_at, work_orders.c.returned_at,
+                      handling_units.c.name.label("unit_name"))
+            .join(handling_units, handling_units.c.code == work_orders.c.unit_code))
+
+
+def _scoped(query: Any, unit: str | None) -> Any:
+    return query.where(work_orders.c.unit_code == unit) if unit else query
+
+
+def steps_fired_today(connection: sa.Connection, now: datetime) -> list[dict[str, Any]]:
+    return _rows(connection, sa.select(actions.c.kind, actions.c.at, actions.c.order_number, actions.c.step,
+                                       handling_units.c.name.label("unit_name"))
+                 .outerjoin(handling_units, handling_units.c.code == actions.c.unit_code)
+                 .where(actions.c.at >= day_start(now), actions.c.at <= now, actions.c.kind.in_(LADDER_KINDS))
+                 .order_by(actions.c.at.desc()).limit(200))
+
+
+def open_tasks(connection: sa.Connection) -> list[dict[str, Any]]:
+    return _rows(connection, sa.select(supervisor_tasks, handling_units.c.name.label("unit_name"))
+                 .outerjoin(handling_units, handling_units.c.code == supervisor_tasks.c.unit_code)
+                 .where(supervisor_tasks.c.status == "open").order_by(supervisor_tasks.c.created_at).limit(200))
+
+
+def overdue_by_unit(connection: sa.Connection, now: datetime) -> list[dict[str, Any]]:
+    return _rows(connection, sa.select(handling_units.c.code, handling_units.c.name, sa.func.count().label("overdue"))
+                 .join(work_orders, work_orders.c.unit_code == handling_units.c.code)
+                 .where(work_orders.c.status.in_(OPEN), work_orders.c.deadline_at < now)
+                 .group_by(handling_units.c.code, handling_units.c.name).order_by(sa.desc("overdue")))
+
+
+def due_soon(connection: sa.Connection, now: datetime, *, within: timedelta = timedelta(days=2),
+             unit: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+    return _rows(connection, _scoped(_orders_with_unit(), unit).where(
+        work_orders.c.status.in_(OPEN), work_orders.c.deadline_at >= now, work_orders.c.deadline_at < now + within)
+        .order_by(work_orders.c.deadline_at).limit(limit))
+
+
+def overdue_orders(connection: sa.Connection, now: datetime, *, unit: str | None = None,
+                   limit: int = 50) -> list[dict[str, Any]]:
+    return _rows(connection, _scoped(_orders_with_unit(), unit).where(
+        work_orders.c.status.in_(OPEN), work_orders.c.deadline_at < now).order_by(work_orders.c.deadline_at)
+        .limit(limit))
+
+
+def to_sign(connection: sa.Connection, unit: str, *, limit: int = 100) -> list[dict[str, Any]]:
+    return _rows(connection, _scoped(_orders_with_unit(), unit).where(
+        work_orders.c.status == "dispatched", work_orders.c.returned_at.is_(None))
+        .order_by(work_orders.c.dispatched_at).limit(limit))
+
+
+def returned_orders(connection: sa.Connection, *, limit: int = 100) -> list[dict[str, Any]]:
+    return _rows(connection, _orders_with_unit().where(work_orders.c.returned_at.is_not(None))
+                 .order_by(work_orders.c.returned_at).limit(limit))
+
+
+def extension_requests(connection: sa.Connection, *, limit: int = 100) -> list[dict[str, Any]]:
+    """Open orders whose latest extension event is a request (no approval, reply or re-dispatch since)."""
+    latest = (sa.select(order_events.c.order_number, sa.func.max(order_events.c.id).label("id"))
+              .where(order_events.c.type.in_(("extension_requested", "extension_approved", "replied", "redispatched")))
+              .group_by(order_events.c.order_number).subquery())
+    return _rows(connection, sa.select(order_events.c.order_number.label("number"), order_events.c.at,
+                                       order_events.c.actor, order_events.c.details, work_orders.c.deadline_at,
+                                       handling_units.c.name.label("unit_name"))
+                 .join(latest, latest.c.id == order_events.c.id)
+                 .join(work_orders, work_orders.c.number == order_events.c.order_number)
+                 .join(handling_units, handling_units.c.code == work_orders.c.unit_code)
+                 .where(order_events.c.type == "extension_requested", work_orders.c.status.in_(OPEN))
+                 .order_by(order_events.c.at).limit(limit))
+
+
+def documents_since(connection: sa.Connection, since: datetime, *, unit: str | None = None,
+                    kinds: tuple[str, ...] | None = None, limit: int = 100) -> list[dict[str, Any]]:
+    query = sa.select(documents.c.id, documents.c.kind, documents.c.number, documents.c.title,
+                      documents.c.order_number, documents.c.issued_at).where(
+        documents.c.issued_at >= since, documents.c.state == "issued")
+    if unit:
+        query = query.where(documents.c.unit_code == unit)
+    if kinds:
+        query = query.where(documents.c.kind.in_(kinds))
+    return _rows(connection, query.order_by(documents.c.issued_at.desc()).limit(limit))
+
+
+def sms_failures(connection: sa.Connection, *, limit: int = 50) -> list[dict[str, Any]]:
+    return _rows(connection, sa.select(outbox.c.id, outbox.c.order_number, outbox.c.recipient, outbox.c.status,
+                                       outbox.c.last_error, outbox.c.status_at)
+                 .where(outbox.c.channel == "sms", outbox.c.status.in_(("failed", "undelivered")))
+                 .order_by(outbox.c.id.desc()).limit(limit))
+
+
+def unit_cards(connection: sa.Connection, unit: str | None = None, *, active_only: bool = False,
+               limit: int = 200) -> list[dict[str, Any]]:
+    query = (sa.select(cards, handling_units.c.name.label("unit_name"))
+             .join(handling_units, handling_units.c.code == cards.c.unit_code))
+    if unit:
+        query = query.where(cards.c.unit_code == unit)
+    if active_only:
+        query = query.where(cards.c.withdrawn_at.is_(None))
+    return _rows(connection, query.order_by(cards.c.issued_at.desc()).limit(limit))
+
+
+def card_board(connection: sa.Connection) -> list[dict[str, Any]]:
+    """Active yellow and red cards per unit, most red first."""
+    yellow = sa.func.sum(sa.case((cards.c.color == "yellow", 1), else_=0)).label("yellow")
+    red = sa.func.sum(sa.case((cards.c.color == "red", 1), else_=0)).label("red")
+    return _rows(connection, sa.select(handling_units.c.code, handling_units.c.name, yellow, red)
+                 .join(cards, cards.c.unit_code == handling_units.c.code).where(cards.c.withdrawn_at.is_(None))
+                 .group_by(handling_units.c.code, handling_units.c.name).order_by(sa.desc("red"), sa.desc("yellow")))
+
+
+def instructed_orders(connection: sa.Connection, *, limit: int = 200) -> list[dict[str, Any]]:
+    return _rows(connection, sa.select(instructions.c.id, instructions.c.leader, instructions.c.text,
+                                       instructions.c.instructed_at, instructions.c.letter_due_at,
+                                       instructions.c.report_due_at, work_orders.c.number, work_orders.c.title,
+                                       work_orders.c.status, work_orders.c.progress_reported_at,
+                                       handling_units.c.name.label("unit_name"))
+                 .join(work_orders, work_orders.c.number == instructions.c.order_number)
+                 .join(handling_units, handling_units.c.code == work_orders.c.unit_code)
+                 .order_by(instructions.c.instructed_at.desc()).limit(limit))
+
+
+def day_figures(connection: sa.Connection, now: datetime) -> dict[str, int]:
+    start = day_start(now)
+
+    def count(query: Any) -> int:
+        return connection.execute(query).scalar() or 0
+
+    n = sa.func.count()
+    return {
+        "dispatched": count(sa.select(n).where(work_orders.c.dispatched_at >= start)),
+        "signed": count(sa.select(n).where(work_orders.c.signed_at >= start)),
+        "replied": count(sa.select(n).where(work_orders.c.replied_at >= start)),
+        "closed": count(sa.select(n).where(work_orders.c.closed_at >= start)),
+        "open": count(sa.select(n).where(work_orders.c.status.in_(OPEN))),
+        "overdue": count(sa.select(n).where(work_orders.c.status.in_(OPEN), work_orders.c.deadline_at < now)),
+        "cards": count(sa.select(n).select_from(cards).where(cards.c.issued_at >= start)),
+        "sms": count(sa.select(n).where(outbox.c.channel == "sms", outbox.c.sent_at >= start)),
+        "sms_failed": count(sa.select(n).where(outbox.c.channel == "sms", outbox.c.status.in_(("failed", "undelivered")),
+                                               outbox.c.status_at >= start)),
+        "tasks_open": count(sa.select(n).where(supervisor_tasks.c.status == "open")),
+    }
+
+
+def daily_flow(connection: sa.Connection, now: datetime, days: int = 14) -> list[tuple[date, int, int]]:
+    """Per local day of the last `days`: orders dispatched and orders closed."""
+    first = day_start(now) - timedelta(days=days - 1)
+
+    def per_day(column: Any) -> dict[date, int]:
+        counts: dict[date, int] = {}
+        for (at,) in connection.execute(sa.select(column).where(column >= first, column <= now)):
+            day = at.astimezone(LOCAL_TZ).date()
+            counts[day] = counts.get(day, 0) + 1
+        return counts
+
+    dispatched, closed = per_day(work_orders.c.dispatched_at), per_day(work_orders.c.closed_at)
+    return [(d, dispatched.get(d, 0), closed.get(d, 0))
+            for d in ((first + timedelta(days=i)).astimezone(LOCAL_TZ).date() for i in range(days))]
+
+
+def weekly_on_time(connection: sa.Connection, now: datetime, weeks: int = 12) -> list[tuple[date, float | None]]:
+    """Per week (Monday) of the last `weeks`: the share of orders whose deadline fell in it that were replied in time."""
+    monday = day_start(now) - timedelta(days=now.astimezone(LOCAL_TZ).weekday())
+    first = monday - timedelta(weeks=weeks - 1)
+    buckets: dict[date, list[int]] = {}
+    for deadline_at, replied_at in connection.execute(
+            sa.select(work_orders.c.deadline_at, work_orders.c.replied_at)
+            .where(work_orders.c.deadline_at >= first, work_orders.c.deadline_at <= now)):
+        local = deadline_at.astimezone(LOCAL_TZ).date()
+        week = local - timedelta(days=local.weekday())
+        counts = buckets.setdefault(week, [0, 0])
+        counts[0] += 1
+        counts[1] += 1 if replied_at is not None and replied_at <= deadline_at else 0
+    result = []
+    for i in range(weeks):
+        week = (first + timedelta(weeks=i)).astimezone(LOCAL_TZ).date()
+        total, ok = buckets.get(week, [0, 0])
+        result.append((week, round(100 * ok / total, 1) if total else None))
+    return result

@@ -1,0 +1,373 @@
+"""The work-order list: filters, text search, sort and pages for the supervisor's list, a unit's list and the export.
+
+Fast on 100,000 orders because nothing per-order runs before the LIMIT: one query picks the page's orders from
+`work_orders` alone (its filters and sort keys are indexed, see migration 0007), then small queries fetch the unit
+names, active cards, leadership instructions and next timer of just those orders. The export walks the same order
+in keyset batches, so it holds one batch in memory whatever the size of the result.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.sql.elements import ColumnElement
+
+from engine.domain.errors import InvalidInput
+from engine.domain.rules import CATEGORIES, URGENCIES
+from engine.domain.work_order import STATUS_LABELS, Status
+from engine.persistence.account_tables import cards
+from engine.persistence.tables import handling_units, instructions, work_orders, workflow_instances
+
+# The unit still owes a reply in these statuses: a reply stops the escalation ladder (bpmn/README.md), so only
+# these can be overdue.
+OPEN_STATUSES = (Status.DISPATCHED, Status.SIGNED)
+CARD_CHOICES = ("yellow", "red", "any")
+SORTS = ("dispatched_at", "deadline_at", "number", "unit", "status")
+DEFAULT_SORT = "dispatched_at"
+DEFAULT_PER_PAGE, MAX_PER_PAGE = 50, 200
+MAX_PAGE = 100_000
+MAX_QUERY_LENGTH = 100
+MAX_UNIT_CODE_LENGTH = 32  # work_orders.unit_code
+
+# query-string name -> OrderFilter field (the pages' links, forms and the export link use these names)
+ARG_NAMES = {"unit": "unit_code", "status": "status", "category": "category", "urgency": "urgency",
+             "overdue": "overdue", "card": "card", "instructed": "instructed", "returned": "returned", "q": "q",
+             "sort": "sort", "dir": "descending", "page": "page", "per_page": "per_page"}
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+_ORDER_COLUMNS = (work_orders.c.number, work_orders.c.title, work_orders.c.unit_code, work_orders.c.category,
+                  work_orders.c.urgency, work_orders.c.source, work_orders.c.status, work_orders.c.dispatched_at,
+                  work_orders.c.deadline_at, work_orders.c.deadline_provisional, work_orders.c.signed_at,
+                  work_orders.c.replied_at, work_orders.c.closed_at, work_orders.c.returned_at)
+# sort name -> leading sort columns; the order number always comes last so every order has one place
+_SORT_COLUMNS: dict[str, tuple[sa.Column[Any], ...]] = {
+    "dispatched_at": (work_orders.c.dispatched_at,),
+    "deadline_at": (work_orders.c.deadline_at,),
+    "number": (),
+    "unit": (work_orders.c.unit_code, work_orders.c.dispatched_at),
+    "status": (work_orders.c.status, work_orders.c.dispatched_at),
+}
+
+
+def _bad(chinese: str, english: str) -> InvalidInput:
+    return InvalidInput(f"{chinese} / {english}")
+
+
+@dataclass(frozen=True)
+class OrderFilter:
+    """What the list shows. Every field is checked on construction (InvalidInput), so a filter is always usable."""
+
+    unit_code: str | None = None
+    status: str | None = None
+    category: str | None = None
+    urgency: str | None = None
+    overdue: bool | None = None  # open (待签收/办理中) and past its deadline
+    card: str | None = None  # yellow | red | any: has an active (not withdrawn) card of that colour
+    instructed: bool | None = None  # has a leadership instruction (领导批示)
+    returned: bool | None = None  # returned by the unit (退单) and not re-dispatched yet
+    q: str | None = None  # number prefix (or the whole number), or a piece of the title
+    sort: str = DEFAULT_SORT
+    descending: bool = True
+    page: int = 1
+    per_page: int = DEFAULT_PER_PAGE
+
+    def __post_init__(self) -> None:
+        self._check_choices()
+        self._check_sizes()
+
+    def _check_choices(self) -> None:
+        choices: tuple[tuple[str, object, Sequence[str], str], ...] = (
+            ("status", self.status, tuple(STATUS_LABELS), "状态"), ("category", self.category, CATEGORIES, "类别"),
+            ("urgency", self.urgency, URGENCIES, "紧急程度"), ("card", self.card, CARD_CHOICES, "红黄牌"),
+            ("sort", self.sort, SORTS, "排序"))
+        for name, value, allowed, label in choices:
+            if value is not None and value not in allowed:
+                raise _bad(f"未知的{label}：{value!r}，可选 {'/'.join(allowed)}",
+                           f"unknown {name} {value!r}, expected one of {'/'.join(allowed)}")
+        for name in ("overdue", "instructed", "returned", "descending"):
+            value = getattr(self, name)
+            if (value is not None or name == "descending") and not isinstance(value, bool):
+                raise _bad(f"{name} 只能是是或否", f"{name} must be true or false, got {value!r}")
+
+    def _check_sizes(self) -> None:
+        if self.unit_code is not None and not 0 < len(self.unit_code) <= MAX_UNIT_CODE_LENGTH:
+            raise _bad(f"单位代码应为 1 至 {MAX_UNIT_CODE_LENGTH} 个字符",
+                       f"unit code must have 1 to {MAX_UNIT_CODE_LENGTH} characters")
+        if self.q is not None and not 0 < len(self.q) <= MAX_QUERY_LENGTH:
+            raise _bad(f"搜索内容应为 1 至 {MAX_QUERY_LENGTH} 个字符",
+                       f"the search text must have 1 to {MAX_QUERY_LENGTH} characters")
+        if not _is_int(self.page) or not 1 <= self.page <= MAX_PAGE:
+            raise _bad(f"页码应为 1 至 {MAX_PAGE} 的整数", f"page must be a whole number from 1 to {MAX_PAGE}")
+        if not _is_int(self.per_page) or not 1 <= self.per_page <= MAX_PER_PAGE:
+            raise _bad(f"每页条数应为 1 至 {MAX_PER_PAGE} 的整数",
+                       f"per_page must be a whole number from 1 to {MAX_PER_PAGE}")
+
+    # ------------------------------------------------------------------ query strings
+    @classmethod
+    def from_args(cls, args: Mapping[str, str]) -> OrderFilter:
+        """The filter a query string asks for. Empty values mean "not filtered" (a form's blank choice);
+        unknown names are ignored; bad values raise InvalidInput with a Chinese and English message."""
+        values: dict[str, Any] = {}
+        for arg, name in ARG_NAMES.items():
+            raw = args.get(arg)
+            text = raw.strip() if isinstance(raw, str) else None
+            if text:
+                values[name] = _parse_arg(arg, name, text)
+        return cls(**values)
+
+    def to_args(self) -> dict[str, str]:
+        """The query string of this filter, only the values that differ from the defaults."""
+        defaults = OrderFilter()
+        args: dict[str, str] = {}
+        for arg, name in ARG_NAMES.items():
+            value = getattr(self, name)
+            if value == getattr(defaults, name):
+                continue
+            if name == "descending":
+                args[arg] = "desc" if value else "asc"
+            elif isinstance(value, bool):
+                args[arg] = "1" if value else "0"
+            else:
+                args[arg] = str(value)
+        return args
+
+    # ------------------------------------------------------------------ links
+    def at_page(self, page: int) -> OrderFilter:
+        """The same filter on another page (the pagination links)."""
+        return replace(self, page=page)
+
+    def sorted_by(self, sort: str) -> OrderFilter:
+        """The link of a sortable column header: the same column again flips the direction; back to page 1."""
+        descending = not self.descending if sort == self.sort else True
+        return replace(self, sort=sort, descending=descending, page=1)
+
+    def without_paging(self) -> OrderFilter:
+        """The filter of the export link: everything but the page."""
+        return replace(self, page=1, per_page=DEFAULT_PER_PAGE)
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _parse_arg(arg: str, name: str, text: str) -> Any:
+    """One query-string value as the field's type (choices are checked by OrderFilter itself)."""
+    if name == "descending":
+        if text.lower() not in ("asc", "desc"):
+            raise _bad(f"排序方向只能是 asc 或 desc：{text!r}", f"dir must be asc or desc, got {text!r}")
+        return text.lower() == "desc"
+    if name in ("overdue", "instructed", "returned"):
+        if text.lower() in _TRUE:
+            return True
+        if text.lower() in _FALSE:
+            return False
+        raise _bad(f"{arg} 只能是 1 或 0：{text[:20]!r}", f"{arg} must be 1 or 0 (true/false), got {text[:20]!r}")
+    if name in ("page", "per_page"):
+        if not text.isascii() or not text.isdigit() or len(text) > 9:
+            raise _bad(f"{arg} 应为正整数：{text[:20]!r}", f"{arg} must be a whole number, got {text[:20]!r}")
+        return int(text)
+    return text
+
+
+# ---------------------------------------------------------------------------------------- results
+@dataclass(frozen=True)
+class OrderPage:
+    """One page of the list: the matching total, the page's rows, which page of how many."""
+
+    total: int
+    rows: list[dict[str, Any]]
+    page: int
+    pages: int
+    filter: OrderFilter = field(default_factory=OrderFilter)
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def search_orders(connection: sa.Connection, f: OrderFilter, *, now: datetime,
+                  scope_unit: str | None = None) -> OrderPage:
+    """The page of orders `f` asks for. `scope_unit` (a unit user's own unit) overrides the unit filter:
+    asking for another unit gives an empty page, never that unit's orders."""
+    conditions = _conditions(connection, f, now, scope_unit)
+    if conditions is None:
+        return OrderPage(total=0, rows=[], page=f.page, pages=1, filter=f)
+    offset = (f.page - 1) * f.per_page
+    query = (sa.select(*_ORDER_COLUMNS).where(*conditions).order_by(*_order_by(f))
+             .limit(f.per_page).offset(offset))
+    rows = [dict(r) for r in connection.execute(query).mappings()]
+    if offset == 0 and len(rows) < f.per_page:
+        total = len(rows)  # the whole result is on this page: no count needed
+    else:
+        total = connection.execute(sa.select(sa.func.count()).select_from(work_orders)
+                                   .where(*conditions)).scalar_one()
+    return OrderPage(total=total, rows=_decorate(connection, rows, now), page=f.page,
+                     pages=max(1, math.ceil(total / f.per_page)), filter=f)
+
+
+def iter_orders(connection: sa.Connection, f: OrderFilter, *, now: datetime, scope_unit: str | None = None,
+                batch: int = 1000) -> Iterator[dict[str, Any]]:
+    """Every order `f` matches (all pages, `f.page` ignored), in the list's order, `batch` at a time
+    (keyset pagination: each batch continues after the last row of the one before)."""
+    if batch < 1:
+        raise ValueError("batch must be at least 1")
+    conditions = _conditions(connection, f, now, scope_unit)
+    if conditions is None:
+        return
+    keys = _sort_keys(f)
+    nulls_low = _nulls_sort_low(connection)
+    last: list[Any] | None = None
+    while True:
+        after = [] if last is None else [_after(keys, last, f.descending, nulls_low)]
+        query = sa.select(*_ORDER_COLUMNS).where(*conditions, *after).order_by(*_order_by(f)).limit(batch)
+        rows = [dict(r) for r in connection.execute(query).mappings()]
+        yield from _decorate(connection, rows, now)
+        if len(rows) < batch:
+            return
+        last = [rows[-1][column.name] for column in keys]
+
+
+# ---------------------------------------------------------------------------------------- the query
+def _conditions(connection: sa.Connection, f: OrderFilter, now: datetime,
+                scope_unit: str | None) -> list[ColumnElement[bool]] | None:
+    """The WHERE clause of `f`; None when the scope rules out every order."""
+    unit = f.unit_code
+    if scope_unit is not None:
+        if unit is not None and unit != scope_unit:
+            return None
+        unit = scope_unit
+    wo = work_orders.c
+    where: list[ColumnElement[bool]] = []
+    for column, value in ((wo.unit_code, unit), (wo.status, f.status), (wo.category, f.category),
+                          (wo.urgency, f.urgency)):
+        if value is not None:
+            where.append(column == value)
+    if f.overdue is not None:
+        late = sa.and_(wo.status.in_(OPEN_STATUSES), wo.deadline_at < now)
+        where.append(late if f.overdue else sa.not_(late))
+    if f.card is not None:
+        where.append(wo.number.in_(_active_cards(f.card)))
+    if f.instructed is not None:
+        instructed = sa.select(instructions.c.order_number)
+        where.append(wo.number.in_(instructed) if f.instructed else wo.number.not_in(instructed))
+    if f.returned is not None:
+        where.append(wo.returned_at.is_not(None) if f.returned else wo.returned_at.is_(None))
+    if f.q is not None:
+        where.append(_text_match(connection, f.q))
+    return where
+
+
+def _active_cards(color: str) -> sa.Select[Any]:
+    query = sa.select(cards.c.order_number).where(cards.c.withdrawn_at.is_(None))
+    return query if color == "any" else query.where(cards.c.color == color)
+
+
+def _text_match(connection: sa.Connection, q: str) -> ColumnElement[bool]:
+    """The number starts with `q` (or is `q`), or the title contains it, letter case aside.
+    SQLite's LIKE already ignores ASCII case; PostgreSQL needs ILIKE."""
+    if connection.dialect.name == "postgresql":
+        return sa.or_(work_orders.c.number.istartswith(q, autoescape=True),
+                      work_orders.c.title.icontains(q, autoescape=True))
+    return sa.or_(work_orders.c.number.startswith(q, autoescape=True),
+                  work_orders.c.title.contains(q, autoescape=True))
+
+
+def _sort_keys(f: OrderFilter) -> tuple[sa.Column[Any], ...]:
+    return (*_SORT_COLUMNS[f.sort], work_orders.c.number)
+
+
+def _order_by(f: OrderFilter) -> list[ColumnElement[Any]]:
+    return [column.desc() if f.descending else column.asc() for column in _sort_keys(f)]
+
+
+def _nulls_sort_low(connection: sa.Connection) -> bool:
+    """Whether NULL comes before every value in ascending order (SQLite, MySQL) or after (PostgreSQL, Oracle)."""
+    return connection.dialect.name not in ("postgresql", "oracle")
+
+
+def _after(keys: Sequence[sa.Column[Any]], values: Sequence[Any], descending: bool,
+           nulls_low: bool) -> ColumnElement[bool]:
+    """Rows that come after `values` in the order of `keys`: the first differing key decides."""
+    alternatives = []
+    for i, (column, value) in enumerate(zip(keys, values)):
+        same = [_same(c, v) for c, v in zip(keys[:i], values[:i])]
+        alternatives.append(sa.and_(*same, _beyond(column, value, descending, nulls_low)))
+    return sa.or_(*alternatives)
+
+
+def _same(column: sa.Column[Any], value: Any) -> ColumnElement[bool]:
+    return column.is_(None) if value is None else column == value
+
+
+def _beyond(column: sa.Column[Any], value: Any, descending: bool, nulls_low: bool) -> ColumnElement[bool]:
+    """`column` comes strictly after `value` in the walk (where NULLs sit depends on the database)."""
+    nulls_come_later = nulls_low == descending  # NULLs low and walking down, or high and walking up
+    if value is None:
+        return column.is_not(None) if not nulls_come_later else sa.false()
+    later = column < value if descending else column > value
+    if nulls_come_later and column.nullable:
+        return sa.or_(later, column.is_(None))
+    return later
+
+
+# ---------------------------------------------------------------------------------------- the page's extras
+def _decorate(connection: sa.Connection, rows: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
+    """Add the unit name, overdue flag, next timer, active card colours and instruction flag to each row."""
+    if not rows:
+        return rows
+    numbers = [r["number"] for r in rows]
+    names = _unit_names(connection, {r["unit_code"] for r in rows})
+    colors = _card_colors(connection, numbers)
+    instructed = _instructed(connection, numbers)
+    next_due = _next_due(connection, numbers)
+    for row in rows:
+        number = row["number"]
+        row["unit_name"] = names.get(row["unit_code"], row["unit_code"])
+        row["overdue"] = is_overdue(row, now)
+        row["next_due_at"] = next_due.get(number)
+        row["cards"] = colors.get(number, [])
+        row["instructed"] = number in instructed
+    return rows
+
+
+def is_overdue(row: Mapping[str, Any], now: datetime) -> bool:
+    """Open (the unit still owes the reply) and past the deadline."""
+    deadline = row.get("deadline_at")
+    return row.get("status") in OPEN_STATUSES and deadline is not None and deadline < now
+
+
+def _unit_names(connection: sa.Connection, codes: set[str]) -> dict[str, str]:
+    query = sa.select(handling_units.c.code, handling_units.c.name).where(handling_units.c.code.in_(sorted(codes)))
+    return {code: name for code, name in connection.execute(query)}
+
+
+def _card_colors(connection: sa.Connection, numbers: list[str]) -> dict[str, list[str]]:
+    """Active cards of each order, oldest first (red and yellow may both be shown)."""
+    query = (sa.select(cards.c.order_number, cards.c.color)
+             .where(cards.c.order_number.in_(numbers), cards.c.withdrawn_at.is_(None))
+             .order_by(cards.c.order_number, cards.c.issued_at, cards.c.id))
+    colors: dict[str, list[str]] = {}
+    for number, color in connection.execute(query):
+        colors.setdefault(number, []).append(color)
+    return colors
+
+
+def _instructed(connection: sa.Connection, numbers: list[str]) -> set[str]:
+    query = sa.select(instructions.c.order_number).where(instructions.c.order_number.in_(numbers)).distinct()
+    return set(connection.execute(query).scalars())
+
+
+def _next_due(connection: sa.Connection, numbers: list[str]) -> dict[str, datetime]:
+    wi = workflow_instances.c
+    query = (sa.select(wi.order_number, sa.func.min(wi.next_due_at))
+             .where(wi.order_number.in_(numbers), wi.status == "waiting", wi.next_due_at.is_not(None))
+             .group_by(wi.order_number))
+    return {number: due for number, due in connection.execute(query)}

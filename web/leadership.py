@@ -1,0 +1,49 @@
+"""Leadership's read-only view: instructed orders with their one- and three-month clocks, the special reports,
+the red/yellow-card board by unit and the trends."""
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+from markupsafe import Markup
+
+from engine.accounts.users import ADMIN, LEADER, SUPERVISOR
+from engine.persistence import board_queries as board
+from web.auth import roles
+from web.charts import line_chart, stacked_bar_chart
+from web.context import duban
+
+bp = Blueprint("leadership", __name__)
+REPORT_KINDS = ("special_report", "quarterly_report")
+
+
+@bp.get("/leader")
+@roles(LEADER, SUPERVISOR, ADMIN)
+def home() -> str:
+    engine = duban()
+    now = engine.clock.now()
+    with engine.store.reading() as tx:
+        rows = board.instructed_orders(tx.c)
+        trend = board.weekly_on_time(tx.c, now)
+    chart = line_chart([w.strftime("%m-%d") for w, _ in trend], [("按期办结率", [v for _, v in trend])],
+                       title="近 12 周按期办结率（按截止周）", unit="%", y_max=100)
+    return render_template("leader_home.html", rows=rows, now=now, trend=Markup(chart))
+
+
+@bp.get("/leader/cards")
+@roles(LEADER, SUPERVISOR, ADMIN)
+def card_board() -> str:
+    with duban().store.reading() as tx:
+        rows = board.card_board(tx.c)
+        recent = board.unit_cards(tx.c, limit=50)
+    chart = stacked_bar_chart([r["name"] for r in rows[:15]],
+                              [("黄牌", [r["yellow"] for r in rows[:15]]), ("红牌", [r["red"] for r in rows[:15]])],
+                              title="各单位在督红黄牌", colors={"黄牌": "#f5c518", "红牌": "#c62828"})
+    return render_template("leader_cards.html", rows=rows, recent=recent, chart=Markup(chart))
+
+
+@bp.get("/leader/reports")
+@roles(LEADER, SUPERVISOR, ADMIN)
+def reports() -> str:
+    engine = duban()
+    with engine.store.reading() as tx:
+        found = board.documents_since(tx.c, engine.clock.now().replace(year=2000), kinds=REPORT_KINDS, limit=200)
+    return render_template("leader_reports.html", reports=found)

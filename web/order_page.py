@@ -1,0 +1,82 @@
+"""The work-order page: the facts, the timeline, the steps still ahead and why they fall when they do, one BPMN
+drawing per workflow instance with its path and position highlighted, SMS, documents, cards, tasks, and the forms
+the signed-in user may use."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import render_template
+from markupsafe import Markup
+
+from engine.accounts.users import SUPERVISOR, UNIT
+from engine.casework import CARD_LABELS, PHONE_OUTCOMES
+from engine.clock import LOCAL_TZ
+from engine.domain.model import Instruction
+from engine.domain.pending_steps import pending_steps
+from engine.domain.work_order import Status
+from engine.intake.masking import mask_phone, mask_text
+from engine.persistence.order_view import order_page
+from engine.runtime.progress import progress_of
+from web.auth import current
+from web.context import duban, order_or_404
+from web.diagram import render_svg
+
+EVENT_LABELS = {
+    "dispatched": "派发", "signed": "签收", "progress_reported": "报告办理进展", "replied": "办结回复", "closed": "办结",
+    "reopened": "重办", "extension_requested": "申请延期", "extension_approved": "批准延期", "returned": "退单",
+    "redispatched": "重新派发", "callback": "回访", "instruction": "领导批示", "card_issued": "亮牌",
+    "card_withdrawn": "撤销红黄牌", "task_done": "完成督办任务", "deadline_recomputed": "时限重算",
+}
+
+
+def render_order(number: str, *, error: str | None = None, status: int = 200, reveal: bool = False) -> Any:
+    engine = duban()
+    me = current()
+    with engine.store.reading() as tx:
+        order = order_or_404(tx, number)
+        detail = order_page(tx, number)
+        assert detail is not None
+        units = [(u.code, u.name) for u in tx.list_units()] if me.role == SUPERVISOR else []
+        xml = {key: tx.get_process_xml(key) for key in {i["process_key"] for i in detail["instances"]}}
+    now = engine.clock.now()
+    instructions = [Instruction(**i) for i in detail["instructions"]]
+    steps = pending_steps(order, engine.rules, engine.calendar, instructions=instructions, now=now)
+    body = render_template(
+        "order.html", o=order, d=detail, row=detail["order"], steps=steps, now=now, units=units, error=error,
+        diagrams=_diagrams(detail, xml), citizen=_citizen(detail["citizen"], reveal=reveal and me.sees_personal_data),
+        today=now.astimezone(LOCAL_TZ).date().isoformat(), EVENT_LABELS=EVENT_LABELS, CARD_LABELS=CARD_LABELS,
+        PHONE_OUTCOMES=PHONE_OUTCOMES, Status=Status, as_unit=me.role == UNIT, as_supervisor=me.role == SUPERVISOR,
+        extension_pending=_extension_pending(detail["events"]))
+    return body, status
+
+
+def _diagrams(detail: dict[str, Any], xml: dict[str, Any]) -> list[dict[str, Any]]:
+    drawings = []
+    for instance in detail["instances"]:
+        found = xml.get(instance["process_key"])
+        if found is None:
+            continue
+        process_id, bpmn = found
+        progress = progress_of(detail["states"].get(instance["id"], "{}"))
+        svg = render_svg(bpmn, process_id=process_id, completed=progress.completed,
+                         current=progress.current if instance["status"] == "waiting" else ())
+        drawings.append({"instance": instance, "svg": Markup(svg), "process_id": process_id})
+    return drawings
+
+
+def _extension_pending(events: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The last extension request, unless an approval, a reply or the closing came after it."""
+    pending = None
+    for e in events:
+        if e["type"] == "extension_requested":
+            pending = e
+        elif e["type"] in ("extension_approved", "replied", "closed", "redispatched"):
+            pending = None
+    return pending
+
+
+def _citizen(found: dict[str, Any] | None, *, reveal: bool) -> dict[str, Any] | None:
+    if found is None or reveal:
+        return found
+    return {**found, "citizen_phone": mask_phone(found["citizen_phone"]), "content": mask_text(found["content"]),
+            "masked": True}

@@ -1,0 +1,81 @@
+"""The work-order list (filters, search, sort, pages, CSV/XLSX export of the current filter) and the detail page
+(facts, timeline, pending steps with their explanation, the BPMN diagrams with the position highlighted, SMS,
+documents, cards). Unit users get the same pages restricted to their own unit."""
+from __future__ import annotations
+
+import io
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Blueprint, Response, abort, render_template, request
+
+from engine.accounts.users import UNIT
+from engine.domain.errors import InvalidInput
+from engine.domain.rules import CATEGORIES, URGENCIES
+from engine.persistence.order_search import OrderFilter, iter_orders, search_orders
+from web.auth import current
+from web.context import duban
+from web.order_page import render_order
+from workflows.order_export import write_csv, write_xlsx
+
+bp = Blueprint("orders", __name__)
+
+CARD_FILTERS = {"any": "有红黄牌", "yellow": "黄牌", "red": "红牌"}
+SORTS = {"dispatched_at": "派发时间", "deadline_at": "办理时限", "number": "工单编号", "unit": "承办单位",
+         "status": "状态"}
+EXPORT_LIMIT = 100_000
+
+
+def _filter() -> OrderFilter:
+    try:
+        return OrderFilter.from_args(request.args)
+    except InvalidInput as exc:
+        abort(400, str(exc))
+
+
+@bp.get("/orders")
+def order_list() -> str:
+    f = _filter()
+    engine = duban()
+    with engine.store.reading() as tx:
+        page = search_orders(tx.c, f, now=engine.clock.now(), scope_unit=current().scope_unit)
+        units = [] if current().role == UNIT else [(u.code, u.name) for u in tx.list_units()]
+    args = f.to_args()
+    return render_template("orders.html", page=page, f=f, args=args, units=units, query=lambda **kw: _query(args, kw),
+                           CATEGORIES=CATEGORIES, URGENCIES=URGENCIES, CARD_FILTERS=CARD_FILTERS, SORTS=SORTS)
+
+
+def _query(args: dict[str, str], changes: dict[str, Any]) -> str:
+    merged = {**args, **{k: str(v) for k, v in changes.items() if v is not None}}
+    if "page" not in changes:
+        merged.pop("page", None)
+    return "?" + urlencode({k: v for k, v in merged.items() if v not in ("", None)})
+
+
+@bp.get("/orders/export.<fmt>")
+def order_export(fmt: str) -> Response:
+    if fmt not in ("csv", "xlsx"):
+        abort(404)
+    f = _filter()
+    engine = duban()
+    out = io.BytesIO()
+    with engine.store.reading() as tx:
+        rows = iter_orders(tx.c, f, now=engine.clock.now(), scope_unit=current().scope_unit)
+        count = (write_csv if fmt == "csv" else write_xlsx)(_limited(rows), out)
+    stamp = engine.clock.now().strftime("%Y%m%d-%H%M")
+    media = "text/csv; charset=utf-8" if fmt == "csv" else \
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return Response(out.getvalue(), mimetype=media, headers={
+        "Content-Disposition": f'attachment; filename="orders-{stamp}.{fmt}"', "X-Row-Count": str(count)})
+
+
+def _limited(rows: Any) -> Any:
+    for i, row in enumerate(rows):
+        if i >= EXPORT_LIMIT:
+            break
+        yield row
+
+
+@bp.get("/orders/<number>")
+def order_view(number: str) -> Any:
+    return render_order(number)
