@@ -35,6 +35,12 @@ class Settings:
     twilio_messaging_service_sid: str = ""  # a Messaging Service
     twilio_api_url: str = ""  # empty: Twilio itself; a local fake Twilio in tests and `duban demo --fake-twilio`
     twilio_timeout: float = 10.0
+    # session cookies only over HTTPS; default: when DUBAN_PUBLIC_URL is https (set 0 only for a plain-HTTP test rig)
+    cookie_secure: bool | None = None
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.public_url.startswith("https://") if self.cookie_secure is None else self.cookie_secure
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -74,6 +80,7 @@ class Settings:
             twilio_messaging_service_sid=env.get("TWILIO_MESSAGING_SERVICE_SID", ""),
             twilio_api_url=env.get("DUBAN_TWILIO_API_URL", ""),
             twilio_timeout=number("DUBAN_TWILIO_TIMEOUT", defaults.twilio_timeout),
+            cookie_secure=_flag(env.get("DUBAN_COOKIE_SECURE")),
         ).checked()
 
     def checked(self) -> Settings:
@@ -92,3 +99,13 @@ class Settings:
                 raise RuleError("DUBAN_SMS_GATEWAY=twilio needs exactly one of TWILIO_FROM and "
                                 "TWILIO_MESSAGING_SERVICE_SID")
         return self
+
+
+def _flag(text: str | None) -> bool | None:
+    if text is None or text == "":
+        return None
+    if text.lower() in ("1", "true", "yes", "on"):
+        return True
+    if text.lower() in ("0", "false", "no", "off"):
+        return False
+    raise RuleError(f"DUBAN_COOKIE_SECURE={text!r}: use 1 or 0")

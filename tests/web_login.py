@@ -43,3 +43,16 @@ def token(client: Any) -> str:
 def post(client: Any, path: str, data: dict[str, Any] | None = None, **kwargs: Any) -> Any:
     """POST a form the way a browser does: with the session's CSRF token."""
     return client.post(path, data={**(data or {}), "csrf_token": token(client)}, **kwargs)
+
+
+def live_session(base: str, engine: Engine, username: str, role: str, unit: str | None = None) -> Any:
+    """A `requests` session signed in to a live server at `base`."""
+    import requests
+
+    ensure_user(engine, username, role, unit)
+    session = requests.Session()
+    page = session.get(base + "/login", timeout=5).text
+    response = session.post(base + "/login", data={"username": username, "password": PASSWORD,
+                                                   "csrf_token": csrf_of(page)}, timeout=5, allow_redirects=False)
+    assert response.status_code == 302, response.text[:300]
+    return session

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, current_app, jsonify, render_template
+from flask import Flask, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from config.settings import Settings
@@ -19,6 +19,7 @@ from web import api as api_web
 from web import assessment as assessment_web
 from web import documents as documents_web
 from web import unit_pages, workbench
+from web.api.problems import from_http
 from web.auth import init_auth
 from web.security import init_security
 from workflows.bootstrap import SmsServices, build_sms, secret_key
@@ -61,7 +62,10 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Any:
-        if (error.code or 500) >= 500 or not _wants_page():
+        """Problem+JSON under the API (also for unknown paths there), a Chinese page elsewhere."""
+        if api_web.is_api_path(request.path):
+            return from_http(error)
+        if (error.code or 500) >= 500 or request.path.startswith("/twilio/"):
             return error
         message = ERROR_MESSAGES.get(error.code or 400, error.name)
         return render_template("error.html", code=error.code, message=message, detail=error.description), error.code
@@ -77,11 +81,6 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
                                       if backlog["oldest_due_at"] else None})
 
     return app
-
-
-def _wants_page() -> bool:
-    from flask import request
-    return not request.path.startswith(("/api/", "/twilio/"))
 
 
 def _engine() -> Engine:

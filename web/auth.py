@@ -20,7 +20,8 @@ from engine.domain.errors import InvalidInput
 
 bp = Blueprint("auth", __name__)
 PUBLIC_ENDPOINTS = {"auth.login", "health", "static"}
-PUBLIC_BLUEPRINTS = {"api", "twilio", "ack"}
+PUBLIC_BLUEPRINTS = {"api_v1", "twilio", "ack"}
+PUBLIC_PREFIXES = ("/api/", "/twilio/")  # their own authentication answers there, also for unknown paths
 HOME_OF_ROLE = {SUPERVISOR: "workbench.today", ADMIN: "workbench.today", UNIT: "unit.home", LEADER: "leadership.home"}
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -143,7 +144,8 @@ def init_auth(app: Flask, found: Accounts) -> None:
     @app.before_request
     def require_login() -> Any:
         endpoint = request.endpoint or ""
-        if endpoint in PUBLIC_ENDPOINTS or request.blueprint in PUBLIC_BLUEPRINTS:
+        if endpoint in PUBLIC_ENDPOINTS or request.blueprint in PUBLIC_BLUEPRINTS \
+                or request.path.startswith(PUBLIC_PREFIXES):
             return None
         if not current_user.is_authenticated:
             return manager.unauthorized()

@@ -73,7 +73,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     from engine.clock import VirtualClock
     from workflows.bootstrap import build_engine, build_sms
-    from workflows.demo import demo_records
+    from workflows.demo import DEMO_PASSWORD, create_demo_users, demo_records
     from workflows.replay import drive, read_events
     from workflows.scheduler import WorkerHealth, build_scheduler
     from web import create_app
@@ -101,6 +101,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if args.fake_twilio:
         fake, settings = _start_fake_twilio(settings, records, args.host, args.port)
     engine = build_engine(settings, database_url=url)
+    users = create_demo_users(engine, [r["code"] for r in records if r.get("type") == "unit"])
     sms = build_sms(settings, engine)
     health = WorkerHealth(settings.tick_seconds)
     scheduler = build_scheduler(engine, sms, settings, health, blocking=False)
@@ -108,6 +109,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     app = create_app(settings, engine=engine, sms=sms)
     print(f"Duban demo: {len(data.events)} events replayed up to now; open http://{args.host}:{args.port}/",
           file=sys.stderr)
+    print("sign in as " + ", ".join(f"{name} ({role}{' ' + unit if unit else ''})" for name, role, unit in users)
+          + f"; demo password: {DEMO_PASSWORD}", file=sys.stderr)
     if fake is not None:
         print(f"SMS go through the real twilio client to a local fake Twilio at {fake.url}; receipts come back "
               f"signed; some contacts are set to fail (see /sms)", file=sys.stderr)

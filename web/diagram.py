@@ -319,7 +319,8 @@ def _flow_marker(element: ET.Element | None, elements: Mapping[str, ET.Element])
     source = elements.get(element.get("sourceRef", ""))
     if source is not None and source.get("default") == element.get("id"):
         return "default"
-    if source is not None and _local(source.tag) not in GATEWAYS and element.find(MODEL + "conditionExpression") is not None:
+    conditional = element.find(MODEL + "conditionExpression") is not None
+    if conditional and source is not None and _local(source.tag) not in GATEWAYS:
         return "conditional"
     return ""
 
@@ -409,7 +410,7 @@ def _cut(token: str, limit: int) -> int:
     return len(token)
 
 
-def _text(lines: list[str], x: float, top: float, anchor: str = "middle", cls: str = "label") -> str:
+def _text(lines: list[str], x: float, top: float, anchor: str = "middle", cls: str = "bpmn-label") -> str:
     spans = "".join(f'<tspan x="{_n(x)}" y="{_n(top + FONT - 1 + i * LINE)}">{escape(line)}</tspan>'
                     for i, line in enumerate(lines))
     return f'<text class="{cls}" text-anchor="{anchor}">{spans}</text>'
@@ -456,6 +457,7 @@ def _label(node: _Node, placer: _Placer, bounds: _Bounds) -> str:
         lines = wrap(node.name, max(node.label.w, 4 * UNIT) + 2 * UNIT, 4)
         top = node.label.cy - len(lines) * LINE / 2
         x, anchor = node.label.cx, "middle"
+        placer.boxes.append(_text_box(lines, x, top, anchor))
     else:
         lines = wrap(node.name, EXTERNAL_LABEL_WIDTH, 3)
         x, anchor, top = placer.place(lines, _around(box, len(lines) * LINE), own=box)
@@ -471,8 +473,10 @@ def _around(box: _Box, height: float) -> list[Spot]:
     qx, qy = box.w / 4, box.h / 4
     return [(box.cx, "middle", box.bottom + 4), (box.cx, "middle", box.y - 4 - height),
             (box.right + 5, "start", box.cy - height / 2),
-            (box.right - qx + 3, "start", box.y + qy - height - 2), (box.right - qx + 3, "start", box.bottom - qy + 2),
-            (box.x + qx - 3, "end", box.y + qy - height - 2), (box.x + qx - 3, "end", box.bottom - qy + 2),
+            (box.right - qx + 3, "start", box.y + qy - height - 2),
+            (box.right - qx + 3, "start", box.bottom - qy + 2),
+            (box.x + qx - 3, "end", box.y + qy - height - 2),
+            (box.x + qx - 3, "end", box.bottom - qy + 2),
             (box.x - 5, "end", box.cy - height / 2)]
 
 
@@ -539,7 +543,7 @@ def _event(node: _Node) -> tuple[str, str]:
         classes.append("throw")
     kind = _event_kind(node.element)
     if kind:
-        classes.append(kind)
+        classes.append(f"ev-{kind}")
         shape += (f'<g class="marker" transform="translate({_n(cx)} {_n(cy)}) scale({r / 18:.3f})">'
                   f"{_event_marker(kind, throw)}</g>")
     return shape, " ".join(classes)
@@ -548,8 +552,8 @@ def _event(node: _Node) -> tuple[str, str]:
 def _event_kind(element: ET.Element) -> str:
     kinds = [_local(child.tag)[: -len("EventDefinition")] for child in element
              if child.tag.startswith(MODEL) and child.tag.endswith("EventDefinition")]
-    kinds += ["multiple"] * len(element.findall(MODEL + "eventDefinitionRef"))
-    if len(kinds) > 1:
+    refs = len(element.findall(MODEL + "eventDefinitionRef"))  # not resolved: they only count
+    if len(kinds) + refs > 1:
         return "parallel-multiple" if element.get("parallelMultiple") == "true" else "multiple"
     return kinds[0] if kinds else ""
 
@@ -571,11 +575,9 @@ _EVENT_MARKERS = {
 
 
 def _event_marker(kind: str, throw: bool) -> str:
-    if kind == "message":
-        envelope = '<rect x="-9" y="-6" width="18" height="12"/>'
-        if throw:
-            return f'<rect class="fill" x="-9" y="-6" width="18" height="12"/><path class="knock" d="M-9,-6 L0,1 L9,-6"/>'
-        return f'{envelope}<path d="M-9,-6 L0,1 L9,-6"/>'
+    if kind == "message":  # an envelope, filled when sent
+        fill, flap = (' class="fill"', ' class="knock"') if throw else ("", "")
+        return f'<rect{fill} x="-9" y="-6" width="18" height="12"/><path{flap} d="M-9,-6 L0,1 L9,-6"/>'
     marker = _EVENT_MARKERS.get(kind, "")
     if throw and kind in ("signal", "error", "escalation", "link", "compensation", "multiple"):
         marker = marker.replace("<path ", '<path class="fill" ', 1)
@@ -605,28 +607,27 @@ def _gateway(node: _Node) -> str:
 def _container(node: _Node) -> str:
     box = node.box
     dashed = ' style="stroke-dasharray:8 4"' if node.element.get("triggeredByEvent") == "true" else ""
-    shape = f'<rect class="shape"{dashed} x="{_n(box.x)}" y="{_n(box.y)}" width="{_n(box.w)}" height="{_n(box.h)}" rx="10"/>'
+    shape = _rect(box, rx=10, extra=dashed)
     if node.kind == "transaction":
-        shape += (f'<rect class="shape inner" x="{_n(box.x + 3)}" y="{_n(box.y + 3)}" '
-                  f'width="{_n(box.w - 6)}" height="{_n(box.h - 6)}" rx="8"/>')
+        shape += _rect(_Box(box.x + 3, box.y + 3, box.w - 6, box.h - 6), "shape inner", rx=8)
     lines = wrap(node.name, box.w - 16, 2)
-    return shape + (_text(lines, box.x + 10, box.y + 6, "start", "label title") if lines else "")
+    return shape + (_text(lines, box.x + 10, box.y + 6, "start", "bpmn-label bpmn-title") if lines else "")
 
 
 def _pool(node: _Node) -> str:
     box = node.box
-    shape = f'<rect class="shape" x="{_n(box.x)}" y="{_n(box.y)}" width="{_n(box.w)}" height="{_n(box.h)}"/>'
+    shape = _rect(box)
     if not node.name:
         return shape
     if node.horizontal:
         band = f'<path class="shape" d="M{_n(box.x + 30)},{_n(box.y)} v{_n(box.h)}"/>'
         lines = wrap(node.name, box.h - 10, 2)
         cx, cy = box.x + 15, box.cy
-        text = _text(lines, cx, cy - len(lines) * LINE / 2, "middle", "label title")
+        text = _text(lines, cx, cy - len(lines) * LINE / 2, "middle", "bpmn-label bpmn-title")
         return f'{shape}{band}<g transform="rotate(-90 {_n(cx)} {_n(cy)})">{text}</g>'
     band = f'<path class="shape" d="M{_n(box.x)},{_n(box.y + 30)} h{_n(box.w)}"/>'
     lines = wrap(node.name, box.w - 10, 1)
-    return shape + band + _text(lines, box.cx, box.y + 15 - LINE / 2, "middle", "label title")
+    return shape + band + _text(lines, box.cx, box.y + 15 - LINE / 2, "middle", "bpmn-label bpmn-title")
 
 
 def _other(node: _Node) -> tuple[str, str]:
@@ -649,9 +650,8 @@ def _other(node: _Node) -> tuple[str, str]:
         top = box.cy - len(lines) * LINE / 2
         return f'<path class="shape bracket" d="{path}"/>' + _text(lines, box.x + 6, top, "start"), "artifact"
     if node.kind == "group":
-        rect = (f'<rect class="shape group-box" x="{_n(box.x)}" y="{_n(box.y)}" width="{_n(box.w)}" '
-                f'height="{_n(box.h)}" rx="10"/>')
-        return rect + _text(wrap(node.name, box.w - 10, 1), box.cx, box.y + 4), "artifact"
+        name = _text(wrap(node.name, box.w - 10, 1), box.cx, box.y + 4)
+        return _rect(box, "shape group-box", rx=10) + name, "artifact"
     return _activity(node), "activity"
 
 
@@ -670,8 +670,7 @@ _TASK_ICONS = {
 def _activity(node: _Node) -> str:
     box = node.box
     thick = ' style="stroke-width:3.5"' if node.kind == "callActivity" else ""
-    shape = (f'<rect class="shape"{thick} x="{_n(box.x)}" y="{_n(box.y)}" width="{_n(box.w)}" '
-             f'height="{_n(box.h)}" rx="10"/>')
+    shape = _rect(box, rx=10, extra=thick)
     icon = _TASK_ICONS.get(node.kind)
     if icon:
         shape += f'<g class="marker icon" transform="translate({_n(box.x + 6)} {_n(box.y + 6)})">{icon}</g>'
@@ -682,9 +681,9 @@ def _activity(node: _Node) -> str:
     if loop:
         markers.append(loop)
     if markers:
-        offset = 18 * (len(markers) - 1) / 2
-        shape += "".join(f'<g class="marker" transform="translate({_n(box.cx - offset + 18 * i)} {_n(box.bottom - 3)})">'
-                         f"{m}</g>" for i, m in enumerate(markers))
+        left = box.cx - 9 * (len(markers) - 1)
+        shape += "".join(f'<g class="marker" transform="translate({_n(left + 18 * i)} {_n(box.bottom - 3)})">{m}</g>'
+                         for i, m in enumerate(markers))
     room = box.h - (20 if markers else 6)
     lines = wrap(node.name, box.w - 12, max(1, int(room // LINE)))
     top = box.y + (room + (3 if markers else 6)) / 2 - len(lines) * LINE / 2
@@ -700,6 +699,12 @@ def _loop_marker(element: ET.Element) -> str:
     if element.find(MODEL + "standardLoopCharacteristics") is not None:
         return '<path d="M-3,-3 a6,6 0 1 1 5,0 M2,-3 l0,-4 M2,-3 l4,0"/>'
     return ""
+
+
+def _rect(box: _Box, cls: str = "shape", *, rx: float = 0, extra: str = "") -> str:
+    rounded = f' rx="{_n(rx)}"' if rx else ""
+    return (f'<rect class="{cls}"{extra} x="{_n(box.x)}" y="{_n(box.y)}" width="{_n(box.w)}" '
+            f'height="{_n(box.h)}"{rounded}/>')
 
 
 def _kebab(name: str) -> str:
@@ -777,11 +782,12 @@ def _edge_label(edge: _Edge, placer: _Placer, bounds: _Bounds) -> str:
     if edge.label is not None:
         lines = wrap(edge.name, max(edge.label.w, 4 * UNIT) + 2 * UNIT, 3)
         x, anchor, top = edge.label.cx, "middle", edge.label.cy - len(lines) * LINE / 2
+        placer.boxes.append(_text_box(lines, x, top, anchor))
     else:
         lines = wrap(edge.name, 100, 3)
         x, anchor, top = placer.place(lines, _near_start(edge.points, len(lines) * LINE))
     bounds.add(_text_box(lines, x, top, anchor))
-    return _text(lines, x, top, anchor, "label flow-label")
+    return _text(lines, x, top, anchor, "bpmn-label bpmn-flow-label")
 
 
 def _near_start(points: tuple[tuple[float, float], ...], height: float) -> list[Spot]:
@@ -823,15 +829,16 @@ def _legend(x: float, y: float) -> str:
         left = x + i * 86
         out.append(f'<g class="el legend-item {state}"><rect class="shape" x="{_n(left + 2)}" y="{_n(y + 6)}" '
                    f'width="22" height="14" rx="3"/></g>'
-                   f'<text class="label" x="{_n(left + 32)}" y="{_n(y + 18)}">{text}</text>')
+                   f'<text class="bpmn-label" x="{_n(left + 32)}" y="{_n(y + 18)}">{text}</text>')
     out.append("</g>")
     return "".join(out)
 
 
 STYLE = """<style>
 .bpmn-diagram{background:#fff}
-.bpmn-diagram text{font-family:"Noto Sans CJK SC","PingFang SC","Microsoft YaHei","Source Han Sans SC",sans-serif;font-size:12px;fill:#2f3337}
-.bpmn-diagram .title{font-weight:600}
+.bpmn-diagram text{font-family:"PingFang SC","Microsoft YaHei","Noto Sans CJK SC",sans-serif;
+ font-size:12px;fill:#2f3337}
+.bpmn-diagram .bpmn-title{font-weight:600}
 .bpmn-diagram .shape{fill:#fff;stroke:#8a9099;stroke-width:1.5}
 .bpmn-diagram .container>.shape{fill:#fafbfc}
 .bpmn-diagram .pool>.shape,.bpmn-diagram .group-box,.bpmn-diagram .bracket{fill:none}
@@ -848,7 +855,7 @@ STYLE = """<style>
 .bpmn-diagram .message-flow .line{stroke-dasharray:8 5}
 .bpmn-diagram .message-flow .head{fill:#fff;stroke:#9aa0a6;stroke-width:1.5}
 .bpmn-diagram .association .line,.bpmn-diagram [class*="data-"] .line{stroke-dasharray:2 4}
-.bpmn-diagram .flow-label{fill:#5f6670}
+.bpmn-diagram .bpmn-flow-label{fill:#5f6670}
 .bpmn-diagram .done .shape{stroke:#2e7d32;fill:#e8f5e9}
 .bpmn-diagram .done .marker{stroke:#2e7d32}
 .bpmn-diagram .done .marker .fill{fill:#2e7d32}
@@ -856,12 +863,12 @@ STYLE = """<style>
 .bpmn-diagram .flow-el.done .line{stroke:#2e7d32;stroke-width:2.5}
 .bpmn-diagram .flow-el.done .head{fill:#2e7d32;stroke:#2e7d32}
 .bpmn-diagram .flow-el.done .tail{stroke:#2e7d32}
-.bpmn-diagram .flow-el.done .flow-label{fill:#2e7d32;font-weight:600}
+.bpmn-diagram .flow-el.done .bpmn-flow-label{fill:#2e7d32;font-weight:600}
 .bpmn-diagram .current .shape{stroke:#ef6c00;fill:#fff3e0;stroke-width:4}
 .bpmn-diagram .current .marker{stroke:#e65100}
 .bpmn-diagram .current .marker .fill{fill:#e65100}
 .bpmn-diagram .current.container>.shape{fill:#fffaf3;stroke-width:3}
 .bpmn-diagram .current.end-event>.shape{stroke-width:5}
-.bpmn-diagram .current>.label,.bpmn-diagram .current>text{font-weight:600;fill:#bf360c}
+.bpmn-diagram .current>text{font-weight:600;fill:#bf360c}
 .bpmn-diagram .shape.inner{fill:none;stroke-width:1.5}
 </style>"""

@@ -13,6 +13,7 @@ from engine.casework import CARD_LABELS, PHONE_OUTCOMES
 from engine.clock import LOCAL_TZ
 from engine.domain.model import Instruction
 from engine.domain.pending_steps import pending_steps
+from engine.domain.phones import mask
 from engine.domain.work_order import Status
 from engine.intake.masking import mask_phone, mask_text
 from engine.persistence.order_view import order_page
@@ -27,6 +28,26 @@ EVENT_LABELS = {
     "redispatched": "重新派发", "callback": "回访", "instruction": "领导批示", "card_issued": "亮牌",
     "card_withdrawn": "撤销红黄牌", "task_done": "完成督办任务", "deadline_recomputed": "时限重算",
 }
+
+
+DETAIL_LABELS = {
+    "reason": "理由", "note": "说明", "working_days": "工作日", "unit": "单位", "from": "原单位", "leader": "领导",
+    "text": "内容", "color": "牌色", "card": "牌号", "outcome": "结果", "satisfaction": "满意度", "solved": "已解决",
+    "handled_on": "办结日期", "to": "号码", "template": "短信模板", "send_at": "发送时间", "kind": "类型",
+    "task": "任务", "provisional": "暂定",
+}
+HIDDEN_DETAILS = {"params", "instance", "at"}
+
+
+def describe(details: dict[str, Any]) -> str:
+    """One line of an event's or action's details for the timeline; phone numbers masked."""
+    parts = []
+    for key, value in details.items():
+        if key in HIDDEN_DETAILS or value in (None, ""):
+            continue
+        shown = mask(str(value)) if key == "to" else CARD_LABELS.get(str(value), value) if key == "color" else value
+        parts.append(f"{DETAIL_LABELS.get(key, key)}：{shown}")
+    return "；".join(parts)
 
 
 def render_order(number: str, *, error: str | None = None, status: int = 200, reveal: bool = False) -> Any:
@@ -46,7 +67,7 @@ def render_order(number: str, *, error: str | None = None, status: int = 200, re
         diagrams=_diagrams(detail, xml), citizen=_citizen(detail["citizen"], reveal=reveal and me.sees_personal_data),
         today=now.astimezone(LOCAL_TZ).date().isoformat(), EVENT_LABELS=EVENT_LABELS, CARD_LABELS=CARD_LABELS,
         PHONE_OUTCOMES=PHONE_OUTCOMES, Status=Status, as_unit=me.role == UNIT, as_supervisor=me.role == SUPERVISOR,
-        extension_pending=_extension_pending(detail["events"]))
+        extension_pending=_extension_pending(detail["events"]), describe=describe)
     return body, status
 
 

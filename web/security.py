@@ -23,7 +23,7 @@ def session_key(secret: bytes) -> bytes:
 
 
 def init_security(app: Flask, settings: Settings, secret: bytes) -> CSRFProtect:
-    secure = settings.public_url.startswith("https://")
+    secure = settings.secure_cookies
     app.config.update(
         SECRET_KEY=session_key(secret),
         SESSION_COOKIE_NAME="duban_session",

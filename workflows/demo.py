@@ -86,3 +86,22 @@ def demo_records(now: datetime, *, orders: int = 300, days: int = 42, seed: int 
             timed.append((at, seq, {**event, "order": number, "at": format_local(at)}))
     timed.sort(key=lambda item: (item[0], item[1]))
     return records + [record for _, _, record in timed]
+
+
+DEMO_PASSWORD = "duban-demo-2026"  # the demo only: printed on start, never used by `duban web`
+
+
+def create_demo_users(engine: Any, unit_codes: list[str]) -> list[tuple[str, str, str | None]]:
+    """One user of each role (and one per unit for the first three units), all with DEMO_PASSWORD."""
+    from engine.accounts.service import Accounts
+
+    accounts = Accounts(engine.store, engine.clock)
+    wanted: list[tuple[str, str, str | None, str]] = [
+        ("admin", "admin", None, "系统管理员"), ("duban", "supervisor", None, "督办员"),
+        ("leader", "leader", None, "分管领导")]
+    wanted += [(f"unit-{code.lower()}", "unit", code, f"{code} 联络员") for code in unit_codes[:3]]
+    for username, role, unit, name in wanted:
+        if accounts.by_username(username) is None:
+            accounts.create(username=username, display_name=name, role=role, unit_code=unit,
+                            password=DEMO_PASSWORD, actor="demo")
+    return [(username, role, unit) for username, role, unit, _ in wanted]

@@ -197,20 +197,24 @@ def search_orders(connection: sa.Connection, f: OrderFilter, *, now: datetime,
                   scope_unit: str | None = None) -> OrderPage:
     """The page of orders `f` asks for. `scope_unit` (a unit user's own unit) overrides the unit filter:
     asking for another unit gives an empty page, never that unit's orders."""
-    conditions = _conditions(connection, f, now, scope_unit)
-    if conditions is None:
+    where = _where(connection, f, now, scope_unit)
+    if where is None:
         return OrderPage(total=0, rows=[], page=f.page, pages=1, filter=f)
+    total = _count(connection, where)
     offset = (f.page - 1) * f.per_page
-    query = (sa.select(*_ORDER_COLUMNS).where(*conditions).order_by(*_order_by(f))
-             .limit(f.per_page).offset(offset))
-    rows = [dict(r) for r in connection.execute(query).mappings()]
-    if offset == 0 and len(rows) < f.per_page:
-        total = len(rows)  # the whole result is on this page: no count needed
-    else:
-        total = connection.execute(sa.select(sa.func.count()).select_from(work_orders)
-                                   .where(*conditions)).scalar_one()
+    rows: list[dict[str, Any]] = []
+    if offset < total:
+        query = (sa.select(*_ORDER_COLUMNS).where(*where.for_page(total)).order_by(*_order_by(f))
+                 .limit(f.per_page).offset(offset))
+        rows = [dict(r) for r in connection.execute(query).mappings()]
     return OrderPage(total=total, rows=_decorate(connection, rows, now), page=f.page,
                      pages=max(1, math.ceil(total / f.per_page)), filter=f)
+
+
+def count_orders(connection: sa.Connection, f: OrderFilter, *, now: datetime, scope_unit: str | None = None) -> int:
+    """How many orders `f` matches (the page and sort aside): the export's size before it starts."""
+    where = _where(connection, f, now, scope_unit)
+    return 0 if where is None else _count(connection, where)
 
 
 def iter_orders(connection: sa.Connection, f: OrderFilter, *, now: datetime, scope_unit: str | None = None,
@@ -219,9 +223,10 @@ def iter_orders(connection: sa.Connection, f: OrderFilter, *, now: datetime, sco
     (keyset pagination: each batch continues after the last row of the one before)."""
     if batch < 1:
         raise ValueError("batch must be at least 1")
-    conditions = _conditions(connection, f, now, scope_unit)
-    if conditions is None:
+    where = _where(connection, f, now, scope_unit)
+    if where is None:
         return
+    conditions = where.for_page(_count(connection, where))
     keys = _sort_keys(f)
     nulls_low = _nulls_sort_low(connection)
     last: list[Any] | None = None
@@ -236,8 +241,45 @@ def iter_orders(connection: sa.Connection, f: OrderFilter, *, now: datetime, sco
 
 
 # ---------------------------------------------------------------------------------------- the query
-def _conditions(connection: sa.Connection, f: OrderFilter, now: datetime,
-                scope_unit: str | None) -> list[ColumnElement[bool]] | None:
+# A result of at most this many orders is read from its matching numbers (then sorted); a bigger one by walking
+# the sort's index and testing each order until the page is full, which a dense result does quickly.
+SPARSE_ROWS = 3_000
+
+
+@dataclass(frozen=True)
+class _Where:
+    """The filter as SQL, in the forms that suit each query (the same orders match every form).
+
+    SQLite has no statistics to choose plans by (nothing runs ANALYZE). Without them it walks the sort's index
+    testing every order even when a handful match, or starts from every active card to show 50 orders. So the
+    count, needed anyway, decides for the selective conditions (cards, instructions, text, returned): a small
+    result reads their matching numbers first ("number IN (...)"), then at most SPARSE_ROWS orders by primary key;
+    a big one walks the sort's index testing each order, which fills a page quickly. Conditions on work_orders'
+    own columns are left to the database: the (column, dispatched_at) indexes serve them."""
+
+    plain: tuple[ColumnElement[bool], ...] = ()  # on work_orders' own columns: every query
+    counting: tuple[ColumnElement[bool], ...] = ()  # the selective conditions as COUNT(*) reads them best
+    sparse: tuple[ColumnElement[bool], ...] = ()  # ... as "number IN (matching numbers)"
+    dense: tuple[ColumnElement[bool], ...] = ()  # ... as a test of each order
+
+    def add(self, *, counting: ColumnElement[bool], sparse: ColumnElement[bool],
+            dense: ColumnElement[bool]) -> _Where:
+        return replace(self, counting=(*self.counting, counting), sparse=(*self.sparse, sparse),
+                       dense=(*self.dense, dense))
+
+    def for_count(self) -> tuple[ColumnElement[bool], ...]:
+        return (*self.plain, *self.counting)
+
+    def for_page(self, total: int) -> tuple[ColumnElement[bool], ...]:
+        return (*self.plain, *(self.sparse if total <= SPARSE_ROWS else self.dense))
+
+
+def _count(connection: sa.Connection, where: _Where) -> int:
+    return connection.execute(sa.select(sa.func.count()).select_from(work_orders)
+                              .where(*where.for_count())).scalar_one()
+
+
+def _where(connection: sa.Connection, f: OrderFilter, now: datetime, scope_unit: str | None) -> _Where | None:
     """The WHERE clause of `f`; None when the scope rules out every order."""
     unit = f.unit_code
     if scope_unit is not None:
@@ -245,24 +287,41 @@ def _conditions(connection: sa.Connection, f: OrderFilter, now: datetime,
             return None
         unit = scope_unit
     wo = work_orders.c
-    where: list[ColumnElement[bool]] = []
+    plain: list[ColumnElement[bool]] = []
     for column, value in ((wo.unit_code, unit), (wo.status, f.status), (wo.category, f.category),
                           (wo.urgency, f.urgency)):
         if value is not None:
-            where.append(column == value)
+            plain.append(column == value)
     if f.overdue is not None:
         late = sa.and_(wo.status.in_(OPEN_STATUSES), wo.deadline_at < now)
-        where.append(late if f.overdue else sa.not_(late))
+        plain.append(late if f.overdue else sa.not_(late))
+    if f.returned is False:
+        plain.append(wo.returned_at.is_(None))
+    where = _Where(plain=tuple(plain))
+    if f.returned:
+        where = _own(where, wo.returned_at.is_not(None))
     if f.card is not None:
-        where.append(wo.number.in_(_active_cards(f.card)))
+        where = _member(where, _active_cards(f.card), cards.c.order_number, wanted=True)
     if f.instructed is not None:
-        instructed = sa.select(instructions.c.order_number)
-        where.append(wo.number.in_(instructed) if f.instructed else wo.number.not_in(instructed))
-    if f.returned is not None:
-        where.append(wo.returned_at.is_not(None) if f.returned else wo.returned_at.is_(None))
+        where = _member(where, sa.select(instructions.c.order_number), instructions.c.order_number,
+                        wanted=f.instructed)
     if f.q is not None:
-        where.append(_text_match(connection, f.q))
+        where = _own(where, _text_match(connection, f.q))
     return where
+
+
+def _own(where: _Where, test: ColumnElement[bool]) -> _Where:
+    """A selective test on work_orders' own columns, which an index holding the number answers."""
+    matching = sa.select(work_orders.c.number).where(test).correlate(None)
+    return where.add(counting=test, sparse=work_orders.c.number.in_(matching), dense=test)
+
+
+def _member(where: _Where, numbers: sa.Select[Any], column: sa.Column[Any], *, wanted: bool) -> _Where:
+    """The order is (wanted) or is not among `numbers`, a query of order numbers on `column`'s table."""
+    number = work_orders.c.number
+    listed = number.in_(numbers) if wanted else number.not_in(numbers)
+    probe = sa.exists(numbers.where(column == number))
+    return where.add(counting=listed, sparse=listed, dense=probe if wanted else ~probe)
 
 
 def _active_cards(color: str) -> sa.Select[Any]:
@@ -272,12 +331,12 @@ def _active_cards(color: str) -> sa.Select[Any]:
 
 def _text_match(connection: sa.Connection, q: str) -> ColumnElement[bool]:
     """The number starts with `q` (or is `q`), or the title contains it, letter case aside.
-    SQLite's LIKE already ignores ASCII case; PostgreSQL needs ILIKE."""
+    SQLite's LIKE already ignores ASCII case; PostgreSQL needs ILIKE. Both read the (title, number) index
+    rather than the wide table when they can."""
+    wo = work_orders.c
     if connection.dialect.name == "postgresql":
-        return sa.or_(work_orders.c.number.istartswith(q, autoescape=True),
-                      work_orders.c.title.icontains(q, autoescape=True))
-    return sa.or_(work_orders.c.number.startswith(q, autoescape=True),
-                  work_orders.c.title.contains(q, autoescape=True))
+        return sa.or_(wo.number.istartswith(q, autoescape=True), wo.title.icontains(q, autoescape=True))
+    return sa.or_(wo.number.startswith(q, autoescape=True), wo.title.contains(q, autoescape=True))
 
 
 def _sort_keys(f: OrderFilter) -> tuple[sa.Column[Any], ...]:
@@ -349,25 +408,31 @@ def _unit_names(connection: sa.Connection, codes: set[str]) -> dict[str, str]:
     return {code: name for code, name in connection.execute(query)}
 
 
+# The three look-ups below filter in Python on purpose: their only condition in SQL is the order number, so
+# every database reads them through the order-number index (SQLite without statistics would otherwise pick the
+# status or withdrawn index and read all waiting instances or all active cards).
 def _card_colors(connection: sa.Connection, numbers: list[str]) -> dict[str, list[str]]:
     """Active cards of each order, oldest first (red and yellow may both be shown)."""
-    query = (sa.select(cards.c.order_number, cards.c.color)
-             .where(cards.c.order_number.in_(numbers), cards.c.withdrawn_at.is_(None))
-             .order_by(cards.c.order_number, cards.c.issued_at, cards.c.id))
+    query = (sa.select(cards.c.order_number, cards.c.color, cards.c.withdrawn_at, cards.c.issued_at, cards.c.id)
+             .where(cards.c.order_number.in_(numbers)))
     colors: dict[str, list[str]] = {}
-    for number, color in connection.execute(query):
-        colors.setdefault(number, []).append(color)
+    for row in sorted(connection.execute(query), key=lambda r: (r.issued_at, r.id)):
+        if row.withdrawn_at is None:
+            colors.setdefault(row.order_number, []).append(row.color)
     return colors
 
 
 def _instructed(connection: sa.Connection, numbers: list[str]) -> set[str]:
-    query = sa.select(instructions.c.order_number).where(instructions.c.order_number.in_(numbers)).distinct()
+    query = sa.select(instructions.c.order_number).where(instructions.c.order_number.in_(numbers))
     return set(connection.execute(query).scalars())
 
 
 def _next_due(connection: sa.Connection, numbers: list[str]) -> dict[str, datetime]:
+    """The earliest timer of each order's waiting instances (its work-order round and its instructions)."""
     wi = workflow_instances.c
-    query = (sa.select(wi.order_number, sa.func.min(wi.next_due_at))
-             .where(wi.order_number.in_(numbers), wi.status == "waiting", wi.next_due_at.is_not(None))
-             .group_by(wi.order_number))
-    return {number: due for number, due in connection.execute(query)}
+    query = sa.select(wi.order_number, wi.status, wi.next_due_at).where(wi.order_number.in_(numbers))
+    due: dict[str, datetime] = {}
+    for number, status, at in connection.execute(query):
+        if status == "waiting" and at is not None and (number not in due or at < due[number]):
+            due[number] = at
+    return due

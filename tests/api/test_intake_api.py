@@ -1,6 +1,7 @@
 """Tokens and scopes, intake (single, batch, 12315) with idempotency, events, instructions, problem+json."""
 from __future__ import annotations
 
+from datetime import datetime
 import threading
 
 import pytest
@@ -143,6 +144,11 @@ def test_lifecycle_events_and_instructions(client, token, api_engine):
     assert event(type="returned", at="2026-06-01T07:42:00+08:00", reason="非本单位职责").status_code == 201
     body = _problem(event(type="returned", at="2026-06-01T07:43:00+08:00"), 422)
     assert body["errors"][0]["field"] == "reason"
+    # a returned order waits for the hotline: the unit can do nothing with it until it is re-dispatched
+    _problem(event(type="extension_requested", at="2026-06-01T07:43:10+08:00", working_days=5, reason="x"), 409)
+    api_engine.redispatch("L1", unit_code=UNIT, at=datetime.fromisoformat("2026-06-01T07:43:30+08:00"),
+                          actor="sup")
+    assert event(type="signed", at="2026-06-01T07:43:40+08:00").status_code == 201
     assert event(type="extension_requested", at="2026-06-01T07:44:00+08:00", working_days=5,
                  reason="需要现场勘查").status_code == 201
     assert event(type="extension_approved", at="2026-06-01T07:45:00+08:00", working_days=5).status_code == 201
@@ -162,7 +168,8 @@ def test_lifecycle_events_and_instructions(client, token, api_engine):
     with api_engine.store.reading() as tx:
         rows = tx.c.exec_driver_sql("SELECT type, details FROM order_events WHERE order_number='L1' ORDER BY id").all()
     types = [r[0] for r in rows]
-    assert types == ["dispatched", "signed", "returned", "extension_requested", "extension_approved",
+    assert types == ["dispatched", "signed", "returned", "redispatched", "signed", "extension_requested",
+                     "extension_approved",
                      "progress_reported", "replied", "callback", "reopened", "replied", "closed"]
     callback = [r[1] for r in rows if r[0] == "callback"][0]
     assert '"solved": false' in str(callback).lower().replace("False", "false") or "False" in str(callback)

@@ -7,6 +7,7 @@ import pytest
 from openpyxl import load_workbook
 
 from tests.assessment.conftest import run_june
+from tests.web_login import client_as, post
 from web import create_app
 from web.cli import main as duban
 
@@ -17,7 +18,12 @@ def client(engine, clock, service, settings):
     service.publish("2026-06", actor="supervisor")
     app = create_app(settings, engine=engine)  # registers the assessment pages
     app.extensions["duban.assessment"] = service  # the test's service (its formula file)
-    return app.test_client()
+    return client_as(app, engine, "supervisor1", "supervisor")
+
+
+@pytest.fixture
+def unit_client(client, engine):
+    return client_as(client.application, engine, "unit-u01", "unit", "U01")
 
 
 def test_ranking_unit_explanation_and_trend_pages(client, service):
@@ -39,22 +45,30 @@ def test_ranking_unit_explanation_and_trend_pages(client, service):
 def test_appeal_forms_file_and_decide(client, service):
     june = service.month("2026-06")
     card = next(x for x in june.lines if x.item == "red_card" and x.unit_code == "U02")
-    response = client.post("/assessment/2026-06/units/U02/appeals", data={
-        "item": "red_card", "order_number": card.order_number, "ref": card.ref, "reason": "已提前报告延期", "actor": "U02联络员"})
+    response = post(client, "/assessment/2026-06/units/U02/appeals", {
+        "item": "red_card", "order_number": card.order_number, "ref": card.ref, "reason": "已提前报告延期"})
     assert response.status_code == 302 and "done" in response.headers["Location"]
-    bad = client.post("/assessment/2026-06/units/U02/appeals", data={"item": "red_card", "order_number": "X",
-                                                                   "ref": "1", "reason": "x"})
+    bad = post(client, "/assessment/2026-06/units/U02/appeals", {"item": "red_card", "order_number": "X",
+                                                                "ref": "1", "reason": "x"})
     assert "error" in bad.headers["Location"]
     listing = client.get("/assessment/appeals?status=pending").get_data(as_text=True)
     assert "已提前报告延期" in listing
     appeal_id = service.appeals(status="pending")[0]["id"]
-    assert "error" in client.post(f"/assessment/appeals/{appeal_id}/decide",
-                                  data={"decision": "accept", "note": "属实"}).headers["Location"]  # no actor
-    done = client.post(f"/assessment/appeals/{appeal_id}/decide",
-                       data={"decision": "accept", "note": "属实", "actor": "督办科"})
+    assert client.post(f"/assessment/appeals/{appeal_id}/decide",
+                       data={"decision": "accept", "note": "属实"}).status_code == 400  # no CSRF token
+    done = post(client, f"/assessment/appeals/{appeal_id}/decide", {"decision": "accept", "note": "属实"})
     assert "done" in done.headers["Location"]
     assert service.month("2026-06").revision["revision"] == 2
     assert "已发布：第 2 版" in client.get("/assessment?period=2026-06").get_data(as_text=True)
+    assert service.appeals(status="accepted")[0]["decided_by"] == "supervisor1"  # the signed-in user, not a form field
+
+
+def test_a_unit_sees_only_its_own_explanation_and_appeals_for_itself(unit_client):
+    assert unit_client.get("/assessment/2026-06/units/U01").status_code == 200
+    assert unit_client.get("/assessment/2026-06/units/U02").status_code == 404
+    assert unit_client.get("/assessment?period=2026-06").status_code == 403
+    assert post(unit_client, "/assessment/2026-06/units/U02/appeals", {"item": "red_card", "order_number": "X",
+                                                                     "ref": "1", "reason": "x"}).status_code == 404
 
 
 def test_xlsx_export_is_laid_out_for_the_annual_assessment(client, service):

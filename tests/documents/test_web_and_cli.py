@@ -7,6 +7,7 @@ import json
 import pytest
 
 from tests.conftest import local
+from tests.web_login import client_as
 from web import create_app
 from web.cli import main as duban
 from workflows.documents.issuing import issue_all_pending
@@ -24,7 +25,7 @@ def issued(engine, clock, doc_settings, sqlite_url):
 
 
 def test_list_record_and_download(issued, settings):
-    client = create_app(settings, engine=issued).test_client()
+    client = client_as(create_app(settings, engine=issued), issued, "supervisor1", "supervisor")
     page = client.get("/documents").get_data(as_text=True)
     assert "揭热线催〔2026〕1号" in page and "GD9" in page
     assert "揭热线催〔2026〕1号" in client.get("/documents/1").get_data(as_text=True)
@@ -38,8 +39,19 @@ def test_list_record_and_download(issued, settings):
     assert client.get("/documents?kind=bogus").status_code == 400
 
 
+def test_a_unit_downloads_its_own_letters_and_nothing_addressed_to_another_unit(issued, settings):
+    issued.register_unit("U02", "揭阳市城市管理局", ["+8613800138001"])
+    app = create_app(settings, engine=issued)
+    own = client_as(app, issued, "unit-u01", "unit", "U01")
+    assert own.get("/documents/1/pdf").status_code == 200
+    other = client_as(app, issued, "unit-u02", "unit", "U02")
+    assert [other.get(p).status_code for p in ("/documents/1", "/documents/1/pdf", "/documents/1/docx")] == [404] * 3
+    assert other.get("/documents").status_code == 403
+
+
 def test_the_order_page_lists_its_documents_and_sms(issued, settings):
-    page = create_app(settings, engine=issued).test_client().get("/orders/GD9").get_data(as_text=True)
+    client = client_as(create_app(settings, engine=issued), issued, "supervisor1", "supervisor")
+    page = client.get("/orders/GD9").get_data(as_text=True)
     assert '<a href="/documents/1">揭热线催〔2026〕1号</a>' in page and "/documents/1/pdf" in page
     assert "+86138****8000" in page and "+8613800138000" not in page  # the number is masked
 

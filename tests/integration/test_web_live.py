@@ -14,6 +14,7 @@ from engine.clock import VirtualClock
 from engine.services import Engine
 from web import create_app
 from tests.conftest import local
+from tests.web_login import PASSWORD, client_as, ensure_user
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -36,15 +37,15 @@ def seeded(make_engine) -> tuple[Engine, VirtualClock]:
 
 def test_order_list_shows_state_deadline_and_escalations(seeded, settings):
     engine, _ = seeded
-    client = create_app(settings, engine=engine).test_client()
-    page = client.get("/").get_data(as_text=True)
+    client = client_as(create_app(settings, engine=engine), engine, "supervisor1", "supervisor")
+    page = client.get("/orders").get_data(as_text=True)
     assert "GD-LATE" in page and "GD-FINE" in page
     assert "黄牌" in page  # GD-LATE was carded on 06-08
     assert "2026-06-03 23:59" in page  # its deadline
     detail = client.get("/orders/GD-LATE").get_data(as_text=True)
     assert "催办通知书" in detail and "2 个工作日" in detail
     assert client.get("/orders/NOPE").status_code == 404
-    assert client.get("/?status=bogus").status_code == 400
+    assert client.get("/orders?status=bogus").status_code == 400
     health = client.get("/healthz").get_json()
     assert health["status"] == "ok" and health["timer_backlog"]["due_now"] == 0
 
@@ -76,12 +77,17 @@ def need_browser():
     return pytest.importorskip("playwright.sync_api")
 
 
-def test_page_renders_in_chromium(live_server):
+def test_page_renders_in_chromium(live_server, seeded):
     sync_api = need_browser()
     with sync_api.sync_playwright() as playwright:
         browser = launch_chromium(playwright)
         page = browser.new_page(viewport={"width": 1200, "height": 700})
-        page.goto(live_server + "/")
+        ensure_user(seeded[0], "supervisor1", "supervisor")
+        page.goto(live_server + "/orders")
+        page.fill("input[name=username]", "supervisor1")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        assert page.url.endswith("/orders")
         assert page.locator("h1").inner_text() == "工单列表"
         rows = page.locator("tbody tr")
         assert rows.count() == 2

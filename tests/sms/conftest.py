@@ -70,7 +70,8 @@ def make_world(make_engine: Callable[..., Engine], clock: VirtualClock, fake: Fa
     def make(**overrides: Any) -> SmsWorld:
         s = replace(settings, sms_gateway="twilio", twilio_account_sid=fake.account_sid,
                     twilio_auth_token=fake.auth_token, twilio_from=SENDER, twilio_api_url=fake.url,
-                    public_url=PUBLIC_URL, **{"twilio_timeout": 5.0, **overrides})
+                    public_url=PUBLIC_URL, cookie_secure=False,  # links say https; the test server is plain HTTP
+                    **{"twilio_timeout": 5.0, **overrides})
         engine = make_engine(clock=clock)
         sms = build_sms(s, engine)
         app = create_app(s, engine=engine, sms=sms)

@@ -6,6 +6,8 @@ import re
 
 import requests
 
+from tests.web_login import csrf_of, live_session
+
 from tests.sms.conftest import PHONE_A, PHONE_B, PUBLIC_URL, SmsWorld
 from tests.sms.test_sending import open_night_orders, open_order
 
@@ -41,7 +43,7 @@ def test_receipts_move_a_message_forward_and_prove_delivery(world: SmsWorld):
     assert row["status"] == "delivered" and row["delivered_at"] == world.clock.now()
     with world.engine.store.reading() as tx:
         assert [r["status"] for r in tx.receipts_of(row["id"])] == ["sent", "delivered"]
-    page = requests.get(f"{world.base}/sms/{row['id']}", timeout=5).text
+    page = supervisor(world).get(f"{world.base}/sms/{row['id']}", timeout=5).text
     assert "已送达" in page and sid in page
 
 
@@ -130,8 +132,18 @@ def test_failed_because_the_number_is_a_landline_marks_it_and_raises_a_task(worl
     assert row["status"] == "failed" and row["error_code"] == "30006"
     (task,) = world.tasks()
     assert task["details"]["bad_number"] is True
-    page = requests.get(f"{world.base}/sms?group=failed", timeout=5).text
+    page = supervisor(world).get(f"{world.base}/sms?group=failed", timeout=5).text
     assert "号码失效的联系人" in page and "+86139****0001" in page and PHONE_A not in page
+
+
+def supervisor(world: SmsWorld) -> requests.Session:
+    return live_session(world.base, world.engine, "supervisor1", "supervisor")
+
+
+def contact_form(world: SmsWorld, path: str) -> tuple[requests.Session, str]:
+    """The contact's browser after opening the link: its session and the form's CSRF token."""
+    session = requests.Session()
+    return session, csrf_of(session.get(world.base + path, timeout=5).text)
 
 
 def link_in(body: str) -> str:
@@ -147,14 +159,16 @@ def test_the_contact_signs_for_the_order_through_the_link_without_a_password(wor
     page = requests.get(world.base + path, timeout=5)
     assert page.status_code == 200 and "工单 WO-1" in page.text and "+86139****0001" in page.text
     world.clock.advance(minutes=20)
-    done = requests.post(world.base + path + "/sign", data={"order": "WO-1"}, timeout=5)
+    contact, token = contact_form(world, path)
+    assert contact.post(world.base + path + "/sign", data={"order": "WO-1"}, timeout=5).status_code == 400  # no token
+    done = contact.post(world.base + path + "/sign", data={"order": "WO-1", "csrf_token": token}, timeout=5)
     assert done.status_code == 200 and "工单WO-1已签收" in done.text
     row = sent_row(world)
     with world.engine.store.reading() as tx:
         order = tx.get_order("WO-1")
     assert order.signed_at == world.clock.now() and order.status == "signed"
     assert row["acknowledged_at"] == world.clock.now()
-    again = requests.post(world.base + path + "/sign", data={"order": "WO-1"}, timeout=5)
+    again = contact.post(world.base + path + "/sign", data={"order": "WO-1", "csrf_token": token}, timeout=5)
     assert again.status_code == 409 and "已签收" in again.text
 
 
@@ -166,12 +180,15 @@ def test_a_link_cannot_act_on_another_order_and_forged_or_expired_links_are_refu
     world.run()
     body = next(m.body for m in world.fake.messages if m.to == PHONE_A)
     path = link_in(body)
-    assert requests.post(world.base + path + "/sign", data={"order": "OTHER"}, timeout=5).status_code == 404
+    contact, token = contact_form(world, path)
+    assert contact.post(world.base + path + "/sign", data={"order": "OTHER", "csrf_token": token},
+                        timeout=5).status_code == 404
     with world.engine.store.reading() as tx:
         assert tx.get_order("OTHER").signed_at is None
     forged = path[:-1] + ("A" if path[-1] != "A" else "B")
     assert requests.get(world.base + forged, timeout=5).status_code == 403
-    assert requests.post(world.base + forged + "/sign", data={"order": "WO-1"}, timeout=5).status_code == 403
+    assert contact.post(world.base + forged + "/sign", data={"order": "WO-1", "csrf_token": token},
+                        timeout=5).status_code == 403
     world.clock.advance(days=15)
     expired = requests.get(world.base + path, timeout=5)
     assert expired.status_code == 410 and "过期" in expired.text

@@ -6,7 +6,7 @@ import json
 import logging
 from typing import Any
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
 from web.api.auth import RateLimiter
@@ -73,8 +73,6 @@ def register(app: Flask) -> None:
     app.extensions["duban.api.limiter"] = RateLimiter()
     app.register_blueprint(bp)
 
-    @app.errorhandler(HTTPException)
-    def _http_error(exc: HTTPException) -> Any:
-        if request.path.startswith(PREFIX + "/") or request.path == PREFIX:
-            return from_http(exc)
-        return exc  # other pages keep Flask's own error pages
+
+def is_api_path(path: str) -> bool:
+    return path.startswith(PREFIX + "/") or path == PREFIX
