@@ -5,6 +5,7 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
+from engine.accounts.passwords import check_strength
 from engine.accounts.service import UserChange
 from engine.accounts.users import ADMIN, ROLE_LABELS
 from engine.domain.errors import DubanError, InvalidInput
@@ -48,12 +49,15 @@ def create_user() -> Any:
 @roles(ADMIN)
 def change_user(username: str) -> Any:
     form = request.form
+    password = form.get("password", "")
     try:
-        if form.get("password"):
-            accounts().set_password(username, form["password"], actor=current().username)
+        if password:
+            check_strength(password)  # before anything is saved: a refused form changes nothing
         accounts().change(username, UserChange(
             display_name=form.get("display_name") or None, role=form.get("role") or None,
             unit_code=form.get("unit_code") or None, active=form.get("active") == "1"), actor=current().username)
+        if password:
+            accounts().set_password(username, password, actor=current().username)
     except DubanError as exc:
         return users(error=str(exc), status=422)
     flash(f"已更新 {username}。")

@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import math
+import re
 import unicodedata
 import xml.etree.ElementTree as ET
 from collections.abc import Collection, Iterable, Iterator, Mapping
@@ -872,3 +873,10 @@ STYLE = """<style>
 .bpmn-diagram .current>text{font-weight:600;fill:#bf360c}
 .bpmn-diagram .shape.inner{fill:none;stroke-width:1.5}
 </style>"""
+
+
+def readable_width(svg: str, scale: float = 0.6) -> int:
+    """The width in CSS pixels under which a drawing's labels become too small to read (the page scrolls
+    sideways instead of shrinking it further)."""
+    found = re.search(r'viewBox="[-\d.]+ [-\d.]+ ([\d.]+) ', svg)
+    return int(float(found.group(1)) * scale) if found else 0

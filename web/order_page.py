@@ -12,15 +12,15 @@ from engine.accounts.users import SUPERVISOR, UNIT
 from engine.casework import CARD_LABELS, PHONE_OUTCOMES
 from engine.clock import LOCAL_TZ
 from engine.domain.model import Instruction
-from engine.domain.pending_steps import pending_steps
+from engine.domain.pending_steps import STEP_LABELS, pending_steps
 from engine.domain.phones import mask
 from engine.domain.work_order import Status
-from engine.intake.masking import mask_phone, mask_text
+from engine.intake.masking import mask_address, mask_name, mask_phone, mask_text
 from engine.persistence.order_view import order_page
 from engine.runtime.progress import progress_of
 from web.auth import current
 from web.context import duban, order_or_404
-from web.diagram import render_svg
+from web.diagram import readable_width, render_svg
 
 EVENT_LABELS = {
     "dispatched": "派发", "signed": "签收", "progress_reported": "报告办理进展", "replied": "办结回复", "closed": "办结",
@@ -67,7 +67,7 @@ def render_order(number: str, *, error: str | None = None, status: int = 200, re
         diagrams=_diagrams(detail, xml), citizen=_citizen(detail["citizen"], reveal=reveal and me.sees_personal_data),
         today=now.astimezone(LOCAL_TZ).date().isoformat(), EVENT_LABELS=EVENT_LABELS, CARD_LABELS=CARD_LABELS,
         PHONE_OUTCOMES=PHONE_OUTCOMES, Status=Status, as_unit=me.role == UNIT, as_supervisor=me.role == SUPERVISOR,
-        extension_pending=_extension_pending(detail["events"]), describe=describe)
+        extension_pending=_extension_pending(detail["events"]), describe=describe, STEP_LABELS=STEP_LABELS)
     return body, status
 
 
@@ -79,9 +79,10 @@ def _diagrams(detail: dict[str, Any], xml: dict[str, Any]) -> list[dict[str, Any
             continue
         process_id, bpmn = found
         progress = progress_of(detail["states"].get(instance["id"], "{}"))
-        svg = render_svg(bpmn, process_id=process_id, completed=progress.completed,
+        svg = render_svg(bpmn, process_id=process_id, completed=progress.completed, taken=progress.flows,
                          current=progress.current if instance["status"] == "waiting" else ())
-        drawings.append({"instance": instance, "svg": Markup(svg), "process_id": process_id})
+        drawings.append({"instance": instance, "svg": Markup(svg), "process_id": process_id,
+                         "min_width": readable_width(svg)})
     return drawings
 
 
@@ -99,5 +100,5 @@ def _extension_pending(events: list[dict[str, Any]]) -> dict[str, Any] | None:
 def _citizen(found: dict[str, Any] | None, *, reveal: bool) -> dict[str, Any] | None:
     if found is None or reveal:
         return found
-    return {**found, "citizen_phone": mask_phone(found["citizen_phone"]), "content": mask_text(found["content"]),
-            "masked": True}
+    return {**found, "citizen_name": mask_name(found["citizen_name"]), "citizen_phone": mask_phone(found["citizen_phone"]),
+            "content": mask_text(found["content"]), "address": mask_address(found["address"]), "masked": True}

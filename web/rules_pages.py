@@ -12,7 +12,7 @@ from engine.clock import LOCAL_TZ
 from web.auth import roles
 from web.calendar_view import month_view
 from web.context import duban
-from web.diagram import render_svg
+from web.diagram import readable_width, render_svg
 
 bp = Blueprint("rules", __name__)
 
@@ -34,8 +34,11 @@ RULE_LABELS = {
 @roles(SUPERVISOR, ADMIN, LEADER)
 def rules() -> str:
     engine = duban()
-    processes = [{"id": d.process_id, "key": d.key, "sha256": d.sha256,
-                  "svg": Markup(render_svg(d.xml, process_id=d.process_id))} for d in engine.definitions.values()]
+    processes = []
+    for d in engine.definitions.values():
+        svg = render_svg(d.xml, process_id=d.process_id)
+        processes.append({"id": d.process_id, "key": d.key, "sha256": d.sha256, "svg": Markup(svg),
+                          "min_width": readable_width(svg)})
     table = [(RULE_LABELS.get(f.name, f.name), getattr(engine.rules, f.name)) for f in fields(engine.rules)
              if f.name != "extra"]
     return render_template("rules.html", processes=processes, table=table)

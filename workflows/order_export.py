@@ -88,11 +88,9 @@ def _local(at: datetime) -> datetime:
 # ---------------------------------------------------------------------------------------- CSV
 def csv_text(value: Value) -> str:
     """A CSV cell: local times as YYYY-MM-DD HH:MM, and text that could run as a formula behind a quote."""
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return _local(value).strftime(TIME_FORMAT)
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
+    if isinstance(value, str):
+        return "'" + value if value.startswith(FORMULA_STARTS) else value
+    return "" if value is None else value.astimezone(LOCAL_TZ).strftime(TIME_FORMAT)
 
 
 def write_csv(rows: Iterable[Row], out: BinaryIO) -> int:

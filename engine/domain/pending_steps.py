@@ -16,6 +16,8 @@ STEP_LABELS = {
     "sign_overdue": "超时未签收：短信 + 电话催办", "due_soon": "临期提醒短信", "overdue": "超期：短信 + 催办通知书 + 电话催办",
     "yellow": "黄牌督办", "red": "红牌督办", "letter": "督办函", "instruction_letter": "批示满月未办结：督办函",
     "instruction_report": "批示满三月未办结：专报市委市政府",
+    "dispatched": "派单通知", "reopened": "重办通知", "instruction": "批示通知",
+    "special_report": "批示满三月未办结：专报市委市政府",
 }
 
 

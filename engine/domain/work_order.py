@@ -78,32 +78,32 @@ def check_event(order: WorkOrder, event: str, at: datetime, *, working_days: obj
     if event not in EVENT_TYPES and event not in ("instruction", "redispatched"):
         raise InvalidInput(f"unknown event type {event!r}")
     if at < order.dispatched_at:
-        raise InvalidTransition(f"{event} of {order.number} at {at.isoformat()} is before its dispatch")
+        raise InvalidTransition(f"时间早于派单时间 ({event} of {order.number} at {at.isoformat()} is before its dispatch)")
     if order.last_event_at is not None and at < order.last_event_at:
-        raise InvalidTransition(f"{event} of {order.number} is earlier than its previous event")
+        raise InvalidTransition(f"时间早于该工单上一次办理记录 ({event} of {order.number} is earlier than its previous event)")
     closed = order.status == Status.CLOSED
     if order.returned_at is not None and event in UNIT_EVENTS:
-        raise InvalidTransition(f"{order.number} was returned by its unit and waits for the hotline to re-dispatch it")
+        raise InvalidTransition(f"该工单已退单，等待热线重新派发 ({order.number} was returned by its unit and waits for the hotline to re-dispatch it)")
     if event == "redispatched" and order.returned_at is None:
-        raise InvalidTransition(f"{order.number} can only be re-dispatched after its unit returned it")
+        raise InvalidTransition(f"只有已退单的工单才能重新派发 ({order.number} can only be re-dispatched after its unit returned it)")
     if event == "signed" and order.signed_at is not None:
-        raise InvalidTransition(f"{order.number} is already signed for")
+        raise InvalidTransition(f"该工单已签收，无需重复签收 ({order.number} is already signed for)")
     if event == "signed" and closed:
-        raise InvalidTransition(f"{order.number} is closed and cannot be signed for")
+        raise InvalidTransition(f"该工单已办结，不能签收 ({order.number} is closed and cannot be signed for)")
     if event in ("replied", "extension_approved", "progress_reported") and closed:
-        raise InvalidTransition(f"{order.number} is already closed")
+        raise InvalidTransition(f"该工单已办结 ({order.number} is already closed)")
     if event in ("replied", "extension_approved") and order.status == Status.REPLIED:
-        raise InvalidTransition(f"{order.number} has already been replied to")
+        raise InvalidTransition(f"该工单已回复，等待审核 ({order.number} has already been replied to)")
     if event == "closed" and closed:
-        raise InvalidTransition(f"{order.number} is already closed")
+        raise InvalidTransition(f"该工单已办结 ({order.number} is already closed)")
     if event == "reopened" and order.status not in (Status.REPLIED, Status.CLOSED):
-        raise InvalidTransition(f"{order.number} can only be reopened after a reply or closure")
+        raise InvalidTransition(f"只有已回复或已办结的工单才能重办 ({order.number} can only be reopened after a reply or closure)")
     if event == "instruction" and closed:
-        raise InvalidTransition(f"{order.number} is closed; an instruction cannot be added")
+        raise InvalidTransition(f"该工单已办结，不能再登记批示 ({order.number} is closed; an instruction cannot be added)")
     if event in ("returned", "extension_requested") and (closed or order.status == Status.REPLIED):
-        raise InvalidTransition(f"{order.number} has already been replied to or closed")
+        raise InvalidTransition(f"该工单已回复或已办结 ({order.number} has already been replied to or closed)")
     if event == "callback" and order.status not in (Status.REPLIED, Status.CLOSED):
-        raise InvalidTransition(f"{order.number} can only be called back after a reply or closure")
+        raise InvalidTransition(f"只有已回复或已办结的工单才能回访 ({order.number} can only be called back after a reply or closure)")
     _check_details(event, details or {})
     if event in ("extension_approved", "extension_requested"):
         if not isinstance(working_days, int) or isinstance(working_days, bool) or not 1 <= working_days <= 180:

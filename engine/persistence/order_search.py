@@ -1,9 +1,9 @@
 """The work-order list: filters, text search, sort and pages for the supervisor's list, a unit's list and the export.
 
-Fast on 100,000 orders because nothing per-order runs before the LIMIT: one query picks the page's orders from
-`work_orders` alone (its filters and sort keys are indexed, see migration 0007), then small queries fetch the unit
-names, active cards, leadership instructions and next timer of just those orders. The export walks the same order
-in keyset batches, so it holds one batch in memory whatever the size of the result.
+Fast on 100,000 orders on SQLite and PostgreSQL because nothing per order runs outside the page: a COUNT, one query
+for the page's rows from `work_orders` alone (filters and sorts are indexed, migration 0007), then one query each
+for the unit names, active cards, leadership instructions and next timer of just those rows. The count also picks
+how the page is read (see _Where). The export walks the same order in keyset batches, one batch in memory.
 """
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.sql.elements import ColumnElement
 
 from engine.domain.errors import InvalidInput
@@ -100,6 +101,9 @@ class OrderFilter:
         if self.q is not None and not 0 < len(self.q) <= MAX_QUERY_LENGTH:
             raise _bad(f"搜索内容应为 1 至 {MAX_QUERY_LENGTH} 个字符",
                        f"the search text must have 1 to {MAX_QUERY_LENGTH} characters")
+        for name, value in (("unit", self.unit_code), ("q", self.q)):
+            if value is not None and any(ord(c) < 32 or ord(c) == 127 for c in value):
+                raise _bad(f"{name} 含有控制字符", f"{name} contains control characters")
         if not _is_int(self.page) or not 1 <= self.page <= MAX_PAGE:
             raise _bad(f"页码应为 1 至 {MAX_PAGE} 的整数", f"page must be a whole number from 1 to {MAX_PAGE}")
         if not _is_int(self.per_page) or not 1 <= self.per_page <= MAX_PER_PAGE:
@@ -311,8 +315,10 @@ def _where(connection: sa.Connection, f: OrderFilter, now: datetime, scope_unit:
 
 
 def _own(where: _Where, test: ColumnElement[bool]) -> _Where:
-    """A selective test on work_orders' own columns, which an index holding the number answers."""
-    matching = sa.select(work_orders.c.number).where(test).correlate(None)
+    """A selective test on work_orders' own columns, which an index holding the number answers.
+    OFFSET 0 keeps PostgreSQL from flattening the sparse form back into a walk of the sort's index (its LIKE
+    estimates are poor); SQLite reads such a subquery first anyway."""
+    matching = sa.select(work_orders.c.number).where(test).offset(0).correlate(None)
     return where.add(counting=test, sparse=work_orders.c.number.in_(matching), dense=test)
 
 
@@ -330,13 +336,17 @@ def _active_cards(color: str) -> sa.Select[Any]:
 
 
 def _text_match(connection: sa.Connection, q: str) -> ColumnElement[bool]:
-    """The number starts with `q` (or is `q`), or the title contains it, letter case aside.
-    SQLite's LIKE already ignores ASCII case; PostgreSQL needs ILIKE. Both read the (title, number) index
-    rather than the wide table when they can."""
-    wo = work_orders.c
-    if connection.dialect.name == "postgresql":
-        return sa.or_(wo.number.istartswith(q, autoescape=True), wo.title.icontains(q, autoescape=True))
-    return sa.or_(wo.number.startswith(q, autoescape=True), wo.title.contains(q, autoescape=True))
+    """The number starts with `q` (or is `q`), or the title contains it, the case of ASCII letters aside.
+
+    SQLite's LIKE ignores the case of ASCII letters by itself. On PostgreSQL, lower(... COLLATE "C") folds
+    exactly those (Chinese has no case) at half the cost of lower() under a locale and a quarter of ILIKE's;
+    it is only applied when `q` has an ASCII letter. Both databases read the narrow (title, number) index."""
+    number, title = work_orders.c.number, work_orders.c.title
+    if connection.dialect.name == "postgresql" and any(c.isascii() and c.isalpha() for c in q):
+        q = "".join(c.lower() if c.isascii() else c for c in q)
+        return sa.or_(sa.func.lower(number.collate("C")).startswith(q, autoescape=True),
+                      sa.func.lower(title.collate("C")).contains(q, autoescape=True))
+    return sa.or_(number.startswith(q, autoescape=True), title.contains(q, autoescape=True))
 
 
 def _sort_keys(f: OrderFilter) -> tuple[sa.Column[Any], ...]:
@@ -354,12 +364,24 @@ def _nulls_sort_low(connection: sa.Connection) -> bool:
 
 def _after(keys: Sequence[sa.Column[Any]], values: Sequence[Any], descending: bool,
            nulls_low: bool) -> ColumnElement[bool]:
-    """Rows that come after `values` in the order of `keys`: the first differing key decides."""
+    """Rows that come after `values` in the order of `keys`: the first differing key decides. A bound on the
+    first key alone comes first, so the database seeks to the position instead of filtering the rows before it."""
     alternatives = []
     for i, (column, value) in enumerate(zip(keys, values)):
         same = [_same(c, v) for c, v in zip(keys[:i], values[:i])]
         alternatives.append(sa.and_(*same, _beyond(column, value, descending, nulls_low)))
-    return sa.or_(*alternatives)
+    bound = _not_before(keys[0], values[0], descending, nulls_low)
+    return sa.and_(bound, sa.or_(*alternatives)) if bound is not None else sa.or_(*alternatives)
+
+
+def _not_before(column: sa.Column[Any], value: Any, descending: bool, nulls_low: bool) -> ColumnElement[bool] | None:
+    """A seekable condition every row at or after `value` meets (None when there is none without an OR)."""
+    nulls_come_later = nulls_low == descending
+    if value is None:
+        return column.is_(None) if nulls_come_later else None
+    if nulls_come_later and column.nullable:
+        return None
+    return column <= value if descending else column >= value
 
 
 def _same(column: sa.Column[Any], value: Any) -> ColumnElement[bool]:
@@ -411,10 +433,18 @@ def _unit_names(connection: sa.Connection, codes: set[str]) -> dict[str, str]:
 # The three look-ups below filter in Python on purpose: their only condition in SQL is the order number, so
 # every database reads them through the order-number index (SQLite without statistics would otherwise pick the
 # status or withdrawn index and read all waiting instances or all active cards).
+def _among(connection: sa.Connection, column: sa.Column[Any], numbers: list[str]) -> ColumnElement[bool]:
+    """`column` is one of `numbers`: one array parameter on PostgreSQL (a third of the time of IN with a
+    thousand parameters), IN elsewhere."""
+    if connection.dialect.name == "postgresql":
+        return column == sa.any_(sa.bindparam("numbers", numbers, type_=postgresql.ARRAY(sa.String)))
+    return column.in_(numbers)
+
+
 def _card_colors(connection: sa.Connection, numbers: list[str]) -> dict[str, list[str]]:
     """Active cards of each order, oldest first (red and yellow may both be shown)."""
     query = (sa.select(cards.c.order_number, cards.c.color, cards.c.withdrawn_at, cards.c.issued_at, cards.c.id)
-             .where(cards.c.order_number.in_(numbers)))
+             .where(_among(connection, cards.c.order_number, numbers)))
     colors: dict[str, list[str]] = {}
     for row in sorted(connection.execute(query), key=lambda r: (r.issued_at, r.id)):
         if row.withdrawn_at is None:
@@ -423,14 +453,14 @@ def _card_colors(connection: sa.Connection, numbers: list[str]) -> dict[str, lis
 
 
 def _instructed(connection: sa.Connection, numbers: list[str]) -> set[str]:
-    query = sa.select(instructions.c.order_number).where(instructions.c.order_number.in_(numbers))
+    query = sa.select(instructions.c.order_number).where(_among(connection, instructions.c.order_number, numbers))
     return set(connection.execute(query).scalars())
 
 
 def _next_due(connection: sa.Connection, numbers: list[str]) -> dict[str, datetime]:
     """The earliest timer of each order's waiting instances (its work-order round and its instructions)."""
     wi = workflow_instances.c
-    query = sa.select(wi.order_number, wi.status, wi.next_due_at).where(wi.order_number.in_(numbers))
+    query = sa.select(wi.order_number, wi.status, wi.next_due_at).where(_among(connection, wi.order_number, numbers))
     due: dict[str, datetime] = {}
     for number, status, at in connection.execute(query):
         if status == "waiting" and at is not None and (number not in due or at < due[number]):

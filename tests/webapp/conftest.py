@@ -39,7 +39,7 @@ from engine.persistence.document_store import DocumentRecords
 from engine.persistence.tables import audit_log, metadata, order_events, outbox, supervisor_tasks
 from engine.services import Engine
 from tests.conftest import local
-from tests.web_login import client_as, csrf_of, token
+from tests.web_login import client_as, csrf_of
 from web import create_app
 from workflows.bootstrap import build_engine
 from workflows.documents.issuing import issue_all_pending
@@ -154,7 +154,8 @@ def changed_tables(before: dict[str, list[str]], after: dict[str, list[str]]) ->
 
 
 def assert_nothing_saved(world: World, before: dict[str, list[str]]) -> None:
-    assert not changed_tables(before, world.fingerprint()), "rows changed in these tables"
+    changed = changed_tables(before, world.fingerprint())
+    assert not changed, f"rows changed in {changed}"
 
 
 def text_of(response: Any) -> str:
@@ -162,9 +163,9 @@ def text_of(response: Any) -> str:
     return unescape(response.get_data(as_text=True))
 
 
-def form_post(client: Any, path: str, data: dict[str, Any] | None = None, **kwargs: Any) -> Any:
-    """POST like a browser: with the session's CSRF token."""
-    return client.post(path, data={**(data or {}), "csrf_token": token(client)}, **kwargs)
+def rows_with(page: str, *needles: str) -> list[str]:
+    """The table rows of a page that contain every needle."""
+    return [row for row in page.split("<tr") if all(n in row for n in needles)]
 
 
 def login_token(client: Any) -> str:

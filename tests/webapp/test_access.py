@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from tests.webapp.conftest import (TODAY, U01_ORDERS, U02_ORDERS, World, assert_nothing_saved, form_post,
-                                   login_token, path_of)
+from tests.web_login import post
+from tests.webapp.conftest import TODAY, U01_ORDERS, U02_ORDERS, World, assert_nothing_saved, login_token, path_of
 from tests.webapp.routes import Route, private_routes
 
 # A form that every POST route would accept if it let the request through: so a route that forgets its
@@ -47,7 +47,7 @@ def send(client: Any, route: Route, method: str, values: dict[str, Any]) -> Any:
     path = route.path(values)
     if method == "GET":
         return client.get(path)
-    return form_post(client, path, FORM)
+    return post(client, path, FORM)
 
 
 def mismatches(client: Any, selected: list[Route], values: dict[str, Any],
@@ -120,10 +120,11 @@ def test_a_made_up_identifier_gets_the_same_answer_as_another_units(world: World
     """Neither 403 nor 404 tells a unit user whether another unit's order, card or document exists."""
     selected = [r for r in private_routes(world.app) if r.names_something]
     foreign = identifiers(world, "GD201")
-    client = world["unit1"]
+    client, before = world["unit1"], world.fingerprint()
     differ = [str(r) for r in selected for m in r.methods
               if send(client, r, m, foreign).status_code != send(client, r, m, NOT_FOUND).status_code]
     assert not differ
+    assert_nothing_saved(world, before)
 
 
 def test_the_unit_still_reaches_its_own_order(world: World) -> None:
@@ -222,7 +223,7 @@ def test_a_role_opens_its_own_pages(world: World, user: str, path: str) -> None:
 ])
 def test_a_supervisor_may_not_use_the_admin_forms(world: World, path: str, data: dict[str, str]) -> None:
     before = world.fingerprint()
-    assert form_post(world["sup"], path, data).status_code == 403
+    assert post(world["sup"], path, data).status_code == 403
     assert_nothing_saved(world, before)
 
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from tests.web_login import PASSWORD, csrf_of, ensure_user, sign_in
-from tests.webapp.conftest import (CITIZEN_MASKED, CITIZEN_PHONE, ROLES, World, assert_nothing_saved, form_post,
+from tests.web_login import PASSWORD, csrf_of, ensure_user, post, sign_in
+from tests.webapp.conftest import (CITIZEN_MASKED, CITIZEN_PHONE, ROLES, World, assert_nothing_saved,
                                    login_token, path_of, text_of)
 from web import create_app
 
@@ -63,7 +63,7 @@ def test_logging_out_needs_the_token_too(world: World) -> None:
     client = world.user_client("csrf.logout", "supervisor")
     assert client.post("/logout").status_code == 400
     assert client.get("/workbench").status_code == 200
-    assert form_post(client, "/logout").status_code == 302
+    assert post(client, "/logout").status_code == 302
     assert path_of(client.get("/workbench").headers["Location"]) == "/login"
 
 
@@ -137,23 +137,32 @@ def test_twenty_failures_from_one_address_lock_that_address(world: World) -> Non
     assert attempt(client_from(world, "10.2.0.2"), "bystander", PASSWORD).status_code == 302
 
 
-def test_every_login_is_in_the_audit_log(world: World) -> None:
-    ensure_user(world.engine, "audited", "leader")
-    client = client_from(world, "10.3.0.1")
-    unknown, wrong = attempt(client, "no.such.user", "Wrong-password-1"), attempt(client, "audited", "Wrong-pw-123")
+def test_a_successful_login_is_in_the_audit_log(world: World) -> None:
+    ensure_user(world.engine, "audited.ok", "leader")
+    assert attempt(client_from(world, "10.3.0.1"), "audited.ok", PASSWORD).status_code == 302
+    row = audited_logins(world, "audited.ok")[-1]
+    assert row["action"] == "login.succeeded" and row["details"]["address"] == "10.3.0.1"
+
+
+def test_failed_logins_are_in_the_audit_log(world: World) -> None:
+    ensure_user(world.engine, "audited.ko", "leader")
+    client = client_from(world, "10.3.0.2")
+    unknown, wrong = attempt(client, "no.such.user", "Wrong-password-1"), attempt(client, "audited.ko", "Wrong-pw-123")
     assert unknown.status_code == wrong.status_code == 401
-    assert text_of(unknown).count("用户名或密码错误") == text_of(wrong).count("用户名或密码错误") == 1
-    assert attempt(client, "audited", PASSWORD).status_code == 302
-    assert [r["action"] for r in world.audit(actor="audited") if r["action"].startswith("login.")] == \
-        ["login.failed", "login.succeeded"]
-    assert world.audit("login.failed", actor="no.such.user")[0]["details"]["address"] == "10.3.0.1"
+    assert text_of(unknown).count("用户名或密码错误") == text_of(wrong).count("用户名或密码错误") == 1  # no hint
+    assert [r["action"] for r in audited_logins(world, "audited.ko")] == ["login.failed"]
+    assert [r["details"]["address"] for r in audited_logins(world, "no.such.user")] == ["10.3.0.2"]
+
+
+def audited_logins(world: World, username: str) -> list[dict[str, Any]]:
+    return [r for r in world.audit(actor=username) if r["action"].startswith("login.")]
 
 
 # ---------------------------------------------------------------------------------------- ending sessions
 def test_changing_the_password_ends_every_session_of_the_user(world: World) -> None:
     ensure_user(world.engine, "changer", "supervisor")
     mine, other = sign_in(world.anonymous(), "changer"), sign_in(world.anonymous(), "changer")
-    response = form_post(mine, "/account/password", {"current": PASSWORD, "new": NEW_PASSWORD,
+    response = post(mine, "/account/password", {"current": PASSWORD, "new": NEW_PASSWORD,
                                                      "repeat": NEW_PASSWORD})
     assert response.status_code == 302 and path_of(response.headers["Location"]) == "/login"
     for client in (mine, other):
@@ -174,7 +183,7 @@ def test_a_refused_password_change_keeps_the_password_and_the_sessions(world: Wo
     ensure_user(world.engine, "keeper", "supervisor")
     client = sign_in(world.anonymous(), "keeper")
     stored = world.user_row("keeper")
-    response = form_post(client, "/account/password", form)
+    response = post(client, "/account/password", form)
     assert response.status_code == 422 and message in text_of(response)
     after = world.user_row("keeper")
     assert (after["password_hash"], after["session_version"]) == (stored["password_hash"], stored["session_version"])
@@ -189,7 +198,7 @@ def test_disabling_a_user_or_changing_the_role_ends_its_session(world: World, us
                                                                 change: dict[str, str]) -> None:
     client = world.user_client(username, role, "U01")
     assert client.get("/unit").status_code == 200
-    assert form_post(world["adm"], f"/admin/users/{username}", change).status_code == 302
+    assert post(world["adm"], f"/admin/users/{username}", change).status_code == 302
     assert path_of(client.get("/unit").headers["Location"]) == "/login"
     assert world.audit("user.changed", actor="adm")[-1]["details"]["username"] == username
     again = attempt(world.anonymous(), username, PASSWORD)
@@ -245,7 +254,7 @@ def test_a_supervisor_sees_the_full_number_only_by_asking_and_the_look_is_audite
     page = text_of(client.get("/orders/GD101"))
     assert CITIZEN_MASKED in page and CITIZEN_PHONE not in page and "查看完整号码" in page
     looks = len(world.audit("citizen.revealed", number="GD101"))
-    revealed = form_post(client, "/orders/GD101/citizen")
+    revealed = post(client, "/orders/GD101/citizen")
     assert revealed.status_code == 200 and CITIZEN_PHONE in text_of(revealed)
     rows = world.audit("citizen.revealed", number="GD101")
     assert len(rows) == looks + 1 and rows[-1]["actor"] == "sup"
@@ -253,8 +262,8 @@ def test_a_supervisor_sees_the_full_number_only_by_asking_and_the_look_is_audite
 
 
 def test_the_handling_unit_may_reveal_its_citizen_but_leadership_may_not(world: World) -> None:
-    assert CITIZEN_PHONE in text_of(form_post(world["unit1"], "/orders/GD101/citizen"))
+    assert CITIZEN_PHONE in text_of(post(world["unit1"], "/orders/GD101/citizen"))
     assert world.audit("citizen.revealed", actor="unit1", number="GD101")
     before = world.fingerprint()
-    assert form_post(world["lead"], "/orders/GD101/citizen").status_code == 403
+    assert post(world["lead"], "/orders/GD101/citizen").status_code == 403
     assert_nothing_saved(world, before)

@@ -11,15 +11,19 @@ down_revision = '0006'
 branch_labels = None
 depends_on = None
 
-# (table, index name, columns): a filter followed by the list's default sort, so a filtered page is read in
-# index order and stops at its LIMIT; (status, deadline_at) answers "overdue"; cards(withdrawn_at, color,
-# order_number) answers "has an active card" from the index alone.
+# (table, index name, columns), for engine/persistence/order_search.py:
+# - a filter followed by the list's default sort: a filtered page is read in index order and stops at its LIMIT;
+# - (status, deadline_at) answers "overdue" (open and past the deadline) and its count from the index alone;
+# - (returned_at, number) and (title, number) hold the order number, so the returned filter and the text search
+#   (LIKE '%...%' cannot seek, it scans) read a narrow index instead of the wide table;
+# - cards (order_number, withdrawn_at, color): a page's active cards, and "has an active card" per order.
 INDEXES = (
     ('work_orders', 'ix_work_orders_status_dispatched', ['status', 'dispatched_at']),
     ('work_orders', 'ix_work_orders_status_deadline', ['status', 'deadline_at']),
     ('work_orders', 'ix_work_orders_unit_dispatched', ['unit_code', 'dispatched_at']),
-    ('work_orders', 'ix_work_orders_returned_at', ['returned_at']),
-    ('cards', 'ix_cards_active', ['withdrawn_at', 'color', 'order_number']),
+    ('work_orders', 'ix_work_orders_returned_number', ['returned_at', 'number']),
+    ('work_orders', 'ix_work_orders_title_number', ['title', 'number']),
+    ('cards', 'ix_cards_order_active', ['order_number', 'withdrawn_at', 'color']),
 )
 
 
