@@ -21,14 +21,10 @@ from web import documents as documents_web
 from web import unit_pages, workbench
 from web.api.problems import from_http
 from web.auth import init_auth
+from web.labels import INSTANCE_STATUS_LABELS, KIND_LABELS, card_reason
 from web.security import init_security
 from workflows.bootstrap import SmsServices, build_sms, secret_key
 
-KIND_LABELS = {
-    "sms": "短信", "phone_urge": "电话催办", "urge_notice": "催办通知书", "yellow_card": "黄牌", "red_card": "红牌",
-    "supervision_letter": "督办函", "special_report": "专报", "quarterly_report": "季度专报",
-    "sms_failed": "短信失败待处理",
-}
 ERROR_MESSAGES = {400: "请求有误", 403: "无权访问此页面", 404: "页面或工单不存在", 405: "不支持的操作",
                   413: "提交的内容过大", 429: "操作过于频繁"}
 
@@ -58,7 +54,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     def local(value: Any) -> str:
         return value.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M") if value else "—"
 
-    app.jinja_env.globals.update(STATUS_LABELS=STATUS_LABELS, KIND_LABELS=KIND_LABELS, ROLE_LABELS=ROLE_LABELS)
+    app.jinja_env.globals.update(STATUS_LABELS=STATUS_LABELS, KIND_LABELS=KIND_LABELS, ROLE_LABELS=ROLE_LABELS,
+                                 INSTANCE_STATUS_LABELS=INSTANCE_STATUS_LABELS, card_reason=card_reason)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Any:

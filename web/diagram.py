@@ -875,7 +875,7 @@ STYLE = """<style>
 </style>"""
 
 
-def readable_width(svg: str, scale: float = 0.6) -> int:
+def readable_width(svg: str, scale: float = 0.75) -> int:
     """The width in CSS pixels under which a drawing's labels become too small to read (the page scrolls
     sideways instead of shrinking it further)."""
     found = re.search(r'viewBox="[-\d.]+ [-\d.]+ ([\d.]+) ', svg)

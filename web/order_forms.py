@@ -28,7 +28,7 @@ def _act(number: str, action: Callable[[WorkOrder, dict[str, str]], str]) -> Any
     try:
         done = action(order, dict(request.form))
     except DubanError as exc:
-        return render_order(number, error=str(exc), status=422)
+        return render_order(number, error=str(exc), status=422, refused=(request.endpoint or "", dict(request.form)))
     flash(done)
     return redirect(url_for("orders.order_view", number=number))
 

@@ -3,6 +3,7 @@ drawing per workflow instance with its path and position highlighted, SMS, docum
 the signed-in user may use."""
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask import render_template
@@ -21,6 +22,7 @@ from engine.runtime.progress import progress_of
 from web.auth import current
 from web.context import duban, order_or_404
 from web.diagram import readable_width, render_svg
+from web.labels import detail_value
 
 EVENT_LABELS = {
     "dispatched": "派发", "signed": "签收", "progress_reported": "报告办理进展", "replied": "办结回复", "closed": "办结",
@@ -39,18 +41,32 @@ DETAIL_LABELS = {
 HIDDEN_DETAILS = {"params", "instance", "at"}
 
 
-def describe(details: dict[str, Any]) -> str:
-    """One line of an event's or action's details for the timeline; phone numbers masked."""
-    parts = []
+def describe(details: dict[str, Any], step: str | None = None) -> str:
+    """One line of an event's or action's details for the timeline; phone numbers masked, times local."""
+    parts = [f"节点：{STEP_LABELS.get(step, step)}"] if step else []
     for key, value in details.items():
         if key in HIDDEN_DETAILS or value in (None, ""):
             continue
-        shown = mask(str(value)) if key == "to" else CARD_LABELS.get(str(value), value) if key == "color" else value
+        if key == "to":
+            shown = mask(str(value))
+        elif key.endswith("_at") and isinstance(value, str):
+            shown = _local_text(value)
+        else:
+            shown = detail_value(key, value)
         parts.append(f"{DETAIL_LABELS.get(key, key)}：{shown}")
     return "；".join(parts)
 
 
-def render_order(number: str, *, error: str | None = None, status: int = 200, reveal: bool = False) -> Any:
+def _local_text(iso: str) -> str:
+    try:
+        return datetime.fromisoformat(iso).astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return iso
+
+
+def render_order(number: str, *, error: str | None = None, status: int = 200, reveal: bool = False,
+                 refused: tuple[str, dict[str, str]] | None = None) -> Any:
+    """The page; `refused` is (the form's endpoint, what was typed) so a refused form shows it again."""
     engine = duban()
     me = current()
     with engine.store.reading() as tx:
@@ -67,8 +83,17 @@ def render_order(number: str, *, error: str | None = None, status: int = 200, re
         diagrams=_diagrams(detail, xml), citizen=_citizen(detail["citizen"], reveal=reveal and me.sees_personal_data),
         today=now.astimezone(LOCAL_TZ).date().isoformat(), EVENT_LABELS=EVENT_LABELS, CARD_LABELS=CARD_LABELS,
         PHONE_OUTCOMES=PHONE_OUTCOMES, Status=Status, as_unit=me.role == UNIT, as_supervisor=me.role == SUPERVISOR,
-        extension_pending=_extension_pending(detail["events"]), describe=describe, STEP_LABELS=STEP_LABELS)
+        extension_pending=_extension_pending(detail["events"]), describe=describe, STEP_LABELS=STEP_LABELS,
+        kept=_kept(refused))
     return body, status
+
+
+def _kept(refused: tuple[str, dict[str, str]] | None) -> Any:
+    def kept(endpoint: str, name: str, default: str = "") -> str:
+        if refused is None or refused[0] != f"order_forms.{endpoint}":
+            return default
+        return refused[1].get(name, default)
+    return kept
 
 
 def _diagrams(detail: dict[str, Any], xml: dict[str, Any]) -> list[dict[str, Any]]:

@@ -222,8 +222,6 @@ def test_supervisor_completes_a_phone_urging_task_from_the_workbench(live):
     assert "无人接听：联系人手机无人接听，明早再拨" in tasks.inner_text()
 
 
-@pytest.mark.xfail(strict=True, reason="web/order_page.py describe() prints a task_done event's outcome and kind as "
-                   "their keys (结果：no_answer；类型：phone_urge) instead of PHONE_OUTCOMES / KIND_LABELS")
 def test_the_timeline_names_the_phone_outcome_in_chinese(live):
     with live.engine.store.reading() as tx:
         task_id = tx.c.execute(tasks_table.select().where(tasks_table.c.order_number == "GD-LATE",

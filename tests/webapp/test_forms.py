@@ -153,6 +153,16 @@ def test_a_refused_form_shows_why_and_saves_nothing(world: World, targets: dict[
     assert_nothing_saved(world, before)
 
 
+def test_a_refused_form_gives_back_what_was_typed_in_it_only(world: World, targets: dict[str, Any]) -> None:
+    """A long reply refused for its date is not lost: the reply box shows it again, the other boxes stay empty."""
+    typed = "已联系施工单位，夜间停止施工，并安排城管巡查。"
+    response = post(world["unit1"], f"/orders/{targets['open']}/reply", {"reply": typed, "handled_on": "2026-06-29"})
+    page = text_of(response)
+    assert response.status_code == 422 and page.count(typed) == 1
+    assert f'name="reply" maxlength="2000" required>{typed}</textarea>' in page
+    assert 'value="2026-06-29"' in page
+
+
 def test_a_form_that_changes_a_user_and_fails_keeps_the_password(world: World) -> None:
     """The admin's user form is one change: a refused role change must not leave a new password behind."""
     client = world.user_client("pw.kept", "unit", "U02")

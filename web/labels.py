@@ -1,0 +1,32 @@
+"""The Chinese names pages give to the engine's keys (action kinds, instance states, card reasons)."""
+from __future__ import annotations
+
+from typing import Any
+
+from engine.casework import CARD_LABELS, PHONE_OUTCOMES
+from engine.domain.pending_steps import STEP_LABELS
+
+KIND_LABELS = {
+    "sms": "短信", "phone_urge": "电话催办", "urge_notice": "催办通知书", "yellow_card": "黄牌", "red_card": "红牌",
+    "supervision_letter": "督办函", "special_report": "专报", "quarterly_report": "季度专报",
+    "sms_failed": "短信失败待处理",
+}
+INSTANCE_STATUS_LABELS = {"waiting": "等待中", "completed": "已结束", "cancelled": "已取消", "failed": "出错已停止"}
+
+
+def card_reason(card: dict[str, Any]) -> str:
+    """A rule card's reason is the ladder step that issued it; a supervisor's is the text typed."""
+    if card["source"] == "rule":
+        return f"督办规则自动亮牌（{STEP_LABELS.get(card['reason'], card['reason'])}）"
+    return str(card["reason"])
+
+
+def detail_value(key: str, value: Any) -> Any:
+    """A detail's value in words: card colours, call outcomes, task kinds."""
+    if key == "color":
+        return CARD_LABELS.get(str(value), value)
+    if key == "outcome":
+        return PHONE_OUTCOMES.get(str(value), value)
+    if key == "kind":
+        return KIND_LABELS.get(str(value), value)
+    return value
