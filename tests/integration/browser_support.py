@@ -4,22 +4,44 @@ signed-in user, and a watch on every page for script requests and Content-Securi
 Launching Chromium, skipping without it and where screenshots go are shared with test_web_live."""
 from __future__ import annotations
 
+import os
+import shutil
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import pytest
 from waitress.server import create_server
 
 from engine.clock import VirtualClock
 from engine.services import Engine
-from tests.integration.test_web_live import ARTIFACTS
 from tests.web_login import PASSWORD
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
+
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def launch_chromium(playwright):
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=[
+        "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"])
+
+
+def need_browser():
+    if CHROMIUM is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must install Debian's chromium")
+        pytest.skip("chromium is not installed")
+    ARTIFACTS.mkdir(exist_ok=True)
+    return pytest.importorskip("playwright.sync_api")
 
 
 @contextmanager

@@ -12,9 +12,9 @@ from engine.casework import Casework
 from engine.clock import VirtualClock
 from engine.persistence.tables import supervisor_tasks as tasks_table
 from tests.conftest import local
-from tests.integration.browser_support import (Live, horizontal_overflow, log_in, main_text, nav_links, order_deadline,
+from tests.integration.browser_support import (Live, horizontal_overflow, launch_chromium, log_in, main_text, nav_links,
+                                               need_browser, order_deadline,
                                                order_status, path_of, serving, shot, submit)
-from tests.integration.test_web_live import launch_chromium, need_browser
 from tests.web_login import PASSWORD, ensure_user
 from web import create_app
 

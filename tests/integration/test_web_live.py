@@ -1,23 +1,17 @@
 """The minimal live page: a real worker loop and web server over SQLite, looked at with headless Chromium."""
 from __future__ import annotations
 
-import os
-import shutil
-import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from waitress.server import create_server
 
 from engine.clock import VirtualClock
 from engine.services import Engine
 from web import create_app
 from tests.conftest import local
+from tests.integration.browser_support import ARTIFACTS, launch_chromium, need_browser, serving
 from tests.web_login import PASSWORD, client_as, ensure_user
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 @pytest.fixture
@@ -53,28 +47,8 @@ def test_order_list_shows_state_deadline_and_escalations(seeded, settings):
 @pytest.fixture
 def live_server(seeded, settings) -> Iterator[str]:
     engine, _ = seeded
-    server = create_server(create_app(settings, engine=engine), host="127.0.0.1", port=0, threads=2)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.effective_port}"
-    finally:
-        server.close()
-
-
-def launch_chromium(playwright):
-    return playwright.chromium.launch(executable_path=CHROMIUM, args=[
-        "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"])
-
-
-def need_browser():
-    if CHROMIUM is None:
-        if os.environ.get("CI"):
-            pytest.fail("CI must install Debian's chromium")
-        pytest.skip("chromium is not installed")
-    ARTIFACTS.mkdir(exist_ok=True)
-    return pytest.importorskip("playwright.sync_api")
+    with serving(create_app(settings, engine=engine)) as url:
+        yield url
 
 
 def test_page_renders_in_chromium(live_server, seeded):
