@@ -241,6 +241,13 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
     return main_benchmark(args)
 
 
+def cmd_web_benchmark(args: argparse.Namespace) -> int:
+    from workflows.web_benchmark import main as main_web_benchmark
+
+    argv = ["--orders", str(args.orders), "--requests", str(args.requests), "--app", "web:create_app"]
+    return main_web_benchmark(argv + (["--database-url", args.database_url] if args.database_url else []))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="duban", description="Duban 督办: 12345 hotline supervision engine")
     parser.add_argument("--log-format", choices=["json", "text"], default=None, help="log format on stderr")
@@ -304,6 +311,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also measure on this PostgreSQL database")
     p.add_argument("--la311", help="path to the LA 311 CSV for the year-long replay")
     p.add_argument("--skip-replay", action="store_true")
+
+    p = add("web-benchmark", cmd_web_benchmark,
+            "fill a fresh database with N work orders and time the list, search, detail and export pages")
+    p.add_argument("--orders", type=positive_int, default=100_000)
+    p.add_argument("--requests", type=positive_int, default=200, help="samples per page (200)")
+    p.add_argument("--database-url", help="PostgreSQL (a schema of its own, dropped afterwards) or a new SQLite "
+                                          "file; default: a temporary SQLite file")
 
     add_document_commands(add)
     add_assessment_commands(add)

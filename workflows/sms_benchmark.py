@@ -44,6 +44,7 @@ from engine.persistence.tables import outbox, supervisor_tasks
 from engine.services import Engine
 from workflows.adapters.twilio_sms import STATUS_CALLBACK_PATH, TwilioSmsGateway
 from workflows.argtypes import positive_int
+from workflows.bench_output import Out
 from workflows.bootstrap import SmsServices, build_engine, build_sms
 from workflows.fake_twilio import FakeTwilio
 
@@ -56,26 +57,6 @@ PG_SCHEMA = "duban_sms_benchmark"
 DEFAULT_ORDERS, QUICK_ORDERS = 2_000, 200
 CASE_TIMEOUT, SLOW_SECONDS = 0.3, 2.0  # Twilio client timeout in the failure cases; the "slow" answer's delay
 
-
-# ---------------------------------------------------------------------------------------- output
-class Out:
-    """Figures on stdout; progress on stderr only when it is a terminal."""
-
-    def __init__(self, show_progress: bool | None = None) -> None:
-        self.show_progress = sys.stderr.isatty() if show_progress is None else show_progress
-
-    def line(self, text: str = "") -> None:
-        print(text, flush=True)
-
-    def progress(self, text: str) -> None:
-        if self.show_progress:
-            sys.stderr.write(f"\r\x1b[K{text}")
-            sys.stderr.flush()
-
-    def done(self) -> None:
-        if self.show_progress:
-            sys.stderr.write("\r\x1b[K")
-            sys.stderr.flush()
 
 
 def _rate(count: float, seconds: float) -> float:

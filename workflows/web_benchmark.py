@@ -52,6 +52,7 @@ from engine.persistence.order_search import OrderFilter, iter_orders, search_ord
 from engine.persistence.tables import (actions, instructions, order_events, work_orders, workflow_instances)
 from engine.services import Engine
 from workflows.argtypes import positive_int
+from workflows.bench_output import Out
 from workflows.benchmark import reachable, reset_schema, schema_url
 from workflows.bootstrap import build_engine
 from workflows.order_export import write_csv
@@ -91,26 +92,6 @@ CATEGORY_WEIGHTS = (15, 25, 10, 40, 10)  # 咨询 求助 建议 投诉 举报
 URGENCY_WEIGHTS = (94, 5, 1)  # 一般 紧急 特急
 SOURCE_WEIGHTS = (85, 15)  # 12345 12315
 
-
-# ---------------------------------------------------------------------------------------- output
-class Out:
-    """Figures on stdout; progress on stderr only when it is a terminal."""
-
-    def __init__(self) -> None:
-        self.show_progress = sys.stderr.isatty()
-
-    def line(self, text: str = "") -> None:
-        print(text, flush=True)
-
-    def progress(self, text: str) -> None:
-        if self.show_progress:
-            sys.stderr.write(f"\r\x1b[K{text}")
-            sys.stderr.flush()
-
-    def done(self) -> None:
-        if self.show_progress:
-            sys.stderr.write("\r\x1b[K")
-            sys.stderr.flush()
 
 
 @dataclass(frozen=True)

@@ -48,4 +48,5 @@ cards = sa.Table(
     sa.Column("withdrawn_at", UtcDateTime()),
     sa.Column("withdrawn_by", sa.String(64)),
     sa.Column("withdraw_reason", sa.Text),
+    sa.Index("ix_cards_order_active", "order_number", "withdrawn_at", "color"),
 )

@@ -1,4 +1,4 @@
-"""Connecting: SQLite (WAL, busy timeout, BEGIN IMMEDIATE) by default, PostgreSQL in production."""
+"""Connecting: SQLite (WAL, busy timeout, BEGIN IMMEDIATE for writers) by default, PostgreSQL in production."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -12,6 +12,7 @@ from sqlalchemy import event
 from engine.domain.errors import InvalidInput, StoreUnavailable
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+READ_ONLY = "duban_read_only"  # execution option of the connections SqlStore.reading hands out
 
 
 def create_db_engine(url: str) -> sa.Engine:
@@ -50,8 +51,10 @@ def _sqlite_engine(url: str) -> sa.Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        # take the write lock up front: a read-then-write transaction is atomic across processes
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # a transaction that may write takes the write lock up front, so read-then-write is atomic across
+        # processes; a read-only one (SqlStore.reading) reads a WAL snapshot and blocks no one
+        read_only = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
 
     return engine
 

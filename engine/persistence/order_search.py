@@ -204,15 +204,36 @@ def search_orders(connection: sa.Connection, f: OrderFilter, *, now: datetime,
     where = _where(connection, f, now, scope_unit)
     if where is None:
         return OrderPage(total=0, rows=[], page=f.page, pages=1, filter=f)
-    total = _count(connection, where)
-    offset = (f.page - 1) * f.per_page
-    rows: list[dict[str, Any]] = []
-    if offset < total:
-        query = (sa.select(*_ORDER_COLUMNS).where(*where.for_page(total)).order_by(*_order_by(f))
-                 .limit(f.per_page).offset(offset))
-        rows = [dict(r) for r in connection.execute(query).mappings()]
+    found = _small_result_page(connection, where, f) if where.scans else None
+    if found is None:
+        total = _count(connection, where)
+        rows = _page(connection, where.for_page(total), f) if (f.page - 1) * f.per_page < total else []
+    else:
+        total, rows = found
     return OrderPage(total=total, rows=_decorate(connection, rows, now), page=f.page,
                      pages=max(1, math.ceil(total / f.per_page)), filter=f)
+
+
+def _page(connection: sa.Connection, conditions: Sequence[ColumnElement[bool]], f: OrderFilter,
+          *extra: ColumnElement[Any]) -> list[dict[str, Any]]:
+    query = (sa.select(*_ORDER_COLUMNS, *extra).where(*conditions).order_by(*_order_by(f))
+             .limit(f.per_page).offset((f.page - 1) * f.per_page))
+    return [dict(r) for r in connection.execute(query).mappings()]
+
+
+def _small_result_page(connection: sa.Connection, where: _Where, f: OrderFilter
+                       ) -> tuple[int, list[dict[str, Any]]] | None:
+    """For a text search, whose count is a scan: the page and the total from one scan, when at most SPARSE_ROWS
+    orders match (the usual case). None when more match, or the page lies beyond the result: count instead."""
+    matching = (sa.select(work_orders.c.number).where(*where.for_count()).limit(SPARSE_ROWS + 1)
+                .correlate(None))
+    rows = _page(connection, [work_orders.c.number.in_(matching)], f, sa.func.count().over().label("total_"))
+    if not rows:
+        return (0, []) if f.page == 1 else None
+    total = rows[0]["total_"]
+    for row in rows:
+        del row["total_"]
+    return (total, rows) if total <= SPARSE_ROWS else None
 
 
 def count_orders(connection: sa.Connection, f: OrderFilter, *, now: datetime, scope_unit: str | None = None) -> int:
@@ -265,6 +286,7 @@ class _Where:
     counting: tuple[ColumnElement[bool], ...] = ()  # the selective conditions as COUNT(*) reads them best
     sparse: tuple[ColumnElement[bool], ...] = ()  # ... as "number IN (matching numbers)"
     dense: tuple[ColumnElement[bool], ...] = ()  # ... as a test of each order
+    scans: bool = False  # a text search: counting it reads a whole index
 
     def add(self, *, counting: ColumnElement[bool], sparse: ColumnElement[bool],
             dense: ColumnElement[bool]) -> _Where:
@@ -310,7 +332,7 @@ def _where(connection: sa.Connection, f: OrderFilter, now: datetime, scope_unit:
         where = _member(where, sa.select(instructions.c.order_number), instructions.c.order_number,
                         wanted=f.instructed)
     if f.q is not None:
-        where = _own(where, _text_match(connection, f.q))
+        where = replace(_own(where, _text_match(connection, f.q)), scans=True)
     return where
 
 

@@ -18,6 +18,7 @@ from engine.domain.model import HandlingUnit, Instance, Instruction
 from engine.domain.work_order import WorkOrder
 from engine.persistence.sms_store import SmsRecords
 from engine.persistence.account_tables import cards
+from engine.persistence.database import READ_ONLY
 from engine.persistence.tables import (
     actions,
     audit_log,
@@ -72,7 +73,8 @@ class SqlStore:
 
     @contextmanager
     def reading(self) -> Iterator[SqlTransaction]:
-        with self.engine.connect() as connection:
+        """A read-only view (rolled back at the end); on SQLite it takes no lock, so pages never queue."""
+        with self.engine.connect().execution_options(**{READ_ONLY: True}) as connection:
             yield SqlTransaction(connection, self.is_postgres)
 
 

@@ -78,6 +78,12 @@ work_orders = sa.Table(
     sa.Column("deadline_explanation", sa.Text, nullable=False, default=""),
     sa.Column("fired_steps", sa.JSON, nullable=False),
     sa.Column("deadline_basis", sa.JSON, nullable=False),
+    # the work-order list's filters followed by its sort, so a page is read in index order (migration 0007)
+    sa.Index("ix_work_orders_status_dispatched", "status", "dispatched_at"),
+    sa.Index("ix_work_orders_status_deadline", "status", "deadline_at"),
+    sa.Index("ix_work_orders_unit_dispatched", "unit_code", "dispatched_at"),
+    sa.Index("ix_work_orders_returned_number", "returned_at", "number"),
+    sa.Index("ix_work_orders_title_number", "title", "number"),
 )
 
 order_events = sa.Table(

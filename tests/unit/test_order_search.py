@@ -82,7 +82,7 @@ def world(request, make_engine, clock) -> Engine:
 def form(request, monkeypatch) -> str:
     """Both ways a page is read: from the matching numbers (small results) and by walking the sort's index."""
     if request.param == "dense":
-        monkeypatch.setattr(order_search, "SPARSE_ROWS", -1)
+        monkeypatch.setattr(order_search, "SPARSE_ROWS", 0)
     return request.param
 
 
@@ -230,6 +230,16 @@ def test_pages_split_the_result_and_count_it(world, form):
     assert [r["number"] for r in first.rows + second.rows] == sorted(ALL)
     assert (beyond.total, beyond.rows, beyond.page) == (6, [], 3)
     assert (narrow.total, narrow.pages) == (2, 2)
+
+
+def test_search_results_page_and_count_like_lists(world, form):
+    f = OrderFilter(q="gd", per_page=2, sort="number", descending=False)
+    expected = sorted(ALL - {"GX2026053100006"})
+    with world.store.reading() as tx:
+        pages = [search_orders(tx.c, f.at_page(n), now=NOW) for n in (1, 2, 3, 4)]
+    assert [p.total for p in pages] == [5] * 4 and pages[0].pages == 3
+    assert [r["number"] for p in pages[:3] for r in p.rows] == expected
+    assert pages[3].rows == []
 
 
 def test_an_empty_scope_is_one_empty_page(world):
