@@ -18,9 +18,9 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 AUDIT_PAGE = 100
 
 
-def _units() -> list[Any]:
+def _units() -> list[tuple[str, str]]:
     with duban().store.reading() as tx:
-        return tx.list_units()
+        return tx.unit_names()
 
 
 @bp.get("/users")

@@ -73,7 +73,7 @@ def render_order(number: str, *, error: str | None = None, status: int = 200, re
         order = order_or_404(tx, number)
         detail = order_page(tx, number)
         assert detail is not None
-        units = [(u.code, u.name) for u in tx.list_units()] if me.role == SUPERVISOR else []
+        units = tx.unit_names() if me.role == SUPERVISOR else []
         xml = {key: tx.get_process_xml(key) for key in {i["process_key"] for i in detail["instances"]}}
     now = engine.clock.now()
     instructions = [Instruction(**i) for i in detail["instructions"]]

@@ -39,7 +39,7 @@ def order_list() -> str:
     engine = duban()
     with engine.store.reading() as tx:
         page = search_orders(tx.c, f, now=engine.clock.now(), scope_unit=current().scope_unit)
-        units = [] if current().role == UNIT else [(u.code, u.name) for u in tx.list_units()]
+        units = [] if current().role == UNIT else tx.unit_names()
     args = f.to_args()
     return render_template("orders.html", page=page, f=f, args=args, units=units, query=lambda **kw: _query(args, kw),
                            CATEGORIES=CATEGORIES, URGENCIES=URGENCIES, CARD_FILTERS=CARD_FILTERS, SORTS=SORTS)

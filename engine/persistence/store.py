@@ -108,6 +108,11 @@ class SqlTransaction(SmsRecords):
             return None
         return HandlingUnit(code, rows[0].name, tuple(r.phone for r in rows if r.phone is not None))
 
+    def unit_names(self) -> list[tuple[str, str]]:
+        """(code, name) of every unit in one query, for choosing a unit in a form or a filter."""
+        return [(r.code, r.name) for r in self.c.execute(
+            sa.select(handling_units.c.code, handling_units.c.name).order_by(handling_units.c.code))]
+
     def list_units(self) -> list[HandlingUnit]:
         return [u for code in self.c.execute(sa.select(handling_units.c.code).order_by(handling_units.c.code)).scalars()
                 if (u := self.get_unit(code)) is not None]
