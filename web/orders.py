@@ -12,7 +12,7 @@ from flask import Blueprint, Response, abort, render_template, request
 from engine.accounts.users import UNIT
 from engine.domain.errors import InvalidInput
 from engine.domain.rules import CATEGORIES, URGENCIES
-from engine.persistence.order_search import OrderFilter, iter_orders, search_orders
+from engine.persistence.order_search import OrderFilter, count_orders, iter_orders, search_orders
 from web.auth import current
 from web.context import duban
 from web.order_page import render_order
@@ -23,7 +23,7 @@ bp = Blueprint("orders", __name__)
 CARD_FILTERS = {"any": "有红黄牌", "yellow": "黄牌", "red": "红牌"}
 SORTS = {"dispatched_at": "派发时间", "deadline_at": "办理时限", "number": "工单编号", "unit": "承办单位",
          "status": "状态"}
-EXPORT_LIMIT = 100_000
+EXPORT_LIMITS = {"csv": 100_000, "xlsx": 20_000}  # an XLSX row costs ~0.2 ms to write: 20,000 in ~4 s
 
 
 def _filter() -> OrderFilter:
@@ -59,21 +59,18 @@ def order_export(fmt: str) -> Response:
     f = _filter()
     engine = duban()
     out = io.BytesIO()
+    now, scope = engine.clock.now(), current().scope_unit
     with engine.store.reading() as tx:
-        rows = iter_orders(tx.c, f, now=engine.clock.now(), scope_unit=current().scope_unit)
-        count = (write_csv if fmt == "csv" else write_xlsx)(_limited(rows), out)
+        matching = count_orders(tx.c, f, now=now, scope_unit=scope)
+        if matching > EXPORT_LIMITS[fmt]:
+            abort(400, f"当前筛选有 {matching:,} 件工单，超过 {fmt.upper()} 导出上限 {EXPORT_LIMITS[fmt]:,} 件，"
+                       f"请缩小筛选范围（如按单位或状态）后再导出。")
+        count = (write_csv if fmt == "csv" else write_xlsx)(iter_orders(tx.c, f, now=now, scope_unit=scope), out)
     stamp = engine.clock.now().strftime("%Y%m%d-%H%M")
     media = "text/csv; charset=utf-8" if fmt == "csv" else \
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     return Response(out.getvalue(), mimetype=media, headers={
         "Content-Disposition": f'attachment; filename="orders-{stamp}.{fmt}"', "X-Row-Count": str(count)})
-
-
-def _limited(rows: Any) -> Any:
-    for i, row in enumerate(rows):
-        if i >= EXPORT_LIMIT:
-            break
-        yield row
 
 
 @bp.get("/orders/<number>")

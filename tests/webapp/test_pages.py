@@ -18,6 +18,7 @@ from engine.persistence.account_tables import users
 from tests.web_login import sign_in
 from tests.webapp.conftest import (U01_ORDERS, U02_ORDERS, UNITS, World, login_token, path_of, rows_with,
                                    text_of)
+from web import orders as orders_web
 from web.cli import main as duban
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -165,6 +166,15 @@ def test_the_exports_hold_exactly_the_filtered_orders(world: World, query: str, 
     assert table[0][:4] == ["工单编号", "标题", "承办单位", "单位代码"] and sheet[0] == table[0]
     assert {r[0] for r in table[1:]} == expected and len(table) - 1 == int(as_csv.headers["X-Row-Count"])
     assert [r[:8] for r in sheet[1:]] == [r[:8] for r in table[1:]]
+
+
+def test_an_export_over_its_limit_is_refused_with_the_count_and_not_cut_short(world: World, monkeypatch) -> None:
+    monkeypatch.setattr(orders_web, "EXPORT_LIMITS", {"csv": len(U02_ORDERS), "xlsx": len(U02_ORDERS) - 1})
+    client = world["sup"]
+    assert client.get("/orders/export.csv?unit=U02").status_code == 200
+    refused = client.get("/orders/export.xlsx?unit=U02")
+    assert refused.status_code == 400 and "attachment" not in refused.headers.get("Content-Disposition", "")
+    assert f"当前筛选有 {len(U02_ORDERS)} 件工单，超过 XLSX 导出上限" in text_of(refused)
 
 
 def test_the_export_shows_names_and_labels_in_chinese(world: World) -> None:
