@@ -107,6 +107,16 @@ def approve_extension(number: str) -> Any:
     return _act(number, act)
 
 
+@bp.post("/orders/<number>/extension-reject")
+@roles(SUPERVISOR)
+def reject_extension(number: str) -> Any:
+    def act(order: WorkOrder, form: dict[str, str]) -> str:
+        reason = check.text(form, "reason", "不予延期的理由")
+        _event(order, "extension_rejected", details={"reason": reason})
+        return "已不予延期，原办理时限不变。"
+    return _act(number, act)
+
+
 @bp.post("/orders/<number>/redispatch")
 @roles(SUPERVISOR)
 def redispatch(number: str) -> Any:

@@ -27,7 +27,7 @@ from web.labels import detail_value
 EVENT_LABELS = {
     "dispatched": "派发", "signed": "签收", "progress_reported": "报告办理进展", "replied": "办结回复", "closed": "办结",
     "reopened": "重办", "extension_requested": "申请延期", "extension_approved": "批准延期", "returned": "退单",
-    "redispatched": "重新派发", "callback": "回访", "instruction": "领导批示", "card_issued": "亮牌",
+    "redispatched": "重新派发", "extension_rejected": "不予延期", "callback": "回访", "instruction": "领导批示", "card_issued": "亮牌",
     "card_withdrawn": "撤销红黄牌", "task_done": "完成督办任务", "deadline_recomputed": "时限重算",
 }
 
@@ -117,7 +117,7 @@ def _extension_pending(events: list[dict[str, Any]]) -> dict[str, Any] | None:
     for e in events:
         if e["type"] == "extension_requested":
             pending = e
-        elif e["type"] in ("extension_approved", "replied", "closed", "redispatched"):
+        elif e["type"] in ("extension_approved", "extension_rejected", "replied", "closed", "redispatched"):
             pending = None
     return pending
 

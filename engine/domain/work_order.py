@@ -13,7 +13,7 @@ from engine.domain.errors import InvalidInput, InvalidTransition
 from engine.domain.rules import CATEGORIES, SOURCES, URGENCIES
 
 EVENT_TYPES = ("signed", "progress_reported", "replied", "closed", "reopened", "extension_approved",
-               "returned", "extension_requested", "callback")
+               "returned", "extension_requested", "callback", "extension_rejected")
 UNIT_EVENTS = ("signed", "progress_reported", "replied", "returned", "extension_requested")  # what a unit may do
 SATISFACTION_GRADES = ("满意", "基本满意", "不满意")  # callback (回访) grades
 
@@ -100,7 +100,7 @@ def check_event(order: WorkOrder, event: str, at: datetime, *, working_days: obj
         raise InvalidTransition(f"只有已回复或已办结的工单才能重办 ({order.number} can only be reopened after a reply or closure)")
     if event == "instruction" and closed:
         raise InvalidTransition(f"该工单已办结，不能再登记批示 ({order.number} is closed; an instruction cannot be added)")
-    if event in ("returned", "extension_requested") and (closed or order.status == Status.REPLIED):
+    if event in ("returned", "extension_requested", "extension_rejected") and (closed or order.status == Status.REPLIED):
         raise InvalidTransition(f"该工单已回复或已办结 ({order.number} has already been replied to or closed)")
     if event == "callback" and order.status not in (Status.REPLIED, Status.CLOSED):
         raise InvalidTransition(f"只有已回复或已办结的工单才能回访 ({order.number} can only be called back after a reply or closure)")
@@ -111,7 +111,7 @@ def check_event(order: WorkOrder, event: str, at: datetime, *, working_days: obj
 
 
 def _check_details(event: str, details: Mapping[str, object]) -> None:
-    if event in ("returned", "extension_requested"):
+    if event in ("returned", "extension_requested", "extension_rejected"):
         reason = details.get("reason")
         if not isinstance(reason, str) or not reason.strip() or len(reason) > 2000:
             raise InvalidInput(f"{event} needs a reason of 1 to 2000 characters")
@@ -154,5 +154,5 @@ def apply_event(order: WorkOrder, event: str, at: datetime) -> None:
         order.fired_steps = []
         order.status = Status.SIGNED
         order.deadline_basis = [{"rule": "handling", "start_at": at.isoformat()}]
-    # extension_requested and callback (回访) are recorded facts: the status and the deadline stay (a request waits
+    # extension_requested / extension_rejected and callback (回访) are recorded facts: the status and the deadline stay (a request waits
     # for extension_approved, a callback may lead to reopened); a returned order keeps its status until re-dispatched

@@ -83,9 +83,10 @@ def returned_orders(connection: sa.Connection, *, limit: int = 100) -> list[dict
 
 
 def extension_requests(connection: sa.Connection, *, limit: int = 100) -> list[dict[str, Any]]:
-    """Open orders whose latest extension event is a request (no approval, reply or re-dispatch since)."""
+    """Open orders whose latest extension event is a request (no approval, refusal, reply or re-dispatch since)."""
     latest = (sa.select(order_events.c.order_number, sa.func.max(order_events.c.id).label("id"))
-              .where(order_events.c.type.in_(("extension_requested", "extension_approved", "replied", "redispatched")))
+              .where(order_events.c.type.in_(("extension_requested", "extension_approved", "extension_rejected", "replied",
+                                               "redispatched")))
               .group_by(order_events.c.order_number).subquery())
     return _rows(connection, sa.select(order_events.c.order_number.label("number"), order_events.c.at,
                                        order_events.c.actor, order_events.c.details, work_orders.c.deadline_at,

@@ -25,7 +25,7 @@ FORM = {"reason": "越权测试", "note": "越权测试", "reply": "越权测试
 # Routes a unit user may never use, whatever they name: 403 (the same for an existing and a made-up id, so
 # the answer confirms nothing). Every other route naming something of another unit answers 404.
 UNIT_FORBIDDEN = frozenset({
-    "order_forms.approve_extension", "order_forms.redispatch", "order_forms.close", "order_forms.instruction",
+    "order_forms.approve_extension", "order_forms.reject_extension", "order_forms.redispatch", "order_forms.close", "order_forms.instruction",
     "order_forms.issue_card", "order_forms.withdraw_card", "order_forms.task_done", "sms.message",
     "admin.change_user", "assessment.decide"})
 NOT_FOUND = {"number": "GD999", "card_id": 99999, "task_id": 99999, "document_id": 99999, "message_id": 99999,

@@ -254,6 +254,20 @@ def test_an_approved_extension_moves_the_deadline_and_the_steps(world: World) ->
     audited(world, "order.extension_approved", "sup", number)
 
 
+def test_a_refused_extension_keeps_the_deadline_and_leaves_the_workbench(world: World) -> None:
+    number = world.new_order("U01", signed=True)
+    act(world["unit1"], f"/orders/{number}/extension-request", {"working_days": "5", "reason": "需要多部门会商"})
+    assert order_row(world, "sup", "/workbench", number)  # waiting for the supervisor
+    deadline = world.order(number).deadline_at
+    refused = post(world["sup"], f"/orders/{number}/extension-reject", {"reason": ""})
+    assert refused.status_code == 422 and "请填写不予延期的理由" in text_of(refused)
+    page = act(world["sup"], f"/orders/{number}/extension-reject", {"reason": "属本单位职责，可按期办结"})
+    assert "不予延期" in page and "属本单位职责，可按期办结" in page
+    assert world.order(number).deadline_at == deadline
+    assert f"/orders/{number}/extension-approve" not in page and not order_row(world, "sup", "/workbench", number)
+    audited(world, "order.extension_rejected", "sup", number)
+
+
 def test_a_returned_order_goes_to_the_unit_it_is_redispatched_to(world: World) -> None:
     number = world.new_order("U01")
     act(world["unit1"], f"/orders/{number}/return", {"reason": "属城管职责"})
