@@ -21,7 +21,7 @@ from web import documents as documents_web
 from web import unit_pages, workbench
 from web.api.problems import from_http
 from web.auth import init_auth
-from web.labels import INSTANCE_STATUS_LABELS, KIND_LABELS, card_reason
+from web.labels import INSTANCE_STATUS_LABELS, KIND_LABELS, card_reason, template_label
 from web.security import init_security
 from workflows.bootstrap import SmsServices, build_sms, secret_key
 
@@ -55,7 +55,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         return value.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M") if value else "—"
 
     app.jinja_env.globals.update(STATUS_LABELS=STATUS_LABELS, KIND_LABELS=KIND_LABELS, ROLE_LABELS=ROLE_LABELS,
-                                 INSTANCE_STATUS_LABELS=INSTANCE_STATUS_LABELS, card_reason=card_reason)
+                                 INSTANCE_STATUS_LABELS=INSTANCE_STATUS_LABELS, card_reason=card_reason,
+                                 template_label=template_label)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Any:

@@ -11,6 +11,11 @@ KIND_LABELS = {
     "supervision_letter": "督办函", "special_report": "专报", "quarterly_report": "季度专报",
     "sms_failed": "短信失败待处理",
 }
+TEMPLATE_LABELS = {  # the SMS templates of config/sms_templates.toml
+    "dispatched": "派单通知", "sign_overdue": "催签收", "due_soon": "临期提醒", "overdue": "超期提醒",
+    "yellow_card": "黄牌通知", "red_card": "红牌通知", "supervision_letter": "督办函通知", "instruction": "批示通知",
+    "reopened": "重办通知", "digest": "汇总提醒", "document_issued": "公文印发通知",
+}
 INSTANCE_STATUS_LABELS = {"waiting": "等待中", "completed": "已结束", "cancelled": "已取消", "failed": "出错已停止"}
 
 
@@ -30,3 +35,8 @@ def detail_value(key: str, value: Any) -> Any:
     if key == "kind":
         return KIND_LABELS.get(str(value), value)
     return value
+
+
+def template_label(key: str) -> str:
+    """A template's name in words, with its key (the gateway's template id) for the operator."""
+    return f"{TEMPLATE_LABELS[key]}（{key}）" if key in TEMPLATE_LABELS else key

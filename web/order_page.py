@@ -22,7 +22,7 @@ from engine.runtime.progress import progress_of
 from web.auth import current
 from web.context import duban, order_or_404
 from web.diagram import readable_width, render_svg
-from web.labels import detail_value
+from web.labels import detail_value, template_label
 
 EVENT_LABELS = {
     "dispatched": "派发", "signed": "签收", "progress_reported": "报告办理进展", "replied": "办结回复", "closed": "办结",
@@ -49,6 +49,8 @@ def describe(details: dict[str, Any], step: str | None = None) -> str:
             continue
         if key == "to":
             shown = mask(str(value))
+        elif key == "template":
+            shown = template_label(str(value))
         elif key.endswith("_at") and isinstance(value, str):
             shown = _local_text(value)
         else:

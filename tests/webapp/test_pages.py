@@ -219,6 +219,7 @@ def test_the_order_page_lists_sms_and_documents(world: World, order_page: str) -
     sms = section(order_page, "短信")
     assert "+86138****8000" in sms and UNITS["U01"][1] not in order_page
     assert all(f'href="/sms/{m["id"]}"' in sms for m in world.sms_of("GD106"))
+    assert "派单通知（dispatched）" in sms  # the template by name, with the gateway's template id
     documents = section(order_page, "公文")
     for document in world.documents_of("GD106"):
         assert document["number"] in documents and f'/documents/{document["id"]}/pdf' in documents
