@@ -37,6 +37,7 @@ class Settings:
     twilio_timeout: float = 10.0
     # session cookies only over HTTPS; default: when DUBAN_PUBLIC_URL is https (set 0 only for a plain-HTTP test rig)
     cookie_secure: bool | None = None
+    trusted_proxies: int = 0  # reverse proxies in front of `duban web` whose X-Forwarded-For/-Proto to believe
 
     @property
     def secure_cookies(self) -> bool:
@@ -81,6 +82,7 @@ class Settings:
             twilio_api_url=env.get("DUBAN_TWILIO_API_URL", ""),
             twilio_timeout=number("DUBAN_TWILIO_TIMEOUT", defaults.twilio_timeout),
             cookie_secure=_flag(env.get("DUBAN_COOKIE_SECURE")),
+            trusted_proxies=int(number("DUBAN_TRUSTED_PROXIES", defaults.trusted_proxies, int)),
         ).checked()
 
     def checked(self) -> Settings:

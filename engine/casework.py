@@ -88,7 +88,8 @@ class Casework:
                 raise UnknownCard(card_id)
             if row["withdrawn_at"] is not None:
                 raise InvalidTransition(f"该{CARD_LABELS[row['color']]}已于此前撤销 (already withdrawn)")
-            rows.withdraw_card(tx.c, card_id, at=now, by=actor, reason=reason)
+            if not rows.withdraw_card(tx.c, card_id, at=now, by=actor, reason=reason):  # a colleague, a moment ago
+                raise InvalidTransition("该牌已被他人撤销 (already withdrawn)")
             details = {"card": card_id, "color": row["color"], "reason": reason}
             tx.add_event(row["order_number"], "card_withdrawn", now, actor, details, now)
             tx.audit(now, actor, "card.withdrawn", row["order_number"], details)
@@ -107,7 +108,8 @@ class Casework:
             if row["status"] != "open":
                 raise InvalidTransition(f"任务 {task_id} 已由 {row['completed_by'] or '他人'} 完成 (task already done)")
             text = PHONE_OUTCOMES[outcome] + (f"：{note}" if note else "")
-            rows.finish_task(tx.c, task_id, outcome=text, at=now, by=actor)
+            if not rows.finish_task(tx.c, task_id, outcome=text, at=now, by=actor):  # a colleague, a moment ago
+                raise InvalidTransition(f"任务 {task_id} 已由他人完成 (task already done)")
             number = row["order_number"]
             details = {"task": task_id, "kind": row["kind"], "outcome": outcome, **({"note": note} if note else {})}
             if number and rows.order_exists(tx.c, number):

@@ -20,6 +20,7 @@ from engine.domain.errors import (
     AlreadyScheduled,
     DuplicateWorkOrder,
     InvalidInput,
+    InvalidTransition,
     StoreUnavailable,
     UnknownUnit,
     UnknownWorkOrder,
@@ -27,7 +28,8 @@ from engine.domain.errors import (
 from engine.domain.model import DOCUMENT_KINDS, Action, HandlingUnit, Instance, Instruction
 from engine.domain.phones import normalise_mobile
 from engine.domain.rules import ROUTINE, RuleTable
-from engine.domain.work_order import Status, WorkOrder, apply_event, check_event, validate_new_order
+from engine.domain.work_order import (EXTENSION_STATE_EVENTS, Status, WorkOrder, apply_event, check_event,
+                                     validate_new_order)
 from engine.persistence.store import SqlStore, SqlTransaction
 from engine.ports import ActionContext, Operation
 from engine.runtime import runner, serializer
@@ -123,13 +125,22 @@ class Engine:
 
     def record_event(self, number: str, event: str, *, at: datetime, actor: str = "system",
                      working_days: int | None = None, note: str = "",
-                     details: Mapping[str, Any] | None = None) -> WorkOrder:
+                     details: Mapping[str, Any] | None = None, unit_code: str | None = None) -> WorkOrder:
         """Record a lifecycle event (signed, progress_reported, replied, closed, reopened, extension_approved,
-        and returned / extension_requested / callback with their `details`: reason, satisfaction, solved)."""
+        and returned / extension_requested / extension_rejected / callback with their `details`: reason,
+        satisfaction, solved).
+
+        `unit_code`: the event comes from that unit, which must still hold the order (checked under the order's
+        lock, so a re-dispatch in between wins). `details["request"]`: an answer to that extension request, which
+        must still be the order's open request (a second click, or an answer after a reply, is refused)."""
         _require_aware(at)
         with self.store.transaction() as tx:
             order = self._order(tx, number)
+            if unit_code is not None and order.unit_code != unit_code:
+                raise UnknownWorkOrder(number)
             check_event(order, event, at, working_days=working_days, details=details)
+            if details and "request" in details:
+                self._check_open_request(tx, number, details["request"])
             unit = tx.get_unit(order.unit_code)
             apply_event(order, event, at)
             stored: dict[str, Any] = {**(details or {}), **({"note": note} if note else {})}
@@ -141,6 +152,8 @@ class Engine:
                 self._extend(tx, order, unit, at, working_days)
             elif event == "reopened":
                 self._reopen(tx, order, unit, at)
+            elif event == "returned":  # nothing escalates against a unit that handed the order back
+                self._cancel_ladder(tx, order)
             elif event in _MESSAGE_OF_EVENT:
                 self._deliver(tx, order, unit, _MESSAGE_OF_EVENT[event], {}, at)
             tx.add_event(number, event, at, actor, stored, self.clock.now())
@@ -148,6 +161,12 @@ class Engine:
             tx.update_order(order)
         log.info("work order event", extra={"order": number, "event": event})
         return order
+
+    @staticmethod
+    def _check_open_request(tx: SqlTransaction, number: str, request: object) -> None:
+        found = tx.last_event_of(number, EXTENSION_STATE_EVENTS)
+        if found is None or found != (request, "extension_requested"):
+            raise InvalidTransition(f"该延期申请已处理或已失效 (extension request {request!r} of {number} is not open)")
 
     def add_instruction(self, number: str, *, leader: str, text: str, at: datetime,
                         actor: str = "system") -> Instruction:

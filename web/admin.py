@@ -12,7 +12,7 @@ from engine.domain.errors import DubanError, InvalidInput
 from engine.persistence import admin_queries
 from web.auth import accounts, current, roles
 from web.context import duban
-from web.form_checks import text
+from web.form_checks import MAX_PAGE, text
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 AUDIT_PAGE = 100
@@ -92,7 +92,7 @@ def save_unit() -> Any:
 @bp.get("/audit")
 @roles(ADMIN)
 def audit() -> str:
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE)
     order = (request.args.get("order") or "").strip()[:64] or None
     actor = (request.args.get("actor") or "").strip()[:64] or None
     with duban().store.reading() as tx:

@@ -31,10 +31,18 @@ def _service() -> AssessmentService:
 
 
 def _period_or_400(label: str) -> Any:
+    _year_or_400(label[:4])
     try:
         return parse_period(label)
     except DubanError as exc:
         abort(400, str(exc))
+
+
+def _year_or_400(text: str) -> int:
+    """Assessment years are 2000–2099 (a year outside has no calendar and no data)."""
+    if not (text.isascii() and text.isdigit() and 2000 <= int(text) <= 2099):
+        abort(400, f"考核年度须在 2000 至 2099 之间 (year out of range: {text!r})")
+    return int(text)
 
 
 def _previous_month(year: int, month: int) -> str:
@@ -110,7 +118,7 @@ def appeal_list() -> str:
                            ITEM_LABELS=ITEM_LABELS, error=request.args.get("error"), done=request.args.get("done"))
 
 
-@bp.post("/assessment/appeals/<int:appeal_id>/decide")
+@bp.post("/assessment/appeals/<int(max=2147483647):appeal_id>/decide")
 @roles(SUPERVISOR, ADMIN)
 def decide(appeal_id: int) -> Any:
     form = request.form
@@ -130,7 +138,7 @@ def decide(appeal_id: int) -> Any:
 @bp.get("/assessment/trend")
 @roles(SUPERVISOR, LEADER, ADMIN)
 def trend_view() -> str:
-    year = request.args.get("year", type=int) or _now_year_month()[0]
+    year = _year_or_400(request.args.get("year") or str(_now_year_month()[0]))
     result = _service().period(str(year))
     months = [m.period.label for m in result.months]
     series = {s.unit_code: (s.unit_name, trend([(m, dict(s.monthly).get(m)) for m in months])) for s in result.scores}

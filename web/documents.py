@@ -11,6 +11,7 @@ from engine.documents.model import KIND_NAMES
 from engine.persistence.document_store import DocumentRecords
 from engine.services import Engine
 from web.auth import current, roles
+from web.form_checks import MAX_PAGE
 
 bp = Blueprint("documents", __name__)
 MEDIA_TYPES = {"docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -37,21 +38,21 @@ def document_list() -> str:
     if kind is not None and kind not in KIND_NAMES:
         abort(400, f"unknown document kind {kind!r}")
     order = request.args.get("order") or None
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE)
     with _engine().store.reading() as tx:
         total, rows = DocumentRecords(tx).listing(kind=kind, order_number=order, limit=PAGE, offset=(page - 1) * PAGE)
     return render_template("documents.html", rows=rows, total=total, kind=kind, order=order, page=page,
                            page_size=PAGE, DOCUMENT_KINDS=KIND_NAMES)
 
 
-@bp.get("/documents/<int:document_id>")
+@bp.get("/documents/<int(max=2147483647):document_id>")
 def document_view(document_id: int) -> str:
     with _engine().store.reading() as tx:
         document = _visible_or_404(DocumentRecords(tx).get(document_id))
     return render_template("document.html", d=document, DOCUMENT_KINDS=KIND_NAMES)
 
 
-@bp.get("/documents/<int:document_id>/<fmt>")
+@bp.get("/documents/<int(max=2147483647):document_id>/<fmt>")
 def document_download(document_id: int, fmt: str) -> Any:
     if fmt not in MEDIA_TYPES:
         abort(404)

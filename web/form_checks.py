@@ -10,6 +10,7 @@ from engine.domain.errors import InvalidInput
 from engine.domain.work_order import Status, WorkOrder
 
 LONG_TEXT = 2000
+MAX_PAGE = 10_000  # page numbers past this are clamped (an offset the database can take)
 
 
 def text(form: dict[str, str], name: str, what: str, *, required: bool = True, limit: int = LONG_TEXT) -> str:
@@ -18,7 +19,7 @@ def text(form: dict[str, str], name: str, what: str, *, required: bool = True, l
 
 def working_days(form: dict[str, str], name: str = "working_days") -> int:
     raw = (form.get(name) or "").strip()
-    if not raw.isdigit() or not 1 <= int(raw) <= 180:
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 3) or not 1 <= int(raw) <= 180:
         raise InvalidInput("延期天数须为 1 至 180 之间的整数（工作日）")
     return int(raw)
 

@@ -10,8 +10,9 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, request, url_for
 
 from engine.accounts.users import SUPERVISOR, UNIT
-from engine.domain.errors import DubanError
-from engine.domain.work_order import WorkOrder
+from engine.domain.errors import DubanError, InvalidInput, UnknownWorkOrder
+from engine.domain.work_order import Status, WorkOrder
+from engine.persistence.board_queries import open_extension_request
 from web import form_checks as check
 from web.auth import current, roles
 from web.context import casework, duban, order_or_404
@@ -27,6 +28,8 @@ def _act(number: str, action: Callable[[WorkOrder, dict[str, str]], str]) -> Any
         order = order_or_404(tx, number)
     try:
         done = action(order, dict(request.form))
+    except UnknownWorkOrder:
+        abort(404)  # re-dispatched to another unit while the form was open
     except DubanError as exc:
         return render_order(number, error=str(exc), status=422, refused=(request.endpoint or "", dict(request.form)))
     flash(done)
@@ -34,8 +37,19 @@ def _act(number: str, action: Callable[[WorkOrder, dict[str, str]], str]) -> Any
 
 
 def _event(order: WorkOrder, event: str, **kwargs: Any) -> None:
+    """Record the event as the signed-in user; a unit user's only while the order is still its unit's."""
     engine = duban()
-    engine.record_event(order.number, event, at=engine.clock.now(), actor=current().username, **kwargs)
+    engine.record_event(order.number, event, at=engine.clock.now(), actor=current().username,
+                        unit_code=current().scope_unit, **kwargs)
+
+
+def _open_request(order: WorkOrder, form: dict[str, str]) -> int:
+    """The extension request the form answers; the engine refuses it if it is no longer the open one."""
+    with duban().store.reading() as tx:
+        pending = open_extension_request(tx.c, order.number)
+    if pending is None or form.get("request") != str(pending):
+        raise InvalidInput("该工单没有待审批的延期申请，或申请已被处理")
+    return pending
 
 
 # ----------------------------------------------------------------------------------------- the handling unit
@@ -100,9 +114,10 @@ def request_extension(number: str) -> Any:
 @roles(SUPERVISOR)
 def approve_extension(number: str) -> Any:
     def act(order: WorkOrder, form: dict[str, str]) -> str:
+        request_id = _open_request(order, form)
         days = check.working_days(form)
         note = check.text(form, "note", "审批意见", required=False)
-        _event(order, "extension_approved", working_days=days, note=note)
+        _event(order, "extension_approved", working_days=days, note=note, details={"request": request_id})
         return f"已批准延期 {days} 个工作日，督办时间已按新时限重排。"
     return _act(number, act)
 
@@ -111,8 +126,9 @@ def approve_extension(number: str) -> Any:
 @roles(SUPERVISOR)
 def reject_extension(number: str) -> Any:
     def act(order: WorkOrder, form: dict[str, str]) -> str:
+        request_id = _open_request(order, form)
         reason = check.text(form, "reason", "不予延期的理由")
-        _event(order, "extension_rejected", details={"reason": reason})
+        _event(order, "extension_rejected", details={"reason": reason, "request": request_id})
         return "已不予延期，原办理时限不变。"
     return _act(number, act)
 
@@ -133,6 +149,8 @@ def redispatch(number: str) -> Any:
 @roles(SUPERVISOR)
 def close(number: str) -> Any:
     def act(order: WorkOrder, form: dict[str, str]) -> str:
+        if order.status != Status.REPLIED:
+            raise InvalidInput("只有承办单位已回复的工单才能审核办结")
         _event(order, "closed", note=check.text(form, "note", "办结意见", required=False))
         return "工单已办结。"
     return _act(number, act)
@@ -163,7 +181,7 @@ def issue_card(number: str) -> Any:
     return _act(number, act)
 
 
-@bp.post("/cards/<int:card_id>/withdraw")
+@bp.post("/cards/<int(max=2147483647):card_id>/withdraw")
 @roles(SUPERVISOR)
 def withdraw_card(card_id: int) -> Any:
     try:
@@ -174,7 +192,7 @@ def withdraw_card(card_id: int) -> Any:
         casework().withdraw_card(card_id, reason=form.get("reason", ""), actor=current().username) or "已撤销。"))
 
 
-@bp.post("/tasks/<int:task_id>/done")
+@bp.post("/tasks/<int(max=2147483647):task_id>/done")
 @roles(SUPERVISOR)
 def task_done(task_id: int) -> Any:
     form = dict(request.form)

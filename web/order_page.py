@@ -15,7 +15,7 @@ from engine.clock import LOCAL_TZ
 from engine.domain.model import Instruction
 from engine.domain.pending_steps import STEP_LABELS, pending_steps
 from engine.domain.phones import mask
-from engine.domain.work_order import Status
+from engine.domain.work_order import EXTENSION_STATE_EVENTS, Status
 from engine.intake.masking import mask_address, mask_name, mask_phone, mask_text
 from engine.persistence.order_view import order_page
 from engine.runtime.progress import progress_of
@@ -77,6 +77,8 @@ def render_order(number: str, *, error: str | None = None, status: int = 200, re
         assert detail is not None
         units = tx.unit_names() if me.role == SUPERVISOR else []
         xml = {key: tx.get_process_xml(key) for key in {i["process_key"] for i in detail["instances"]}}
+    if me.role == UNIT:
+        _unit_view(detail, me.unit_code)
     now = engine.clock.now()
     instructions = [Instruction(**i) for i in detail["instructions"]]
     steps = pending_steps(order, engine.rules, engine.calendar, instructions=instructions, now=now)
@@ -88,6 +90,17 @@ def render_order(number: str, *, error: str | None = None, status: int = 200, re
         extension_pending=_extension_pending(detail["events"]), describe=describe, STEP_LABELS=STEP_LABELS,
         kept=_kept(refused))
     return body, status
+
+
+def _unit_view(detail: dict[str, Any], unit_code: str | None) -> None:
+    """What a unit sees of an order that was re-dispatched to it: its own cards and letters, and the history
+    from the hand-over on (another unit's cards, reasons and letters are not its business)."""
+    detail["cards"] = [c for c in detail["cards"] if c["unit_code"] == unit_code]
+    detail["documents"] = [d for d in detail["documents"] if d.get("unit_code") == unit_code]
+    handed = [i for i, t in enumerate(detail["timeline"])
+              if t["what"] == "redispatched" and t["details"].get("unit") == unit_code]
+    if handed:
+        detail["timeline"] = detail["timeline"][handed[-1]:]
 
 
 def _kept(refused: tuple[str, dict[str, str]] | None) -> Any:
@@ -114,14 +127,9 @@ def _diagrams(detail: dict[str, Any], xml: dict[str, Any]) -> list[dict[str, Any
 
 
 def _extension_pending(events: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """The last extension request, unless an approval, a reply or the closing came after it."""
-    pending = None
-    for e in events:
-        if e["type"] == "extension_requested":
-            pending = e
-        elif e["type"] in ("extension_approved", "extension_rejected", "replied", "closed", "redispatched"):
-            pending = None
-    return pending
+    """The open extension request: the latest extension-related event, if it is a request."""
+    latest = [e for e in events if e["type"] in EXTENSION_STATE_EVENTS]
+    return latest[-1] if latest and latest[-1]["type"] == "extension_requested" else None
 
 
 def _citizen(found: dict[str, Any] | None, *, reveal: bool) -> dict[str, Any] | None:

@@ -9,6 +9,7 @@ from engine.domain.phones import mask
 from engine.persistence import queries
 from engine.accounts.users import ADMIN, SUPERVISOR
 from web.auth import current
+from web.form_checks import MAX_PAGE
 from workflows.bootstrap import SmsServices
 
 bp = Blueprint("sms", __name__)
@@ -47,7 +48,7 @@ def outbox() -> str:
     group = request.args.get("group") or None
     if group is not None and group not in GROUP_LABELS:
         abort(400, f"unknown group {group!r}")
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE)
     engine = current_app.extensions["duban"]
     with engine.store.reading() as tx:
         totals, rows = queries.sms_list(tx.c, group=group, limit=100, offset=(page - 1) * 100)
@@ -56,7 +57,7 @@ def outbox() -> str:
                            gateway=sms_services().gateway.name)
 
 
-@bp.get("/sms/<int:message_id>")
+@bp.get("/sms/<int(max=2147483647):message_id>")
 def message(message_id: int) -> str:
     engine = current_app.extensions["duban"]
     with engine.store.reading() as tx:

@@ -154,7 +154,11 @@ class Accounts:
         return found[0]
 
     def logged_out(self, user: User, *, address: str) -> None:
+        """Signing out ends every session of the user (a copied cookie is worthless afterwards)."""
         with self.store.transaction() as tx:
+            found = account_store.find_user(tx.c, user_id=user.id)
+            if found is not None:
+                account_store.update_user(tx.c, user.id, {"session_version": found[0].session_version + 1})
             tx.audit(self.clock.now(), user.username, "logout", None, {"address": address})
 
     def _user(self, tx: object, username: str) -> User:

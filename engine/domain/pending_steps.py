@@ -35,11 +35,14 @@ class PendingStep:
 
 def pending_steps(order: WorkOrder, rules: RuleTable, cal: WorkingCalendar, *,
                   instructions: list[Instruction] = (), now: datetime) -> list[PendingStep]:  # type: ignore[assignment]
-    """Steps not yet taken whose time is still ahead, earliest first (none for a replied or closed order)."""
+    """Steps not yet taken whose time is still ahead, earliest first (none for a replied or closed order; only
+    the instruction's clocks for a returned one)."""
     if order.status in (Status.REPLIED, Status.CLOSED) or order.deadline_at is None:
         return []
-    steps = [*_ladder(order, rules, cal), *_instruction_steps(instructions, rules)]
-    if order.urgency == ROUTINE and order.signed_at is None and order.cycle == 1 \
+    steps = _instruction_steps(instructions, rules)
+    if order.returned_at is None:  # a returned order's ladder stops until the hotline re-dispatches it
+        steps += _ladder(order, rules, cal)
+    if order.returned_at is None and order.urgency == ROUTINE and order.signed_at is None and order.cycle == 1 \
             and "sign_overdue" not in order.fired_steps:
         steps.append(_sign_step(order, rules, cal))
     return sorted((s for s in steps if s.due_at > now), key=lambda s: s.due_at)

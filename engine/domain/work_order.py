@@ -15,6 +15,9 @@ from engine.domain.rules import CATEGORIES, SOURCES, URGENCIES
 EVENT_TYPES = ("signed", "progress_reported", "replied", "closed", "reopened", "extension_approved",
                "returned", "extension_requested", "callback", "extension_rejected")
 UNIT_EVENTS = ("signed", "progress_reported", "replied", "returned", "extension_requested")  # what a unit may do
+# after the latest of these an extension request is open only if that latest one is the request itself
+EXTENSION_STATE_EVENTS = ("extension_requested", "extension_approved", "extension_rejected", "replied", "closed",
+                          "returned", "redispatched")
 SATISFACTION_GRADES = ("满意", "基本满意", "不满意")  # callback (回访) grades
 
 
@@ -84,6 +87,8 @@ def check_event(order: WorkOrder, event: str, at: datetime, *, working_days: obj
     closed = order.status == Status.CLOSED
     if order.returned_at is not None and event in UNIT_EVENTS:
         raise InvalidTransition(f"该工单已退单，等待热线重新派发 ({order.number} was returned by its unit and waits for the hotline to re-dispatch it)")
+    if event == "redispatched" and closed:
+        raise InvalidTransition(f"该工单已办结，不能重新派发 ({order.number} is closed and cannot be re-dispatched)")
     if event == "redispatched" and order.returned_at is None:
         raise InvalidTransition(f"只有已退单的工单才能重新派发 ({order.number} can only be re-dispatched after its unit returned it)")
     if event == "signed" and order.signed_at is not None:
@@ -138,6 +143,7 @@ def apply_event(order: WorkOrder, event: str, at: datetime) -> None:
     elif event == "closed":
         order.closed_at = at
         order.status = Status.CLOSED
+        order.returned_at = None  # the hotline closed it instead of re-dispatching it
     elif event == "returned":
         order.returned_at = at
     elif event == "redispatched":  # the caller has set the new unit

@@ -8,12 +8,18 @@ from typing import Any
 import sqlalchemy as sa
 
 from engine.clock import LOCAL_TZ
+from engine.domain.work_order import EXTENSION_STATE_EVENTS
 from engine.persistence.account_tables import cards
 from engine.persistence.document_tables import documents
 from engine.persistence.tables import actions, handling_units, instructions, order_events, outbox, \
     supervisor_tasks, work_orders
 
 OPEN = ("dispatched", "signed")
+
+
+def _escalating() -> Any:
+    """Open and held by its unit (a returned order waits for the hotline, not for the unit)."""
+    return sa.and_(work_orders.c.status.in_(OPEN), work_orders.c.returned_at.is_(None))
 LADDER_KINDS = ("phone_urge", "urge_notice", "yellow_card", "red_card", "supervision_letter", "special_report")
 
 
@@ -53,21 +59,21 @@ def open_tasks(connection: sa.Connection) -> list[dict[str, Any]]:
 def overdue_by_unit(connection: sa.Connection, now: datetime) -> list[dict[str, Any]]:
     return _rows(connection, sa.select(handling_units.c.code, handling_units.c.name, sa.func.count().label("overdue"))
                  .join(work_orders, work_orders.c.unit_code == handling_units.c.code)
-                 .where(work_orders.c.status.in_(OPEN), work_orders.c.deadline_at < now)
+                 .where(_escalating(), work_orders.c.deadline_at < now)
                  .group_by(handling_units.c.code, handling_units.c.name).order_by(sa.desc("overdue")))
 
 
 def due_soon(connection: sa.Connection, now: datetime, *, within: timedelta = timedelta(days=2),
              unit: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
     return _rows(connection, _scoped(_orders_with_unit(), unit).where(
-        work_orders.c.status.in_(OPEN), work_orders.c.deadline_at >= now, work_orders.c.deadline_at < now + within)
+        _escalating(), work_orders.c.deadline_at >= now, work_orders.c.deadline_at < now + within)
         .order_by(work_orders.c.deadline_at).limit(limit))
 
 
 def overdue_orders(connection: sa.Connection, now: datetime, *, unit: str | None = None,
                    limit: int = 50) -> list[dict[str, Any]]:
     return _rows(connection, _scoped(_orders_with_unit(), unit).where(
-        work_orders.c.status.in_(OPEN), work_orders.c.deadline_at < now).order_by(work_orders.c.deadline_at)
+        _escalating(), work_orders.c.deadline_at < now).order_by(work_orders.c.deadline_at)
         .limit(limit))
 
 
@@ -78,15 +84,15 @@ def to_sign(connection: sa.Connection, unit: str, *, limit: int = 100) -> list[d
 
 
 def returned_orders(connection: sa.Connection, *, limit: int = 100) -> list[dict[str, Any]]:
-    return _rows(connection, _orders_with_unit().where(work_orders.c.returned_at.is_not(None))
+    return _rows(connection, _orders_with_unit().where(work_orders.c.returned_at.is_not(None),
+                                                       work_orders.c.status.in_(OPEN))
                  .order_by(work_orders.c.returned_at).limit(limit))
 
 
 def extension_requests(connection: sa.Connection, *, limit: int = 100) -> list[dict[str, Any]]:
     """Open orders whose latest extension event is a request (no approval, refusal, reply or re-dispatch since)."""
     latest = (sa.select(order_events.c.order_number, sa.func.max(order_events.c.id).label("id"))
-              .where(order_events.c.type.in_(("extension_requested", "extension_approved", "extension_rejected", "replied",
-                                               "redispatched")))
+              .where(order_events.c.type.in_(EXTENSION_STATE_EVENTS))
               .group_by(order_events.c.order_number).subquery())
     return _rows(connection, sa.select(order_events.c.order_number.label("number"), order_events.c.at,
                                        order_events.c.actor, order_events.c.details, work_orders.c.deadline_at,
@@ -96,6 +102,14 @@ def extension_requests(connection: sa.Connection, *, limit: int = 100) -> list[d
                  .join(handling_units, handling_units.c.code == work_orders.c.unit_code)
                  .where(order_events.c.type == "extension_requested", work_orders.c.status.in_(OPEN))
                  .order_by(order_events.c.at).limit(limit))
+
+
+def open_extension_request(connection: sa.Connection, number: str) -> int | None:
+    """The event id of the order's open extension request, if its latest extension-related event is one."""
+    row = connection.execute(sa.select(order_events.c.id, order_events.c.type).where(
+        order_events.c.order_number == number, order_events.c.type.in_(EXTENSION_STATE_EVENTS))
+        .order_by(order_events.c.id.desc()).limit(1)).first()
+    return int(row.id) if row is not None and row.type == "extension_requested" else None
 
 
 def documents_since(connection: sa.Connection, since: datetime, *, unit: str | None = None,
@@ -161,7 +175,7 @@ def day_figures(connection: sa.Connection, now: datetime) -> dict[str, int]:
         "replied": count(sa.select(n).where(work_orders.c.replied_at >= start)),
         "closed": count(sa.select(n).where(work_orders.c.closed_at >= start)),
         "open": count(sa.select(n).where(work_orders.c.status.in_(OPEN))),
-        "overdue": count(sa.select(n).where(work_orders.c.status.in_(OPEN), work_orders.c.deadline_at < now)),
+        "overdue": count(sa.select(n).where(_escalating(), work_orders.c.deadline_at < now)),
         "cards": count(sa.select(n).select_from(cards).where(cards.c.issued_at >= start)),
         "sms": count(sa.select(n).where(outbox.c.channel == "sms", outbox.c.sent_at >= start)),
         "sms_failed": count(sa.select(n).where(outbox.c.channel == "sms", outbox.c.status.in_(("failed", "undelivered")),

@@ -19,9 +19,11 @@ def get_card(connection: sa.Connection, card_id: int) -> dict[str, Any] | None:
     return dict(row) if row else None
 
 
-def withdraw_card(connection: sa.Connection, card_id: int, *, at: datetime, by: str, reason: str) -> None:
-    connection.execute(cards.update().where(cards.c.id == card_id).values(withdrawn_at=at, withdrawn_by=by,
-                                                                          withdraw_reason=reason))
+def withdraw_card(connection: sa.Connection, card_id: int, *, at: datetime, by: str, reason: str) -> bool:
+    """Withdraw the card if it is still active; False when someone else withdrew it first."""
+    result = connection.execute(cards.update().where(cards.c.id == card_id, cards.c.withdrawn_at.is_(None))
+                                .values(withdrawn_at=at, withdrawn_by=by, withdraw_reason=reason))
+    return result.rowcount == 1
 
 
 def get_task(connection: sa.Connection, task_id: int) -> dict[str, Any] | None:
@@ -29,9 +31,12 @@ def get_task(connection: sa.Connection, task_id: int) -> dict[str, Any] | None:
     return dict(row) if row else None
 
 
-def finish_task(connection: sa.Connection, task_id: int, *, outcome: str, at: datetime, by: str) -> None:
-    connection.execute(supervisor_tasks.update().where(supervisor_tasks.c.id == task_id).values(
+def finish_task(connection: sa.Connection, task_id: int, *, outcome: str, at: datetime, by: str) -> bool:
+    """Close the task if it is still open; False when someone else closed it first."""
+    result = connection.execute(supervisor_tasks.update().where(
+        supervisor_tasks.c.id == task_id, supervisor_tasks.c.status == "open").values(
         status="done", outcome=outcome, completed_at=at, completed_by=by))
+    return result.rowcount == 1
 
 
 def order_exists(connection: sa.Connection, number: str) -> bool:

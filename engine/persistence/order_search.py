@@ -66,7 +66,7 @@ class OrderFilter:
     status: str | None = None
     category: str | None = None
     urgency: str | None = None
-    overdue: bool | None = None  # open (待签收/办理中) and past its deadline
+    overdue: bool | None = None  # open (待签收/办理中), not returned, and past its deadline
     card: str | None = None  # yellow | red | any: has an active (not withdrawn) card of that colour
     instructed: bool | None = None  # has a leadership instruction (领导批示)
     returned: bool | None = None  # returned by the unit (退单) and not re-dispatched yet
@@ -319,7 +319,7 @@ def _where(connection: sa.Connection, f: OrderFilter, now: datetime, scope_unit:
         if value is not None:
             plain.append(column == value)
     if f.overdue is not None:
-        late = sa.and_(wo.status.in_(OPEN_STATUSES), wo.deadline_at < now)
+        late = sa.and_(wo.status.in_(OPEN_STATUSES), wo.returned_at.is_(None), wo.deadline_at < now)
         plain.append(late if f.overdue else sa.not_(late))
     if f.returned is False:
         plain.append(wo.returned_at.is_(None))
@@ -442,9 +442,10 @@ def _decorate(connection: sa.Connection, rows: list[dict[str, Any]], now: dateti
 
 
 def is_overdue(row: Mapping[str, Any], now: datetime) -> bool:
-    """Open (the unit still owes the reply) and past the deadline."""
+    """Open, held by its unit (not returned: then the hotline owes the next step) and past the deadline."""
     deadline = row.get("deadline_at")
-    return row.get("status") in OPEN_STATUSES and deadline is not None and deadline < now
+    return (row.get("status") in OPEN_STATUSES and row.get("returned_at") is None and deadline is not None
+            and deadline < now)
 
 
 def _unit_names(connection: sa.Connection, codes: set[str]) -> dict[str, str]:

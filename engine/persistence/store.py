@@ -165,6 +165,13 @@ class SqlTransaction(SmsRecords):
         self.c.execute(_INSERT_EVENT, {"order_number": number, "type": kind, "at": at, "actor": actor,
                                        "details": details, "recorded_at": recorded_at})
 
+    def last_event_of(self, number: str, types: tuple[str, ...]) -> tuple[int, str] | None:
+        """(id, type) of the order's latest event among `types`."""
+        row = self.c.execute(sa.select(order_events.c.id, order_events.c.type).where(
+            order_events.c.order_number == number, order_events.c.type.in_(types))
+            .order_by(order_events.c.id.desc()).limit(1)).first()
+        return (row.id, row.type) if row else None
+
     def add_instruction(self, instruction: Instruction) -> int:
         values = asdict(instruction)
         values.pop("id")

@@ -95,6 +95,7 @@ order_events = sa.Table(
     sa.Column("actor", sa.String(64), nullable=False),
     sa.Column("details", sa.JSON, nullable=False),
     sa.Column("recorded_at", UtcDateTime(), nullable=False),
+    sa.Index("ix_order_events_type_order", "type", "order_number", "id"),  # open extension requests (0008)
 )
 
 instructions = sa.Table(

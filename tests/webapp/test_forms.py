@@ -2,6 +2,7 @@
 an accepted one changes the order as the user expects and leaves an audit row in the user's name."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -19,12 +20,14 @@ UNIT = {"code": "U03", "name": "区水务局", "phones": "+8613800138003"}
 
 @pytest.fixture(scope="module")
 def targets(world: World) -> dict[str, Any]:
-    """What the refused forms are aimed at: a fresh open order (dispatched today, signed), an overdue one, a
-    returned, a replied and a closed one, an active card and an open phone task."""
-    fresh = world.new_order("U01", signed=True)
+    """What the refused forms are aimed at: a fresh open order (dispatched today, signed), one with an open
+    extension request, an overdue one, a returned, a replied and a closed one, an active card and an open task."""
+    fresh, asked = world.new_order("U01", signed=True), world.new_order("U01", signed=True)
+    world.engine.record_event(asked, "extension_requested", at=world.clock.now(), actor="seed", working_days=5,
+                              details={"reason": "需要勘查"})
     return {"open": fresh, "overdue": "GD102", "returned": "GD103", "replied": "GD104", "closed": "GD105",
             "card": world.casework().issue_card(fresh, color="yellow", reason="测试用", actor="seed"),
-            "task": world.tasks_of("GD101")[0]["id"]}
+            "task": world.tasks_of("GD101")[0]["id"], "asked": asked, "request": world.events(asked)[-1]["id"]}
 
 
 def case(user: str, path: str, form: dict[str, str], message: str, id: str) -> Any:
@@ -58,9 +61,17 @@ REFUSED = [
     case("unit1", "/orders/{overdue}/extension-request", {"working_days": "5", "reason": "需要勘查"},
          "已超过办理时限，不能再申请延期", "extension-after-deadline"),
     # the supervisor
-    case("sup", "/orders/{open}/extension-approve", {"working_days": ""}, "延期天数须为 1 至 180", "approve-no-days"),
-    case("sup", "/orders/{open}/extension-approve", {"working_days": "5", "note": LONG}, "审批意见不能超过 2000",
-         "approve-note-long"),
+    case("sup", "/orders/{asked}/extension-approve", {"working_days": "", "request": "{request}"},
+         "延期天数须为 1 至 180", "approve-no-days"),
+    case("sup", "/orders/{asked}/extension-approve", {"working_days": "²", "request": "{request}"},
+         "延期天数须为 1 至 180", "approve-superscript-days"),
+    case("sup", "/orders/{asked}/extension-approve", {"working_days": "5", "note": LONG, "request": "{request}"},
+         "审批意见不能超过 2000", "approve-note-long"),
+    case("sup", "/orders/{open}/extension-approve", {"working_days": "180"}, "没有待审批的延期申请",
+         "approve-without-request"),
+    case("sup", "/orders/{open}/extension-reject", {"reason": "不同意"}, "没有待审批的延期申请",
+         "reject-without-request"),
+    case("sup", "/orders/{open}/close", {}, "只有承办单位已回复的工单才能审核办结", "close-unreplied"),
     case("sup", "/orders/{returned}/redispatch", {"unit_code": ""}, "请填写承办单位", "redispatch-no-unit"),
     case("sup", "/orders/{returned}/redispatch", {"unit_code": "U" * 33}, "承办单位不能超过 32 个字符",
          "redispatch-unit-long"),
@@ -71,7 +82,7 @@ REFUSED = [
     case("sup", "/orders/{overdue}/redispatch", {"unit_code": "U02"}, "only be re-dispatched after its unit returned",
          "redispatch-not-returned"),
     case("sup", "/orders/{replied}/close", {"note": LONG}, "办结意见不能超过 2000", "close-note-long"),
-    case("sup", "/orders/{closed}/close", {}, "already closed", "close-closed"),
+    case("sup", "/orders/{closed}/close", {}, "只有承办单位已回复的工单才能审核办结", "close-closed"),
     case("sup", "/orders/{open}/instruction", {"leader": "", "text": "限期", "instructed_on": TODAY},
          "请填写批示领导", "instruction-no-leader"),
     case("sup", "/orders/{open}/instruction", {"leader": "长" * 101, "text": "限期", "instructed_on": TODAY},
@@ -145,7 +156,7 @@ REFUSED = [
 def test_a_refused_form_shows_why_and_saves_nothing(world: World, targets: dict[str, Any], user: str, path: str,
                                                     form: dict[str, str], message: str) -> None:
     before = world.fingerprint()
-    response = post(world[user], path.format(**targets), form)
+    response = post(world[user], path.format(**targets), {k: v.format(**targets) for k, v in form.items()})
     assert response.status_code == 422
     page = text_of(response)
     assert message in page
@@ -220,6 +231,13 @@ def order_row(world: World, user: str, path: str, number: str) -> list[str]:
     return rows_with(world[user].get(path).get_data(as_text=True), f"/orders/{number}")
 
 
+def request_of(page: str) -> str:
+    """The open extension request the supervisor's forms answer."""
+    found = re.search(r'name="request" value="(\d+)"', page)
+    assert found, "no open extension request on the page"
+    return found.group(1)
+
+
 def pending_steps(page: str) -> str:
     return page.split("<h2>待触发的督办节点</h2>")[1].split("<h2>流程图</h2>")[0]
 
@@ -246,8 +264,12 @@ def test_an_approved_extension_moves_the_deadline_and_the_steps(world: World) ->
     page = text_of(world["sup"].get(f"/orders/{number}"))
     assert "申请延期 5 个工作日：需要多部门会商" in page and f"/orders/{number}/extension-approve" in page
     deadline, steps = world.order(number).deadline_at, pending_steps(page)
-    page = act(world["sup"], f"/orders/{number}/extension-approve", {"working_days": "5", "note": "同意"})
+    form = {"working_days": "5", "note": "同意", "request": request_of(page)}
+    page = act(world["sup"], f"/orders/{number}/extension-approve", form)
     assert world.order(number).deadline_at > deadline
+    moved = world.order(number).deadline_at
+    again = post(world["sup"], f"/orders/{number}/extension-approve", form)  # a second click: not 10 days
+    assert again.status_code == 422 and world.order(number).deadline_at == moved
     assert (world.order(number).deadline_at - deadline).days >= 7  # 5 working days
     assert pending_steps(page) != steps
     assert f"/orders/{number}/extension-approve" not in page
@@ -259,9 +281,11 @@ def test_a_refused_extension_keeps_the_deadline_and_leaves_the_workbench(world: 
     act(world["unit1"], f"/orders/{number}/extension-request", {"working_days": "5", "reason": "需要多部门会商"})
     assert order_row(world, "sup", "/workbench", number)  # waiting for the supervisor
     deadline = world.order(number).deadline_at
-    refused = post(world["sup"], f"/orders/{number}/extension-reject", {"reason": ""})
+    request = request_of(text_of(world["sup"].get(f"/orders/{number}")))
+    refused = post(world["sup"], f"/orders/{number}/extension-reject", {"reason": "", "request": request})
     assert refused.status_code == 422 and "请填写不予延期的理由" in text_of(refused)
-    page = act(world["sup"], f"/orders/{number}/extension-reject", {"reason": "属本单位职责，可按期办结"})
+    page = act(world["sup"], f"/orders/{number}/extension-reject", {"reason": "属本单位职责，可按期办结",
+                                                                    "request": request})
     assert "不予延期" in page and "属本单位职责，可按期办结" in page
     assert world.order(number).deadline_at == deadline
     assert f"/orders/{number}/extension-approve" not in page and not order_row(world, "sup", "/workbench", number)
