@@ -15,7 +15,8 @@ from engine.clock import LOCAL_TZ
 from engine.domain.model import Instruction
 from engine.domain.pending_steps import STEP_LABELS, pending_steps
 from engine.domain.phones import mask
-from engine.domain.work_order import EXTENSION_STATE_EVENTS, Status
+from engine.domain.work_order import Status
+from engine.persistence.board_queries import open_extension_request
 from engine.intake.masking import mask_address, mask_name, mask_phone, mask_text
 from engine.persistence.order_view import order_page
 from engine.runtime.progress import progress_of
@@ -77,6 +78,7 @@ def render_order(number: str, *, error: str | None = None, status: int = 200, re
         assert detail is not None
         units = tx.unit_names() if me.role == SUPERVISOR else []
         xml = {key: tx.get_process_xml(key) for key in {i["process_key"] for i in detail["instances"]}}
+        request_id = open_extension_request(tx.c, number)
     if me.role == UNIT:
         _unit_view(detail, me.unit_code)
     now = engine.clock.now()
@@ -87,7 +89,7 @@ def render_order(number: str, *, error: str | None = None, status: int = 200, re
         diagrams=_diagrams(detail, xml), citizen=_citizen(detail["citizen"], reveal=reveal and me.sees_personal_data),
         today=now.astimezone(LOCAL_TZ).date().isoformat(), EVENT_LABELS=EVENT_LABELS, CARD_LABELS=CARD_LABELS,
         PHONE_OUTCOMES=PHONE_OUTCOMES, Status=Status, as_unit=me.role == UNIT, as_supervisor=me.role == SUPERVISOR,
-        extension_pending=_extension_pending(detail["events"]), describe=describe, STEP_LABELS=STEP_LABELS,
+        extension_pending=_extension_pending(detail["events"], request_id), describe=describe, STEP_LABELS=STEP_LABELS,
         kept=_kept(refused))
     return body, status
 
@@ -126,10 +128,9 @@ def _diagrams(detail: dict[str, Any], xml: dict[str, Any]) -> list[dict[str, Any
     return drawings
 
 
-def _extension_pending(events: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """The open extension request: the latest extension-related event, if it is a request."""
-    latest = [e for e in events if e["type"] in EXTENSION_STATE_EVENTS]
-    return latest[-1] if latest and latest[-1]["type"] == "extension_requested" else None
+def _extension_pending(events: list[dict[str, Any]], request_id: int | None) -> dict[str, Any] | None:
+    """The open extension request's event (who asked, for how long, why)."""
+    return next((e for e in events if e["id"] == request_id), None) if request_id is not None else None
 
 
 def _citizen(found: dict[str, Any] | None, *, reveal: bool) -> dict[str, Any] | None:
