@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, current_app, jsonify, render_template, request
+from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -22,6 +22,7 @@ from web import documents as documents_web
 from web import unit_pages, workbench
 from web.api.problems import from_http
 from web.auth import init_auth
+from web.context import duban
 from web.labels import INSTANCE_STATUS_LABELS, KIND_LABELS, card_reason, template_label
 from web.security import init_security
 from workflows.bootstrap import SmsServices, build_sms, secret_key
@@ -74,9 +75,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
 
     @app.get("/healthz")
     def health() -> Any:
-        backlog = _engine().backlog()
-        with _engine().store.reading() as tx:
-            sms_backlog = queries.sms_backlog(tx.c, _engine().clock.now())
+        backlog = duban().backlog()
+        with duban().store.reading() as tx:
+            sms_backlog = queries.sms_backlog(tx.c, duban().clock.now())
             document_backlog = queries.document_backlog(tx.c)
         return jsonify(status="ok", sms_backlog=sms_backlog, document_backlog=document_backlog,
                        timer_backlog={**backlog, "oldest_due_at": backlog["oldest_due_at"].isoformat()
@@ -84,7 +85,3 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
 
     return app
 
-
-def _engine() -> Engine:
-    engine: Engine = current_app.extensions["duban"]
-    return engine

@@ -10,7 +10,7 @@ from functools import wraps
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import (Blueprint, Flask, abort, current_app, flash, g, redirect, render_template, request, session,
+from flask import (Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, session,
                    url_for)
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 
@@ -57,7 +57,7 @@ def client_address() -> str:
 
 def roles(*allowed: str) -> Callable[[F], F]:
     """Only these roles may use the route; others get 403 (a unit user asking for another unit's order gets
-    404 from `scoped_order`, not 403, so that numbers of other units' orders are not confirmed)."""
+    404 from `web.context.order_or_404`, not 403, so that numbers of other units' orders are not confirmed)."""
     def decorate(view: F) -> F:
         @wraps(view)
         def guarded(*args: Any, **kwargs: Any) -> Any:
@@ -149,7 +149,6 @@ def init_auth(app: Flask, found: Accounts) -> None:
             return None
         if not current_user.is_authenticated:
             return manager.unauthorized()
-        g.user = current()
         return None
 
     @app.context_processor

@@ -4,13 +4,13 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from flask import Blueprint, Flask, Response, abort, current_app, render_template, request
+from flask import Blueprint, Flask, Response, abort, render_template, request
 
 from engine.accounts.users import ADMIN, LEADER, SUPERVISOR, UNIT
 from engine.documents.model import KIND_NAMES
 from engine.persistence.document_store import DocumentRecords
-from engine.services import Engine
 from web.auth import current, roles
+from web.context import duban
 from web.form_checks import MAX_PAGE
 
 bp = Blueprint("documents", __name__)
@@ -18,10 +18,6 @@ MEDIA_TYPES = {"docx": "application/vnd.openxmlformats-officedocument.wordproces
                "pdf": "application/pdf"}
 PAGE = 50
 
-
-def _engine() -> Engine:
-    engine: Engine = current_app.extensions["duban"]
-    return engine
 
 
 def _visible_or_404(document: dict[str, Any] | None) -> dict[str, Any]:
@@ -39,7 +35,7 @@ def document_list() -> str:
         abort(400, f"unknown document kind {kind!r}")
     order = request.args.get("order") or None
     page = min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE)
-    with _engine().store.reading() as tx:
+    with duban().store.reading() as tx:
         total, rows = DocumentRecords(tx).listing(kind=kind, order_number=order, limit=PAGE, offset=(page - 1) * PAGE)
     return render_template("documents.html", rows=rows, total=total, kind=kind, order=order, page=page,
                            page_size=PAGE, DOCUMENT_KINDS=KIND_NAMES)
@@ -47,7 +43,7 @@ def document_list() -> str:
 
 @bp.get("/documents/<int(max=2147483647):document_id>")
 def document_view(document_id: int) -> str:
-    with _engine().store.reading() as tx:
+    with duban().store.reading() as tx:
         document = _visible_or_404(DocumentRecords(tx).get(document_id))
     return render_template("document.html", d=document, DOCUMENT_KINDS=KIND_NAMES)
 
@@ -56,7 +52,7 @@ def document_view(document_id: int) -> str:
 def document_download(document_id: int, fmt: str) -> Any:
     if fmt not in MEDIA_TYPES:
         abort(404)
-    with _engine().store.reading() as tx:
+    with duban().store.reading() as tx:
         records = DocumentRecords(tx)
         document = _visible_or_404(records.get(document_id))
         found = records.file(document_id, fmt)

@@ -40,16 +40,14 @@ def order_list() -> str:
     with engine.store.reading() as tx:
         page = search_orders(tx.c, f, now=engine.clock.now(), scope_unit=current().scope_unit)
         units = [] if current().role == UNIT else tx.unit_names()
+    return render_template("orders.html", page=page, f=f, units=units, link=_link, CATEGORIES=CATEGORIES,
+                           URGENCIES=URGENCIES, CARD_FILTERS=CARD_FILTERS, SORTS=SORTS)
+
+
+def _link(f: OrderFilter) -> str:
+    """The query string that shows `f` (pagination and export links keep the filter)."""
     args = f.to_args()
-    return render_template("orders.html", page=page, f=f, args=args, units=units, query=lambda **kw: _query(args, kw),
-                           CATEGORIES=CATEGORIES, URGENCIES=URGENCIES, CARD_FILTERS=CARD_FILTERS, SORTS=SORTS)
-
-
-def _query(args: dict[str, str], changes: dict[str, Any]) -> str:
-    merged = {**args, **{k: str(v) for k, v in changes.items() if v is not None}}
-    if "page" not in changes:
-        merged.pop("page", None)
-    return "?" + urlencode({k: v for k, v in merged.items() if v not in ("", None)})
+    return "?" + urlencode(args) if args else ""
 
 
 @bp.get("/orders/export.<fmt>")

@@ -9,6 +9,7 @@ from engine.domain.phones import mask
 from engine.persistence import queries
 from engine.accounts.users import ADMIN, SUPERVISOR
 from web.auth import current
+from web.context import duban
 from web.form_checks import MAX_PAGE
 from workflows.bootstrap import SmsServices
 
@@ -49,7 +50,7 @@ def outbox() -> str:
     if group is not None and group not in GROUP_LABELS:
         abort(400, f"unknown group {group!r}")
     page = min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE)
-    engine = current_app.extensions["duban"]
+    engine = duban()
     with engine.store.reading() as tx:
         totals, rows = queries.sms_list(tx.c, group=group, limit=100, offset=(page - 1) * 100)
         failing = tx.failing_contacts()
@@ -59,7 +60,7 @@ def outbox() -> str:
 
 @bp.get("/sms/<int(max=2147483647):message_id>")
 def message(message_id: int) -> str:
-    engine = current_app.extensions["duban"]
+    engine = duban()
     with engine.store.reading() as tx:
         row = tx.sms_row(message_id)
         if row is None:

@@ -7,32 +7,6 @@ import sqlalchemy as sa
 
 from engine.persistence.tables import actions, handling_units, order_events, outbox, work_orders, workflow_instances
 
-ESCALATION_KINDS = ("yellow_card", "red_card", "supervision_letter", "special_report")
-
-
-def list_orders(connection: sa.Connection, *, limit: int = 50, offset: int = 0,
-                status: str | None = None) -> tuple[int, list[dict[str, Any]]]:
-    where = [work_orders.c.status == status] if status else []
-    total = connection.execute(sa.select(sa.func.count()).select_from(work_orders).where(*where)).scalar() or 0
-    next_due = (sa.select(sa.func.min(workflow_instances.c.next_due_at))
-                .where(workflow_instances.c.order_number == work_orders.c.number,
-                       workflow_instances.c.status == "waiting").scalar_subquery())
-    query = (sa.select(work_orders, handling_units.c.name.label("unit_name"), next_due.label("next_due_at"))
-             .join(handling_units, handling_units.c.code == work_orders.c.unit_code).where(*where)
-             .order_by(work_orders.c.dispatched_at.desc()).limit(limit).offset(offset))
-    rows = [dict(r) for r in connection.execute(query).mappings()]
-    numbers = [r["number"] for r in rows]
-    escalations: dict[str, list[str]] = {n: [] for n in numbers}
-    if numbers:
-        for number, kind in connection.execute(
-                sa.select(actions.c.order_number, actions.c.kind)
-                .where(actions.c.order_number.in_(numbers), actions.c.kind.in_(ESCALATION_KINDS))
-                .order_by(actions.c.at)):
-            escalations[number].append(kind)
-    for row in rows:
-        row["escalations"] = escalations[row["number"]]
-    return total, rows
-
 
 def order_detail(connection: sa.Connection, number: str) -> dict[str, Any] | None:
     order = connection.execute(
@@ -53,13 +27,6 @@ def order_detail(connection: sa.Connection, number: str) -> dict[str, Any] | Non
                              .order_by(outbox.c.send_at, outbox.c.id)).mappings().all()
     return {"order": dict(order), "events": [dict(e) for e in events], "actions": [dict(a) for a in done],
             "instances": [dict(t) for t in timers], "sms": [dict(s) for s in sms]}
-
-
-def counts(connection: sa.Connection) -> dict[str, int]:
-    by_status = dict(connection.execute(sa.select(work_orders.c.status, sa.func.count())
-                                        .group_by(work_orders.c.status)).all())
-    by_kind = dict(connection.execute(sa.select(actions.c.kind, sa.func.count()).group_by(actions.c.kind)).all())
-    return {**{f"orders_{k}": v for k, v in by_status.items()}, **{f"actions_{k}": v for k, v in by_kind.items()}}
 
 
 SMS_GROUPS = {"delivered": ("delivered",), "failed": ("failed", "undelivered"),

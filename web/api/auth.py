@@ -11,6 +11,7 @@ from typing import Any, TypeVar, cast
 from flask import current_app, g, request
 
 from web.api.problems import ApiProblem
+from web.context import duban
 from workflows.intake.service import authenticate
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -36,9 +37,6 @@ class RateLimiter:
             return (1.0 - tokens) * 60.0 / rate_per_minute
 
 
-def _engine() -> Any:
-    return current_app.extensions["duban"]
-
 
 def current_client() -> dict[str, Any]:
     return cast(dict[str, Any], g.api_client)
@@ -54,7 +52,7 @@ def requires(*scopes: str) -> Callable[[F], F]:
             if scheme.lower() != "bearer" or not token.strip() or len(token) > 200:
                 raise ApiProblem(401, "send the client's token as `Authorization: Bearer <token>`",
                                  headers={"WWW-Authenticate": 'Bearer realm="duban"'})
-            client = authenticate(_engine(), token.strip())
+            client = authenticate(duban(), token.strip())
             if client is None:
                 raise ApiProblem(401, "the token is unknown or has been revoked",
                                  headers={"WWW-Authenticate": 'Bearer realm="duban", error="invalid_token"'})
@@ -62,7 +60,7 @@ def requires(*scopes: str) -> Callable[[F], F]:
                 raise ApiProblem(403, f"this client's token lacks the scope {' or '.join(scopes)}",
                                  headers={"WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{scopes[0]}"'})
             limiter: RateLimiter = current_app.extensions["duban.api.limiter"]
-            wait = limiter.take(client["name"], client["rate_per_minute"], _engine().clock.now())
+            wait = limiter.take(client["name"], client["rate_per_minute"], duban().clock.now())
             if wait > 0:
                 raise ApiProblem(429, f"rate limit of {client['rate_per_minute']} requests a minute reached",
                                  headers={"Retry-After": str(max(int(wait + 0.999), 1))})

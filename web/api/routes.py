@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 
 from engine.domain.errors import InvalidInput, InvalidTransition, UnknownWorkOrder
 from engine.intake import export
@@ -19,6 +19,7 @@ from engine.intake.s12315 import parse_12315
 from engine.persistence.api_store import ApiRecords
 from web.api.auth import current_client, requires
 from web.api.problems import ApiProblem
+from web.context import duban
 from workflows.intake import service
 
 bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
@@ -29,9 +30,6 @@ EXPORT_MAX = 5000
 # transaction may commit after a later id is already visible; the settle window keeps the cursor from passing it
 EXPORT_SETTLE = timedelta(seconds=2)
 
-
-def _engine() -> Any:
-    return current_app.extensions["duban"]
 
 
 def _json_body(limit: int) -> Any:
@@ -51,7 +49,7 @@ def _invalid(errors: list[FieldError]) -> ApiProblem:
 
 def _order_or_404(number: str) -> dict[str, Any]:
     personal = "personal_data" in current_client()["scopes"]
-    view = service.order_view(_engine(), number, personal_data=personal) if is_order_number(number) else None
+    view = service.order_view(duban(), number, personal_data=personal) if is_order_number(number) else None
     if view is None:
         raise ApiProblem(404, f"no work order {number}")
     return view
@@ -71,10 +69,10 @@ def _intake_response(result: service.IntakeResult) -> Response:
 @bp.post("/orders")
 @requires("intake")
 def create_order() -> Response:
-    order, errors = parse_order(_json_body(SINGLE_LIMIT), now=_engine().clock.now())
+    order, errors = parse_order(_json_body(SINGLE_LIMIT), now=duban().clock.now())
     if order is None:
         raise _invalid(errors)
-    return _intake_response(service.submit(_engine(), order, current_client()["name"]))
+    return _intake_response(service.submit(duban(), order, current_client()["name"]))
 
 
 @bp.post("/orders/batch")
@@ -83,7 +81,7 @@ def create_orders() -> Response:
     items, errors = batch_items(_json_body(BATCH_LIMIT))
     if items is None:
         raise _invalid(errors)
-    now, client = _engine().clock.now(), current_client()["name"]
+    now, client = duban().clock.now(), current_client()["name"]
     results = []
     for index, item in enumerate(items):
         order, item_errors = parse_order(item, now=now)
@@ -92,7 +90,7 @@ def create_orders() -> Response:
             results.append({"index": index, "order_no": number, "status": 422, "outcome": "invalid",
                             "errors": [e.as_dict() for e in item_errors]})
             continue
-        result = service.submit(_engine(), order, client)
+        result = service.submit(duban(), order, client)
         entry: dict[str, Any] = {"index": index, "order_no": order.number, "status": result.status,
                                  "outcome": result.outcome}
         if result.errors:
@@ -107,10 +105,10 @@ def create_orders() -> Response:
 @bp.post("/12315/orders")
 @requires("intake")
 def create_12315_order() -> Response:
-    order, errors = parse_12315(_json_body(SINGLE_LIMIT), now=_engine().clock.now())
+    order, errors = parse_12315(_json_body(SINGLE_LIMIT), now=duban().clock.now())
     if order is None:
         raise _invalid(errors)
-    return _intake_response(service.submit(_engine(), order, current_client()["name"]))
+    return _intake_response(service.submit(duban(), order, current_client()["name"]))
 
 
 @bp.get("/orders/<number>")
@@ -124,11 +122,11 @@ def get_order(number: str) -> Response:
 def post_event(number: str) -> Response:
     body = _json_body(SINGLE_LIMIT)
     _order_or_404(number)
-    event, errors = parse_event(body, now=_engine().clock.now())
+    event, errors = parse_event(body, now=duban().clock.now())
     if event is None:
         raise _invalid(errors)
     try:
-        service.record_event(_engine(), number, event, current_client()["name"])
+        service.record_event(duban(), number, event, current_client()["name"])
     except UnknownWorkOrder:
         raise ApiProblem(404, f"no work order {number}") from None
     except InvalidTransition as exc:
@@ -145,11 +143,11 @@ def post_event(number: str) -> Response:
 def post_instruction(number: str) -> Response:
     body = _json_body(SINGLE_LIMIT)
     _order_or_404(number)
-    values, errors = parse_instruction(body, now=_engine().clock.now())
+    values, errors = parse_instruction(body, now=duban().clock.now())
     if values is None:
         raise _invalid(errors)
     try:
-        instruction = service.add_instruction(_engine(), number, values, current_client()["name"])
+        instruction = service.add_instruction(duban(), number, values, current_client()["name"])
     except UnknownWorkOrder:
         raise ApiProblem(404, f"no work order {number}") from None
     except InvalidTransition as exc:
@@ -206,7 +204,7 @@ def export_since() -> Response:
     if not limit.isdigit() or not 1 <= int(limit) <= EXPORT_MAX:
         raise _invalid([FieldError("limit", f"a whole number from 1 to {EXPORT_MAX}")])
     personal = "personal_data" in current_client()["scopes"]
-    records, next_cursor = service.export_page(_engine(), cursor, int(limit), personal_data=personal,
+    records, next_cursor = service.export_page(duban(), cursor, int(limit), personal_data=personal,
                                                settle=EXPORT_SETTLE)
     return _export_response(_stream(iter([records]), fmt), fmt, next_cursor)
 
@@ -217,7 +215,7 @@ def export_full() -> Response:
     """Every order (current state), event and action, streamed page by page."""
     fmt = _export_format()
     personal = "personal_data" in current_client()["scopes"]
-    engine = _engine()
+    engine = duban()
     with engine.store.reading() as tx:
         numbers = ApiRecords(tx).all_order_numbers()
         last_event, last_action = ApiRecords(tx).last_ids()
@@ -252,7 +250,7 @@ def deliveries() -> Response:
     limit = request.args.get("limit", "100")
     if not limit.isdigit() or not 1 <= int(limit) <= 1000:
         raise _invalid([FieldError("limit", "a whole number from 1 to 1000")])
-    with _engine().store.reading() as tx:
+    with duban().store.reading() as tx:
         records = ApiRecords(tx)
         messages = records.push_messages(target, int(limit))
         attempts = records.deliveries_of([m["id"] for m in messages])
