@@ -31,6 +31,6 @@ def today() -> str:
             "overdue_units": board.overdue_by_unit(c, now), "due_soon": board.due_soon(c, now),
             "returned": board.returned_orders(c), "extensions": board.extension_requests(c),
             "sms_failures": board.sms_failures(c, limit=20),
-            "documents": board.documents_since(c, board.day_start(now)),
+            "documents": board.issued_documents(c, since=board.day_start(now)),
         }
     return render_template("workbench.html", now=now, PHONE_OUTCOMES=PHONE_OUTCOMES, **page)

@@ -13,7 +13,7 @@ from engine.accounts.users import ADMIN, User, validate_user
 from engine.clock import Clock
 from engine.domain.errors import DubanError, InvalidInput, UnknownUnit
 from engine.persistence import account_store
-from engine.persistence.store import SqlStore
+from engine.persistence.store import SqlStore, SqlTransaction
 
 log = logging.getLogger("duban.accounts")
 
@@ -161,8 +161,8 @@ class Accounts:
                 account_store.update_user(tx.c, user.id, {"session_version": found[0].session_version + 1})
             tx.audit(self.clock.now(), user.username, "logout", None, {"address": address})
 
-    def _user(self, tx: object, username: str) -> User:
-        found = account_store.find_user(tx.c, username=username)  # type: ignore[attr-defined]
+    def _user(self, tx: SqlTransaction, username: str) -> User:
+        found = account_store.find_user(tx.c, username=username)
         if found is None:
             raise UnknownUser(username)
         return found[0]

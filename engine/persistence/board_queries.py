@@ -112,11 +112,13 @@ def open_extension_request(connection: sa.Connection, number: str) -> int | None
     return int(row.id) if row is not None and row.type == "extension_requested" else None
 
 
-def documents_since(connection: sa.Connection, since: datetime, *, unit: str | None = None,
-                    kinds: tuple[str, ...] | None = None, limit: int = 100) -> list[dict[str, Any]]:
+def issued_documents(connection: sa.Connection, *, since: datetime | None = None, unit: str | None = None,
+                     kinds: tuple[str, ...] | None = None, limit: int = 100) -> list[dict[str, Any]]:
+    """Issued documents, newest first: since a moment, to one unit, of some kinds."""
     query = sa.select(documents.c.id, documents.c.kind, documents.c.number, documents.c.title,
-                      documents.c.order_number, documents.c.issued_at).where(
-        documents.c.issued_at >= since, documents.c.state == "issued")
+                      documents.c.order_number, documents.c.issued_at).where(documents.c.state == "issued")
+    if since is not None:
+        query = query.where(documents.c.issued_at >= since)
     if unit:
         query = query.where(documents.c.unit_code == unit)
     if kinds:
