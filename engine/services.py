@@ -7,40 +7,31 @@ the audit entries and the instance's next timer are written together or not at a
 from __future__ import annotations
 
 import logging
-import traceback
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
-from engine.clock import Clock, format_local
+from engine.clock import Clock
 from engine.domain import deadlines
 from engine.domain.calendar import WorkingCalendar
-from engine.domain.errors import (
-    AlreadyScheduled,
-    DuplicateWorkOrder,
-    InvalidInput,
-    InvalidTransition,
-    StoreUnavailable,
-    UnknownUnit,
-    UnknownWorkOrder,
-)
-from engine.domain.model import DOCUMENT_KINDS, Action, HandlingUnit, Instance, Instruction
+from engine.domain.errors import InvalidInput, InvalidTransition, UnknownUnit, UnknownWorkOrder
+from engine.domain.model import HandlingUnit, Instance, Instruction
 from engine.domain.phones import normalise_mobile
 from engine.domain.rules import ROUTINE, RuleTable
-from engine.domain.work_order import (EXTENSION_STATE_EVENTS, Status, WorkOrder, apply_event, check_event,
-                                     validate_new_order)
+from engine.domain.work_order import EXTENSION_STATE_EVENTS, WorkOrder, apply_event, check_event, validate_new_order
 from engine.persistence.store import SqlStore, SqlTransaction
-from engine.ports import ActionContext, Operation
+from engine.ports import Operation
 from engine.runtime import runner, serializer
-from engine.runtime.definitions import ProcessDefinition, parse_definition
+from engine.runtime.definitions import ProcessDefinition
+from engine.timer_firing import QUARTERLY, TimerFiring
+from engine.workflow_steps import _Step
+from engine.workflow_steps import local_iso as _iso
 
 log = logging.getLogger("duban.engine")
 
-WORK_ORDER, INSTRUCTION, QUARTERLY = "work_order", "leadership_instruction", "quarterly_report"
-RETRY_DELAYS = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30))
+WORK_ORDER, INSTRUCTION = "work_order", "leadership_instruction"
 _MESSAGE_OF_EVENT = {"signed": "signed", "replied": "replied", "closed": "closed"}
-CARD_COLORS = {"yellow_card": "yellow", "red_card": "red"}
 DEADLINE_CHANGED = "deadline_changed"  # the BPMN message that re-arms the ladder from a new deadline
 
 
@@ -49,27 +40,7 @@ def _require_aware(at: object) -> None:
         raise InvalidInput(f"a time with its UTC offset is required, got {at!r}")
 
 
-def _iso(at: datetime | None) -> str | None:
-    return format_local(at) if at is not None else None
-
-
-class _Busy(Exception):
-    """Another transaction holds the order; leave the timer for the next tick."""
-
-
-@dataclass
-class _Step:
-    """The context one engine step runs in: what the operations may see, and what they produced."""
-
-    tx: SqlTransaction
-    instance: Instance
-    order: WorkOrder | None = None
-    unit: HandlingUnit | None = None
-    instruction: Instruction | None = None
-    actions: list[tuple[str, Action]] = field(default_factory=list)
-
-
-class Engine:
+class Engine(TimerFiring):
     def __init__(self, *, store: SqlStore, clock: Clock, rules: RuleTable, calendar: WorkingCalendar,
                  definitions: Mapping[str, ProcessDefinition], operations: Mapping[str, Operation],
                  worker_id: str = "engine") -> None:
@@ -215,48 +186,10 @@ class Engine:
         log.info("work order re-dispatched", extra={"order": number, "unit": unit_code, "from_unit": previous})
         return order
 
-    # ------------------------------------------------------------------ timers
-    def fire_due_timers(self, *, limit: int = 200) -> int:
-        """Claim instances whose timer is due and advance each; one transaction for the batch,
-        a savepoint per instance so one broken instance cannot hold the others back."""
-        now = self.clock.now()
-        fired = 0
-        with self.store.transaction() as tx:
-            for instance, state in tx.claim_due(now, limit):
-                instance_id = instance.id
-                try:
-                    with tx.savepoint():
-                        fired += self._fire(tx, instance, state, now)
-                except _Busy:
-                    continue
-                except StoreUnavailable:
-                    raise  # the whole batch rolls back; the next tick retries it
-                except Exception as exc:  # a BPMN or data fault: retry later, then park it; keep the worker alive
-                    self._retry_later(tx, instance_id, exc, now)
-        return fired
 
-    def ensure_quarterly_report(self, at: datetime | None = None) -> str:
-        """Make sure the report for the quarter containing `at` is scheduled; returns its label."""
-        at = at or self.clock.now()
-        year, quarter = deadlines.quarter_of(at)
-        try:
-            with self.store.transaction() as tx:
-                return self._ensure_quarter(tx, year, quarter, at)
-        except AlreadyScheduled:
-            return deadlines.quarter_label(year, quarter)  # another worker did it a moment ago
 
-    def backlog(self) -> dict[str, Any]:
-        with self.store.reading() as tx:
-            return tx.backlog(self.clock.now())
 
-    def next_due(self) -> datetime | None:
-        with self.store.reading() as tx:
-            return tx.next_due()
 
-    def take_actions_before(self, before: datetime) -> list[dict[str, Any]]:
-        """Remove and return the recorded actions earlier than `before` (replay streams them out)."""
-        with self.store.transaction() as tx:
-            return tx.take_actions_before(before)
 
     # ------------------------------------------------------------------ internals
     def _order(self, tx: SqlTransaction, number: str) -> WorkOrder:
@@ -359,163 +292,15 @@ class Engine:
                               facts=self._facts(step)):
                 self._save(step, wf, at)
 
-    def hold_workflows_in_memory(self) -> None:
-        """Replay mode: keep workflow objects in this process (see __init__)."""
-        self._held = {}
-
-    def _load(self, instance: Instance, state: str) -> Any:
-        """Deserialize an instance, first loading the process version it started on if it is an old one."""
-        if self._held is not None and instance.id in self._held:
-            return self._held[instance.id]
-        if not serializer.is_registered(instance.process_key):
-            if load_definition_from_store(self.store, instance.process_key, frozenset(self.operations)) is None:
-                raise InvalidInput(f"process version {instance.process_key} is not in the database")
-        return runner.loads(state)
-
-    def _facts(self, step: _Step) -> dict[str, Any]:
-        """The live case facts BPMN conditions may read (they override task data of the same name)."""
-        order = step.order
-        if order is None:
-            return {}
-        since = step.instruction.instructed_at if step.instruction else order.dispatched_at
-        return {"order_closed": order.status == Status.CLOSED,
-                "progress_reported": order.progress_reported_at is not None and order.progress_reported_at >= since,
-                "progress_waives_letter": self.rules.progress_report_waives_letter}
-
-    def _start(self, step: _Step, process_id: str, data: Mapping[str, Any], at: datetime) -> None:
-        definition = self.definitions[process_id]
-        step.instance.process_key = definition.key
-        step.instance.id = step.tx.insert_instance(step.instance, "{}", self.clock.now())
-        wf = runner.start(definition, data, at=at, operation=self._operation_for(step), facts=self._facts(step))
-        self._save(step, wf, at)
-
-    def _save(self, step: _Step, wf: Any, at: datetime) -> None:
-        instance = step.instance
-        instance.next_due_at = runner.next_due(wf)
-        instance.status = "completed" if runner.is_completed(wf) else "waiting"
-        step.tx.update_instance(instance, self._state_to_store(instance, wf), self.clock.now())
-        self._write_actions(step)
-
-    def _state_to_store(self, instance: Instance, wf: Any) -> str:
-        """The serialized workflow; in replay mode the live object is held instead (only while it waits)."""
-        if self._held is None:
-            return runner.dumps(wf)
-        if instance.status == "waiting":
-            self._held[instance.id] = wf
-        else:
-            self._held.pop(instance.id, None)
-        return "{}"
-
-    def _operation_for(self, step: _Step) -> runner.Operation:
-        def operate(name: str, params: dict[str, Any], element_id: str, at: datetime) -> dict[str, Any]:
-            operation = self.operations.get(name)
-            if operation is None:
-                raise InvalidInput(f"BPMN asked for unknown operation {name!r}")
-            ctx = ActionContext(at=at, rules=self.rules, calendar=self.calendar, order=step.order, unit=step.unit,
-                                instruction=step.instruction, quarter=step.instance.quarter)
-            produced = operation(ctx, params)
-            for action in produced:
-                key = f"{step.instance.id}:{element_id}:{at.isoformat()}:{action.to or ''}"
-                step.actions.append((key, action))
-            if step.order is not None and params.get("step") and params["step"] not in step.order.fired_steps:
-                step.order.fired_steps = [*step.order.fired_steps, params["step"]]
-            return {"count": len(produced)}
-
-        return operate
-
-    def _write_actions(self, step: _Step) -> None:
-        """Store what the step produced: the actions (the append-only record of everything the rules did, with
-        the instance and the time), their outbox rows and the supervisors' tasks."""
-        if not step.actions:
-            return
-        now = self.clock.now()
-        records, messages, tasks, cards = [], [], [], []
-        for key, action in step.actions:
-            details = dict(action.details)
-            if action.kind == "sms":
-                details.update(to=action.to, template=action.template, send_at=_iso(action.send_at))
-                messages.append({"key": key, "channel": "sms", "order_number": action.order_number,
-                                 "recipient": action.to, "template": action.template,
-                                 "params": action.details.get("params", {}),
-                                 "send_at": action.send_at, "created_at": now})
-            elif action.kind in DOCUMENT_KINDS:
-                messages.append({"key": key, "channel": "document", "order_number": action.order_number,
-                                 "recipient": None, "template": action.kind, "params": details,
-                                 "send_at": action.at, "created_at": now})
-            elif action.kind == "phone_urge":
-                tasks.append({"kind": "phone_urge", "action_key": key, "order_number": action.order_number,
-                              "unit_code": action.unit_code, "created_at": action.at})
-            elif action.kind in CARD_COLORS and action.order_number and action.unit_code:
-                cards.append({"order_number": action.order_number, "unit_code": action.unit_code,
-                              "color": CARD_COLORS[action.kind], "source": "rule", "action_key": key,
-                              "reason": action.step or "", "issued_at": action.at, "issued_by": "rules"})
-            records.append({"key": key, "kind": action.kind, "at": action.at, "order_number": action.order_number,
-                            "unit_code": action.unit_code, "step": action.step, "details": details,
-                            "instance_id": step.instance.id, "recorded_at": now})
-            log.info("rule action", extra={"order": action.order_number, "action": action.kind, "step": action.step})
-        step.tx.add_actions(records)
-        step.tx.add_outbox(messages)
-        step.tx.add_supervisor_tasks(tasks)
-        step.tx.add_cards(cards)
-        step.actions.clear()
-
-    def _fire(self, tx: SqlTransaction, instance: Instance, state: str, now: datetime) -> int:
-        """Advance one claimed (locked) instance through every timer due by `now`."""
-        order, unit = None, None
-        if instance.order_number:
-            found = tx.get_order_and_unit(instance.order_number)
-            if found is None:
-                raise _Busy  # a request is changing this order right now; the next tick takes it
-            order, unit = found
-        instruction = tx.get_instruction(instance.instruction_id) if instance.instruction_id else None
-        step = _Step(tx, instance, order, unit, instruction)
-        wf = self._load(instance, state)
-        steps_before = list(order.fired_steps) if order is not None else []
-        fired = runner.wake(wf, until=now, operation=self._operation_for(step), facts=self._facts(step))
-        tx.record_firings(instance.id, fired, now, self.worker_id)
-        self._save(step, wf, now)
-        if order is not None and order.fired_steps != steps_before:
-            tx.update_fired_steps(order)  # the only fact about the order a timer step changes
-        if instance.kind == "quarterly" and instance.status == "completed":
-            assert instance.quarter is not None
-            self._ensure_quarter(tx, *deadlines.next_quarter(int(instance.quarter[:4]), int(instance.quarter[-1])), now)
-        return len(fired)
-
-    def _retry_later(self, tx: SqlTransaction, instance_id: int, exc: Exception, now: datetime) -> None:
-        """A firing that failed is retried after 1, 5 and 30 minutes, then parked as failed for a supervisor."""
-        found = tx.lock_instance(instance_id)
-        if found is None:
-            return
-        instance, state = found
-        attempts = tx.instance_attempts(instance_id) + 1
-        if attempts >= len(RETRY_DELAYS) + 1:
-            instance.status = "failed"
-        else:
-            instance.next_due_at = now + RETRY_DELAYS[attempts - 1]
-        error = "".join(traceback.format_exception_only(exc)).strip()
-        tx.update_instance(instance, state, now, error=error)
-        tx.audit(now, "rules", "instance.failed" if instance.status == "failed" else "instance.retry",
-                 instance.order_number, {"instance": instance_id, "attempt": attempts, "error": error})
-        log.error("workflow step failed", extra={"order": instance.order_number, "instance": instance_id,
-                                                 "attempt": attempts, "parked": instance.status == "failed",
-                                                 "error": error})
-
-    def _ensure_quarter(self, tx: SqlTransaction, year: int, quarter: int, at: datetime) -> str:
-        label = deadlines.quarter_label(year, quarter)
-        if not tx.quarter_exists(label):
-            report_at = deadlines.quarter_report_at(self.rules, self.calendar, year, quarter)
-            step = _Step(tx, Instance(0, "quarterly", "", "waiting", None, quarter=label))
-            self._start(step, QUARTERLY, {"report_at": _iso(report_at), "quarter": label}, at)
-        return label
 
 
-def load_definition_from_store(store: SqlStore, key: str, operations: frozenset[str]) -> ProcessDefinition | None:
-    """Re-parse an older process version kept in the database (instances stay on their version)."""
-    with store.reading() as tx:
-        found = tx.get_process_xml(key)
-    if found is None:
-        return None
-    process_id, xml = found
-    definition = parse_definition(xml, process_id=process_id, known_operations=operations, source=key)
-    serializer.register(definition)
-    return definition
+
+
+
+
+
+
+
+
+
+

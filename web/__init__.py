@@ -15,15 +15,19 @@ from engine.clock import LOCAL_TZ
 from engine.domain.work_order import STATUS_LABELS
 from engine.persistence import queries
 from engine.services import Engine
-from web import ack_pages, admin, dashboard, leadership, order_forms, orders, rules_pages, sms_pages, twilio_hooks
 from web import api as api_web
-from web import assessment as assessment_web
-from web import documents as documents_web
-from web import unit_pages, workbench
+from web.hooks import twilio as twilio_hooks
+from web.pages import ack as ack_pages
+from web.pages import admin, dashboard, leadership, order_forms, orders, workbench
+from web.pages import assessment as assessment_web
+from web.pages import documents as documents_web
+from web.pages import rules as rules_pages
+from web.pages import sms as sms_pages
+from web.pages import units as unit_pages
 from web.api.problems import from_http
 from web.auth import init_auth
 from web.context import duban
-from web.labels import INSTANCE_STATUS_LABELS, KIND_LABELS, card_reason, template_label
+from web.pages.labels import INSTANCE_STATUS_LABELS, KIND_LABELS, card_reason, template_label
 from web.security import init_security
 from workflows.bootstrap import SmsServices, build_sms, secret_key
 

@@ -8,173 +8,18 @@ how the page is read (see _Where). The export walks the same order in keyset bat
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.sql.elements import ColumnElement
 
-from engine.domain.errors import InvalidInput
-from engine.domain.rules import CATEGORIES, URGENCIES
-from engine.domain.work_order import STATUS_LABELS, Status
 from engine.persistence.account_tables import cards
-from engine.persistence.tables import handling_units, instructions, work_orders, workflow_instances
-
-# The unit still owes a reply in these statuses: a reply stops the escalation ladder (bpmn/README.md), so only
-# these can be overdue.
-OPEN_STATUSES = (Status.DISPATCHED, Status.SIGNED)
-CARD_CHOICES = ("yellow", "red", "any")
-SORTS = ("dispatched_at", "deadline_at", "number", "unit", "status")
-DEFAULT_SORT = "dispatched_at"
-DEFAULT_PER_PAGE, MAX_PER_PAGE = 50, 200
-MAX_PAGE = 100_000
-MAX_QUERY_LENGTH = 100
-MAX_UNIT_CODE_LENGTH = 32  # work_orders.unit_code
-
-# query-string name -> OrderFilter field (the pages' links, forms and the export link use these names)
-ARG_NAMES = {"unit": "unit_code", "status": "status", "category": "category", "urgency": "urgency",
-             "overdue": "overdue", "card": "card", "instructed": "instructed", "returned": "returned", "q": "q",
-             "sort": "sort", "dir": "descending", "page": "page", "per_page": "per_page"}
-_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
-
-_ORDER_COLUMNS = (work_orders.c.number, work_orders.c.title, work_orders.c.unit_code, work_orders.c.category,
-                  work_orders.c.urgency, work_orders.c.source, work_orders.c.status, work_orders.c.dispatched_at,
-                  work_orders.c.deadline_at, work_orders.c.deadline_provisional, work_orders.c.signed_at,
-                  work_orders.c.replied_at, work_orders.c.closed_at, work_orders.c.returned_at)
-# sort name -> leading sort columns; the order number always comes last so every order has one place
-_SORT_COLUMNS: dict[str, tuple[sa.Column[Any], ...]] = {
-    "dispatched_at": (work_orders.c.dispatched_at,),
-    "deadline_at": (work_orders.c.deadline_at,),
-    "number": (),
-    "unit": (work_orders.c.unit_code, work_orders.c.dispatched_at),
-    "status": (work_orders.c.status, work_orders.c.dispatched_at),
-}
-
-
-def _bad(chinese: str, english: str) -> InvalidInput:
-    return InvalidInput(f"{chinese} / {english}")
-
-
-@dataclass(frozen=True)
-class OrderFilter:
-    """What the list shows. Every field is checked on construction (InvalidInput), so a filter is always usable."""
-
-    unit_code: str | None = None
-    status: str | None = None
-    category: str | None = None
-    urgency: str | None = None
-    overdue: bool | None = None  # open (待签收/办理中), not returned, and past its deadline
-    card: str | None = None  # yellow | red | any: has an active (not withdrawn) card of that colour
-    instructed: bool | None = None  # has a leadership instruction (领导批示)
-    returned: bool | None = None  # returned by the unit (退单) and not re-dispatched yet
-    q: str | None = None  # number prefix (or the whole number), or a piece of the title
-    sort: str = DEFAULT_SORT
-    descending: bool = True
-    page: int = 1
-    per_page: int = DEFAULT_PER_PAGE
-
-    def __post_init__(self) -> None:
-        self._check_choices()
-        self._check_sizes()
-
-    def _check_choices(self) -> None:
-        choices: tuple[tuple[str, object, Sequence[str], str], ...] = (
-            ("status", self.status, tuple(STATUS_LABELS), "状态"), ("category", self.category, CATEGORIES, "类别"),
-            ("urgency", self.urgency, URGENCIES, "紧急程度"), ("card", self.card, CARD_CHOICES, "红黄牌"),
-            ("sort", self.sort, SORTS, "排序"))
-        for name, value, allowed, label in choices:
-            if value is not None and value not in allowed:
-                raise _bad(f"未知的{label}：{value!r}，可选 {'/'.join(allowed)}",
-                           f"unknown {name} {value!r}, expected one of {'/'.join(allowed)}")
-        for name in ("overdue", "instructed", "returned", "descending"):
-            value = getattr(self, name)
-            if (value is not None or name == "descending") and not isinstance(value, bool):
-                raise _bad(f"{name} 只能是是或否", f"{name} must be true or false, got {value!r}")
-
-    def _check_sizes(self) -> None:
-        if self.unit_code is not None and not 0 < len(self.unit_code) <= MAX_UNIT_CODE_LENGTH:
-            raise _bad(f"单位代码应为 1 至 {MAX_UNIT_CODE_LENGTH} 个字符",
-                       f"unit code must have 1 to {MAX_UNIT_CODE_LENGTH} characters")
-        if self.q is not None and not 0 < len(self.q) <= MAX_QUERY_LENGTH:
-            raise _bad(f"搜索内容应为 1 至 {MAX_QUERY_LENGTH} 个字符",
-                       f"the search text must have 1 to {MAX_QUERY_LENGTH} characters")
-        for name, value in (("unit", self.unit_code), ("q", self.q)):
-            if value is not None and any(ord(c) < 32 or ord(c) == 127 for c in value):
-                raise _bad(f"{name} 含有控制字符", f"{name} contains control characters")
-        if not _is_int(self.page) or not 1 <= self.page <= MAX_PAGE:
-            raise _bad(f"页码应为 1 至 {MAX_PAGE} 的整数", f"page must be a whole number from 1 to {MAX_PAGE}")
-        if not _is_int(self.per_page) or not 1 <= self.per_page <= MAX_PER_PAGE:
-            raise _bad(f"每页条数应为 1 至 {MAX_PER_PAGE} 的整数",
-                       f"per_page must be a whole number from 1 to {MAX_PER_PAGE}")
-
-    # ------------------------------------------------------------------ query strings
-    @classmethod
-    def from_args(cls, args: Mapping[str, str]) -> OrderFilter:
-        """The filter a query string asks for. Empty values mean "not filtered" (a form's blank choice);
-        unknown names are ignored; bad values raise InvalidInput with a Chinese and English message."""
-        values: dict[str, Any] = {}
-        for arg, name in ARG_NAMES.items():
-            raw = args.get(arg)
-            text = raw.strip() if isinstance(raw, str) else None
-            if text:
-                values[name] = _parse_arg(arg, name, text)
-        return cls(**values)
-
-    def to_args(self) -> dict[str, str]:
-        """The query string of this filter, only the values that differ from the defaults."""
-        defaults = OrderFilter()
-        args: dict[str, str] = {}
-        for arg, name in ARG_NAMES.items():
-            value = getattr(self, name)
-            if value == getattr(defaults, name):
-                continue
-            if name == "descending":
-                args[arg] = "desc" if value else "asc"
-            elif isinstance(value, bool):
-                args[arg] = "1" if value else "0"
-            else:
-                args[arg] = str(value)
-        return args
-
-    # ------------------------------------------------------------------ links
-    def at_page(self, page: int) -> OrderFilter:
-        """The same filter on another page (the pagination links)."""
-        return replace(self, page=page)
-
-    def sorted_by(self, sort: str) -> OrderFilter:
-        """The link of a sortable column header: the same column again flips the direction; back to page 1."""
-        descending = not self.descending if sort == self.sort else True
-        return replace(self, sort=sort, descending=descending, page=1)
-
-    def without_paging(self) -> OrderFilter:
-        """The filter of the export link: everything but the page."""
-        return replace(self, page=1, per_page=DEFAULT_PER_PAGE)
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _parse_arg(arg: str, name: str, text: str) -> Any:
-    """One query-string value as the field's type (choices are checked by OrderFilter itself)."""
-    if name == "descending":
-        if text.lower() not in ("asc", "desc"):
-            raise _bad(f"排序方向只能是 asc 或 desc：{text!r}", f"dir must be asc or desc, got {text!r}")
-        return text.lower() == "desc"
-    if name in ("overdue", "instructed", "returned"):
-        if text.lower() in _TRUE:
-            return True
-        if text.lower() in _FALSE:
-            return False
-        raise _bad(f"{arg} 只能是 1 或 0：{text[:20]!r}", f"{arg} must be 1 or 0 (true/false), got {text[:20]!r}")
-    if name in ("page", "per_page"):
-        if not text.isascii() or not text.isdigit() or len(text) > 9:
-            raise _bad(f"{arg} 应为正整数：{text[:20]!r}", f"{arg} must be a whole number, got {text[:20]!r}")
-        return int(text)
-    return text
+from engine.persistence.order_filter import OPEN_STATUSES, ORDER_COLUMNS, SORT_COLUMNS, OrderFilter
+from engine.persistence.order_rows import decorate_rows
+from engine.persistence.tables import instructions, work_orders
 
 
 # ---------------------------------------------------------------------------------------- results
@@ -210,13 +55,13 @@ def search_orders(connection: sa.Connection, f: OrderFilter, *, now: datetime,
         rows = _page(connection, where.for_page(total), f) if (f.page - 1) * f.per_page < total else []
     else:
         total, rows = found
-    return OrderPage(total=total, rows=_decorate(connection, rows, now), page=f.page,
+    return OrderPage(total=total, rows=decorate_rows(connection, rows, now), page=f.page,
                      pages=max(1, math.ceil(total / f.per_page)), filter=f)
 
 
 def _page(connection: sa.Connection, conditions: Sequence[ColumnElement[bool]], f: OrderFilter,
           *extra: ColumnElement[Any]) -> list[dict[str, Any]]:
-    query = (sa.select(*_ORDER_COLUMNS, *extra).where(*conditions).order_by(*_order_by(f))
+    query = (sa.select(*ORDER_COLUMNS, *extra).where(*conditions).order_by(*_order_by(f))
              .limit(f.per_page).offset((f.page - 1) * f.per_page))
     return [dict(r) for r in connection.execute(query).mappings()]
 
@@ -257,9 +102,9 @@ def iter_orders(connection: sa.Connection, f: OrderFilter, *, now: datetime, sco
     last: list[Any] | None = None
     while True:
         after = [] if last is None else [_after(keys, last, f.descending, nulls_low)]
-        query = sa.select(*_ORDER_COLUMNS).where(*conditions, *after).order_by(*_order_by(f)).limit(batch)
+        query = sa.select(*ORDER_COLUMNS).where(*conditions, *after).order_by(*_order_by(f)).limit(batch)
         rows = [dict(r) for r in connection.execute(query).mappings()]
-        yield from _decorate(connection, rows, now)
+        yield from decorate_rows(connection, rows, now)
         if len(rows) < batch:
             return
         last = [rows[-1][column.name] for column in keys]
@@ -372,7 +217,7 @@ def _text_match(connection: sa.Connection, q: str) -> ColumnElement[bool]:
 
 
 def _sort_keys(f: OrderFilter) -> tuple[sa.Column[Any], ...]:
-    return (*_SORT_COLUMNS[f.sort], work_orders.c.number)
+    return (*SORT_COLUMNS[f.sort], work_orders.c.number)
 
 
 def _order_by(f: OrderFilter) -> list[ColumnElement[Any]]:
@@ -421,71 +266,3 @@ def _beyond(column: sa.Column[Any], value: Any, descending: bool, nulls_low: boo
     return later
 
 
-# ---------------------------------------------------------------------------------------- the page's extras
-def _decorate(connection: sa.Connection, rows: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
-    """Add the unit name, overdue flag, next timer, active card colours and instruction flag to each row."""
-    if not rows:
-        return rows
-    numbers = [r["number"] for r in rows]
-    names = _unit_names(connection, {r["unit_code"] for r in rows})
-    colors = _card_colors(connection, numbers)
-    instructed = _instructed(connection, numbers)
-    next_due = _next_due(connection, numbers)
-    for row in rows:
-        number = row["number"]
-        row["unit_name"] = names.get(row["unit_code"], row["unit_code"])
-        row["overdue"] = is_overdue(row, now)
-        row["next_due_at"] = next_due.get(number)
-        row["cards"] = colors.get(number, [])
-        row["instructed"] = number in instructed
-    return rows
-
-
-def is_overdue(row: Mapping[str, Any], now: datetime) -> bool:
-    """Open, held by its unit (not returned: then the hotline owes the next step) and past the deadline."""
-    deadline = row.get("deadline_at")
-    return (row.get("status") in OPEN_STATUSES and row.get("returned_at") is None and deadline is not None
-            and deadline < now)
-
-
-def _unit_names(connection: sa.Connection, codes: set[str]) -> dict[str, str]:
-    query = sa.select(handling_units.c.code, handling_units.c.name).where(handling_units.c.code.in_(sorted(codes)))
-    return {code: name for code, name in connection.execute(query)}
-
-
-# The three look-ups below filter in Python on purpose: their only condition in SQL is the order number, so
-# every database reads them through the order-number index (SQLite without statistics would otherwise pick the
-# status or withdrawn index and read all waiting instances or all active cards).
-def _among(connection: sa.Connection, column: sa.Column[Any], numbers: list[str]) -> ColumnElement[bool]:
-    """`column` is one of `numbers`: one array parameter on PostgreSQL (a third of the time of IN with a
-    thousand parameters), IN elsewhere."""
-    if connection.dialect.name == "postgresql":
-        return column == sa.any_(sa.bindparam("numbers", numbers, type_=postgresql.ARRAY(sa.String)))
-    return column.in_(numbers)
-
-
-def _card_colors(connection: sa.Connection, numbers: list[str]) -> dict[str, list[str]]:
-    """Active cards of each order, oldest first (red and yellow may both be shown)."""
-    query = (sa.select(cards.c.order_number, cards.c.color, cards.c.withdrawn_at, cards.c.issued_at, cards.c.id)
-             .where(_among(connection, cards.c.order_number, numbers)))
-    colors: dict[str, list[str]] = {}
-    for row in sorted(connection.execute(query), key=lambda r: (r.issued_at, r.id)):
-        if row.withdrawn_at is None:
-            colors.setdefault(row.order_number, []).append(row.color)
-    return colors
-
-
-def _instructed(connection: sa.Connection, numbers: list[str]) -> set[str]:
-    query = sa.select(instructions.c.order_number).where(_among(connection, instructions.c.order_number, numbers))
-    return set(connection.execute(query).scalars())
-
-
-def _next_due(connection: sa.Connection, numbers: list[str]) -> dict[str, datetime]:
-    """The earliest timer of each order's waiting instances (its work-order round and its instructions)."""
-    wi = workflow_instances.c
-    query = sa.select(wi.order_number, wi.status, wi.next_due_at).where(_among(connection, wi.order_number, numbers))
-    due: dict[str, datetime] = {}
-    for number, status, at in connection.execute(query):
-        if status == "waiting" and at is not None and (number not in due or at < due[number]):
-            due[number] = at
-    return due

@@ -62,25 +62,7 @@ def order_body(number: str = "GD202606010001", **overrides: Any) -> dict[str, An
 
 
 def duban(argv: list[str]) -> int:
-    """`duban …` with the API commands added (until web/cli.py calls web.cli_api.add_commands itself)."""
-    import web.cli as cli
-    from web.cli_api import add_commands
+    """`duban …` through the real entry point."""
+    from web.cli import main
 
-    original = cli.build_parser
-
-    def build() -> Any:
-        parser = original()
-        sub = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
-        if "import" not in sub.choices:
-            def add(name: str, fn: Any, help_text: str) -> Any:
-                p = sub.add_parser(name, help=help_text, description=help_text)
-                p.set_defaults(fn=fn)
-                return p
-            add_commands(add)
-        return parser
-
-    cli.build_parser = build
-    try:
-        return cli.main(argv)
-    finally:
-        cli.build_parser = original
+    return main(argv)

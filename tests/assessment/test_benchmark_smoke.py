@@ -1,7 +1,7 @@
 """The benchmark runs end to end on a small size (the full size is `duban assessment benchmark`)."""
 from __future__ import annotations
 
-from workflows.assessment.benchmark import run_benchmark
+from workflows.bench.assessment import run_benchmark
 
 
 def test_benchmark_smoke(capsys):

@@ -19,7 +19,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
-from workflows.fake_twilio import FakeTwilio
+from workflows.dev.fake_twilio import FakeTwilio
 
 SID = "AC" + "0" * 32
 TOKEN = "test_auth_token"
@@ -302,7 +302,7 @@ def test_auto_receipts_follow_number_rules(receiver: Receiver):
 
 
 def test_main_prints_its_url_and_serves():
-    process = subprocess.Popen([sys.executable, "-m", "workflows.fake_twilio", "--auth-token", "X"],
+    process = subprocess.Popen([sys.executable, "-m", "workflows.dev.fake_twilio", "--auth-token", "X"],
                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         assert process.stdout is not None

@@ -16,7 +16,7 @@ from engine.services import Engine
 from config.settings import Settings
 from web import create_app
 from workflows.bootstrap import SmsServices, build_sms
-from workflows.fake_twilio import FakeTwilio
+from workflows.dev.fake_twilio import FakeTwilio
 
 PUBLIC_URL = "https://duban.example.gov.cn"
 SENDER = "+15005550006"

@@ -1,10 +1,10 @@
-"""Smoke test of workflows/sms_benchmark.py: tiny sizes, outcomes only (no timing is asserted)."""
+"""Smoke test of workflows/bench/sms.py: tiny sizes, outcomes only (no timing is asserted)."""
 from __future__ import annotations
 
 import pytest
 
-from workflows import sms_benchmark
-from workflows.sms_benchmark import CASES, Out, run_benchmark
+from workflows.bench import sms as sms_benchmark
+from workflows.bench.sms import CASES, Out, run_benchmark
 
 
 def test_the_quick_path_reports_every_failure_case_with_its_expected_final_status(capsys):

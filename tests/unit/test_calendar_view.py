@@ -14,7 +14,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from config.loader import load_calendar
 from config.settings import Settings
 from engine.domain.calendar import WorkingCalendar
-from web.calendar_view import Day, MonthView, classify, month_view
+from web.pages.calendar import Day, MonthView, classify, month_view
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "web" / "templates"
 

@@ -47,3 +47,37 @@ def test_spiffworkflow_and_sqlalchemy_stay_in_their_packages():
                 if matches(name, library) and not relative.startswith(home):
                     offenders.append(f"{relative} imports {name}")
     assert offenders == []
+
+
+DEV_ONLY = ("workflows.bench", "workflows.dev")  # benchmarks, the demo, fakes: for the command line and tests
+
+
+def _modules(*folders: str, excluding: tuple[str, ...] = ()) -> list[Path]:
+    found = []
+    for folder in folders:
+        for path in (ROOT / folder).rglob("*.py"):
+            relative = path.relative_to(ROOT).as_posix()
+            if not any(relative.startswith(prefix) for prefix in excluding):
+                found.append(path)
+    return found
+
+
+def test_product_code_never_imports_benchmarks_or_dev_tools():
+    product = _modules("engine", "config", "workflows", "web",
+                       excluding=("workflows/bench/", "workflows/dev/", "web/cli/"))
+    offenders = [f"{path.relative_to(ROOT)} imports {name}" for path in product
+                 for name in imports(path) if any(matches(name, banned) for banned in DEV_ONLY)]
+    assert offenders == []
+
+
+def test_pages_hooks_and_api_never_import_the_command_line():
+    offenders = [f"{path.relative_to(ROOT)} imports {name}"
+                 for path in _modules("web/pages", "web/hooks", "web/api", "web/charts", "web/diagram")
+                 for name in imports(path) if matches(name, "web.cli")]
+    assert offenders == []
+
+
+def test_no_module_outside_tests_is_over_400_lines():
+    long = {path.relative_to(ROOT).as_posix(): n for path in _modules("engine", "config", "workflows", "web")
+            if (n := len(path.read_text(encoding="utf-8").splitlines())) > 400}
+    assert long == {}

@@ -13,7 +13,8 @@ from openpyxl import load_workbook
 from engine.domain.errors import InvalidInput
 from engine.persistence.account_tables import cards
 from engine.persistence import order_search
-from engine.persistence.order_search import SORTS, OrderFilter, count_orders, iter_orders, search_orders
+from engine.persistence.order_filter import SORTS, OrderFilter
+from engine.persistence.order_search import count_orders, iter_orders, search_orders
 from engine.persistence.tables import work_orders
 from engine.services import Engine
 from tests.conftest import local

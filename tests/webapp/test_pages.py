@@ -18,7 +18,7 @@ from engine.persistence.account_tables import users
 from tests.web_login import post, sign_in
 from tests.webapp.conftest import (U01_ORDERS, U02_ORDERS, UNITS, World, login_token, path_of, rows_with,
                                    text_of)
-from web import orders as orders_web
+from web.pages import orders as orders_web
 from web.cli import main as duban
 
 ROOT = Path(__file__).resolve().parents[2]

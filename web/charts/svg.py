@@ -1,0 +1,255 @@
+"""The pieces every chart is made of: text measure, escaping, ticks, legend, axes, the <svg> document."""
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+WIDTH = 520  # viewBox width; the chart is drawn at most this wide and scales down with its container
+PAD = 12
+TITLE_SIZE = 16
+LABEL_SIZE = 14
+SMALL_SIZE = 12
+EMPTY_TEXT = "暂无数据"
+PALETTE: tuple[str, ...] = ("#1f5f99", "#d97706", "#2e7d32", "#9b1c1c", "#6a1b9a", "#00838f", "#6d4c41", "#c2185b")
+SERIES_COLORS: dict[str, str] = {  # the card colours used elsewhere in the UI (see base.html)
+    "黄牌": "#f5c518", "红牌": "#c62828", "督办函": "#37474f", "专报": "#6a1b9a",
+}
+_SHAPES = ("circle", "square", "diamond", "triangle")
+_STYLE = (
+    ".dbc text{font-family:\"Noto Sans CJK SC\",\"Source Han Sans SC\",\"Microsoft YaHei\",\"PingFang SC\",sans-serif;"
+    f"fill:#333;font-size:{LABEL_SIZE}px}}"
+    f".dbc .dbc-title{{font-size:{TITLE_SIZE}px;font-weight:bold;fill:#222}}"
+    f".dbc .dbc-small{{font-size:{SMALL_SIZE}px;fill:#555}}"
+    ".dbc .dbc-empty{fill:#888}.dbc .dbc-strong{font-weight:bold;fill:#9b1c1c}"
+    ".dbc .dbc-bg{fill:#fff}.dbc .dbc-grid{stroke:#e4e4e4;stroke-width:1}.dbc .dbc-axis{stroke:#999;stroke-width:1}"
+    ".dbc .dbc-bar{fill:#3b6ea5}.dbc .dbc-bar.dbc-hl{fill:#c62828}"
+    ".dbc .dbc-line{fill:none;stroke-width:2.2;stroke-linejoin:round;stroke-linecap:round}"
+    ".dbc .dbc-seg{stroke:#fff;stroke-width:.6}"
+)
+_INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+# --- text ------------------------------------------------------------------------------------------
+
+def _esc(text: object) -> str:
+    """XML-escape text for both element content and quoted attributes; drop characters XML forbids."""
+    clean = _INVALID_XML.sub("", str(text))
+    return (clean.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace('"', "&quot;").replace("'", "&#39;"))
+
+
+def _char_width(char: str) -> float:
+    """Approximate advance of one character in ems (CJK and full-width forms are square)."""
+    if ord(char) >= 0x2E80 or char == "…":
+        return 1.0
+    if char in " .,:;'|!il":
+        return 0.3
+    return 0.62 if char.isupper() or char in "%@mwMW" else 0.56
+
+
+def text_width(text: str, size: float) -> float:
+    """Estimated rendered width of `text` at font `size` (good enough for layout, errs on the wide side)."""
+    return sum(_char_width(c) for c in text) * size
+
+
+def truncate(text: str, max_width: float, size: float) -> str:
+    """`text` shortened with a trailing … so it fits in `max_width` at font `size`."""
+    if text_width(text, size) <= max_width:
+        return text
+    budget = max_width - size  # room left once the ellipsis is in
+    kept, used = [], 0.0
+    for char in text:
+        used += _char_width(char) * size
+        if used > budget:
+            break
+        kept.append(char)
+    return "".join(kept) + "…"
+
+
+def _n(value: float) -> str:
+    """A coordinate with at most one decimal (keeps the markup small and deterministic)."""
+    text = f"{value:.1f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def format_value(value: float, decimals: int = 2) -> str:
+    """A data value for people: no trailing zeros, at most `decimals` decimals."""
+    text = f"{value:.{decimals}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+def _finite(value: float | None) -> float | None:
+    if value is None:
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+# --- scales ----------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Ticks:
+    """Axis ticks from `values[0]` to `values[-1]`, `step` apart, printed with `decimals` decimals."""
+
+    values: tuple[float, ...]
+    step: float
+    decimals: int
+
+    @property
+    def low(self) -> float:
+        return self.values[0]
+
+    @property
+    def high(self) -> float:
+        return self.values[-1]
+
+    def label(self, value: float) -> str:
+        return format_value(value, self.decimals)
+
+
+def nice_ticks(low: float, high: float, *, integer: bool = False, max_ticks: int = 5) -> Ticks:
+    """4 to `max_ticks` round tick values (steps of 1, 2, 2.5 or 5 × 10ⁿ) covering [low, high].
+
+    With `integer` the step is a whole number (counts of orders never read 2.5). A flat range is widened so
+    there is always something to draw.
+    """
+    if not (math.isfinite(low) and math.isfinite(high)):
+        raise ValueError("tick range must be finite")
+    low, high = min(low, high), max(low, high)
+    if high == low:
+        high = low + (max_ticks - 1 if integer else 1)
+    intervals = max(max_ticks - 1, 3)
+    exponent = math.floor(math.log10((high - low) / intervals))
+    for power in (exponent, exponent + 1, exponent + 2):
+        for base in (1.0, 2.0, 2.5, 5.0):
+            step = base * 10.0 ** power
+            if integer and (step < 1 or step != int(step)):
+                continue
+            first, last = math.floor(low / step + 1e-9), math.ceil(high / step - 1e-9)
+            if last - first <= intervals:
+                last = max(last, first + 3)  # at least four ticks
+                decimals = max(0, math.ceil(-math.log10(step) - 1e-9) + (1 if base == 2.5 else 0))
+                values = tuple(round(i * step, 10) for i in range(first, last + 1))
+                return Ticks(values=values, step=step, decimals=decimals)
+    raise AssertionError("unreachable: a step of 10^(exponent+2) always fits")
+
+
+# --- svg scaffolding -------------------------------------------------------------------------------
+
+def _document(title: str, desc: str, height: float, body: list[str]) -> str:
+    """Wrap chart `body` elements in the accessible, scalable <svg> shell with a visible title."""
+    head = (f'<svg xmlns="http://www.w3.org/2000/svg" class="dbc" role="img" aria-label="{_esc(title)}" '
+            f'viewBox="0 0 {WIDTH} {_n(height)}" width="100%" preserveAspectRatio="xMidYMid meet" '
+            f'style="display:block;max-width:{WIDTH}px;height:auto">'
+            f"<title>{_esc(title)}</title><desc>{_esc(desc)}</desc><style>{_STYLE}</style>"
+            f'<rect class="dbc-bg" width="{WIDTH}" height="{_n(height)}" rx="4"/>'
+            f'<text class="dbc-title" x="{PAD}" y="{PAD + TITLE_SIZE}">'
+            f"{_esc(truncate(title, WIDTH - 2 * PAD, TITLE_SIZE))}</text>")
+    return head + "".join(body) + "</svg>"
+
+
+def _top() -> float:
+    """First y below the visible title."""
+    return PAD + TITLE_SIZE + 14
+
+
+def _empty(title: str) -> str:
+    """A chart frame that says there is nothing to show."""
+    height = _top() + 70
+    body = [f'<text class="dbc-empty" x="{WIDTH / 2:g}" y="{_n(_top() + 36)}" text-anchor="middle">{EMPTY_TEXT}</text>']
+    return _document(title, EMPTY_TEXT, height, body)
+
+
+def _series_colors(names: Sequence[str], colors: Mapping[str, str] | None) -> list[str]:
+    """Caller's colour, else the UI's card colour for that name, else the palette in order."""
+    chosen = colors or {}
+    return [chosen.get(name) or SERIES_COLORS.get(name) or PALETTE[i % len(PALETTE)] for i, name in enumerate(names)]
+
+
+def _marker(shape: str, x: float, y: float, color: str, size: float = 4.0, tooltip: str = "") -> str:
+    """A point marker; the shape varies by series so lines differ by more than colour."""
+    tip = f"<title>{_esc(tooltip)}</title>" if tooltip else ""
+    fill = f'fill="{_esc(color)}" stroke="#fff" stroke-width="1"'
+    if shape == "square":
+        return f'<rect x="{_n(x - size)}" y="{_n(y - size)}" width="{_n(2 * size)}" height="{_n(2 * size)}" {fill}>{tip}</rect>'
+    if shape in ("diamond", "triangle"):
+        s = size * 1.3
+        corners = ([(x, y - s), (x + s, y), (x, y + s), (x - s, y)] if shape == "diamond"
+                   else [(x, y - s), (x + s, y + s * 0.8), (x - s, y + s * 0.8)])
+        points = " ".join(f"{_n(px)},{_n(py)}" for px, py in corners)
+        return f'<polygon points="{points}" {fill}>{tip}</polygon>'
+    return f'<circle cx="{_n(x)}" cy="{_n(y)}" r="{_n(size)}" {fill}>{tip}</circle>'
+
+
+def _legend(entries: Sequence[tuple[str, str]], y: float, *, lines: bool = False) -> tuple[list[str], float]:
+    """Swatches with names, wrapping across the width; returns the elements and the height used."""
+    parts: list[str] = []
+    x, row, row_height = float(PAD), 0, LABEL_SIZE + 8
+    for index, (name, color) in enumerate(entries):
+        label = truncate(name, WIDTH / 2, SMALL_SIZE)
+        width = 22 + text_width(label, SMALL_SIZE) + 16
+        if x > PAD and x + width > WIDTH - PAD:
+            x, row = float(PAD), row + 1
+        cy = y + row * row_height + row_height / 2
+        if lines:
+            parts.append(f'<line x1="{_n(x)}" x2="{_n(x + 18)}" y1="{_n(cy)}" y2="{_n(cy)}" '
+                         f'stroke="{_esc(color)}" stroke-width="2.2"/>')
+            parts.append(_marker(_SHAPES[index % len(_SHAPES)], x + 9, cy, color, 3.5))
+        else:
+            parts.append(f'<rect x="{_n(x + 2)}" y="{_n(cy - 6)}" width="12" height="12" rx="2" fill="{_esc(color)}"/>')
+        parts.append(f'<text class="dbc-small" x="{_n(x + 22)}" y="{_n(cy + 4)}">{_esc(label)}</text>')
+        x += width
+    return parts, (row + 1) * row_height + 4 if entries else 0.0
+
+
+def _y_axis(ticks: Ticks, left: float, right: float, y_of: Callable[[float], float], unit: str) -> list[str]:
+    """Horizontal grid lines with tick labels right-aligned left of the plot."""
+    parts = []
+    for value in ticks.values:
+        y = y_of(value)
+        parts.append(f'<line class="dbc-grid" x1="{_n(left)}" x2="{_n(right)}" y1="{_n(y)}" y2="{_n(y)}"/>')
+        parts.append(f'<text class="dbc-small" x="{_n(left - 6)}" y="{_n(y + 4)}" text-anchor="end">'
+                     f"{_esc(ticks.label(value) + unit)}</text>")
+    return parts
+
+
+def _tick_suffix(unit: str) -> str:
+    """Short units (%, 件, 天) go on every tick label; longer ones are shown once above the axis."""
+    return unit if len(unit) <= 1 else ""
+
+
+def _unit_caption(unit: str, x: float, y: float) -> list[str]:
+    if not unit or _tick_suffix(unit):
+        return []
+    return [f'<text class="dbc-small" x="{_n(x)}" y="{_n(y)}">单位：{_esc(unit)}</text>']
+
+
+def _x_labels(labels: Sequence[str], centers: Sequence[float], slot: float, y: float) -> tuple[list[str], float]:
+    """Category labels under the plot: level if they fit, slanted if there is room, else every k-th one."""
+    need = max(text_width(label, SMALL_SIZE) for label in labels) + 4
+    parts: list[str] = []
+    if need <= slot:
+        for label, x in zip(labels, centers, strict=True):
+            parts.append(f'<text class="dbc-small" x="{_n(x)}" y="{_n(y + SMALL_SIZE + 4)}" text-anchor="middle">'
+                         f"{_esc(label)}</text>")
+        return parts, SMALL_SIZE + 10
+    if slot >= SMALL_SIZE + 4 and len(labels) <= 24:
+        longest, slant = 0.0, math.cos(math.radians(40))
+        for label, x in zip(labels, centers, strict=True):
+            short = truncate(label, min(96.0, (x + 4 - PAD) / slant), SMALL_SIZE)  # never past the left edge
+            longest = max(longest, text_width(short, SMALL_SIZE))
+            ty = y + SMALL_SIZE
+            parts.append(f'<text class="dbc-small" x="{_n(x + 4)}" y="{_n(ty)}" text-anchor="end" '
+                         f'transform="rotate(-40 {_n(x + 4)} {_n(ty)})">{_esc(short)}</text>')
+        return parts, longest * math.sin(math.radians(40)) + SMALL_SIZE + 10
+    every = math.ceil(need / slot)
+    for index, (label, x) in enumerate(zip(labels, centers, strict=True)):
+        if index % every == 0:
+            short = truncate(label, every * slot - 6, SMALL_SIZE)
+            parts.append(f'<text class="dbc-small" x="{_n(x)}" y="{_n(y + SMALL_SIZE + 4)}" text-anchor="middle">'
+                         f"{_esc(short)}</text>")
+    return parts, SMALL_SIZE + 10

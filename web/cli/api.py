@@ -1,0 +1,108 @@
+"""`duban api-client create|revoke|list`, `duban import`, `duban push`: the integration API from the command line."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from engine.clock import format_local
+from engine.domain.errors import DubanError
+from web.cli.support import Add, engine_for
+
+
+def cmd_client(args: argparse.Namespace) -> int:
+    from engine.persistence.api_store import ApiRecords
+    from workflows.intake.service import create_client, revoke_client
+
+    engine = engine_for(args)
+    if args.action == "create":
+        if not args.name or not args.scopes:
+            raise DubanError("create needs NAME and --scopes (intake,events,export,personal_data)")
+        token = create_client(engine, args.name, [s.strip() for s in args.scopes.split(",") if s.strip()],
+                              args.rate)
+        print(f"client {args.name} created; its token (shown only now, stored hashed):\n{token}")
+    elif args.action == "revoke":
+        if not args.name:
+            raise DubanError("revoke needs NAME")
+        if not revoke_client(engine, args.name):
+            raise DubanError(f"no live client named {args.name!r}")
+        print(f"client {args.name}: token revoked")
+    else:
+        with engine.store.reading() as tx:
+            for c in ApiRecords(tx).list_clients():
+                state = f"revoked {format_local(c['revoked_at'])}" if c["revoked_at"] else "live"
+                print(f"{c['name']:<24} {c['token_hint']}…  {','.join(c['scopes']):<36} "
+                      f"{c['rate_per_minute']}/min  {state}")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from workflows.intake.file_import import import_file
+
+    path = Path(args.file)
+    if not path.is_file():
+        raise DubanError(f"{path}: no such file")
+    report = import_file(engine_for(args), path, dry_run=args.dry_run, skip_bad=args.skip_bad)
+    for error in report.errors:
+        print(f"row {error.row}: {error.field}: {error.reason}")
+    print(f"{report.rows} row(s): {report.valid} valid, {report.bad_rows} bad")
+    if report.written:
+        print(f"written: {report.created} created, {report.existing} already there")
+    elif args.dry_run:
+        print("dry run: nothing written")
+    else:
+        print("nothing written: fix the rows above, or pass --skip-bad to import the valid rows")
+    return 1 if report.errors and not report.written else 0
+
+
+def cmd_push(args: argparse.Namespace) -> int:
+    from workflows.intake.push import PushSettings, push_all
+
+    engine = engine_for(args)
+    settings = PushSettings.from_env(os.environ)
+    if not settings.targets():
+        raise DubanError("no push target configured (DUBAN_12315_RESULT_URL, DUBAN_EXPORT_PUSH_URL)")
+    print(json.dumps(push_all(engine, settings), ensure_ascii=False))
+    return 0
+
+
+def cmd_benchmark(args: argparse.Namespace) -> int:
+    import logging
+
+    from web import api as api_web
+    from web import create_app
+    from workflows.bench.intake import run
+
+    def make_app(settings: Any, engine: Any) -> Any:
+        app = create_app(settings, engine=engine)
+        if "api_v1" not in app.blueprints:
+            api_web.register(app)
+        return app
+
+    logging.getLogger("duban").setLevel(logging.WARNING)  # a log line per order would be measured too
+    return run(args.orders, args.postgres_url, make_app)
+
+
+def add_commands(add: Add) -> None:
+    p = add("api-client", cmd_client, "create, revoke or list the integration API's clients and their tokens")
+    p.add_argument("action", choices=["create", "revoke", "list"])
+    p.add_argument("name", nargs="?")
+    p.add_argument("--scopes", help="comma-separated: intake,events,export,personal_data")
+    p.add_argument("--rate", type=int, default=600, help="requests per minute (default 600)")
+    p.add_argument("--database")
+
+    p = add("import", cmd_import, "import work orders from a .csv or .xlsx file (every bad row reported)")
+    p.add_argument("file")
+    p.add_argument("--dry-run", action="store_true", help="check and report, write nothing")
+    p.add_argument("--skip-bad", action="store_true", help="write the valid rows even when some are bad")
+    p.add_argument("--database")
+
+    p = add("push", cmd_push, "one push pass now: queue new 12315 results / export batches and deliver them")
+    p.add_argument("--database")
+
+    p = add("api-benchmark", cmd_benchmark, "measure intake throughput through the API (orders/s, single and batch)")
+    p.add_argument("--orders", type=int, default=1000)
+    p.add_argument("--postgres-url", default=os.environ.get("DUBAN_BENCH_POSTGRES_URL"),
+                   help="also measure on this (empty) PostgreSQL database or schema")

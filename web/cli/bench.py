@@ -1,0 +1,37 @@
+"""`duban benchmark` and `duban web-benchmark`: the measuring commands (they print figures)."""
+from __future__ import annotations
+
+import argparse
+import os
+
+from web.cli.support import Add
+from workflows.argtypes import positive_int
+
+
+def cmd_benchmark(args: argparse.Namespace) -> int:
+    from workflows.bench.engine import main_benchmark
+
+    return main_benchmark(args)
+
+
+def cmd_web_benchmark(args: argparse.Namespace) -> int:
+    from workflows.bench.web import main as main_web_benchmark
+
+    argv = ["--orders", str(args.orders), "--requests", str(args.requests), "--app", "web:create_app"]
+    return main_web_benchmark(argv + (["--database-url", args.database_url] if args.database_url else []))
+
+
+def add_commands(add: Add) -> None:
+    p = add("benchmark", cmd_benchmark, "measure SpiffWorkflow, engine and replay throughput (prints figures)")
+    p.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
+    p.add_argument("--postgres-url", default=os.environ.get("DUBAN_BENCH_POSTGRES_URL"),
+                   help="also measure on this PostgreSQL database")
+    p.add_argument("--la311", help="path to the LA 311 CSV for the year-long replay")
+    p.add_argument("--skip-replay", action="store_true")
+
+    p = add("web-benchmark", cmd_web_benchmark,
+            "fill a fresh database with N work orders and time the list, search, detail and export pages")
+    p.add_argument("--orders", type=positive_int, default=100_000)
+    p.add_argument("--requests", type=positive_int, default=200, help="samples per page (200)")
+    p.add_argument("--database-url", help="PostgreSQL (a schema of its own, dropped afterwards) or a new SQLite "
+                                          "file; default: a temporary SQLite file")

@@ -1,0 +1,123 @@
+"""`duban migrate`, `check-config`, `recompute-deadlines`, `status`, `sms`: looking after a deployment."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import datetime, timezone
+
+from config.settings import Settings
+from engine.clock import LOCAL_TZ
+from web.cli.support import Add, settings_for
+from workflows.argtypes import positive_int
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from engine.persistence.database import create_db_engine, upgrade
+
+    settings = settings_for(args)
+    upgrade(create_db_engine(settings.database_url))
+    print(f"database at {settings.database_url.split('@')[-1]} is up to date")
+    return 0
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from config.loader import load_calendar, load_rules
+    from engine.runtime.definitions import load_directory
+    from workflows.operations import OPERATIONS
+
+    settings = Settings.from_env()
+    load_rules(settings.rules_file)
+    calendar = load_calendar(settings.calendar_file)
+    definitions = load_directory(settings.bpmn_dir, frozenset(OPERATIONS))
+    for definition in definitions.values():
+        print(f"process {definition.key}  ({settings.bpmn_dir / (definition.process_id + '.bpmn')})")
+    print(f"rules {settings.rules_file}: ok")
+    from workflows.bootstrap import load_sms_settings
+
+    templates, _, _ = load_sms_settings(settings, definitions)
+    print(f"sms templates {settings.sms_templates_file}: {len(templates.texts)} ok (limit {templates.max_length}, "
+          f"sign {templates.sign}); gateway {settings.sms_gateway}")
+    from config.documents import load_document_settings
+    from workflows.documents.fonts import CjkFontMissing, find_cjk_fonts
+
+    documents = load_document_settings()
+    print(f"documents: issuer {documents.letterhead.issuer}; {len(documents.letterhead.leaders)} leader(s) notified")
+    try:
+        find_cjk_fonts(documents.font_dirs)
+    except CjkFontMissing as exc:
+        print(f"warning: {exc}", file=sys.stderr)
+    if not settings.secret_key:
+        print("warning: DUBAN_SECRET_KEY is not set; links are signed with a key kept beside the SQLite "
+              "database (set it, the same everywhere, when running on PostgreSQL or several machines)",
+              file=sys.stderr)
+    years = sorted(calendar.known_years)
+    print(f"calendar: years {years[0]}–{years[-1]} known")
+    next_year = date.today().year + 1
+    if next_year not in calendar.known_years:
+        print(f"warning: the calendar does not know {next_year}; deadlines in it are provisional until its "
+              f"holiday arrangement is added to {settings.calendar_file}", file=sys.stderr)
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from workflows.bootstrap import build_engine
+
+    engine = build_engine(settings_for(args))
+    backlog = engine.backlog()
+    backlog["oldest_due_at"] = backlog["oldest_due_at"].isoformat() if backlog["oldest_due_at"] else None
+    next_due = engine.next_due()
+    print(json.dumps({"timer_backlog": backlog, "next_due_at": next_due.isoformat() if next_due else None},
+                     ensure_ascii=False, indent=2))
+    return 0
+
+
+def cmd_sms(args: argparse.Namespace) -> int:
+    """List messages by state: every message is delivered, failed with a reason, waiting, or covered by another."""
+    from engine.domain.phones import mask
+    from engine.persistence import queries
+    from engine.persistence.database import create_db_engine
+
+    settings = settings_for(args)
+    db = create_db_engine(settings.database_url)
+    with db.connect() as connection:
+        totals, rows = queries.sms_list(connection, group=args.state, order_number=args.order, limit=args.limit)
+        backlog = queries.sms_backlog(connection, datetime.now(timezone.utc))
+    print("  ".join(f"{name} {count}" for name, count in totals.items())
+          + f"  (due now {backlog['due_now']}, unconfirmed {backlog['unconfirmed']})")
+    for row in rows:
+        when = row["delivered_at"] or row["sent_at"] or row["send_at"]
+        note = (row["last_error"] or "") + (f" → #{row['related_id']}" if row["related_id"] else "")
+        print(f"#{row['id']:<6} {row['status']:<11} {when.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M}  "
+              f"{mask(row['recipient'] or '')}  {row['order_number'] or '-':<16} {row['template']:<18} {note}".rstrip())
+    return 0
+
+
+def cmd_recompute(args: argparse.Namespace) -> int:
+    from workflows.bootstrap import build_engine
+
+    changed = build_engine(settings_for(args)).recompute_provisional_deadlines()
+    print(f"{len(changed)} provisional deadline(s) recomputed" + (": " + ", ".join(changed) if changed else ""))
+    return 0
+
+
+def add_commands(add: Add) -> None:
+    p = add("migrate", cmd_migrate, "create or upgrade the database schema (Alembic)")
+    p.add_argument("--database")
+
+    add("check-config", cmd_check_config, "validate the rule table, the calendar and the BPMN files")
+
+    p = add("recompute-deadlines", cmd_recompute,
+            "after adding a year to the calendar: recompute provisional deadlines and re-arm their steps")
+    p.add_argument("--database")
+
+    p = add("sms", cmd_sms, "list SMS by state: delivered, failed (with the reason), waiting, covered")
+    p.add_argument("--database")
+    p.add_argument("--state", choices=["delivered", "failed", "waiting", "covered"])
+    p.add_argument("--order", help="only this work order's messages")
+    p.add_argument("--limit", type=positive_int, default=50)
+
+    p = add("status", cmd_status, "print the timer backlog as JSON")
+    p.add_argument("--database")

@@ -1,0 +1,55 @@
+"""`duban worker` and `duban web`: the two long-running processes of a deployment."""
+from __future__ import annotations
+
+import argparse
+import logging
+
+from web.cli.support import Add, settings_for
+from workflows.argtypes import positive_int
+
+log = logging.getLogger("duban.cli")
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from workflows.bootstrap import build_engine, build_sms
+    from workflows.scheduler import WorkerHealth, build_scheduler, serve_health
+
+    settings = settings_for(args)
+    engine = build_engine(settings)
+    health = WorkerHealth(settings.tick_seconds)
+    port = args.health_port if args.health_port is not None else settings.health_port
+    if port:
+        serve_health(engine, health, port, args.health_host)
+    scheduler = build_scheduler(engine, build_sms(settings, engine), settings, health)
+    log.info("worker started", extra={"worker": engine.worker_id, "tick_seconds": settings.tick_seconds,
+                                      "backlog": engine.backlog()["due_now"]})
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    return 0
+
+
+def cmd_web(args: argparse.Namespace) -> int:
+    from waitress import serve
+
+    from web import create_app
+
+    settings = settings_for(args)
+    app = create_app(settings)
+    log.info("web started", extra={"url": f"http://{args.host}:{args.port}/"})
+    serve(app, host=args.host, port=args.port, threads=args.threads)
+    return 0
+
+
+def add_commands(add: Add) -> None:
+    p = add("worker", cmd_worker, "run the timer worker (APScheduler ticks; any number on PostgreSQL)")
+    p.add_argument("--database", help="database URL (default: $DUBAN_DATABASE_URL or the SQLite file)")
+    p.add_argument("--health-port", type=int, default=None, help="serve /healthz with the timer backlog here")
+    p.add_argument("--health-host", default="127.0.0.1")
+
+    p = add("web", cmd_web, "serve the web pages (waitress)")
+    p.add_argument("--database")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--threads", type=positive_int, default=8)

@@ -1,0 +1,1 @@
+"""Callbacks from outside providers (SMS delivery receipts and replies), verified before they change anything."""

@@ -1,0 +1,1 @@
+"""Benchmarks: each prints its figures (no timed tests); `output` formats them the same way everywhere."""
