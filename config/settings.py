@@ -26,7 +26,7 @@ class Settings:
     health_port: int = 0  # 0 = no health endpoint for the worker
     log_format: str = "json"  # json | text
     sms_templates_file: Path = ROOT / "config" / "sms_templates.toml"
-    sms_gateway: str = "outbox"  # outbox | twilio
+    sms_gateway: str = "outbox"  # outbox | twilio | aliyun (DUBAN_SMS_PROVIDER; DUBAN_SMS_GATEWAY is its old name)
     public_url: str = "http://127.0.0.1:8000"  # as units and Twilio reach the web app (behind the TLS proxy)
     secret_key: str = ""  # signs acknowledgement links; empty: a key kept beside the SQLite database
     twilio_account_sid: str = ""
@@ -35,6 +35,12 @@ class Settings:
     twilio_messaging_service_sid: str = ""  # a Messaging Service
     twilio_api_url: str = ""  # empty: Twilio itself; a local fake Twilio in tests and `duban demo --fake-twilio`
     twilio_timeout: float = 10.0
+    aliyun_access_key_id: str = ""
+    aliyun_access_key_secret: str = ""
+    aliyun_api_url: str = ""  # empty: https://dysmsapi.aliyuncs.com; a local fake in tests and `duban demo --fake-aliyun`
+    aliyun_timeout: float = 10.0
+    aliyun_push_token: str = ""  # the secret in the report/reply push URLs; empty: no push, delivery is polled
+    aliyun_poll_seconds: float = 60.0  # how often a worker asks QuerySendDetails for reports when push is off
     # session cookies only over HTTPS; default: when DUBAN_PUBLIC_URL is https (set 0 only for a plain-HTTP test rig)
     cookie_secure: bool | None = None
     trusted_proxies: int = 0  # reverse proxies in front of `duban web` whose X-Forwarded-For/-Proto to believe
@@ -72,7 +78,7 @@ class Settings:
             health_port=int(number("DUBAN_HEALTH_PORT", defaults.health_port, int)),
             log_format=env.get("DUBAN_LOG_FORMAT", defaults.log_format),
             sms_templates_file=Path(env.get("DUBAN_SMS_TEMPLATES", defaults.sms_templates_file)),
-            sms_gateway=env.get("DUBAN_SMS_GATEWAY", defaults.sms_gateway),
+            sms_gateway=_provider(env, defaults.sms_gateway),
             public_url=env.get("DUBAN_PUBLIC_URL", defaults.public_url),
             secret_key=env.get("DUBAN_SECRET_KEY", defaults.secret_key),
             twilio_account_sid=env.get("TWILIO_ACCOUNT_SID", ""),
@@ -81,14 +87,20 @@ class Settings:
             twilio_messaging_service_sid=env.get("TWILIO_MESSAGING_SERVICE_SID", ""),
             twilio_api_url=env.get("DUBAN_TWILIO_API_URL", ""),
             twilio_timeout=number("DUBAN_TWILIO_TIMEOUT", defaults.twilio_timeout),
+            aliyun_access_key_id=env.get("ALIBABA_CLOUD_ACCESS_KEY_ID", ""),
+            aliyun_access_key_secret=env.get("ALIBABA_CLOUD_ACCESS_KEY_SECRET", ""),
+            aliyun_api_url=env.get("DUBAN_ALIYUN_API_URL", ""),
+            aliyun_timeout=number("DUBAN_ALIYUN_TIMEOUT", defaults.aliyun_timeout),
+            aliyun_push_token=env.get("DUBAN_ALIYUN_PUSH_TOKEN", ""),
+            aliyun_poll_seconds=number("DUBAN_ALIYUN_POLL_SECONDS", defaults.aliyun_poll_seconds),
             cookie_secure=_flag(env.get("DUBAN_COOKIE_SECURE")),
             trusted_proxies=int(number("DUBAN_TRUSTED_PROXIES", defaults.trusted_proxies, int)),
         ).checked()
 
     def checked(self) -> Settings:
         """Refuse settings that cannot work together, naming the variable to fix."""
-        if self.sms_gateway not in ("outbox", "twilio"):
-            raise RuleError(f"DUBAN_SMS_GATEWAY={self.sms_gateway!r}: use outbox or twilio")
+        if self.sms_gateway not in PROVIDERS:
+            raise RuleError(f"DUBAN_SMS_PROVIDER={self.sms_gateway!r}: use {', '.join(PROVIDERS)}")
         url = urlsplit(self.public_url)
         if url.scheme not in ("http", "https") or not url.netloc or url.query or url.fragment:
             raise RuleError(f"DUBAN_PUBLIC_URL={self.public_url!r}: give the address units open, like https://12345.example.gov.cn")
@@ -100,7 +112,37 @@ class Settings:
             if bool(self.twilio_from) == bool(self.twilio_messaging_service_sid):
                 raise RuleError("DUBAN_SMS_GATEWAY=twilio needs exactly one of TWILIO_FROM and "
                                 "TWILIO_MESSAGING_SERVICE_SID")
+        if self.sms_gateway == "aliyun":
+            self._check_aliyun()
         return self
+
+    def _check_aliyun(self) -> None:
+        if not self.aliyun_access_key_id or not self.aliyun_access_key_secret:
+            raise RuleError("DUBAN_SMS_PROVIDER=aliyun needs ALIBABA_CLOUD_ACCESS_KEY_ID and "
+                            "ALIBABA_CLOUD_ACCESS_KEY_SECRET (a RAM user allowed dysms:SendSms and dysms:QuerySendDetails)")
+        api = urlsplit(self.aliyun_api_url)
+        if self.aliyun_api_url and (api.scheme not in ("http", "https") or not api.netloc or api.path.strip("/")):
+            raise RuleError(f"DUBAN_ALIYUN_API_URL={self.aliyun_api_url!r}: give scheme://host[:port] only")
+        if self.aliyun_push_token and (len(self.aliyun_push_token) < 16 or not self.aliyun_push_token.isalnum()):
+            raise RuleError("DUBAN_ALIYUN_PUSH_TOKEN must be at least 16 letters and digits (it is part of the "
+                            "push URLs you register in the SMS console)")
+        if self.aliyun_timeout <= 0 or self.aliyun_poll_seconds < 5:
+            raise RuleError("DUBAN_ALIYUN_TIMEOUT must be positive and DUBAN_ALIYUN_POLL_SECONDS at least 5")
+
+
+PROVIDERS = ("outbox", "twilio", "aliyun")
+
+
+def _provider(env: Mapping[str, str], default: str) -> str:
+    """DUBAN_SMS_PROVIDER, or its older name DUBAN_SMS_GATEWAY; both set must agree."""
+    provider, gateway = env.get("DUBAN_SMS_PROVIDER", ""), env.get("DUBAN_SMS_GATEWAY", "")
+    if provider and gateway and provider != gateway:
+        raise RuleError(f"DUBAN_SMS_PROVIDER={provider!r} and DUBAN_SMS_GATEWAY={gateway!r} disagree: set only "
+                        f"DUBAN_SMS_PROVIDER")
+    name, value = ("DUBAN_SMS_PROVIDER", provider) if provider else ("DUBAN_SMS_GATEWAY", gateway)
+    if value and value not in PROVIDERS:
+        raise RuleError(f"{name}={value!r}: use {', '.join(PROVIDERS)}")
+    return value or default
 
 
 def _flag(text: str | None) -> bool | None:

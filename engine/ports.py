@@ -1,7 +1,7 @@
 """What the engine needs from the outside, as Protocols and plain types."""
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -93,3 +93,11 @@ class SmsGateway(Protocol):
         """The provider's id of a message with this text to this number created since `since`, or None when the
         provider has none. Raises GatewayUnavailable when it cannot tell. Used before re-sending after an
         ambiguous attempt, so a message is never sent twice blindly."""
+
+
+class ReceiptPoller(Protocol):
+    """A gateway that can be asked for delivery reports (when the provider cannot push them to us)."""
+
+    def poll_receipts(self, messages: Sequence[Mapping[str, Any]]) -> list[DeliveryReceipt]:
+        """Reports for these messages (each with `recipient`, `provider_id`, `sent_at`) that the provider has;
+        messages still without one are left out. Raises GatewayUnavailable when it cannot tell."""

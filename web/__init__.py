@@ -16,6 +16,7 @@ from engine.domain.work_order import STATUS_LABELS
 from engine.persistence import queries
 from engine.services import Engine
 from web import api as api_web
+from web.hooks import aliyun as aliyun_hooks
 from web.hooks import twilio as twilio_hooks
 from web.pages import ack as ack_pages
 from web.pages import admin, dashboard, leadership, order_forms, orders, workbench
@@ -50,13 +51,14 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.extensions["duban.sms"] = sms or build_sms(settings, engine)
     csrf = init_security(app, settings, secret_key(settings))
     init_auth(app, Accounts(engine.store, engine.clock))
-    for blueprint in (sms_pages.bp, ack_pages.bp, twilio_hooks.bp, orders.bp, order_forms.bp, workbench.bp,
+    for blueprint in (sms_pages.bp, ack_pages.bp, twilio_hooks.bp, aliyun_hooks.bp, orders.bp, order_forms.bp, workbench.bp,
                       unit_pages.bp, leadership.bp, admin.bp, rules_pages.bp, dashboard.bp):
         app.register_blueprint(blueprint)
     documents_web.register(app)
     assessment_web.register(app)
     api_web.register(app)
     csrf.exempt(twilio_hooks.bp)  # Twilio signs its requests
+    csrf.exempt(aliyun_hooks.bp)  # the push URLs carry a secret
     csrf.exempt(app.blueprints["api_v1"])  # bearer tokens, no cookies
 
     @app.template_filter("local")
@@ -72,7 +74,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         """Problem+JSON under the API (also for unknown paths there), a Chinese page elsewhere."""
         if api_web.is_api_path(request.path):
             return from_http(error)
-        if (error.code or 500) >= 500 or request.path.startswith("/twilio/"):
+        if (error.code or 500) >= 500 or request.path.startswith(("/twilio/", "/aliyun/")):
             return error
         message = ERROR_MESSAGES.get(error.code or 400, error.name)
         return render_template("error.html", code=error.code, message=message, detail=error.description), error.code

@@ -20,8 +20,8 @@ from engine.domain.errors import InvalidInput
 
 bp = Blueprint("auth", __name__)
 PUBLIC_ENDPOINTS = {"auth.login", "health", "static"}
-PUBLIC_BLUEPRINTS = {"api_v1", "twilio", "ack"}
-PUBLIC_PREFIXES = ("/api/", "/twilio/")  # their own authentication answers there, also for unknown paths
+PUBLIC_BLUEPRINTS = {"api_v1", "twilio", "aliyun", "ack"}
+PUBLIC_PREFIXES = ("/api/", "/twilio/", "/aliyun/")  # their own authentication answers there, also for unknown paths
 HOME_OF_ROLE = {SUPERVISOR: "workbench.today", ADMIN: "workbench.today", UNIT: "unit.home", LEADER: "leadership.home"}
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -21,6 +21,7 @@ from engine.sms.links import AckLinks, link_width
 from engine.sms.receipts import ReceiptBook
 from engine.sms.replies import UnitReplies
 from engine.sms.templates import SmsTemplates
+from config.aliyun_templates import check_against, load_aliyun_templates
 from config.loader import load_calendar, load_rules, load_sms_config
 from config.settings import Settings
 from workflows.adapters.outbox_sms import OutboxOnlySmsGateway
@@ -37,6 +38,9 @@ def build_engine(settings: Settings, *, clock: Clock | None = None, database_url
         upgrade(db)
     return Engine(store=SqlStore(db), clock=clock or SystemClock(), rules=rules, calendar=calendar,
                   definitions=definitions, operations=OPERATIONS, worker_id=settings.worker_id or "engine")
+
+
+SENT_OUTSIDE_THE_RULES = frozenset({"document_issued"})  # by document issuing, not by a BPMN step
 
 
 @dataclass(frozen=True)
@@ -57,19 +61,36 @@ def build_sms(settings: Settings, engine: Engine, *, gateway: SmsGateway | None 
     links = AckLinks(secret_key(settings), settings.public_url, link_lifetime)
     delivery = SmsDelivery(store=engine.store, clock=engine.clock, rules=engine.rules, templates=templates,
                            links=links, policy=policy, worker_id=engine.worker_id)
-    return SmsServices(gateway=gateway or build_gateway(settings), delivery=delivery,
+    return SmsServices(gateway=gateway or build_gateway(settings, templates, engine.clock), delivery=delivery,
                        receipts=ReceiptBook(store=engine.store, clock=engine.clock, delivery=delivery),
                        replies=UnitReplies(engine, links), links=links, templates=templates)
 
 
 def load_sms_settings(settings: Settings, definitions: Mapping[str, ProcessDefinition]
                       ) -> tuple[SmsTemplates, DeliveryPolicy, timedelta]:
-    """The SMS templates checked against the templates the BPMN rules name, the delivery policy, the link lifetime."""
-    return load_sms_config(settings.sms_templates_file, link_width=link_width(settings.public_url),
-                           required=sms_templates_used(definitions) | {DIGEST})
+    """The SMS templates checked against the templates the BPMN rules name, the delivery policy, the link lifetime.
+    With Aliyun, also against the approved template codes; values are then no wider than Aliyun takes them."""
+    required = sms_templates_used(definitions) | {DIGEST}
+    templates, policy, link_lifetime = load_sms_config(settings.sms_templates_file,
+                                                       link_width=link_width(settings.public_url), required=required)
+    approved = load_aliyun_templates(settings.sms_templates_file)
+    if settings.sms_gateway == "aliyun" or approved is not None:
+        approved = check_against(approved, templates, required | SENT_OUTSIDE_THE_RULES, settings.sms_templates_file)
+    if settings.sms_gateway == "aliyun":
+        templates = templates.narrowed(approved.limits())
+    return templates, policy, link_lifetime
 
 
-def build_gateway(settings: Settings) -> SmsGateway:
+def build_gateway(settings: Settings, templates: SmsTemplates, clock: Clock) -> SmsGateway:
+    if settings.sms_gateway == "aliyun":
+        from workflows.adapters.aliyun_sms import AliyunSmsGateway
+
+        approved = load_aliyun_templates(settings.sms_templates_file)
+        assert approved is not None  # checked by load_sms_settings
+        return AliyunSmsGateway(access_key_id=settings.aliyun_access_key_id,
+                                access_key_secret=settings.aliyun_access_key_secret, templates=templates,
+                                approved=approved, clock=clock.now, api_url=settings.aliyun_api_url,
+                                timeout=settings.aliyun_timeout, push_token=settings.aliyun_push_token)
     if settings.sms_gateway == "twilio":
         from workflows.adapters.twilio_sms import TwilioSmsGateway
 

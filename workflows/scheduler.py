@@ -99,6 +99,20 @@ def deliver_sms(sms: SmsServices, health: WorkerHealth) -> None:
     guarded("sms delivery", health, run)
 
 
+def poll_receipts(sms: SmsServices, health: WorkerHealth) -> None:
+    """Ask the provider for delivery reports it cannot push to us (Aliyun without a push URL)."""
+    def run() -> None:
+        changed = sms.receipts.poll(sms.gateway)  # type: ignore[arg-type]  # only scheduled for pollers
+        if changed:
+            log.info("sms reports polled", extra={"changed": changed})
+
+    guarded("sms report polling", health, run)
+
+
+def polls_receipts(sms: SmsServices, settings: Settings) -> bool:
+    return hasattr(sms.gateway, "poll_receipts") and not settings.aliyun_push_token
+
+
 def issue_documents(engine: Engine, health: WorkerHealth) -> None:
     """Render and issue the documents the rules asked for (numbered in a short transaction, rendered outside)."""
     guarded("document issuing", health, lambda: issue_all_pending(engine))
@@ -128,7 +142,9 @@ def build_scheduler(engine: Engine, sms: SmsServices, settings: Settings, health
                       next_run_time=now + timedelta(seconds=2), args=[engine, health], replace_existing=True)
     scheduler.add_job(push_outbox, "interval", seconds=settings.outbox_seconds, id="outbox.push",
                       next_run_time=now + timedelta(seconds=3), args=[engine, health], replace_existing=True)
-
+    if polls_receipts(sms, settings):
+        scheduler.add_job(poll_receipts, "interval", seconds=settings.aliyun_poll_seconds, id="sms.receipts.poll",
+                          next_run_time=now + timedelta(seconds=5), args=[sms, health], replace_existing=True)
     return scheduler
 
 

@@ -67,6 +67,12 @@ class SmsRecords:
             SMS, outbox.c.recipient == recipient, outbox.c.content_key == content_key, outbox.c.id != exclude,
             outbox.c.status.in_(IN_FLIGHT), outbox.c.status_at >= since).limit(1)).scalar()
 
+    def sms_awaiting_receipt(self, sent_since: datetime, limit: int) -> list[dict[str, Any]]:
+        """Messages the provider accepted and has not reported on yet, oldest first."""
+        return [dict(r) for r in self.c.execute(sa.select(outbox).where(
+            SMS, outbox.c.status.in_(("queued", "sent")), outbox.c.provider_id.is_not(None),
+            outbox.c.sent_at >= sent_since).order_by(outbox.c.sent_at, outbox.c.id).limit(limit)).mappings()]
+
     def merged_into(self, digest_id: int) -> list[dict[str, Any]]:
         return [dict(r) for r in self.c.execute(sa.select(outbox).where(
             SMS, outbox.c.related_id == digest_id, outbox.c.status == "merged").order_by(outbox.c.id)).mappings()]

@@ -181,7 +181,7 @@ outbox = sa.Table(
     sa.Column("sent_at", UtcDateTime()),
     sa.Column("body", sa.Text),  # sms: the text as handed to the provider
     sa.Column("content_key", sa.String(64)),  # sms: hash of the text without its link (the 24-hour rule)
-    sa.Column("error_code", sa.String(16)),
+    sa.Column("error_code", sa.String(64)),  # the provider's code: Twilio 21211, Aliyun isv.MOBILE_NUMBER_ILLEGAL
     sa.Column("status_at", UtcDateTime()),
     sa.Column("delivered_at", UtcDateTime()),
     sa.Column("acknowledged_at", UtcDateTime()),
@@ -197,7 +197,7 @@ sms_receipts = sa.Table(
     sa.Column("outbox_id", sa.Integer, sa.ForeignKey("outbox.id"), index=True),
     sa.Column("provider_id", sa.String(64), nullable=False),
     sa.Column("status", sa.String(16), nullable=False),
-    sa.Column("error_code", sa.String(16)),
+    sa.Column("error_code", sa.String(64)),
     sa.Column("received_at", UtcDateTime(), nullable=False),
     sa.Column("applied", sa.Boolean, nullable=False),  # False: arrived after a later status and changed nothing
     sa.UniqueConstraint("provider_id", "status", name="uq_sms_receipts_provider_status"),

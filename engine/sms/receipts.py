@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from engine.clock import Clock
 from engine.domain.errors import InvalidInput
 from engine.persistence.store import SqlStore
-from engine.ports import DeliveryReceipt
+from engine.ports import DeliveryReceipt, ReceiptPoller
 from engine.sms.delivery import PROVIDER_RANK, PROVIDER_STATUS, SmsDelivery, raise_failure
 
 log = logging.getLogger("duban.sms")
@@ -57,6 +57,15 @@ class ReceiptBook:
             if status in ("undelivered", "failed"):
                 self._undelivered(tx, row, receipt, now)
         return APPLIED
+
+    def poll(self, poller: ReceiptPoller, *, within: timedelta = timedelta(days=3), limit: int = 500) -> int:
+        """Ask the provider for reports on messages still awaiting one (sent within `within`), and record them as
+        if they had been pushed. Returns how many changed a message. GatewayUnavailable propagates."""
+        with self.store.reading() as tx:
+            awaiting = tx.sms_awaiting_receipt(self.clock.now() - within, limit)
+        if not awaiting:
+            return 0
+        return sum(self.apply(receipt) == APPLIED for receipt in poller.poll_receipts(awaiting))
 
     def _undelivered(self, tx: Any, row: dict[str, Any], receipt: DeliveryReceipt, now: datetime) -> None:
         reason = f"{'未送达' if receipt.status == 'undelivered' else '发送失败'}（错误码 {receipt.error_code or '无'}）"

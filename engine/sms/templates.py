@@ -76,10 +76,19 @@ class SmsTemplates:
         except KeyError:
             raise RuleError(f"no sms template {key!r}") from None
 
+    def values(self, key: str, params: Mapping[str, Any]) -> dict[str, str]:
+        """Each placeholder's value as it goes into the text: displayed, then cut to its width. Template-first
+        gateways hand exactly these to the provider, so its text and ours agree."""
+        return {name: _cut(display(params.get(name, "")), self.widths[name]) for name in self.placeholders_of(key)}
+
     def render(self, key: str, params: Mapping[str, Any]) -> str:
         """The message as the unit will read it: sign + text, each value cut to its width."""
-        values = {name: _cut(display(params.get(name, "")), self.widths[name]) for name in self.placeholders_of(key)}
-        return self.sign + self.text(key).format(**values)
+        return self.sign + self.text(key).format(**self.values(key, params))
+
+    def narrowed(self, limits: Mapping[str, int]) -> SmsTemplates:
+        """The same templates with placeholders no wider than a provider's per-variable limits."""
+        widths = {name: min(width, limits.get(name, width)) for name, width in self.widths.items()}
+        return SmsTemplates(self.sign, self.max_length, self.texts, widths)
 
 
 def placeholders(key: str, text: str) -> set[str]:

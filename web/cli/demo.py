@@ -43,8 +43,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
         drive(history, clock, data, end=now, on_progress=progress if sys.stderr.isatty() else None)
         sys.stderr.write("\n")
     fake = None
+    if args.fake_twilio and args.fake_aliyun:
+        print("duban demo: choose one of --fake-twilio and --fake-aliyun", file=sys.stderr)
+        return 2
     if args.fake_twilio:
         fake, settings = _start_fake_twilio(settings, records, args.host, args.port)
+    if args.fake_aliyun:
+        from workflows.dev.aliyun_demo import describe, start_fake_aliyun
+
+        fake, settings = start_fake_aliyun(settings, [r for r in records if r.get("type") == "unit"], args.host,
+                                           args.port)
     engine = build_engine(settings, database_url=url)
     users = create_demo_users(engine, [r["code"] for r in records if r.get("type") == "unit"])
     sms = build_sms(settings, engine)
@@ -56,7 +64,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
           file=sys.stderr)
     print("sign in as " + ", ".join(f"{name} ({role}{' ' + unit if unit else ''})" for name, role, unit in users)
           + f"; demo password: {DEMO_PASSWORD}", file=sys.stderr)
-    if fake is not None:
+    if args.fake_aliyun:
+        print(describe(fake, settings), file=sys.stderr)
+    elif fake is not None:
         print(f"SMS go through the real twilio client to a local fake Twilio at {fake.url}; receipts come back "
               f"signed; some contacts are set to fail (see /sms)", file=sys.stderr)
     if args.no_serve:
@@ -99,3 +109,5 @@ def add_commands(add: Add) -> None:
     p.add_argument("--no-serve", action="store_true", help="seed and exit (for checks)")
     p.add_argument("--fake-twilio", action="store_true",
                    help="send SMS through the twilio client to a local fake Twilio (receipts and failures included)")
+    p.add_argument("--fake-aliyun", action="store_true",
+                   help="send SMS through the Alibaba Cloud SDK to a local fake SMS endpoint (reports and failures)")

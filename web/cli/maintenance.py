@@ -21,6 +21,20 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def print_aliyun_check(settings: Settings) -> None:
+    """The [aliyun] table was checked with the templates (a mistake stops check-config); say what it holds."""
+    from config.aliyun_templates import load_aliyun_templates
+
+    approved = load_aliyun_templates(settings.sms_templates_file)
+    if approved is None:
+        return
+    mode = ("" if settings.sms_gateway != "aliyun" else
+            "; reports pushed to /aliyun/report/<token>" if settings.aliyun_push_token else
+            f"; reports polled every {settings.aliyun_poll_seconds:g} s (DUBAN_ALIYUN_PUSH_TOKEN not set)")
+    print(f"aliyun: signature {approved.sign_name}, {len(approved.approved)} approved template codes ok "
+          f"(values up to {approved.variable_limit} characters, links up to {approved.link_limit}){mode}")
+
+
 def cmd_check_config(args: argparse.Namespace) -> int:
     from datetime import date
 
@@ -40,6 +54,7 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     templates, _, _ = load_sms_settings(settings, definitions)
     print(f"sms templates {settings.sms_templates_file}: {len(templates.texts)} ok (limit {templates.max_length}, "
           f"sign {templates.sign}); gateway {settings.sms_gateway}")
+    print_aliyun_check(settings)
     from config.documents import load_document_settings
     from workflows.documents.fonts import CjkFontMissing, find_cjk_fonts
 
