@@ -2,22 +2,18 @@
 app served on a real port so the fake's pushed reports and replies reach it over HTTP."""
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
-from flask import Flask
-from werkzeug.serving import make_server
 
 from config.settings import Settings
 from engine.clock import VirtualClock
 from engine.services import Engine
-from tests.sms.conftest import PUBLIC_URL, SmsWorld
-from web import create_app
-from workflows.bootstrap import build_sms
-from workflows.dev.fake_aliyun import FakeAliyun, approved_from_config
+from tests.sms.conftest import PUBLIC_URL, SmsWorld, serve_engine
+from workflows.dev.aliyun_demo import approved_from_config
+from workflows.dev.fake_aliyun import FakeAliyun
 
 PUSH_TOKEN = "pushToken0123456789"
 
@@ -49,13 +45,7 @@ def make_aliyun_world(make_engine: Callable[..., Engine], clock: VirtualClock, a
             "aliyun_access_key_secret": aliyun.access_key_secret, "aliyun_api_url": aliyun.url,
             "aliyun_push_token": PUSH_TOKEN if push else "", "public_url": PUBLIC_URL, "cookie_secure": False,
             "aliyun_timeout": 5.0, **overrides})
-        engine = make_engine(clock=clock)
-        sms = build_sms(s, engine)
-        app = create_app(s, engine=engine, sms=sms)
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        base = f"http://127.0.0.1:{server.server_port}"
+        engine, sms, app, base = serve_engine(s, make_engine(clock=clock), servers)
         aliyun.report_url = f"{base}/aliyun/report/{PUSH_TOKEN}" if push else None
         aliyun.up_url = f"{base}/aliyun/up/{PUSH_TOKEN}" if push else None
         return AliyunWorld(engine, sms, app, None, clock, base, s, aliyun)  # type: ignore[arg-type]

@@ -62,6 +62,16 @@ def fake() -> Iterator[FakeTwilio]:
         yield server
 
 
+def serve_engine(settings: Settings, engine: Engine, servers: list[Any]) -> tuple[Engine, SmsServices, Flask, str]:
+    """The engine's SMS services and web app, served on a free local port (the server is added to `servers`)."""
+    sms = build_sms(settings, engine)
+    app = create_app(settings, engine=engine, sms=sms)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    servers.append(server)
+    return engine, sms, app, f"http://127.0.0.1:{server.server_port}"
+
+
 @pytest.fixture
 def make_world(make_engine: Callable[..., Engine], clock: VirtualClock, fake: FakeTwilio,
                settings: Settings) -> Iterator[Callable[..., SmsWorld]]:
@@ -72,13 +82,7 @@ def make_world(make_engine: Callable[..., Engine], clock: VirtualClock, fake: Fa
                     twilio_auth_token=fake.auth_token, twilio_from=SENDER, twilio_api_url=fake.url,
                     public_url=PUBLIC_URL, cookie_secure=False,  # links say https; the test server is plain HTTP
                     **{"twilio_timeout": 5.0, **overrides})
-        engine = make_engine(clock=clock)
-        sms = build_sms(s, engine)
-        app = create_app(s, engine=engine, sms=sms)
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        base = f"http://127.0.0.1:{server.server_port}"
+        engine, sms, app, base = serve_engine(s, make_engine(clock=clock), servers)
         fake.callback_target = base
         return SmsWorld(engine, sms, app, fake, clock, base, s)
 

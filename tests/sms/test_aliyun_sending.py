@@ -4,14 +4,12 @@ through QuerySendDetails (paged), so a message the provider accepted is never se
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from datetime import timedelta
-from pathlib import Path
 
 from tests.conftest import local
 from tests.sms.aliyun_world import AliyunWorld, aliyun, aliyun_world, make_aliyun_world  # noqa: F401 (fixtures)
 from tests.sms.conftest import PHONE_A, PHONE_B
+from tests.sms.killed_worker import kill_a_worker_after_acceptance
 from tests.sms.test_sending import open_night_orders, open_order
 from workflows.dev.fake_aliyun import FakeSms
 
@@ -186,40 +184,12 @@ def test_a_night_of_reminders_goes_as_one_digest(aliyun_world: AliyunWorld):
     assert sent_requests(aliyun_world)[0]["TemplateCode"] == "SMS_480010010"
 
 
-KILLED_WORKER = """
-import os, sys
-from dataclasses import replace
-from config.settings import Settings
-from engine.clock import VirtualClock, parse_instant
-from workflows.bootstrap import build_engine, build_sms
-
-url, at, api, key_id, secret = sys.argv[1:6]
-settings = Settings(worker_id="doomed", secret_key="test-secret-key-0123456789", sms_gateway="aliyun",
-                    aliyun_access_key_id=key_id, aliyun_access_key_secret=secret, aliyun_api_url=api,
-                    public_url="https://duban.example.gov.cn")
-engine = build_engine(settings, clock=VirtualClock(parse_instant(at)), database_url=url)
-sms = build_sms(settings, engine)
-real = sms.gateway.send
-
-def send_then_die(message):
-    real(message)       # Aliyun accepted it ...
-    os._exit(1)         # ... and the worker is killed before it can record that
-
-sms.gateway.send = send_then_die
-sms.delivery.run(sms.gateway)
-"""
-
-
 def test_a_worker_process_killed_after_aliyun_accepted_leaves_no_second_sms(aliyun_world: AliyunWorld, tmp_path):
     world = aliyun_world
     open_order(world, phones=(PHONE_A,))
-    script = tmp_path / "doomed.py"
-    script.write_text(KILLED_WORKER, encoding="utf-8")
-    result = subprocess.run([sys.executable, str(script), str(world.engine.store.engine.url),
-                             world.clock.now().isoformat(), world.aliyun.url, world.aliyun.access_key_id,
-                             world.aliyun.access_key_secret], capture_output=True, text=True, timeout=60,
-                            cwd=str(Path(__file__).resolve().parents[2]))
-    assert result.returncode == 1, result.stderr
+    kill_a_worker_after_acceptance(world, tmp_path, sms_gateway="aliyun", aliyun_api_url=world.aliyun.url,
+                                   aliyun_access_key_id=world.aliyun.access_key_id,
+                                   aliyun_access_key_secret=world.aliyun.access_key_secret)
     assert len(world.aliyun.messages) == 1 and world.rows()[0]["status"] == "sending"
     world.clock.advance(minutes=6)  # past the sending lease: the next pass checks instead of sending
     world.run()

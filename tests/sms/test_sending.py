@@ -3,10 +3,10 @@ the provider's id stored; failures retried, refused or checked, never dropped si
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 from tests.conftest import local
 from tests.sms.conftest import PHONE_A, PHONE_B, PUBLIC_URL, SmsWorld
+from tests.sms.killed_worker import kill_a_worker_after_acceptance
 
 
 def open_order(world: SmsWorld, number: str = "WO-1", phones: tuple[str, ...] = (PHONE_A,), unit: str = "U1",
@@ -224,43 +224,12 @@ def test_the_same_text_to_the_same_number_is_not_sent_twice_within_a_day(world: 
     assert world.run().sent == 1  # a day later the same reminder may go again
 
 
-KILLED_WORKER = """
-import os, sys
-from dataclasses import replace
-from config.settings import Settings
-from engine.clock import VirtualClock, parse_instant
-from workflows.bootstrap import build_engine, build_sms
-
-url, at, api, token = sys.argv[1:5]
-settings = Settings(worker_id="doomed", secret_key="test-secret-key-0123456789", sms_gateway="twilio",
-                    twilio_account_sid="AC" + "0" * 32, twilio_auth_token=token, twilio_from="+15005550006",
-                    twilio_api_url=api, public_url="https://duban.example.gov.cn")
-engine = build_engine(settings, clock=VirtualClock(parse_instant(at)), database_url=url)
-sms = build_sms(settings, engine)
-real = sms.gateway.send
-
-def send_then_die(message):
-    real(message)       # Twilio accepted it ...
-    os._exit(1)         # ... and the worker is killed before it can record that
-
-sms.gateway.send = send_then_die
-sms.delivery.run(sms.gateway)
-"""
-
-
 def test_a_worker_process_killed_after_twilio_accepted_leaves_no_second_sms(world: SmsWorld, tmp_path):
     """The same as above with a real process killed by os._exit: its row is committed `sending`, nothing more."""
-    import subprocess
-    import sys
-
     open_order(world)
-    url = str(world.engine.store.engine.url)
-    script = tmp_path / "doomed.py"
-    script.write_text(KILLED_WORKER, encoding="utf-8")
-    result = subprocess.run([sys.executable, str(script), url, world.clock.now().isoformat(), world.fake.url,
-                             world.fake.auth_token], capture_output=True, text=True, timeout=60,
-                            cwd=str(Path(__file__).resolve().parents[2]))
-    assert result.returncode == 1, result.stderr
+    kill_a_worker_after_acceptance(world, tmp_path, sms_gateway="twilio", twilio_account_sid=world.fake.account_sid,
+                                   twilio_auth_token=world.fake.auth_token, twilio_from="+15005550006",
+                                   twilio_api_url=world.fake.url)
     assert len(world.fake.messages) == 1 and world.rows()[0]["status"] == "sending"
     world.clock.advance(minutes=6)
     world.run()

@@ -28,7 +28,6 @@ import json
 import logging
 import re
 import secrets
-import sys
 import threading
 import urllib.request
 import uuid
@@ -36,10 +35,11 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
+
+from workflows.dev.local_server import LocalServer, QuietServer
 
 __all__ = ["FakeAliyun", "FakeSms"]
 
@@ -80,16 +80,9 @@ class FakeSms:
     final_code: str = "DELIVERED"
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
+class _Server(QuietServer):
     fake: FakeAliyun
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client that gave up (its timeout, a test) is routine; anything else is worth a warning."""
-        error = sys.exc_info()[1]
-        level = logging.DEBUG if isinstance(error, (ConnectionError, TimeoutError)) else logging.WARNING
-        log.log(level, "fake aliyun: request from %s failed", client_address, exc_info=True)
+    label = "fake aliyun"
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -132,17 +125,13 @@ class FakeAliyun:
         self._script: deque[str] = deque()
         self._lock = threading.Lock()
         self._stopping = threading.Event()
-        self._server: _Server | None = None
-        self.endpoint = ""
+        self._local = LocalServer()
+        self.endpoint = ""  # host:port, what the SDK's endpoint setting takes (with protocol http)
 
     # ----------------------------------------------------------------- lifecycle
     def start(self, port: int = 0) -> FakeAliyun:
-        server = _Server(("127.0.0.1", port), _Handler)
-        server.fake = self
-        self._server = server
-        self.endpoint = f"127.0.0.1:{server.server_address[1]}"
-        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True,
-                         name="fake-aliyun").start()
+        self._stopping.clear()
+        self.endpoint = self._local.start(_Server, _Handler, self, port)
         return self
 
     @property
@@ -151,10 +140,7 @@ class FakeAliyun:
 
     def stop(self) -> None:
         self._stopping.set()
-        server, self._server = self._server, None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
+        self._local.stop()
 
     def __enter__(self) -> FakeAliyun:
         return self.start()
@@ -382,17 +368,3 @@ def _number(text: str) -> bool:
 def _time(moment: datetime) -> str:
     return moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S")
 
-
-def approved_from_config(path: Any) -> tuple[dict[str, str], set[str]]:
-    """The template codes and signature a city registered, as [aliyun] in config/sms_templates.toml says: each
-    approved text is Duban's text with {name} written ${name}. For the demo and tests."""
-    from config.aliyun_templates import load_aliyun_templates
-    from config.loader import _read
-
-    path = Path(path)
-    approved = load_aliyun_templates(path)
-    if approved is None:
-        raise ValueError(f"{path} has no [aliyun] table")
-    texts = _read(path)["templates"]
-    templates = {entry.code: re.sub(r"\{(\w+)\}", r"${\1}", texts[key]) for key, entry in approved.approved.items()}
-    return templates, {approved.sign_name}

@@ -40,6 +40,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 from twilio.request_validator import RequestValidator
 
+from workflows.dev.local_server import LocalServer
 from workflows.dev.fake_twilio_wire import (
     _ERROR_MESSAGES,
     _PATH,
@@ -79,35 +80,20 @@ class FakeTwilio:
         self._script: deque[_Behaviour] = deque()
         self._lock = threading.Lock()
         self._stopping = threading.Event()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
+        self._local = LocalServer()
 
     # ----------------------------------------------------------------- lifecycle
 
     def start(self, port: int = 0) -> FakeTwilio:
         """Bind 127.0.0.1:`port` (0: any free port), serve on a daemon thread, set `url`."""
-        if self._server is not None:
-            raise RuntimeError("FakeTwilio already started")
         self._stopping.clear()
-        server = _Server(("127.0.0.1", port), _Handler)
-        server.fake = self
-        self._server = server
-        self.url = f"http://127.0.0.1:{server.server_address[1]}"
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="fake-twilio", daemon=True)
-        self._thread.start()
+        self.url = "http://" + self._local.start(_Server, _Handler, self, port)
         return self
 
     def stop(self) -> None:
         """Stop serving; wakes "slow" handlers and cancels pending automatic receipts."""
         self._stopping.set()
-        server, self._server = self._server, None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        self._local.stop()
 
     def __enter__(self) -> FakeTwilio:
         return self.start()

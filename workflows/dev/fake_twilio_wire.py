@@ -7,11 +7,12 @@ import logging
 import math
 import re
 import secrets
-import sys
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
+
+from workflows.dev.local_server import QuietServer
 
 if TYPE_CHECKING:
     from workflows.dev.fake_twilio import FakeTwilio
@@ -124,16 +125,9 @@ def _date_matches(sent: datetime, op: str, bound: datetime | date) -> bool:
     return left >= right if op == ">" else left <= right if op == "<" else left == right
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False  # never wait for a "slow" handler on shutdown
+class _Server(QuietServer):
     fake: FakeTwilio
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """Clients hanging up (timeouts, tests) are routine; anything else is a bug worth a warning."""
-        error = sys.exc_info()[1]
-        level = logging.DEBUG if isinstance(error, (ConnectionError, TimeoutError)) else logging.WARNING
-        log.log(level, "fake twilio: request from %s failed", client_address, exc_info=True)
+    label = "fake twilio"
 
 
 class _Handler(BaseHTTPRequestHandler):
