@@ -7,7 +7,7 @@ the audit entries and the instance's next timer are written together or not at a
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -75,14 +75,18 @@ class Engine(TimerFiring):
 
     # ------------------------------------------------------------------ work orders
     def open_work_order(self, *, number: str, unit_code: str, category: str, urgency: str, source: str,
-                        at: datetime, title: str = "", actor: str = "system") -> WorkOrder:
-        """Dispatch a new order to its unit and start its escalation process."""
+                        at: datetime, title: str = "", actor: str = "system",
+                        along: Callable[[SqlTransaction], None] | None = None) -> WorkOrder:
+        """Dispatch a new order to its unit and start its escalation process. `along` runs first inside the same
+        transaction (the API's idempotency record): whatever it writes is committed with the order or not at all."""
         validate_new_order(number, category, urgency, source)
         _require_aware(at)
         with self.store.transaction() as tx:
             unit = tx.get_unit(unit_code)
             if unit is None:
                 raise UnknownUnit(unit_code)
+            if along is not None:
+                along(tx)
             order = WorkOrder(number=number, unit_code=unit_code, category=category, urgency=urgency, source=source,
                               dispatched_at=at, last_event_at=at, title=title,
                               deadline_basis=[{"rule": "handling", "start_at": at.isoformat()}])

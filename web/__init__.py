@@ -14,6 +14,7 @@ from engine.accounts.users import ROLE_LABELS
 from engine.clock import LOCAL_TZ
 from engine.domain.work_order import STATUS_LABELS
 from engine.persistence import queries
+from engine.persistence.api_store import ApiRecords
 from engine.services import Engine
 from web import api as api_web
 from web.hooks import aliyun as aliyun_hooks
@@ -22,6 +23,7 @@ from web.pages import ack as ack_pages
 from web.pages import admin, dashboard, leadership, order_forms, orders, workbench
 from web.pages import assessment as assessment_web
 from web.pages import documents as documents_web
+from web.pages import push as push_pages
 from web.pages import rules as rules_pages
 from web.pages import sms as sms_pages
 from web.pages import units as unit_pages
@@ -51,8 +53,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.extensions["duban.sms"] = sms or build_sms(settings, engine)
     csrf = init_security(app, settings, secret_key(settings))
     init_auth(app, Accounts(engine.store, engine.clock))
-    for blueprint in (sms_pages.bp, ack_pages.bp, twilio_hooks.bp, aliyun_hooks.bp, orders.bp, order_forms.bp, workbench.bp,
-                      unit_pages.bp, leadership.bp, admin.bp, rules_pages.bp, dashboard.bp):
+    for blueprint in (sms_pages.bp, push_pages.bp, ack_pages.bp, twilio_hooks.bp, aliyun_hooks.bp, orders.bp,
+                      order_forms.bp, workbench.bp, unit_pages.bp, leadership.bp, admin.bp, rules_pages.bp,
+                      dashboard.bp):
         app.register_blueprint(blueprint)
     documents_web.register(app)
     assessment_web.register(app)
@@ -85,8 +88,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         with duban().store.reading() as tx:
             sms_backlog = queries.sms_backlog(tx.c, duban().clock.now())
             document_backlog = queries.document_backlog(tx.c)
+            push_backlog = ApiRecords(tx).push_backlog()
         return jsonify(status="ok", sms_backlog=sms_backlog, document_backlog=document_backlog,
-                       timer_backlog={**backlog, "oldest_due_at": backlog["oldest_due_at"].isoformat()
+                       push_backlog=push_backlog, timer_backlog={**backlog, "oldest_due_at": backlog["oldest_due_at"].isoformat()
                                       if backlog["oldest_due_at"] else None})
 
     return app

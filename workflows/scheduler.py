@@ -17,6 +17,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from engine.persistence import queries
+from engine.persistence.api_store import ApiRecords
 from engine.services import Engine
 from config.settings import Settings
 from workflows.bootstrap import SmsServices
@@ -44,6 +45,7 @@ class WorkerHealth:
         with engine.store.reading() as tx:
             sms_backlog = queries.sms_backlog(tx.c, engine.clock.now())
             document_backlog = queries.document_backlog(tx.c)
+            push_backlog = ApiRecords(tx).push_backlog()
         body = {
             "status": "stale" if stale else "ok",
             "last_tick_at": self.last_tick_at.isoformat() if self.last_tick_at else None,
@@ -52,6 +54,7 @@ class WorkerHealth:
             "last_error": self.last_error,
             "sms_backlog": sms_backlog,
             "document_backlog": document_backlog,
+            "push_backlog": push_backlog,  # "parked" > 0: a receiving system has refused for too long (see /push)
             "timer_backlog": {**backlog, "oldest_due_at": backlog["oldest_due_at"].isoformat()
                               if backlog["oldest_due_at"] else None},
         }

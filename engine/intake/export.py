@@ -1,8 +1,9 @@
-"""Export records (the data-sharing schema) built from stored rows; cursors; masking by scope."""
+"""Export records (the data-sharing schema) built from stored rows; cursors (change-log positions); masking."""
 from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -13,19 +14,30 @@ CSV_COLUMNS = ["record_type", "id", "order_number", "at", "type", "actor", "sour
                "category", "urgency", "status", "cycle", "title", "dispatched_at", "deadline_at", "signed_at",
                "replied_at", "closed_at", "channel", "citizen_name", "citizen_phone", "address", "content",
                "step", "details"]
-_CURSOR = re.compile(r"^e(\d{1,18})-a(\d{1,18})$")
+_CURSOR = re.compile(r"^p(\d{1,18})$")
+_LEGACY_CURSOR = re.compile(r"^e(\d{1,18})-a(\d{1,18})$")  # before the change log: last event id, last action id
 
 
-def encode_cursor(event_id: int, action_id: int) -> str:
-    return f"e{event_id}-a{action_id}"
+@dataclass(frozen=True)
+class Cursor:
+    """Where an export resumes: a change-log position, or an old cursor (last event id, last action id)."""
+    position: int = 0
+    legacy: tuple[int, int] | None = None
 
 
-def decode_cursor(text: str | None) -> tuple[int, int] | None:
-    """(last event id, last action id) exported; None when the text is not a cursor."""
+def encode_cursor(position: int) -> str:
+    return f"p{position}"
+
+
+def decode_cursor(text: str | None) -> Cursor | None:
+    """The cursor `text` names (empty: from the beginning); None when the text is not a cursor."""
     if text is None or text == "":
-        return 0, 0
-    match = _CURSOR.match(text)
-    return (int(match.group(1)), int(match.group(2))) if match else None
+        return Cursor()
+    if match := _CURSOR.match(text):
+        return Cursor(int(match.group(1)))
+    if match := _LEGACY_CURSOR.match(text):
+        return Cursor(legacy=(int(match.group(1)), int(match.group(2))))
+    return None
 
 
 def _time(at: datetime | None) -> str | None:
@@ -63,6 +75,13 @@ def action_record(row: dict[str, Any]) -> dict[str, Any]:
     return {"record_type": "action", "id": row["id"], "order_number": row["order_number"], "type": row["kind"],
             "at": _time(row["at"]), "unit_code": row["unit_code"], "step": row["step"],
             "details": row["details"] or {}}
+
+
+def page_records(orders: list[dict[str, Any]], events: list[dict[str, Any]], acts: list[dict[str, Any]], *,
+                 personal_data: bool) -> list[dict[str, Any]]:
+    """One export page: the orders, then the events, then the actions."""
+    return ([order_record(o, personal_data=personal_data) for o in orders]
+            + [event_record(e, personal_data=personal_data) for e in events] + [action_record(a) for a in acts])
 
 
 def csv_row(record: dict[str, Any]) -> list[str]:

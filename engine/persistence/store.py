@@ -18,6 +18,7 @@ from engine.domain.model import HandlingUnit, Instance, Instruction
 from engine.domain.work_order import WorkOrder
 from engine.persistence.sms_store import SmsRecords
 from engine.persistence.account_tables import cards
+from engine.persistence.change_log import ACTION, EVENT, change_log, record_positions
 from engine.persistence.database import READ_ONLY
 from engine.persistence.tables import (
     actions,
@@ -51,7 +52,7 @@ _SELECT_UNIT = (sa.select(handling_units.c.name, unit_contacts.c.phone)
                 .where(handling_units.c.code == sa.bindparam("code")).order_by(unit_contacts.c.position))
 _UPDATE_INSTANCE = workflow_instances.update().where(workflow_instances.c.id == sa.bindparam("b_id"))
 _INSERT_FIRING = timer_firings.insert()
-_INSERT_ACTION = actions.insert()
+_INSERT_ACTION = actions.insert().returning(actions.c.id, actions.c.order_number, sort_by_parameter_order=True)
 _INSERT_OUTBOX = outbox.insert()
 _INSERT_TASK = supervisor_tasks.insert()
 _INSERT_EVENT = order_events.insert()
@@ -69,7 +70,9 @@ class SqlStore:
     @contextmanager
     def transaction(self) -> Iterator[SqlTransaction]:
         with self.engine.begin() as connection:
-            yield SqlTransaction(connection, self.is_postgres)
+            tx = SqlTransaction(connection, self.is_postgres)
+            yield tx
+            tx.log_changes()  # last: the change-log counter stays locked only until the commit just below
 
     @contextmanager
     def reading(self) -> Iterator[SqlTransaction]:
@@ -82,14 +85,25 @@ class SqlTransaction(SmsRecords):
     def __init__(self, connection: sa.Connection, is_postgres: bool) -> None:
         self.c = connection
         self.is_postgres = is_postgres
+        self._changes: list[tuple[str, int, str | None]] = []  # events and actions written, for the change log
+
+    def log_changes(self) -> None:
+        """Give the events and actions this transaction wrote their change-log positions (see change_log.py)."""
+        record_positions(self.c, self._changes)
+        self._changes = []
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
+        written = len(self._changes)
         try:
             with self.c.begin_nested():
                 yield
         except sa.exc.OperationalError as exc:  # lock timeout, deadlock, lost connection: not the data's fault
+            del self._changes[written:]
             raise StoreUnavailable(str(exc.orig)) from exc
+        except BaseException:
+            del self._changes[written:]  # rolled back with the savepoint
+            raise
 
     # --- handling units -------------------------------------------------------------------
     def get_order_and_unit(self, number: str) -> tuple[WorkOrder, HandlingUnit] | None:
@@ -162,8 +176,9 @@ class SqlTransaction(SmsRecords):
 
     def add_event(self, number: str, kind: str, at: datetime, actor: str, details: dict[str, Any],
                   recorded_at: datetime) -> None:
-        self.c.execute(_INSERT_EVENT, {"order_number": number, "type": kind, "at": at, "actor": actor,
-                                       "details": details, "recorded_at": recorded_at})
+        result = self.c.execute(_INSERT_EVENT, {"order_number": number, "type": kind, "at": at, "actor": actor,
+                                                "details": details, "recorded_at": recorded_at})
+        self._changes.append((EVENT, int(result.inserted_primary_key[0]), number))
 
     def last_event_of(self, number: str, types: tuple[str, ...]) -> tuple[int, str] | None:
         """(id, type) of the order's latest event among `types`."""
@@ -278,7 +293,7 @@ class SqlTransaction(SmsRecords):
     def add_actions(self, rows: list[dict[str, Any]]) -> None:
         """Insert action rows (one statement); a repeated key raises: nothing the rules do is recorded twice."""
         if rows:
-            self.c.execute(_INSERT_ACTION, rows)
+            self._changes.extend((ACTION, int(r.id), r.order_number) for r in self.c.execute(_INSERT_ACTION, rows))
 
     def add_outbox(self, rows: list[dict[str, Any]]) -> None:
         if rows:
@@ -307,6 +322,8 @@ class SqlTransaction(SmsRecords):
             self.c.execute(supervisor_tasks.delete().where(supervisor_tasks.c.action_key.in_(keys)))
             self.c.execute(cards.delete().where(cards.c.action_key.in_(keys)))
             self.c.execute(audit_log.delete().where(audit_log.c.at < before))
+            self.c.execute(change_log.delete().where(change_log.c.kind == ACTION, change_log.c.row_id.in_(
+                sa.select(actions.c.id).where(actions.c.at < before, actions.c.id <= last))))
             self.c.execute(actions.delete().where(actions.c.at < before, actions.c.id <= last))
         return rows
 

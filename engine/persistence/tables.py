@@ -187,6 +187,7 @@ outbox = sa.Table(
     sa.Column("acknowledged_at", UtcDateTime()),
     sa.Column("related_id", sa.Integer),  # merged into / suppressed by / resent as / resend of
     sa.Column("claimed_by", sa.String(64)),
+    sa.Column("failing_since", UtcDateTime()),  # push: when its current run of failed attempts began (0009)
     sa.Index("ix_outbox_status_send_at", "status", "send_at"),
 )
 

@@ -7,9 +7,11 @@ import hashlib
 import hmac
 import io
 import json
+from datetime import timedelta
 from pathlib import Path
 
 from tests.api.conftest import UNIT, auth, duban, order_body
+from tests.web_login import client_as, csrf_of
 from workflows.intake.file_import import import_file
 from workflows.intake.push import PushSettings, deliver, enqueue, push_all
 
@@ -40,16 +42,13 @@ def _lines(response):
 def test_incremental_export_since_a_cursor_ndjson_and_csv(client, token, api_engine):
     t = token("intake", "events", "export")
     client.post("/api/v1/orders", json=order_body("E1"), headers=auth(t))
-    assert _lines(client.get("/api/v1/export", headers=auth(t))) == []  # not settled yet (2 s)
-    api_engine.clock.advance(seconds=3)
-    first = client.get("/api/v1/export", headers=auth(t))
+    first = client.get("/api/v1/export", headers=auth(t))  # a committed row is exported at once (no settle wait)
     records = _lines(first)
     assert [r["record_type"] for r in records][:2] == ["order", "event"]
     assert records[0]["citizen_phone"] == "139****5678"
     cursor = first.headers["Duban-Next-Cursor"]
     assert _lines(client.get(f"/api/v1/export?since={cursor}", headers=auth(t))) == []
     client.post("/api/v1/orders/E1/events", json={"type": "signed", "at": "2026-06-01T07:40:00+08:00"}, headers=auth(t))
-    api_engine.clock.advance(seconds=3)
     later = _lines(client.get(f"/api/v1/export?since={cursor}", headers=auth(t)))
     assert [(r["record_type"], r.get("type")) for r in later] == [("order", None), ("event", "signed")]
     assert later[0]["status"] == "signed"
@@ -61,10 +60,8 @@ def test_incremental_export_since_a_cursor_ndjson_and_csv(client, token, api_eng
     assert client.get("/api/v1/export?since=garbage", headers=auth(t)).status_code == 422
 
 
-def test_12315_results_reach_a_push_endpoint_down_for_an_hour_once_and_in_order(client, token, api_engine):
-    t = token("intake", "events", "export")
-    endpoint = FakeEndpoint(SECRET)
-    settings = PushSettings(result_url_12315="https://12315.invalid/results", secret_12315=SECRET, settle_seconds=0)
+def _results_waiting(client, t, endpoint):
+    """Three 12315 orders replied and closed while the 12315 system is down: six results to send, in order."""
     for n in range(3):
         client.post("/api/v1/12315/orders", headers=auth(t), json={
             "tsjbbh": f"T{n}", "sqlx": "投诉", "djsj": "2026-06-01T07:30:00+08:00", "cbdwdm": "U-SCJ"})
@@ -75,28 +72,95 @@ def test_12315_results_reach_a_push_endpoint_down_for_an_hour_once_and_in_order(
             client.post(f"/api/v1/orders/12315-T{n}/events", headers=auth(t),
                         json={"type": kind, "at": f"2026-06-01T07:{minute + n}:00+08:00", "note": f"处理{n}"})
             expected.append((f"T{n}", {"replied": "已答复", "closed": "已办结"}[kind]))
+    return expected
+
+
+def test_12315_results_to_a_target_down_for_an_hour_are_parked_released_and_arrive_once_in_order(
+        app, client, token, api_engine):
+    t = token("intake", "events", "export")
+    endpoint = FakeEndpoint(SECRET)
+    settings = PushSettings(result_url_12315="https://12315.invalid/results", secret_12315=SECRET,
+                            park_after=timedelta(minutes=30))
+    expected = _results_waiting(client, t, endpoint)
     clock = api_engine.clock
-    for _ in range(60):  # an hour, a pass a minute (the worker's job), the endpoint down throughout
-        push_all(api_engine, settings, endpoint)
+    parked_at = None
+    for minute in range(60):  # an hour, a pass a minute (the worker's job), the endpoint down throughout
+        if push_all(api_engine, settings, endpoint)["parked"]:
+            parked_at, attempts_when_parked = minute, endpoint.attempts
         clock.advance(minutes=1)
-    assert endpoint.received == [] and 6 <= endpoint.attempts <= 15  # backoff: not 60 attempts
+    assert endpoint.received == [] and 30 <= parked_at <= 40  # parked once it had failed for 30 minutes
+    assert endpoint.attempts == attempts_when_parked and 6 <= endpoint.attempts <= 15  # backoff, then nothing
+    health = client.get("/healthz").get_json()["push_backlog"]
+    assert health["parked"] == 1 and health["waiting"] == 5 and health["oldest_parked_failing_since"]
+
+    supervisor = client_as(app, api_engine, "push-sup", "supervisor")
+    page = supervisor.get("/push").get_data(as_text=True)
+    parked = [m for m in client.get("/api/v1/deliveries?target=12315", headers=auth(t)).get_json()["messages"]
+              if m["status"] == "parked"]
+    assert len(parked) == 1 and parked[0]["key"] in page and "ConnectionError" in page
+    assert "没有搁置的消息" not in page and ">5<" in page  # five results wait behind it
+
     endpoint.down = False
-    for _ in range(15):
+    push_all(api_engine, settings, endpoint)
+    assert endpoint.received == []  # a parked target waits for a person, even once it is back
+    response = supervisor.post("/push/release", data={"message": parked[0]["id"], "csrf_token": csrf_of(page)})
+    assert response.status_code == 302
+    for _ in range(3):
         push_all(api_engine, settings, endpoint)
         clock.advance(minutes=1)
     got = [(body["tsjbbh"], body["clzt"]) for _, body in endpoint.received]
-    assert sorted(got, key=expected.index) == got == expected  # all, once, in order
+    assert got == expected  # all, once, in order
     assert len({key for key, _ in endpoint.received}) == 6
+    assert client.get("/healthz").get_json()["push_backlog"] == {"waiting": 0, "parked": 0,
+                                                                  "oldest_parked_failing_since": None}
     deliveries = client.get("/api/v1/deliveries?target=12315", headers=auth(t)).get_json()["messages"]
     assert all(m["status"] == "sent" for m in deliveries)
     first = min(deliveries, key=lambda m: m["id"])
     assert first["deliveries"][-1]["ok"] and not first["deliveries"][0]["ok"] and len(first["deliveries"]) > 2
+    assert "没有搁置的消息" in supervisor.get("/push").get_data(as_text=True)
+
+
+def test_a_retried_parked_message_gets_one_attempt_and_bad_forms_change_nothing(app, client, token, api_engine):
+    t = token("intake", "events", "export")
+    endpoint = FakeEndpoint(SECRET)
+    settings = PushSettings(result_url_12315="https://12315.invalid/results", secret_12315=SECRET,
+                            park_after=timedelta(minutes=5))
+    _results_waiting(client, t, endpoint)
+    for _ in range(20):
+        push_all(api_engine, settings, endpoint)
+        api_engine.clock.advance(minutes=1)
+    supervisor = client_as(app, api_engine, "push-sup2", "supervisor")
+    page = supervisor.get("/push").get_data(as_text=True)
+    token_ = csrf_of(page)
+    parked_id = next(m["id"] for m in client.get("/api/v1/deliveries", headers=auth(t)).get_json()["messages"]
+                     if m["status"] == "parked")
+    assert supervisor.post("/push/retry", data={"message": "x1", "csrf_token": token_}).status_code == 400
+    assert supervisor.post("/push/retry", data={"message": parked_id}).status_code == 400  # no CSRF token
+    refused = supervisor.post("/push/release", data={"message": parked_id + 1, "csrf_token": token_},
+                              follow_redirects=True).get_data(as_text=True)
+    assert f"消息 {parked_id + 1} 不在搁置中" in refused
+    unit = client_as(app, api_engine, "push-unit", "unit", UNIT)
+    assert unit.get("/push").status_code == 403
+    assert unit.post("/push/release", data={"message": parked_id, "csrf_token": token_}).status_code in (400, 403)
+    assert client.get("/healthz").get_json()["push_backlog"]["parked"] == 1  # nothing changed so far
+
+    before = endpoint.attempts
+    assert supervisor.post("/push/retry", data={"message": parked_id, "csrf_token": token_}).status_code == 302
+    push_all(api_engine, settings, endpoint)  # one attempt, still down: parked again at once
+    assert endpoint.attempts == before + 1
+    assert client.get("/healthz").get_json()["push_backlog"]["parked"] == 1
+    push_all(api_engine, settings, endpoint)
+    assert endpoint.attempts == before + 1
+    endpoint.down = False
+    supervisor.post("/push/retry", data={"message": parked_id, "csrf_token": token_})
+    push_all(api_engine, settings, endpoint)
+    assert len(endpoint.received) == 6
 
 
 def test_export_push_mode_sends_batches_in_order(client, token, api_engine):
     t = token("intake", "events")
     endpoint = FakeEndpoint("export-secret")
-    settings = PushSettings(export_url="https://bigdata.invalid/in", export_secret="export-secret", settle_seconds=0,
+    settings = PushSettings(export_url="https://bigdata.invalid/in", export_secret="export-secret",
                             export_batch=2)
     for n in range(3):
         client.post("/api/v1/orders", json=order_body(f"P{n}"), headers=auth(t))

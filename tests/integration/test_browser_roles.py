@@ -20,7 +20,7 @@ from web import create_app
 
 # Each role's home after login, and exactly the links its menu shows (改密码 is everyone's).
 HOMES = {"supervisor": "/workbench", "admin": "/workbench", "unit": "/unit", "leader": "/leader"}
-SUPERVISOR_MENU = {"今日工作台", "工单", "统计", "短信", "公文", "绩效考核", "督办规则"}
+SUPERVISOR_MENU = {"今日工作台", "工单", "统计", "短信", "数据推送", "公文", "绩效考核", "督办规则"}
 MENUS = {
     "supervisor": SUPERVISOR_MENU | {"改密码"},
     "admin": SUPERVISOR_MENU | {"用户", "单位", "审计日志", "改密码"},
@@ -36,6 +36,7 @@ ROLE_PAGES = {
         ("/orders", "supervisor-orders.png", "工单列表", ("共 6 件", "GD-OTHER", "黄牌")),
         ("/orders/GD-LATE", "supervisor-order.png", "工单 GD-LATE", ("流程图", "王副市长", "黄牌")),
         ("/dashboard", "supervisor-dashboard.png", "今日统计", ("超期工单",)),
+        ("/push", "supervisor-push.png", "数据推送", ("没有搁置的消息",)),
         ("/rules", "supervisor-rules.png", "督办规则", ()),
         ("/rules/calendar", "supervisor-calendar.png", "工作日历", ("端午",)),
     ],

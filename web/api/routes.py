@@ -6,7 +6,6 @@ import csv
 import io
 import json
 from collections.abc import Iterator
-from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
@@ -26,9 +25,6 @@ bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 SINGLE_LIMIT = 64 * 1024
 BATCH_LIMIT = 4 * 1024 * 1024
 EXPORT_MAX = 5000
-# rows recorded in the last seconds are left for the next call: ids come from sequences, and on PostgreSQL a
-# transaction may commit after a later id is already visible; the settle window keeps the cursor from passing it
-EXPORT_SETTLE = timedelta(seconds=2)
 
 
 
@@ -199,13 +195,12 @@ def export_since() -> Response:
     fmt = _export_format()
     cursor = export.decode_cursor(request.args.get("since"))
     if cursor is None:
-        raise _invalid([FieldError("since", "a cursor from Duban-Next-Cursor, like e120-a45")])
+        raise _invalid([FieldError("since", "a cursor from Duban-Next-Cursor, like p1200")])
     limit = request.args.get("limit", "1000")
     if not limit.isdigit() or not 1 <= int(limit) <= EXPORT_MAX:
         raise _invalid([FieldError("limit", f"a whole number from 1 to {EXPORT_MAX}")])
     personal = "personal_data" in current_client()["scopes"]
-    records, next_cursor = service.export_page(duban(), cursor, int(limit), personal_data=personal,
-                                               settle=EXPORT_SETTLE)
+    records, next_cursor = service.export_page(duban(), cursor, int(limit), personal_data=personal)
     return _export_response(_stream(iter([records]), fmt), fmt, next_cursor)
 
 
@@ -214,30 +209,8 @@ def export_since() -> Response:
 def export_full() -> Response:
     """Every order (current state), event and action, streamed page by page."""
     fmt = _export_format()
-    personal = "personal_data" in current_client()["scopes"]
-    engine = duban()
-    with engine.store.reading() as tx:
-        numbers = ApiRecords(tx).all_order_numbers()
-        last_event, last_action = ApiRecords(tx).last_ids()
-
-    def pages() -> Iterator[list[dict[str, Any]]]:
-        for start in range(0, len(numbers), 500):
-            with engine.store.reading() as tx:
-                rows = ApiRecords(tx).orders_by_number(numbers[start:start + 500])
-            yield [export.order_record(r, personal_data=personal) for r in rows]
-        cursor = (0, 0)
-        while True:
-            with engine.store.reading() as tx:
-                records = ApiRecords(tx)
-                events = [e for e in records.events_after(cursor[0], 1000, engine.clock.now()) if e["id"] <= last_event]
-                acts = [a for a in records.actions_after(cursor[1], 1000, engine.clock.now()) if a["id"] <= last_action]
-            if not events and not acts:
-                return
-            yield ([export.event_record(e, personal_data=personal) for e in events]
-                   + [export.action_record(a) for a in acts])
-            cursor = (events[-1]["id"] if events else cursor[0], acts[-1]["id"] if acts else cursor[1])
-
-    return _export_response(_stream(pages(), fmt), fmt, export.encode_cursor(last_event, last_action))
+    pages, cursor = service.full_export(duban(), personal_data="personal_data" in current_client()["scopes"])
+    return _export_response(_stream(pages, fmt), fmt, cursor)
 
 
 @bp.get("/deliveries")

@@ -1,4 +1,5 @@
-"""`duban api-client create|revoke|list`, `duban import`, `duban push`: the integration API from the command line."""
+"""`duban api-client create|revoke|list`, `duban import`, `duban push`, `duban export verify`: the integration API
+from the command line."""
 from __future__ import annotations
 
 import argparse
@@ -9,7 +10,7 @@ from typing import Any
 
 from engine.clock import format_local
 from engine.domain.errors import DubanError
-from web.cli.support import Add, engine_for
+from web.cli.support import Add, command_group, engine_for
 
 
 def cmd_client(args: argparse.Namespace) -> int:
@@ -68,6 +69,14 @@ def cmd_push(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export_verify(args: argparse.Namespace) -> int:
+    from workflows.intake.verify import describe, verify_copy
+
+    report = verify_copy(engine_for(args), Path(args.folder))
+    print("\n".join(describe(report)))
+    return 0 if report.ok else 1
+
+
 def cmd_benchmark(args: argparse.Namespace) -> int:
     import logging
 
@@ -101,6 +110,11 @@ def add_commands(add: Add) -> None:
 
     p = add("push", cmd_push, "one push pass now: queue new 12315 results / export batches and deliver them")
     p.add_argument("--database")
+
+    action = command_group(add, "export", "check the data shared with the big-data centre")
+    p = action("verify", cmd_export_verify, "compare a receiver's copy (a folder of NDJSON export batches) with the "
+               "database: list every order, event and action missing, different or extra (exit 1 if any)")
+    p.add_argument("folder", help="folder of .ndjson batch files, read in name order")
 
     p = add("api-benchmark", cmd_benchmark, "measure intake throughput through the API (orders/s, single and batch)")
     p.add_argument("--orders", type=int, default=1000)

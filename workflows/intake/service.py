@@ -1,24 +1,26 @@
 """Intake, events and instructions for API clients, built on the engine's own use cases.
 
-Idempotency: an intake record (number + hash of the normalised body) is claimed first, in its own transaction;
-then `Engine.open_work_order` opens the order, whose primary key makes a second order impossible. Whoever comes
-second with the same body gets the existing order; with a different body, a conflict.
+Idempotency: the intake record (number + hash of the normalised body) is claimed inside the transaction that
+opens the order (`Engine.open_work_order(along=…)`), so a crash leaves either both or neither. The record's
+primary key decides between racing requests: whoever comes second with the same body gets the existing order;
+with a different body, a conflict.
 """
 from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from typing import Any
 
-from engine.domain.errors import DuplicateWorkOrder, InvalidInput, InvalidTransition, UnknownUnit
+from engine.domain.errors import DuplicateWorkOrder, InvalidInput, UnknownUnit
 from engine.domain.model import Instruction
 from engine.domain.work_order import WorkOrder
 from engine.intake import export
 from engine.intake.fields import FieldError
 from engine.intake.orders import EventInput, IntakeOrder
 from engine.persistence.api_store import ApiRecords
+from engine.persistence.store import SqlTransaction
 from engine.services import Engine
 
 SCOPES = ("intake", "events", "export", "personal_data")
@@ -77,50 +79,38 @@ def _matches(order: WorkOrder, intake: IntakeOrder) -> bool:
         intake.unit_code, intake.category, intake.urgency, intake.source, intake.dispatched_at, intake.title)
 
 
+class _ReceivedBefore(Exception):
+    """The intake record exists already: the order's transaction is rolled back, nothing written."""
+
+
 def submit(engine: Engine, intake: IntakeOrder, client: str, *, actor: str | None = None) -> IntakeResult:
     """Open `intake` once, whatever the number of identical requests and however they interleave."""
-    for _ in range(3):
-        with engine.store.transaction() as tx:
-            claimed = ApiRecords(tx).claim_intake(intake, client, engine.clock.now())
-        if not claimed:
-            with engine.store.reading() as tx:
-                record = ApiRecords(tx).get_intake(intake.number)
-                existing = tx.get_order(intake.number)
-            if record is None:
-                continue  # the other request failed and dropped its claim a moment ago: try again
-            if record["body_hash"] != intake.body_hash:
-                return IntakeResult("conflict", intake.number, detail=(
-                    f"work order {intake.number} was received before with a different body"))
-            if existing is not None:
-                return IntakeResult("existing", intake.number)
-        try:
-            engine.open_work_order(number=intake.number, unit_code=intake.unit_code, category=intake.category,
-                                   urgency=intake.urgency, source=intake.source, at=intake.dispatched_at,
-                                   title=intake.title, actor=actor or f"api:{client}")
-            return IntakeResult("created", intake.number)
-        except DuplicateWorkOrder:
-            with engine.store.reading() as tx:
-                existing = tx.get_order(intake.number)
-            if existing is not None and _matches(existing, intake):
-                return IntakeResult("existing", intake.number)
-            if claimed:
-                with engine.store.transaction() as tx:
-                    ApiRecords(tx).drop_intake(intake.number, intake.body_hash)
-            return IntakeResult("conflict", intake.number,
-                                detail=f"work order {intake.number} exists with different facts")
-        except UnknownUnit as exc:
-            _drop(engine, intake, claimed)
-            return IntakeResult("invalid", intake.number, [FieldError("unit_code", str(exc))])
-        except InvalidInput as exc:
-            _drop(engine, intake, claimed)
-            return IntakeResult("invalid", intake.number, [FieldError("(body)", str(exc))])
-    return IntakeResult("conflict", intake.number, detail="the same work order is being changed by another request")
+    def claim(tx: SqlTransaction) -> None:
+        if not ApiRecords(tx).claim_intake(intake, client, engine.clock.now()):
+            raise _ReceivedBefore
 
-
-def _drop(engine: Engine, intake: IntakeOrder, claimed: bool) -> None:
-    if claimed:
-        with engine.store.transaction() as tx:
-            ApiRecords(tx).drop_intake(intake.number, intake.body_hash)
+    try:
+        engine.open_work_order(number=intake.number, unit_code=intake.unit_code, category=intake.category,
+                               urgency=intake.urgency, source=intake.source, at=intake.dispatched_at,
+                               title=intake.title, actor=actor or f"api:{client}", along=claim)
+        return IntakeResult("created", intake.number)
+    except _ReceivedBefore:
+        with engine.store.reading() as tx:
+            record = ApiRecords(tx).get_intake(intake.number)
+        if record is not None and record["body_hash"] != intake.body_hash:
+            return IntakeResult("conflict", intake.number, detail=(
+                f"work order {intake.number} was received before with a different body"))
+        return IntakeResult("existing", intake.number)  # the claim and its order were committed together
+    except DuplicateWorkOrder:  # opened before by another way in (the hotline's own screens, a replay)
+        with engine.store.reading() as tx:
+            existing = tx.get_order(intake.number)
+        if existing is not None and _matches(existing, intake):
+            return IntakeResult("existing", intake.number)
+        return IntakeResult("conflict", intake.number, detail=f"work order {intake.number} exists with different facts")
+    except UnknownUnit as exc:
+        return IntakeResult("invalid", intake.number, [FieldError("unit_code", str(exc))])
+    except InvalidInput as exc:
+        return IntakeResult("invalid", intake.number, [FieldError("(body)", str(exc))])
 
 
 def record_event(engine: Engine, number: str, event: EventInput, client: str) -> WorkOrder:
@@ -144,20 +134,51 @@ def order_view(engine: Engine, number: str, *, personal_data: bool) -> dict[str,
     return record
 
 
-def export_page(engine: Engine, cursor: tuple[int, int], limit: int, *, personal_data: bool,
-                settle: timedelta = timedelta(0)) -> tuple[list[dict[str, Any]], str]:
-    """Records since `cursor`: the current state of every order an exported event touched, then the events,
-    then the actions, each in the order they were recorded; and the cursor to ask from next time."""
-    event_id, action_id = cursor
-    settled_before: datetime = engine.clock.now() - settle
+def export_page(engine: Engine, cursor: export.Cursor, limit: int, *, personal_data: bool
+                ) -> tuple[list[dict[str, Any]], str]:
+    """Records committed since `cursor`: the current state of every order an exported event touched, then the
+    events, then the actions, each in commit order; and the cursor to ask from next time."""
     with engine.store.reading() as tx:
         records = ApiRecords(tx)
-        events = records.events_after(event_id, limit, settled_before)
-        acts = records.actions_after(action_id, limit, settled_before)
-        numbers = sorted({e["order_number"] for e in events})
-        orders = records.orders_by_number(numbers)
-    out = [export.order_record(o, personal_data=personal_data) for o in orders]
-    out += [export.event_record(e, personal_data=personal_data) for e in events]
-    out += [export.action_record(a) for a in acts]
-    next_cursor = export.encode_cursor(events[-1]["id"] if events else event_id, acts[-1]["id"] if acts else action_id)
-    return out, next_cursor
+        events, acts, last = records.changes_after(records.resolve(cursor), limit)
+        orders = records.orders_by_number(sorted({e["order_number"] for e in events}))
+    return export.page_records(orders, events, acts, personal_data=personal_data), export.encode_cursor(last)
+
+
+def full_export(engine: Engine, *, personal_data: bool) -> tuple[Iterator[list[dict[str, Any]]], str]:
+    """Every order (current state), then every event and action committed so far, page by page; and the cursor
+    an incremental export continues from."""
+    numbers, upto = everything_now(engine)
+
+    def pages() -> Iterator[list[dict[str, Any]]]:
+        for rows in order_pages(engine, numbers):
+            yield [export.order_record(r, personal_data=personal_data) for r in rows]
+        for events, acts in change_pages(engine, upto):
+            yield export.page_records([], events, acts, personal_data=personal_data)
+
+    return pages(), export.encode_cursor(upto)
+
+
+def everything_now(engine: Engine) -> tuple[list[str], int]:
+    """Every order number, and the last change-log position committed now."""
+    with engine.store.reading() as tx:
+        return ApiRecords(tx).all_order_numbers(), ApiRecords(tx).last_position()
+
+
+def order_pages(engine: Engine, numbers: list[str]) -> Iterator[list[dict[str, Any]]]:
+    """The orders' current rows, 500 a page, each page read on its own."""
+    for start in range(0, len(numbers), 500):
+        with engine.store.reading() as tx:
+            yield ApiRecords(tx).orders_by_number(numbers[start:start + 500])
+
+
+def change_pages(engine: Engine, upto: int) -> Iterator[tuple[list[dict[str, Any]], list[dict[str, Any]]]]:
+    """(events, actions) up to change-log position `upto`, 1000 log entries a page, in commit order."""
+    position = 0
+    while position < upto:
+        with engine.store.reading() as tx:
+            events, acts, read_to = ApiRecords(tx).changes_after(position, 1000, upto)
+        if read_to == position:
+            return
+        position = read_to
+        yield events, acts
