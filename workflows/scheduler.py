@@ -19,7 +19,9 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from engine.persistence import queries
 from engine.persistence.api_store import ApiRecords
 from engine.services import Engine
+from config.assessment_loader import load_assessment
 from config.settings import Settings
+from workflows.assessment.service import build_assessment
 from workflows.bootstrap import SmsServices
 from workflows.documents.issuing import issue_all_pending
 from workflows.intake.push import push_all
@@ -126,6 +128,16 @@ def push_outbox(engine: Engine, health: WorkerHealth) -> None:
     guarded("push delivery", health, lambda: push_all(engine))
 
 
+def refresh_assessment(engine: Engine, health: WorkerHealth) -> None:
+    """Recompute the kept assessment months whose facts changed since they were computed (issue 21)."""
+    def run() -> None:
+        recomputed = build_assessment(engine).refresh()
+        if recomputed:
+            log.info("assessment months recomputed", extra={"months": recomputed})
+
+    guarded("assessment refresh", health, run)
+
+
 def build_scheduler(engine: Engine, sms: SmsServices, settings: Settings, health: WorkerHealth, *,
                     blocking: bool = True) -> BaseScheduler:
     # a year added to config/calendar.toml takes effect at start: provisional deadlines are redone before the
@@ -148,6 +160,10 @@ def build_scheduler(engine: Engine, sms: SmsServices, settings: Settings, health
     if polls_receipts(sms, settings):
         scheduler.add_job(poll_receipts, "interval", seconds=settings.aliyun_poll_seconds, id="sms.receipts.poll",
                           next_run_time=now + timedelta(seconds=5), args=[sms, health], replace_existing=True)
+    scheduler.add_job(refresh_assessment, "interval", minutes=load_assessment().refresh_minutes,
+                      id="assessment.refresh", next_run_time=now + timedelta(seconds=5), args=[engine, health],
+                      replace_existing=True)
+
     return scheduler
 
 

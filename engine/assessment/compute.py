@@ -15,66 +15,21 @@ A line excluded by an accepted appeal stays in the explanation, marked, and coun
 """
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
-from decimal import Decimal
 
 from engine.assessment.definitions import is_replied_on_time, is_signed_on_time, local_day, sign_for_due_on
 from engine.assessment.facts import ActionFact, Facts, OrderFact
-from engine.assessment.formula import DEDUCTION_ITEMS, RATE_ITEMS, Formula, round_points
+from engine.assessment.formula import DEDUCTION_ITEMS, RATE_ITEMS, Formula
 from engine.assessment.periods import Period
+from engine.assessment.scores import DEDUCT, EXEMPT, NO, YES, ItemFigure, Line, PeriodScore, UnitScore, combine, score
 from engine.domain.calendar import WorkingCalendar
 
-YES, NO, EXEMPT, DEDUCT = "yes", "no", "exempt", "deduct"
+__all__ = ["ItemFigure", "Line", "PeriodScore", "UnitScore", "apply_appeals", "classify", "classify_months",
+           "combine", "score"]
+
 _CARD_ITEMS = ("yellow_card", "red_card", "supervision_letter")
-
-
-@dataclass(frozen=True)
-class Line:
-    """One order's place in one item of one unit's score, worded so a unit can check it."""
-
-    unit_code: str
-    item: str
-    order_number: str | None
-    ref: str  # "" for a rate line; the action id of a card or letter
-    outcome: str  # yes | no | exempt (rate items) or deduct
-    detail: str
-    excluded_by: int | None = None  # the accepted appeal that took this line out
-
-    @property
-    def key(self) -> tuple[str, str, str, str]:
-        return (self.unit_code, self.item, self.order_number or "", self.ref)
-
-
-@dataclass(frozen=True)
-class ItemFigure:
-    key: str
-    yes: int
-    counted: int
-    points: Decimal
-
-    @property
-    def rate(self) -> float | None:
-        return self.yes / self.counted if self.counted else None
-
-
-@dataclass(frozen=True)
-class UnitScore:
-    unit_code: str
-    unit_name: str
-    items: tuple[ItemFigure, ...]
-    deductions: tuple[tuple[str, int, Decimal], ...]  # (item, count, points off)
-    total: Decimal
-    formula_version: str
-
-    def item(self, key: str) -> ItemFigure:
-        return next(i for i in self.items if i.key == key)
-
-    @property
-    def deducted(self) -> Decimal:
-        return sum((p for _, _, p in self.deductions), Decimal(0))
 
 
 # Asia/Shanghai has kept +08:00 without daylight saving since 1991; a fixed offset converts ~10x faster than
@@ -188,66 +143,3 @@ def _action_lines(a: ActionFact, period: Period, formula: Formula, calendar: Wor
 def apply_appeals(lines: Iterable[Line], accepted: Mapping[tuple[str, str, str, str], int]) -> list[Line]:
     """Mark the lines an accepted appeal took out (key: unit, item, order number, ref)."""
     return [replace(line, excluded_by=accepted[line.key]) if line.key in accepted else line for line in lines]
-
-
-def score(formula: Formula, lines: Iterable[Line], units: Mapping[str, str]) -> list[UnitScore]:
-    """Each unit's figures from its lines; a unit with no lines still gets a score (full marks, no deductions)."""
-    yes: dict[tuple[str, str], int] = defaultdict(int)
-    counted: dict[tuple[str, str], int] = defaultdict(int)
-    cards: dict[tuple[str, str], int] = defaultdict(int)
-    codes = set(units)
-    for line in lines:
-        codes.add(line.unit_code)
-        if line.excluded_by is not None or line.outcome == EXEMPT:
-            continue
-        if line.outcome == DEDUCT:
-            cards[(line.unit_code, line.item)] += 1
-        else:
-            counted[(line.unit_code, line.item)] += 1
-            yes[(line.unit_code, line.item)] += line.outcome == YES
-    scores = []
-    for code in sorted(codes):
-        items = tuple(ItemFigure(i.key, yes[(code, i.key)], counted[(code, i.key)],
-                                 i.points(yes[(code, i.key)], counted[(code, i.key)])) for i in formula.items)
-        deductions = tuple((k, cards[(code, k)], round_points(formula.deductions[k] * cards[(code, k)]))
-                           for k in DEDUCTION_ITEMS)
-        total = sum((i.points for i in items), Decimal(0)) - sum((d[2] for d in deductions), Decimal(0))
-        scores.append(UnitScore(code, units.get(code, code), items, deductions, round_points(max(total, formula.floor)),
-                                formula.version))
-    return scores
-
-
-@dataclass(frozen=True)
-class PeriodScore:
-    """A quarter's or a year's score: the mean of its monthly totals (each month under its own formula
-    version), with the monthly figures pooled for information."""
-
-    unit_code: str
-    unit_name: str
-    total: Decimal
-    monthly: tuple[tuple[str, Decimal], ...]  # (month label, total)
-    yes: dict[str, int]
-    counted: dict[str, int]
-    deductions: dict[str, tuple[int, Decimal]]
-
-    def rate(self, key: str) -> float | None:
-        return self.yes[key] / self.counted[key] if self.counted[key] else None
-
-
-def combine(months: Iterable[tuple[str, list[UnitScore]]]) -> list[PeriodScore]:
-    per_unit: dict[str, list[tuple[str, UnitScore]]] = defaultdict(list)
-    for label, scores in months:
-        for s in scores:
-            per_unit[s.unit_code].append((label, s))
-    out = []
-    for code in sorted(per_unit):
-        rows = per_unit[code]
-        yes = {k: sum(s.item(k).yes for _, s in rows) for k in RATE_ITEMS}
-        counted = {k: sum(s.item(k).counted for _, s in rows) for k in RATE_ITEMS}
-        deductions = {k: (sum(n for _, s in rows for i, n, _p in s.deductions if i == k),
-                          sum((p for _, s in rows for i, _n, p in s.deductions if i == k), Decimal(0)))
-                      for k in DEDUCTION_ITEMS}
-        mean = round_points(sum((s.total for _, s in rows), Decimal(0)) / len(rows))
-        out.append(PeriodScore(code, rows[-1][1].unit_name, mean, tuple((label, s.total) for label, s in rows),
-                               yes, counted, deductions))
-    return out

@@ -12,6 +12,8 @@ from engine.domain.errors import RuleError
 
 RATE_ITEMS = ("sign_for", "reply", "satisfaction", "reopen")
 DEDUCTION_ITEMS = ("yellow_card", "red_card", "supervision_letter", "missed_letter_reply")
+NOT_APPLICABLE, FULL_MARKS = "not_applicable", "full_marks"
+NO_DATA_POLICIES = (NOT_APPLICABLE, FULL_MARKS)
 ITEM_LABELS = {
     "sign_for": "按时签收率", "reply": "按时办结回复率", "satisfaction": "满意率", "reopen": "重办率",
     "yellow_card": "黄牌", "red_card": "红牌", "supervision_letter": "督办函", "missed_letter_reply": "督办函逾期未反馈",
@@ -30,8 +32,10 @@ class RateItem:
     lower_is_better: bool = False
 
     def points(self, yes: int, counted: int) -> Decimal:
+        """Points for `yes` of `counted`; with nothing counted, the full weight (used only under the
+        `full_marks` no-data policy: by default an item with nothing counted does not apply, see `Formula`)."""
         if counted == 0:
-            return self.weight  # nothing fell due: nothing went wrong (the explanation says so)
+            return self.weight
         rate, zero = Fraction(yes, counted), Fraction(self.zero_at)
         share = (zero - rate) / zero if self.lower_is_better else (rate - zero) / (1 - zero)
         share = min(max(share, Fraction(0)), Fraction(1))
@@ -56,6 +60,9 @@ class Formula:
     letter_reply_events: tuple[str, ...] = ("progress_reported", "replied")
     floor: Decimal = Decimal(0)
     note: str = ""
+    # An item with nothing to measure (no order due, no callback): "not_applicable" leaves it out and rescales
+    # the items that apply to full marks; "full_marks" (the first version's behaviour) awards its full weight.
+    no_data: str = NOT_APPLICABLE
 
     @property
     def full_marks(self) -> Decimal:
@@ -77,6 +84,7 @@ class Formula:
             "letter_reply_working_days": self.letter_reply_working_days,
             "letter_reply_events": list(self.letter_reply_events),
             "floor": str(self.floor),
+            "no_data": self.no_data,
         }
 
     @classmethod
@@ -102,8 +110,11 @@ class Formula:
             events = tuple(raw.get("letter_reply_events", ("progress_reported", "replied")))
             if not events or any(e not in ("signed", "progress_reported", "replied", "closed") for e in events):
                 raise RuleError(f"{where}.letter_reply_events: events among signed, progress_reported, replied, closed")
+            no_data = raw.get("no_data", NOT_APPLICABLE)
+            if no_data not in NO_DATA_POLICIES:
+                raise RuleError(f"{where}.no_data: one of {', '.join(NO_DATA_POLICIES)}, got {no_data!r}")
             return cls(version, effective_from, items, deductions, grades, days, events,
-                       _decimal(raw.get("floor", 0), f"{where}.floor", 0, 1000), str(raw.get("note", "")))
+                       _decimal(raw.get("floor", 0), f"{where}.floor", 0, 1000), str(raw.get("note", "")), no_data)
         except KeyError as exc:
             raise RuleError(f"{where}: missing setting {exc.args[0]!r}") from None
 

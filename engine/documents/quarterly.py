@@ -182,13 +182,47 @@ def _cases(data: QuarterData, start: datetime, end: datetime) -> tuple[Instructe
 
 @dataclass(frozen=True)
 class QuarterRanking:
-    """The quarter's performance-assessment ranking (mean of its months' scores), for the report's section on it."""
+    """The quarter's performance-assessment ranking by the same rules as the assessment pages (engine/assessment/
+    ranking.py): within tiers, 样本不足 units not ranked, 红榜 only 良好 or better, 黑榜 only below 合格."""
 
-    ranked: tuple[tuple[int, str, str, str], ...]  # (rank, unit name, points, change from the quarter before), best first
-    top: tuple[str, ...]  # 红榜: unit names
-    bottom: tuple[str, ...]  # 黑榜: unit names, worst first
+    ranked: tuple[tuple[str, int, str, str, str], ...]  # (tier, rank in tier, unit name, points, change), best first
+    top: tuple[str, ...]  # 红榜: "unit name（points）"
+    bottom: tuple[str, ...]  # 黑榜: "unit name（points）", worst first
     months: tuple[str, ...]  # the months combined, e.g. 2026-04
     previous: str = ""  # the quarter the change is measured from, e.g. 2026Q1
+    unranked: tuple[tuple[str, str, int], ...] = ()  # (unit name, 样本不足 | 不适用, orders due for a reply)
+    min_sample: int = 30
+
+
+def most_carded(units: tuple[UnitFigures, ...], field: str, limit: int = 3) -> list[tuple[str, int]]:
+    """The units with the most of `field` (red_cards, letters…), with counts; ties at the cut are all kept."""
+    counted = sorted(((u.name, getattr(u, field)) for u in units if getattr(u, field)), key=lambda x: (-x[1], x[0]))
+    if len(counted) <= limit:
+        return counted
+    floor = counted[limit - 1][1]
+    return [x for x in counted if x[1] >= floor]
+
+
+def _counts(rows: list[tuple[str, int]], unit: str) -> str:
+    return "、".join(f"{name}（{n}{unit}）" for name, n in rows)
+
+
+def _ranking_blocks(ranking: QuarterRanking | None) -> list[Paragraph | Table | Chart]:
+    if ranking is None or not (ranking.ranked or ranking.unranked):
+        return [Paragraph("本季度尚无绩效考核得分。")]
+    blocks: list[Paragraph | Table | Chart] = [Paragraph(
+        f"按12345热线办理绩效考核办法，本季度得分为各单位参加考核月份（{'、'.join(ranking.months)}）得分的平均值，"
+        f"分档排名；应办结回复工单少于{ranking.min_sample}件的单位不排名。"
+        f"红榜（得分达到良好）：{'、'.join(ranking.top) or '无单位达到良好等次'}；"
+        f"黑榜（得分低于合格）：{'、'.join(ranking.bottom) or '无单位低于合格'}。")]
+    if ranking.ranked:
+        blocks.append(Table(("档次", "档内名次", "承办单位", "得分", f"较{ranking.previous}"),
+                            tuple((tier, str(r), name, points, change) for tier, r, name, points, change in ranking.ranked),
+                            caption="表3 承办单位绩效考核得分排名及变化（—：上季度无得分）"))
+    if ranking.unranked:
+        blocks.append(Paragraph("未参加排名：" + "、".join(f"{name}（{reason}，应办结回复工单{n}件）"
+                                                     for name, reason, n in ranking.unranked) + "。", "note"))
+    return blocks
 
 
 def quarterly_report(figures: QuarterFigures, *, at: datetime, number: str, letterhead: Letterhead,
@@ -229,19 +263,13 @@ def quarterly_report(figures: QuarterFigures, *, at: datetime, number: str, lett
     else:
         blocks.append(Paragraph("本季度无领导批示工单。"))
     blocks.append(Paragraph("四、承办单位绩效考核排名", "heading"))
-    if ranking is not None and ranking.ranked:
-        blocks.append(Paragraph(
-            f"按12345热线办理绩效考核办法，本季度（{'、'.join(ranking.months)}各月得分平均）各承办单位得分排名如下。"
-            f"红榜：{'、'.join(ranking.top)}；黑榜：{'、'.join(ranking.bottom) or '无'}。"))
-        blocks.append(Table(("名次", "承办单位", "得分", f"较{ranking.previous}"),
-                            tuple((str(r), name, points, change) for r, name, points, change in ranking.ranked),
-                            caption="表3 承办单位绩效考核得分排名及变化（—：上季度无得分）"))
-    else:
-        blocks.append(Paragraph("本季度尚无绩效考核得分。"))
+    blocks.extend(_ranking_blocks(ranking))
     blocks.append(Paragraph("五、下步工作建议", "heading"))
-    red = [u.name for u in f.units if u.red_cards]
-    if red:
-        blocks.append(Paragraph(f"本季度被亮红牌的单位为{'、'.join(red)}。建议对上述单位进行通报，"
+    red, letters = most_carded(f.units, "red_cards"), most_carded(f.units, "letters")
+    if red or letters:
+        named = "；".join(filter(None, [f"被亮红牌最多的单位为{_counts(red, '次')}" if red else "",
+                                       f"收到督办函最多的单位为{_counts(letters, '份')}" if letters else ""]))
+        blocks.append(Paragraph(f"本季度{named}。建议对上述单位进行通报，"
                                 "对红牌累计较多或督办函逾期未反馈的单位约谈主要负责人，督促限期整改。"))
     else:
         blocks.append(Paragraph("本季度无单位被亮红牌。建议各承办单位继续落实首问负责，提高按时签收和按时办结回复水平。"))

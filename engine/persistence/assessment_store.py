@@ -9,7 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from engine.assessment.compute import Line, UnitScore
+from engine.assessment.scores import Line, UnitScore, figures_of
 from engine.assessment.facts import ActionFact, Facts, first_round_deadline, order_fact
 from engine.domain.calendar import WorkingCalendar
 from engine.domain.rules import RuleTable
@@ -36,9 +36,10 @@ class AssessmentRecords:
 
     # --- facts ------------------------------------------------------------------------------
     def read_facts(self, start: datetime, end: datetime, as_of: datetime, rules: RuleTable,
-                   calendar: WorkingCalendar) -> Facts:
+                   calendar: WorkingCalendar, *, unit_code: str | None = None) -> Facts:
         """Everything the months in [start, end) are assessed on: orders that can fall due or act in them, their
-        events before `end` recorded by `as_of`, the cards and letters, the exemptions accepted by `as_of`."""
+        events before `end` recorded by `as_of`, the cards and letters, the exemptions accepted by `as_of`
+        (one unit's only, with `unit_code`: its explanation page)."""
         wo = work_orders.c
         letter_orders = (sa.select(actions.c.order_number).where(
             actions.c.kind == "supervision_letter", actions.c.at >= start - timedelta(days=60), actions.c.at < end,
@@ -46,6 +47,8 @@ class AssessmentRecords:
         relevant = sa.and_(wo.dispatched_at < end, sa.or_(
             wo.dispatched_at >= start - LOOKBACK, wo.deadline_at >= start, wo.last_event_at >= start,
             wo.number.in_(letter_orders)))
+        if unit_code is not None:
+            relevant = sa.and_(wo.unit_code == unit_code, relevant)
         orders = {r["number"]: dict(r) for r in self.c.execute(sa.select(
             wo.number, wo.unit_code, wo.category, wo.urgency, wo.source, wo.dispatched_at, wo.deadline_at)
             .where(relevant)).mappings()}
@@ -67,10 +70,12 @@ class AssessmentRecords:
         acts = tuple(ActionFact(r.id, r.kind, r.unit_code, r.order_number, r.at) for r in self.c.execute(
             sa.select(actions.c.id, actions.c.kind, actions.c.unit_code, actions.c.order_number, actions.c.at)
             .where(actions.c.kind.in_(CARD_KINDS), actions.c.at >= start - timedelta(days=60), actions.c.at < end,
-                   actions.c.recorded_at <= as_of, actions.c.unit_code.is_not(None))
+                   actions.c.recorded_at <= as_of,
+                   actions.c.unit_code.is_not(None) if unit_code is None else actions.c.unit_code == unit_code)
             .order_by(actions.c.id)))
         units = self.c.execute(sa.select(handling_units.c.code, handling_units.c.name, handling_units.c.created_at)
-                               .where(handling_units.c.created_at < end, handling_units.c.created_at <= as_of)).all()
+                               .where(handling_units.c.created_at < end, handling_units.c.created_at <= as_of,
+                                      sa.true() if unit_code is None else handling_units.c.code == unit_code)).all()
         return Facts({r.code: r.name for r in units}, facts, acts, {r.code: r.created_at for r in units})
 
     def is_known_order(self, number: str) -> bool:
@@ -98,7 +103,8 @@ class AssessmentRecords:
             formula=formula, sign_working_days=sign_working_days, as_of=as_of, published_at=at, published_by=actor,
             reason=reason, supersedes=supersedes)).inserted_primary_key[0])
         self.c.execute(assessment_scores.insert(), [
-            {"period_id": revision_id, "unit_code": s.unit_code, "unit_name": s.unit_name, "total": str(s.total),
+            {"period_id": revision_id, "unit_code": s.unit_code, "unit_name": s.unit_name,
+             "total": "" if s.total is None else str(s.total),  # "": not assessed (no item applied)
              "figures": figures_of(s)} for s in scores])
         rows = [{"period_id": revision_id, "unit_code": x.unit_code, "item": x.item, "order_number": x.order_number,
                  "ref": x.ref, "outcome": x.outcome, "detail": x.detail, "excluded_by": x.excluded_by} for x in lines]
@@ -166,8 +172,3 @@ class AssessmentRecords:
                                                              accepted_at=at, accepted_by=actor))
         return True
 
-
-def figures_of(s: UnitScore) -> dict[str, Any]:
-    return {"formula_version": s.formula_version,
-            "items": {i.key: {"yes": i.yes, "counted": i.counted, "points": str(i.points)} for i in s.items},
-            "deductions": {k: {"count": n, "points": str(p)} for k, n, p in s.deductions}}

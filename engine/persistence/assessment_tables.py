@@ -74,3 +74,14 @@ assessment_exemptions = sa.Table(
     sa.Column("accepted_at", UtcDateTime(), nullable=False),
     sa.Column("accepted_by", sa.String(64), nullable=False),
 )
+
+# The assessment kept current (issue 21): each month's figures as last computed, so the pages never compute a
+# period per request. `as_of` is the moment the facts were read; the month is stale when an event, card, letter,
+# exemption, appeal decision or unit was recorded after it (see engine/persistence/kept_assessment.py).
+assessment_kept_months = sa.Table(
+    "assessment_kept_months", metadata,
+    sa.Column("period", sa.String(8), primary_key=True),  # 2026-06
+    sa.Column("as_of", UtcDateTime(), nullable=False),
+    sa.Column("formula_version", sa.String(32), nullable=False),
+    sa.Column("scores", sa.JSON, nullable=False),  # [{unit_code, unit_name, total, figures}]
+)

@@ -84,6 +84,10 @@ work_orders = sa.Table(
     sa.Index("ix_work_orders_unit_dispatched", "unit_code", "dispatched_at"),
     sa.Index("ix_work_orders_returned_number", "returned_at", "number"),
     sa.Index("ix_work_orders_title_number", "title", "number"),
+    # the dashboard's and leader's counts of the day (0015)
+    sa.Index("ix_work_orders_signed_at", "signed_at"),
+    sa.Index("ix_work_orders_replied_at", "replied_at"),
+    sa.Index("ix_work_orders_closed_at", "closed_at"),
 )
 
 order_events = sa.Table(
@@ -96,6 +100,7 @@ order_events = sa.Table(
     sa.Column("details", sa.JSON, nullable=False),
     sa.Column("recorded_at", UtcDateTime(), nullable=False),
     sa.Index("ix_order_events_type_order", "type", "order_number", "id"),  # open extension requests (0008)
+    sa.Index("ix_order_events_recorded_at", "recorded_at"),  # is a kept assessment month stale? (0015)
 )
 
 instructions = sa.Table(
@@ -158,6 +163,7 @@ actions = sa.Table(
     sa.Column("details", sa.JSON, nullable=False),
     sa.Column("instance_id", sa.Integer, sa.ForeignKey("workflow_instances.id")),
     sa.Column("recorded_at", UtcDateTime(), nullable=False),
+    sa.Index("ix_actions_recorded_at", "recorded_at"),  # is a kept assessment month stale? (0015)
 )
 
 outbox = sa.Table(

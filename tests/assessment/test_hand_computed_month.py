@@ -108,13 +108,14 @@ def test_june_scores_match_the_hand_computation():
     assert (b.item("reopen").yes, b.item("reopen").counted, b.item("reopen").points) == (1, 6, Decimal("2.50"))
     assert b.deducted == Decimal("1.00")  # the red card of 6/26; May's yellow card is not June's
     assert b.total == Decimal("74.00")  # 2.5 + 35 + 35 + 2.5 − 1
-    # --- C (档案局): nothing fell due → full marks, and the explanation has no lines for it
-    assert c.total == Decimal("100.00")
+    # --- C (档案局): nothing fell due → every item 不适用, no score (not full marks), no lines, not ranked
+    assert c.total is None and c.not_applicable == ("sign_for", "reply", "satisfaction", "reopen")
+    assert "不适用" in c.explanation()
     assert not [x for x in lines if x.unit_code == "C"]
     assert [(r.rank, r.unit_code, r.total) for r in rank(s.values())] == [
-        (1, "C", Decimal("100.00")), (2, "B", Decimal("74.00")), (3, "A", Decimal("4.17"))]
+        (1, "B", Decimal("74.00")), (2, "A", Decimal("4.17"))]
     top, bottom = top_and_bottom(rank(s.values()), 1)
-    assert [r.unit_code for r in top] == ["C"] and [r.unit_code for r in bottom] == ["A"]
+    assert top == [] and [r.unit_code for r in bottom] == ["A"]  # B (74, 合格) is not good enough for the 红榜
 
 
 def test_every_point_is_explained_down_to_the_order_number():

@@ -170,16 +170,20 @@ def test_quarter_and_year_are_the_mean_of_their_months(engine, clock, service):
         assert dict(s.monthly) == {"2026-06": june.unit(s.unit_code).total} and s.total == june.unit(s.unit_code).total
     year = service.period("2026")
     july = service.month("2026-07")
-    for s in year.scores:
-        assert dict(s.monthly) == {"2026-06": june.unit(s.unit_code).total, "2026-07": july.unit(s.unit_code).total}
-        assert s.total == ((june.unit(s.unit_code).total + july.unit(s.unit_code).total) / 2).quantize(
-            Decimal("0.01"), rounding="ROUND_HALF_UP")
+    for s in year.scores:  # the mean of the months in which the unit was assessed (one item or more applied)
+        months = {m.period.label: m.unit(s.unit_code).total for m in (june, july)
+                  if m.unit(s.unit_code) is not None and m.unit(s.unit_code).total is not None}
+        assert dict(s.monthly) == months and months
+        assert s.total == (sum(months.values()) / len(months)).quantize(Decimal("0.01"), rounding="ROUND_HALF_UP")
+        assert s.months_text == "、".join(f"{int(m[-2:])}月" for m in months)
         assert s.counted["sign_for"] == june.unit(s.unit_code).item("sign_for").counted + \
             july.unit(s.unit_code).item("sign_for").counted
-    assert [m.period.label for m in year.months] == [f"2026-{m:02d}" for m in range(1, 8)]  # up to now (Aug 1)
+    # every month begun by now (Aug 1 08:00): August is open, so provisional
+    assert [m.period.label for m in year.months] == [f"2026-{m:02d}" for m in range(1, 9)]
+    assert year.provisional == ["2026-08"]
     # the one-read path gives the same monthly figures as month-by-month
     by_facts = {m.period.label: m for m in service.year_by_facts(2026)}
-    for m in year.months:
+    for m in year.months[:-1]:
         if m.revision is None:
             assert [(s.unit_code, s.total) for s in by_facts[m.period.label].scores] == [
                 (s.unit_code, s.total) for s in m.scores]

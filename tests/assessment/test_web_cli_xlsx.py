@@ -79,17 +79,21 @@ def test_xlsx_export_is_laid_out_for_the_annual_assessment(client, service):
     ws = wb["考核汇总"]
     assert ws["A1"].value == "2026年度12345热线承办单位绩效考核汇总表"
     header = [c.value for c in ws[3]]
-    assert header[:3] == ["排名", "单位代码", "承办单位"] and header[3:15] == [f"{m}月" for m in range(1, 13)]
-    assert header[15] == "2026年度得分" and header[-1] == "等次"
+    assert header[:4] == ["档次", "档内排名", "单位代码", "承办单位"] and header[4:16] == [f"{m}月" for m in range(1, 13)]
+    assert header[16:18] == ["2026年度得分", "参加考核月份"] and header[-2:] == ["等次", "说明"]
     rows = [[c.value for c in r] for r in ws.iter_rows(min_row=4) if r[0].value is not None]
     june = {s.unit_code: float(s.total) for s in service.month("2026-06").scores}
-    assert {r[1]: r[8] for r in rows} == june  # the 6月 column
-    assert {r[1]: r[15] for r in rows} == june  # the only month the units were assessed in
-    assert all(r[3:8] == [None] * 5 and r[9:15] == [None] * 6 for r in rows)
-    assert [r[0] for r in rows] == sorted(r[0] for r in rows)
+    assert {r[2]: r[9] for r in rows} == june  # the 6月 column
+    year = {s.unit_code: s for s in service.period("2026").scores}  # July (open at 07-01 08:00) is provisional
+    assert {r[2]: r[16] for r in rows} == {code: float(s.total) for code, s in year.items()}
+    assert {r[2]: r[17] for r in rows} == {code: s.months_text for code, s in year.items()}
+    assert {r[2]: r[17] for r in rows}["U02"] == "6月"
+    # a handful of June orders each: every unit is below the minimum sample, so not ranked, and says why
+    assert {r[1] for r in rows} == {"样本不足"} and all("少于最低样本 120 件" in r[-1] for r in rows)
+    assert "不适用" in ws["A2"].value and "样本不足" in ws["A2"].value
     details = [[c.value for c in r] for r in wb["考核明细"].iter_rows(min_row=2)]
     assert {r[4] for r in details} >= {"J1", "J2", "J3", "J4", "J5", "J6"}
-    assert len(details) == len(service.month("2026-06").lines)
+    assert len(details) == sum(len(service.month(f"2026-{m:02d}").lines) for m in range(1, 8))
     assert any(r[1] == "2026.1" for r in wb["考核办法"].iter_rows(min_row=2, values_only=True))
 
 

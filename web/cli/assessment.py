@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.assessment.formula import DEDUCTION_ITEMS, ITEM_LABELS, RATE_ITEMS
+from engine.assessment.ranking import Ranked
 from engine.domain.errors import DubanError
 from web.cli.support import Add, command_group, engine_for
 
@@ -20,14 +21,24 @@ def _service(args: argparse.Namespace) -> Any:
 
 
 def _rate(yes: int, counted: int) -> str:
-    return f"{100 * yes / counted:.2f}% ({yes}/{counted})" if counted else "— (0)"
+    return f"{100 * yes / counted:.2f}% ({yes}/{counted})" if counted else "不适用 (0)"
 
 
 def cmd_compute(args: argparse.Namespace) -> int:
     service = _service(args)
-    result = service.period(args.period) if not args.period[4:5] == "-" else service.month(args.period)
-    for r in result.ranked:
-        print(f"{r.rank:>3}  {r.unit_code:<10} {r.total:>7}  {r.unit_name}")
+    result = service.period(args.period)
+    boards = service.boards(result)
+    if result.provisional:
+        print(f"（{'、'.join(result.provisional)}尚未结束，得分为暂定）")
+    for tier in boards.tiers:
+        print(f"{tier.tier}：")
+        for r in tier.ranked:
+            print(f"{r.rank:>3}  {r.unit_code:<10} {r.total:>7}  {r.unit_name}")
+        print(f"  红榜：{'、'.join(r.unit_name for r in tier.top) or '空缺'}（{tier.top_note}）")
+        print(f"  黑榜：{'、'.join(r.unit_name for r in tier.bottom) or '空缺'}（{tier.bottom_note}）")
+    for u in boards.unranked:
+        total = "—" if u.total is None else str(u.total)
+        print(f"  {u.reason}  {u.unit_code:<10} {total:>7}  {u.unit_name}（应办结回复工单 {u.sample} 件）")
     return 0
 
 
@@ -48,14 +59,22 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    result = _service(args).month(args.period)
+    service = _service(args)
+    result = service.month(args.period, unit_code=args.unit)
     unit = result.unit(args.unit)
     if unit is None:
         raise DubanError(f"no score for unit {args.unit} in {args.period}")
     state = f"published revision {result.revision['revision']}" if result.revision else "live (not published)"
-    print(f"{unit.unit_name} ({unit.unit_code}) {args.period}: {unit.total} points — formula {result.formula.version}, {state}")
+    total = "不适用" if unit.total is None else f"{unit.total} points"
+    print(f"{unit.unit_name} ({unit.unit_code}) {args.period}: {total} — formula {result.formula.version}, {state}")
+    place = service.boards(service.period(args.period)).place_of(unit.unit_code)
+    if place is not None:
+        print(f"  {place.tier}：" + (f"档内第 {place.rank} 名" if isinstance(place, Ranked) else
+                                    f"{place.reason}（应办结回复工单 {place.sample} 件，不排名）"))
+    print(f"  {unit.explanation()}")
     for i in unit.items:
-        print(f"  {ITEM_LABELS[i.key]}: {_rate(i.yes, i.counted)} → {i.points}")
+        print(f"  {ITEM_LABELS[i.key]}: " + (f"{_rate(i.yes, i.counted)} → {i.points}" if i.applies
+                                             else "不适用（本期无可考核工单）"))
     for k, n, p in unit.deductions:
         print(f"  {ITEM_LABELS[k]}: {n} → −{p}")
     for x in result.lines:
@@ -103,9 +122,9 @@ def cmd_appeals(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from workflows.assessment.xlsx import export_xlsx
+    from workflows.assessment.xlsx import export_period
 
-    Path(args.out).write_bytes(export_xlsx(_service(args).period(args.period)))
+    Path(args.out).write_bytes(export_period(_service(args), args.period))
     print(f"wrote {args.out}")
     return 0
 

@@ -11,13 +11,13 @@ from markupsafe import Markup, escape
 
 from engine.assessment.formula import DEDUCTION_ITEMS, ITEM_LABELS, RATE_ITEMS
 from engine.assessment.periods import month_of, parse_period
-from engine.assessment.ranking import trend
+from engine.assessment.ranking import grade, trend
 from engine.accounts.users import ADMIN, LEADER, SUPERVISOR, UNIT
 from engine.domain.errors import DubanError
 from web.auth import current, roles
 from web.context import visible_unit_or_404
 from workflows.assessment.service import AssessmentService, build_assessment
-from workflows.assessment.xlsx import export_xlsx, grade
+from workflows.assessment.xlsx import export_period
 
 bp = Blueprint("assessment", __name__)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -56,18 +56,13 @@ def ranking() -> str:
     period = _period_or_400(label)
     service = _service()
     try:
-        if period.kind == "month":
-            result: Any = service.month(period.label)
-            scores = {s.unit_code: s for s in result.scores}
-        else:
-            result = service.period(period.label)
-            scores = {s.unit_code: s for s in result.scores}
+        result = service.period(period.label)
     except DubanError as exc:
         abort(400, str(exc))
-    ranked = result.ranked
-    top, bottom = service.lists(ranked)
-    return render_template("assessment.html", period=period, ranked=ranked, scores=scores, top=top, bottom=bottom,
-                           result=result, revisions=service.revisions(period.label) if period.kind == "month" else [],
+    return render_template("assessment.html", period=period, boards=service.boards(result), result=result,
+                           scores={s.unit_code: s for s in result.scores},
+                           revisions=service.revisions(period.label) if period.kind == "month" else [],
+                           refresh_minutes=service.config.refresh_minutes,
                            RATE_ITEMS=RATE_ITEMS, DEDUCTION_ITEMS=DEDUCTION_ITEMS, ITEM_LABELS=ITEM_LABELS, grade=grade)
 
 
@@ -82,14 +77,15 @@ def unit_view(label: str, code: str) -> str:
     period = _period_or_400(label)
     if period.kind != "month":
         abort(400, "a unit's explanation is per month")
-    result = _service().month(period.label)
+    result = _service().month(period.label, unit_code=code)
     unit = result.unit(code)
     if unit is None:
         abort(404)
     lines = [x for x in result.lines if x.unit_code == code]
     groups = [(k, [x for x in lines if x.item == k]) for k in (*RATE_ITEMS, *DEDUCTION_ITEMS)]
     appeals = _service().appeals(period=period.label, unit_code=code)
-    return render_template("assessment_unit.html", period=period, unit=unit, groups=groups, result=result,
+    place = _service().boards(_service().period(period.label)).place_of(code)
+    return render_template("assessment_unit.html", period=period, unit=unit, groups=groups, result=result, place=place,
                            appeals=appeals, ITEM_LABELS=ITEM_LABELS, OUTCOMES=OUTCOMES, formula=result.formula,
                            error=request.args.get("error"), done=request.args.get("done"))
 
@@ -141,7 +137,7 @@ def trend_view() -> str:
     year = _year_or_400(request.args.get("year") or str(_now_year_month()[0]))
     result = _service().period(str(year))
     months = [m.period.label for m in result.months]
-    series = {s.unit_code: (s.unit_name, trend([(m, dict(s.monthly).get(m)) for m in months])) for s in result.scores}
+    series = {s.unit_code: (s.unit_name, trend([(m, dict(s.monthly).get(m)) for m in months])) for s in result.scores}  # type: ignore[union-attr]
     return render_template("assessment_trend.html", year=year, months=months, series=series,
                            svg=trend_svg(months, {c: [t for _, t, _ in rows] for c, (_, rows) in series.items()}),
                            ranked=result.ranked)
@@ -151,7 +147,7 @@ def trend_view() -> str:
 @roles(SUPERVISOR, LEADER, ADMIN)
 def export(label: str) -> Response:
     period = _period_or_400(label)
-    content = export_xlsx(_service().period(period.label))
+    content = export_period(_service(), period.label)
     name = f"{period.title}12345热线承办单位绩效考核.xlsx"
     return Response(content, mimetype=XLSX, headers={
         "Content-Disposition": f"attachment; filename=\"assessment-{period.label}.xlsx\"; filename*=UTF-8''{quote(name)}"})

@@ -8,23 +8,16 @@ from decimal import Decimal
 from typing import Any
 
 from config.assessment_loader import AssessmentConfig
-from engine.assessment.compute import (
-    Line,
-    PeriodScore,
-    UnitScore,
-    apply_appeals,
-    classify,
-    classify_months,
-    combine,
-    score,
-)
+from engine.assessment.compute import apply_appeals, classify, classify_months
 from engine.assessment.formula import DEDUCTION_ITEMS, RATE_ITEMS, Formula
 from engine.assessment.periods import Period, parse_period
-from engine.assessment.ranking import Ranked, rank, top_and_bottom
+from engine.assessment.ranking import Boards, Ranked, boards, rank
+from engine.assessment.scores import Line, PeriodScore, UnitScore, combine, figures_of, score, unit_score_from
 from engine.domain.errors import DubanError, InvalidInput, UnknownWorkOrder
 from engine.domain.work_order import SATISFACTION_GRADES
 from engine.persistence.assessment_store import AssessmentRecords
 from engine.services import Engine
+from workflows.assessment.kept import KeptMonths, MonthFigures
 
 
 class AssessmentError(DubanError):
@@ -57,18 +50,34 @@ class MonthResult:
 
 @dataclass(frozen=True)
 class PeriodResult:
+    """A month, quarter or year as the pages show it: unit scores (a month's, or combined from its months)."""
+
     period: Period
-    scores: list[PeriodScore]
-    months: list[MonthResult]
+    scores: list[PeriodScore] | list[UnitScore]
+    months: list[MonthFigures]  # the months that have begun, each published or kept
 
     @property
     def ranked(self) -> list[Ranked]:
         return rank(self.scores)
 
+    @property
+    def provisional(self) -> list[str]:
+        return [m.label for m in self.months if m.provisional]
+
+    @property
+    def as_of(self) -> datetime | None:
+        return min((m.as_of for m in self.months if m.source == "kept"), default=None)
+
+    @property
+    def stale(self) -> bool:
+        return any(m.stale for m in self.months)
+
 
 class AssessmentService:
     def __init__(self, engine: Engine, config: AssessmentConfig) -> None:
         self.engine, self.config = engine, config
+        self.kept = KeptMonths(engine.store, engine.clock, lambda label, as_of: self.compute_month(label, as_of=as_of),
+                               lambda period: config.formulas.for_day(period.first_day).version)
 
     # ------------------------------------------------------------------ callbacks (回访) and the reopen rule
     def record_callback(self, number: str, *, satisfaction: str, solved: bool, attributed_to_unit: bool,
@@ -112,8 +121,9 @@ class AssessmentService:
 
     # ------------------------------------------------------------------ computing
     def compute_month(self, label: str, *, as_of: datetime | None = None, formula: Formula | None = None,
-                      appeals_until: datetime | None = None) -> MonthResult:
-        """A month computed now from the facts as they stood at `as_of` (default: now)."""
+                      appeals_until: datetime | None = None, unit_code: str | None = None) -> MonthResult:
+        """A month computed now from the facts as they stood at `as_of` (default: now); one unit's only with
+        `unit_code` (its explanation page)."""
         period = parse_period(label)
         if period.kind != "month":
             raise InvalidInput(f"{label}: a month like 2026-06 is needed")
@@ -121,7 +131,8 @@ class AssessmentService:
         formula = formula or self.config.formulas.for_day(period.first_day)
         with self.engine.store.reading() as tx:
             records = AssessmentRecords(tx)
-            facts = records.read_facts(period.start, period.end, as_of, self.engine.rules, self.engine.calendar)
+            facts = records.read_facts(period.start, period.end, as_of, self.engine.rules, self.engine.calendar,
+                                       unit_code=unit_code)
             accepted = records.accepted_appeals(period.label, appeals_until or as_of)
         return self._score_month(period, facts, formula, accepted)
 
@@ -131,27 +142,43 @@ class AssessmentService:
                                        sign_working_days=self.engine.rules.sign_for_working_days), accepted)
         return MonthResult(period, formula, score(formula, lines, facts.units_by(period.end)), lines, None)
 
-    def month(self, label: str) -> MonthResult:
-        """The published figures of a month when it has been published (latest revision), else a live computation."""
+    def month(self, label: str, unit_code: str | None = None) -> MonthResult:
+        """A month with its explanation lines: as published (latest revision) when it has been, else computed
+        now from the facts (one unit's only with `unit_code`)."""
         period = parse_period(label)
         with self.engine.store.reading() as tx:
             records = AssessmentRecords(tx)
             revision = records.latest_revision(period.label)
             if revision is not None:
-                lines = records.stored_lines(revision["id"])
+                lines = records.stored_lines(revision["id"], unit_code)
                 stored = records.stored_scores(revision["id"])
         if revision is None:
-            return self.compute_month(label)
+            return self.compute_month(label, unit_code=unit_code)
         formula = Formula.from_dict(revision["formula"], f"published {label}")
-        names = {s["unit_code"]: s["unit_name"] for s in stored}
-        return MonthResult(period, formula, score(formula, lines, names), lines, revision)
+        scores = [unit_score_from(s["unit_code"], s["unit_name"], s["total"], s["figures"]) for s in stored
+                  if unit_code is None or s["unit_code"] == unit_code]
+        return MonthResult(period, formula, scores, lines, revision)
 
     def period(self, label: str) -> PeriodResult:
-        """A quarter or year (or a month): the months that have ended (published ones as published), combined."""
+        """A month, quarter or year from its kept (or published) months that have begun; a month still open is
+        included and marked provisional. A quarter's or year's score is the mean of the months each unit was
+        assessed in."""
         period = parse_period(label)
         now = self.engine.clock.now()
-        months = [self.month(m.label) for m in period.months if m.end <= now]  # months that have ended
-        return PeriodResult(period, combine((m.period.label, m.scores) for m in months), months)
+        months = [self.kept.month(m.label) for m in period.months if m.start <= now]
+        if period.kind == "month":
+            return PeriodResult(period, months[0].scores if months else [], months)
+        return PeriodResult(period, combine((m.label, m.scores) for m in months), months)
+
+    def boards(self, result: PeriodResult) -> Boards:
+        """Tiers, rankings within tiers, 红榜/黑榜 and the units left out (样本不足, 不适用), by the config."""
+        units = self.config.units
+        return boards(result.scores, tier_of=units.tier, tier_order=units.tier_order,
+                      min_sample=self.config.min_sample[result.period.kind], size=self.config.list_size)
+
+    def refresh(self) -> list[str]:
+        """Recompute the kept months whose facts changed (the worker's job); the months recomputed."""
+        return self.kept.refresh()
 
     def year_by_facts(self, year: int, *, as_of: datetime | None = None) -> list[MonthResult]:
         """Every month of a year from one read of the facts (used by the benchmark and the annual export)."""
@@ -193,7 +220,7 @@ class AssessmentService:
                 supersedes=None)
             tx.audit(now, actor, "assessment.published", None, {
                 "period": label, "revision": 1, "formula_version": result.formula.version,
-                "totals": {s.unit_code: str(s.total) for s in result.scores}})
+                "totals": {s.unit_code: None if s.total is None else str(s.total) for s in result.scores}})
         return revision_id
 
     def verify(self, label: str) -> list[str]:
@@ -208,12 +235,11 @@ class AssessmentService:
         formula = Formula.from_dict(revision["formula"], f"published {label}")
         again = self.compute_month(label, as_of=revision["as_of"], formula=formula,
                                    appeals_until=revision["published_at"])
-        from engine.persistence.assessment_store import figures_of
-
         diffs = []
         for s in again.scores:
             old = stored.get(s.unit_code)
-            if old is None or old["total"] != str(s.total) or old["figures"] != figures_of(s):
+            if old is None or old["total"] != ("" if s.total is None else str(s.total)) \
+                    or old["figures"] != figures_of(s):
                 diffs.append(f"{s.unit_code}: stored {old['total'] if old else '—'}, recomputed {s.total}")
         diffs += [f"{code}: stored but not recomputed" for code in set(stored) - {s.unit_code for s in again.scores}]
         return diffs
@@ -293,11 +319,6 @@ class AssessmentService:
     def revisions(self, label: str | None = None) -> list[dict[str, Any]]:
         with self.engine.store.reading() as tx:
             return AssessmentRecords(tx).revisions(label)
-
-    # ------------------------------------------------------------------ lists
-    def lists(self, ranked: list[Ranked]) -> tuple[list[Ranked], list[Ranked]]:
-        return top_and_bottom(ranked, self.config.list_size)
-
 
 def build_assessment(engine: Engine, path: Any = None) -> AssessmentService:
     from config.assessment_loader import load_assessment

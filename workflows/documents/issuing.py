@@ -32,7 +32,6 @@ from config.documents import DocumentSettings, load_document_settings
 from engine.documents import order_documents
 from engine.documents.model import KIND_NAMES, DocumentContent, Paragraph, content_from_json, content_to_json
 from engine.documents.numbering import document_number, local_day
-from engine.assessment.ranking import top_and_bottom
 from engine.documents.quarterly import QuarterRanking, compute_figures, quarterly_report
 from engine.domain.errors import DubanError, StoreUnavailable
 from engine.persistence.document_store import DocumentRecords, record_values
@@ -214,22 +213,24 @@ def _render_and_finish(engine: Engine, settings: DocumentSettings, job: _Job, re
 
 
 def quarter_ranking(engine: Engine, label: str) -> QuarterRanking | None:
-    """The quarter's assessment ranking (its months as published, else as computed now) with each unit's change
-    from the quarter before (the trend); None without scores."""
+    """The quarter's assessment ranking by the assessment pages' rules (tiers, minimum sample, graded 红榜/黑榜),
+    with each unit's change from the quarter before; None without scores."""
     assessment = build_assessment(engine)
     result = assessment.period(label)
-    ranked = result.ranked
-    if not ranked:
+    boards = assessment.boards(result)
+    if not boards.ranked and not boards.unranked:
         return None
     year, quarter = int(label[:4]), int(label[-1])
     before = f"{year - 1}Q4" if quarter == 1 else f"{year}Q{quarter - 1}"
-    earlier = {s.unit_code: s.total for s in assessment.period(before).scores}
-    top, bottom = top_and_bottom(ranked, assessment.config.list_size)
+    earlier = {s.unit_code: s.total for s in assessment.period(before).scores if s.total is not None}
     return QuarterRanking(
-        ranked=tuple((r.rank, r.unit_name, f"{r.total:.2f}",
-                      f"{r.total - earlier[r.unit_code]:+.2f}" if r.unit_code in earlier else "—") for r in ranked),
-        top=tuple(r.unit_name for r in top), bottom=tuple(r.unit_name for r in bottom),
-        months=tuple(m.period.label for m in result.months), previous=before)
+        ranked=tuple((r.tier, r.rank, r.unit_name, f"{r.total:.2f}",
+                      f"{r.total - earlier[r.unit_code]:+.2f}" if r.unit_code in earlier else "—")
+                     for r in boards.ranked),
+        top=tuple(f"{r.unit_name}（{r.total:.2f}）" for r in boards.top),
+        bottom=tuple(f"{r.unit_name}（{r.total:.2f}）" for r in boards.bottom),
+        months=tuple(m.label for m in result.months), previous=before,
+        unranked=tuple((u.unit_name, u.reason, u.sample) for u in boards.unranked), min_sample=boards.min_sample)
 
 
 def issue_from_outbox(tx: SqlTransaction, engine: Engine, settings: DocumentSettings, row: dict[str, Any],

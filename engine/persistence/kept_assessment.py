@@ -1,0 +1,62 @@
+"""The assessment kept current: each month's unit figures as last computed, and whether anything the month is
+computed from was recorded since (then the month is stale and the worker recomputes it).
+
+A month's figures depend only on facts happening before its end (`compute.classify`), so a month is stale when,
+recorded after its `as_of` (less a margin for transactions that were still committing):
+- an order event of a kind the assessment reads, happening before the month's end (late events included);
+- a card or letter dated before the month's end;
+- an exemption (不合理诉求) accepted, or an appeal on that month decided;
+- a unit registered before the month's end;
+or when the formula version in force for the month is no longer the one it was computed with.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from engine.assessment.scores import UnitScore, figures_of, unit_score_from
+from engine.persistence.assessment_store import CARD_KINDS, FACT_EVENTS
+from engine.persistence.assessment_tables import assessment_appeals, assessment_exemptions, assessment_kept_months
+from engine.persistence.tables import actions, handling_units, order_events
+
+COMMIT_MARGIN = timedelta(minutes=1)  # an event recorded just before as_of may commit just after the read
+
+
+def read_kept(c: sa.Connection, period: str) -> dict[str, Any] | None:
+    """{period, as_of, formula_version, scores: [UnitScore]} or None when the month was never kept."""
+    row = c.execute(sa.select(assessment_kept_months).where(assessment_kept_months.c.period == period)).mappings().first()
+    if row is None:
+        return None
+    scores = [unit_score_from(s["unit_code"], s["unit_name"], s["total"], s["figures"]) for s in row["scores"]]
+    return {"period": row["period"], "as_of": row["as_of"], "formula_version": row["formula_version"], "scores": scores}
+
+
+def kept_months(c: sa.Connection) -> dict[str, datetime]:
+    """Every kept month with the moment its figures were computed as of."""
+    return {r.period: r.as_of for r in c.execute(sa.select(assessment_kept_months.c.period, assessment_kept_months.c.as_of))}
+
+
+def write_kept(c: sa.Connection, period: str, as_of: datetime, formula_version: str, scores: list[UnitScore]) -> None:
+    rows = [{"unit_code": s.unit_code, "unit_name": s.unit_name, "total": None if s.total is None else str(s.total),
+             "figures": figures_of(s)} for s in scores]
+    c.execute(assessment_kept_months.delete().where(assessment_kept_months.c.period == period))
+    c.execute(assessment_kept_months.insert().values(period=period, as_of=as_of, formula_version=formula_version,
+                                                     scores=rows))
+
+
+def changed_since(c: sa.Connection, period: str, end: datetime, as_of: datetime) -> bool:
+    """Was anything month `period` (ending at `end`) is computed from recorded after `as_of`?"""
+    since = as_of - COMMIT_MARGIN
+    ev, ac = order_events.c, actions.c
+    checks = (
+        sa.select(ev.id).where(ev.recorded_at > since, ev.at < end, ev.type.in_(FACT_EVENTS)).limit(1),
+        sa.select(ac.id).where(ac.recorded_at > since, ac.at < end, ac.kind.in_(CARD_KINDS)).limit(1),
+        sa.select(assessment_exemptions.c.order_number).where(assessment_exemptions.c.accepted_at > since).limit(1),
+        sa.select(assessment_appeals.c.id).where(assessment_appeals.c.period == period,
+                                                 assessment_appeals.c.decided_at > since).limit(1),
+        sa.select(handling_units.c.code).where(handling_units.c.created_at > since,
+                                               handling_units.c.created_at < end).limit(1),
+    )
+    return any(c.execute(query).first() is not None for query in checks)
