@@ -118,24 +118,23 @@ def boards(scores: Iterable[Scored], *, tier_of: Callable[[str], str], tier_orde
     return Boards(tuple(out), unranked, min_sample, size)
 
 
-def _top_note(ranked: Sequence[Ranked], top: Sequence[Ranked], size: int) -> str:
+def _note(ranked: Sequence[Ranked], listed: Sequence[Ranked], size: int, *, board: str, rule: str, where: str) -> str:
+    """Why a list is as long as it is: `rule` is the grade condition (达到良好（80分）等次 / 低于合格（60分）)."""
     if not ranked:
-        return "本档无参加排名的单位，红榜空缺"
-    if not top:
-        return f"本档无单位达到良好（{TOP_FLOOR}分）等次，红榜空缺"
-    if len(top) < size:
-        return f"本档仅 {len(top)} 个单位达到良好（{TOP_FLOOR}分）等次，红榜只列 {len(top)} 个"
-    return f"本档达到良好（{TOP_FLOOR}分）等次的前 {size} 名"
+        return f"本档无参加排名的单位，{board}空缺"
+    if not listed:
+        return f"本档无单位{rule}，{board}空缺"
+    if len(listed) < size:
+        return f"本档仅 {len(listed)} 个单位{rule}，{board}只列 {len(listed)} 个"
+    return f"本档{rule}的{where} {size} 名"
+
+
+def _top_note(ranked: Sequence[Ranked], top: Sequence[Ranked], size: int) -> str:
+    return _note(ranked, top, size, board="红榜", rule=f"达到良好（{TOP_FLOOR}分）等次", where="前")
 
 
 def _bottom_note(ranked: Sequence[Ranked], bottom: Sequence[Ranked], size: int) -> str:
-    if not ranked:
-        return "本档无参加排名的单位，黑榜空缺"
-    if not bottom:
-        return f"本档无单位低于合格（{BOTTOM_BELOW}分），黑榜空缺"
-    if len(bottom) < size:
-        return f"本档仅 {len(bottom)} 个单位低于合格（{BOTTOM_BELOW}分），黑榜只列 {len(bottom)} 个"
-    return f"本档低于合格（{BOTTOM_BELOW}分）的后 {size} 名"
+    return _note(ranked, bottom, size, board="黑榜", rule=f"低于合格（{BOTTOM_BELOW}分）", where="后")
 
 
 def top_and_bottom(ranked: Sequence[Ranked], size: int) -> tuple[list[Ranked], list[Ranked]]:

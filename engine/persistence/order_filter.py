@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -27,6 +28,7 @@ MAX_UNIT_CODE_LENGTH = 32  # work_orders.unit_code
 # query-string name -> OrderFilter field (the pages' links, forms and the export link use these names)
 ARG_NAMES = {"unit": "unit_code", "status": "status", "category": "category", "urgency": "urgency",
              "overdue": "overdue", "card": "card", "instructed": "instructed", "returned": "returned", "q": "q",
+             "open": "open", "due_by": "due_by", "since": "since",
              "sort": "sort", "dir": "descending", "page": "page", "per_page": "per_page"}
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
@@ -61,6 +63,9 @@ class OrderFilter:
     instructed: bool | None = None  # has a leadership instruction (领导批示)
     returned: bool | None = None  # returned by the unit (退单) and not re-dispatched yet
     q: str | None = None  # number prefix (or the whole number), or a piece of the title
+    open: bool | None = None  # 在办: 待签收 or 办理中
+    due_by: date | None = None  # 临期: open, not returned, not yet overdue, deadline by the end of this day
+    since: date | None = None  # dispatched on or after this day (今日新增: today)
     sort: str = DEFAULT_SORT
     descending: bool = True
     page: int = 1
@@ -79,7 +84,11 @@ class OrderFilter:
             if value is not None and value not in allowed:
                 raise _bad(f"未知的{label}：{value!r}，可选 {'/'.join(allowed)}",
                            f"unknown {name} {value!r}, expected one of {'/'.join(allowed)}")
-        for name in ("overdue", "instructed", "returned", "descending"):
+        for name in ("due_by", "since"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, date) or isinstance(value, datetime)):
+                raise _bad(f"{name} 应为日期", f"{name} must be a date, got {value!r}")
+        for name in ("overdue", "instructed", "returned", "open", "descending"):
             value = getattr(self, name)
             if (value is not None or name == "descending") and not isinstance(value, bool):
                 raise _bad(f"{name} 只能是是或否", f"{name} must be true or false, got {value!r}")
@@ -125,6 +134,8 @@ class OrderFilter:
                 args[arg] = "desc" if value else "asc"
             elif isinstance(value, bool):
                 args[arg] = "1" if value else "0"
+            elif isinstance(value, date):
+                args[arg] = value.isoformat()
             else:
                 args[arg] = str(value)
         return args
@@ -154,7 +165,13 @@ def _parse_arg(arg: str, name: str, text: str) -> Any:
         if text.lower() not in ("asc", "desc"):
             raise _bad(f"排序方向只能是 asc 或 desc：{text!r}", f"dir must be asc or desc, got {text!r}")
         return text.lower() == "desc"
-    if name in ("overdue", "instructed", "returned"):
+    if name in ("due_by", "since"):
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            raise _bad(f"{arg} 应为日期，如 2026-06-01：{text[:20]!r}",
+                       f"{arg} must be a date like 2026-06-01, got {text[:20]!r}") from None
+    if name in ("overdue", "instructed", "returned", "open"):
         if text.lower() in _TRUE:
             return True
         if text.lower() in _FALSE:

@@ -10,12 +10,13 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
+from engine.clock import LOCAL_TZ
 from engine.persistence.account_tables import cards
 from engine.persistence.order_filter import OPEN_STATUSES, ORDER_COLUMNS, SORT_COLUMNS, OrderFilter
 from engine.persistence.order_rows import decorate_rows
@@ -166,6 +167,13 @@ def _where(connection: sa.Connection, f: OrderFilter, now: datetime, scope_unit:
     if f.overdue is not None:
         late = sa.and_(wo.status.in_(OPEN_STATUSES), wo.returned_at.is_(None), wo.deadline_at < now)
         plain.append(late if f.overdue else sa.not_(late))
+    if f.open is not None:
+        plain.append(wo.status.in_(OPEN_STATUSES) if f.open else wo.status.not_in(OPEN_STATUSES))
+    if f.due_by is not None:
+        plain.extend([wo.status.in_(OPEN_STATUSES), wo.returned_at.is_(None), wo.deadline_at >= now,
+                      wo.deadline_at < day_start_of(f.due_by + timedelta(days=1))])
+    if f.since is not None:
+        plain.append(wo.dispatched_at >= day_start_of(f.since))
     if f.returned is False:
         plain.append(wo.returned_at.is_(None))
     where = _Where(plain=tuple(plain))
@@ -179,6 +187,11 @@ def _where(connection: sa.Connection, f: OrderFilter, now: datetime, scope_unit:
     if f.q is not None:
         where = replace(_own(where, _text_match(connection, f.q)), scans=True)
     return where
+
+
+def day_start_of(day: date) -> datetime:
+    """00:00 of a local (Asia/Shanghai) day."""
+    return datetime.combine(day, time(), LOCAL_TZ)
 
 
 def _own(where: _Where, test: ColumnElement[bool]) -> _Where:

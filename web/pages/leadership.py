@@ -2,14 +2,15 @@
 the red/yellow-card board by unit and the trends."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, current_app, render_template
 from markupsafe import Markup
 
 from engine.accounts.users import ADMIN, LEADER, SUPERVISOR
 from engine.persistence import board_queries as board
 from web.auth import roles
-from web.charts import line_chart, stacked_bar_chart
+from web.charts import bar_chart, line_chart, stacked_bar_chart
 from web.context import duban
+from workflows.leadership import home as home_figures
 
 bp = Blueprint("leadership", __name__)
 REPORT_KINDS = ("special_report", "quarterly_report")
@@ -20,12 +21,19 @@ REPORT_KINDS = ("special_report", "quarterly_report")
 def home() -> str:
     engine = duban()
     now = engine.clock.now()
-    with engine.store.reading() as tx:
-        rows = board.instructed_orders(tx.c)
-        trend = board.weekly_on_time(tx.c, now)
-    chart = line_chart([w.strftime("%m-%d") for w, _ in trend], [("按期办结率", [v for _, v in trend])],
-                       title="近 12 周按期办结率（按截止周）", unit="%", y_max=100)
-    return render_template("leader_home.html", rows=rows, now=now, trend=Markup(chart))
+    assessment = current_app.extensions["duban.assessment"]
+    short = assessment.config.units.short_name
+    rates, rates_as_of = home_figures.rates(assessment, now)
+    trend = home_figures.weekly_trend(engine, now)
+    units = home_figures.overdue_units(engine, now, short)
+    charts = {
+        "trend": line_chart([w.strftime("%m-%d") for w, _ in trend], [("按期办结率", [v for _, v in trend])],
+                            title="近 12 周按期办结率（按办理时限所在周）", unit="%", y_max=100),
+        "units": bar_chart([(u["short"], u["overdue"]) for u in units], title="超期工单最多的 5 个单位", unit="件"),
+    }
+    return render_template("leader_home.html", now=now, figures=home_figures.figures(engine, now), rates=rates,
+                           rates_as_of=rates_as_of, units=units, charts={k: Markup(v) for k, v in charts.items()},
+                           **home_figures.attention(engine, now))
 
 
 @bp.get("/leader/cards")
@@ -34,7 +42,8 @@ def card_board() -> str:
     with duban().store.reading() as tx:
         rows = board.card_board(tx.c)
         recent = board.unit_cards(tx.c, limit=50)
-    chart = stacked_bar_chart([r["name"] for r in rows[:15]],
+    short = current_app.extensions["duban.assessment"].config.units.short_name
+    chart = stacked_bar_chart([short(r["code"], r["name"]) for r in rows[:15]],
                               [("黄牌", [r["yellow"] for r in rows[:15]]), ("红牌", [r["red"] for r in rows[:15]])],
                               title="各单位在督红黄牌", colors={"黄牌": "#f5c518", "红牌": "#c62828"})
     return render_template("leader_cards.html", rows=rows, recent=recent, chart=Markup(chart))
