@@ -18,7 +18,12 @@ import sqlalchemy as sa
 
 from engine.assessment.scores import UnitScore, figures_of, unit_score_from
 from engine.persistence.assessment_store import CARD_KINDS, FACT_EVENTS
-from engine.persistence.assessment_tables import assessment_appeals, assessment_exemptions, assessment_kept_months
+from engine.persistence.assessment_tables import (
+    assessment_appeals,
+    assessment_exemptions,
+    assessment_kept_months,
+    assessment_periods,
+)
 from engine.persistence.tables import actions, handling_units, order_events
 
 COMMIT_MARGIN = timedelta(minutes=1)  # an event recorded just before as_of may commit just after the read
@@ -60,3 +65,14 @@ def changed_since(c: sa.Connection, period: str, end: datetime, as_of: datetime)
                                                handling_units.c.created_at < end).limit(1),
     )
     return any(c.execute(query).first() is not None for query in checks)
+
+
+def month_stamps(c: sa.Connection, labels: list[str]) -> dict[str, tuple[Any, ...]]:
+    """What each month's figures would be read from, cheaply: ("published", latest revision id), ("kept", as_of)
+    or ("none",). Equal stamps mean equal figures, so a combined quarter or year can be reused."""
+    p = assessment_periods.c
+    published = dict(c.execute(sa.select(p.period, sa.func.max(p.id)).where(p.period.in_(labels)).group_by(p.period)).all())
+    kept_at = dict(c.execute(sa.select(assessment_kept_months.c.period, assessment_kept_months.c.as_of)
+                             .where(assessment_kept_months.c.period.in_(labels))).all())
+    return {label: ("published", published[label]) if label in published else
+            ("kept", kept_at[label]) if label in kept_at else ("none",) for label in labels}

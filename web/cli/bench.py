@@ -17,7 +17,8 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
 def cmd_web_benchmark(args: argparse.Namespace) -> int:
     from workflows.bench.web import main as main_web_benchmark
 
-    argv = ["--orders", str(args.orders), "--requests", str(args.requests), "--app", "web:create_app"]
+    argv = ["--orders", str(args.orders), "--requests", str(args.requests), "--app", "web:create_app",
+            "--page-requests", str(args.page_requests)]
     return main_web_benchmark(argv + (["--database-url", args.database_url] if args.database_url else []))
 
 
@@ -33,5 +34,7 @@ def add_commands(add: Add) -> None:
             "fill a fresh database with N work orders and time the list, search, detail and export pages")
     p.add_argument("--orders", type=positive_int, default=100_000)
     p.add_argument("--requests", type=positive_int, default=200, help="samples per page (200)")
+    p.add_argument("--page-requests", type=positive_int, default=30,
+                   help="samples per page in the every-page table, for each role (30)")
     p.add_argument("--database-url", help="PostgreSQL (a schema of its own, dropped afterwards) or a new SQLite "
                                           "file; default: a temporary SQLite file")

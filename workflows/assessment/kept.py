@@ -62,6 +62,10 @@ class KeptMonths:
         return MonthFigures(period, row["formula_version"], row["scores"], row["as_of"], "kept",
                             provisional=row["as_of"] < period.end, stale=stale)
 
+    def stamps(self, labels: list[str]) -> dict[str, tuple[Any, ...]]:
+        with self.store.reading() as tx:
+            return kept.month_stamps(tx.c, labels)
+
     def _stale(self, c: Any, period: Period, row: dict[str, Any]) -> bool:
         return (row["formula_version"] != self.formula_version_for(period)
                 or kept.changed_since(c, period.label, period.end, row["as_of"]))
@@ -76,13 +80,15 @@ class KeptMonths:
         return MonthFigures(period, result.formula.version, result.scores, now, "kept", provisional=now < period.end)
 
     def refresh(self) -> list[str]:
-        """Recompute every kept month (and the current and previous month) whose facts changed; the months
-        recomputed. Published months are left alone: their figures change only by revision."""
+        """Recompute every kept month (and each month of this year and the previous month, so that no page has
+        to compute one) whose facts changed; the months recomputed. Published months are left alone: their
+        figures change only by revision."""
         now = self.clock.now()
         current = month_of(now)
         previous = month_of(current.start - timedelta(seconds=1))
+        this_year = {m.label for m in parse_period(str(current.first_day.year)).months if m.start <= now}
         with self.store.reading() as tx:
-            labels = set(kept.kept_months(tx.c)) | {current.label, previous.label}
+            labels = set(kept.kept_months(tx.c)) | this_year | {previous.label}
             published = {label for label in labels if AssessmentRecords(tx).latest_revision(label) is not None}
             due = []
             for label in sorted(labels - published):

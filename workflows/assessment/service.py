@@ -76,6 +76,7 @@ class PeriodResult:
 class AssessmentService:
     def __init__(self, engine: Engine, config: AssessmentConfig) -> None:
         self.engine, self.config = engine, config
+        self._periods: dict[tuple[Any, ...], PeriodResult] = {}  # combined periods by their months' stamps
         self.kept = KeptMonths(engine.store, engine.clock, lambda label, as_of: self.compute_month(label, as_of=as_of),
                                lambda period: config.formulas.for_day(period.first_day).version)
 
@@ -165,10 +166,24 @@ class AssessmentService:
         assessed in."""
         period = parse_period(label)
         now = self.engine.clock.now()
-        months = [self.kept.month(m.label) for m in period.months if m.start <= now]
+        labels = [m.label for m in period.months if m.start <= now]
+        stamps = self.kept.stamps(labels)
+        key = (period.label, tuple(sorted(stamps.items())))
+        if key in self._periods:  # the same published revisions and kept computations: the same figures
+            return self._periods[key]
+        months = [self.kept.month(m, check_stale=False) for m in labels]
         if period.kind == "month":
-            return PeriodResult(period, months[0].scores if months else [], months)
-        return PeriodResult(period, combine((m.label, m.scores) for m in months), months)
+            result = PeriodResult(period, months[0].scores if months else [], months)
+        else:
+            result = PeriodResult(period, combine((m.label, m.scores) for m in months), months)
+        if any(stamp[0] == "none" for stamp in stamps.values()):  # months kept just now
+            stamps = self.kept.stamps(labels)
+            key = (period.label, tuple(sorted(stamps.items())))
+        if all(stamp[0] != "none" for stamp in stamps.values()):
+            if len(self._periods) > 256:
+                self._periods.clear()
+            self._periods[key] = result
+        return result
 
     def boards(self, result: PeriodResult) -> Boards:
         """Tiers, rankings within tiers, 红榜/黑榜 and the units left out (样本不足, 不适用), by the config."""

@@ -49,6 +49,7 @@ from engine.services import Engine
 from workflows.argtypes import positive_int
 from workflows.bench.engine import reachable, reset_schema, schema_url
 from workflows.bench.output import Out
+from workflows.bench.web_pages import time_every_page
 from workflows.bench.web_data import (
     GOAL_MS,
     NOW,
@@ -259,6 +260,18 @@ def web_layer(engine: Engine, url: str, app_spec: str, samples: Samples, count: 
     return time_pages(client, samples, count), ""
 
 
+def every_page(engine: Engine, url: str, app_spec: str, samples: Samples, count: int,
+               out: Out) -> dict[str, list[Figure]]:
+    """Every page each role can open, from the URL map (workflows/bench/web_pages.py)."""
+    from engine.accounts.service import Accounts  # type: ignore[import-not-found]
+
+    settings = replace(Settings.from_env(), worker_id="web-bench-pages", secret_key=SECRET, database_url=url)
+    app = _load_factory(app_spec)(settings, engine=engine)
+    app.logger.setLevel(logging.CRITICAL)
+    return time_every_page(app, engine, Accounts, samples.numbers, sorted(set(samples.units)), count, out, timed,
+                           log_in)
+
+
 def _load_factory(spec: str) -> Callable[..., Any]:
     """`module:function`, imported by name (the workflows layer may not import web directly)."""
     module, _, name = spec.partition(":")
@@ -299,7 +312,8 @@ def fresh_database(url: str | None) -> Iterator[tuple[str, str]]:
         reset_schema(url, PG_SCHEMA, recreate=False)
 
 
-def run(orders: int, url: str | None, requests: int, app_spec: str, out: Out) -> dict[str, list[Figure]]:
+def run(orders: int, url: str | None, requests: int, app_spec: str, out: Out,
+        pages_requests: int = 30) -> dict[str, list[Figure]]:
     for name in ("duban", "alembic", "spiff", "werkzeug"):
         logging.getLogger(name).setLevel(logging.WARNING)
     results: dict[str, list[Figure]] = {}
@@ -321,6 +335,11 @@ def run(orders: int, url: str | None, requests: int, app_spec: str, out: Out) ->
         if figures:
             results["web"] = figures
             print_table(out, "Through the Flask app (test client, logged-in supervisor), milliseconds", figures)
+            out.line("\nEvery page each role can open (read from the URL map), milliseconds")
+            for role, role_figures in every_page(engine, db_url, app_spec, samples, min(requests, pages_requests),
+                                                 out).items():
+                results[f"pages ({role})"] = role_figures
+                print_table(out, f"As {role}", role_figures)
         else:
             out.line(f"\n  {why}; only the data-layer figures above were measured.")
         engine.store.engine.dispose()
@@ -335,8 +354,10 @@ def main(argv: list[str] | None = None) -> int:
                              "default: a temporary SQLite file")
     parser.add_argument("--requests", type=positive_int, default=200, help="samples per measurement (200)")
     parser.add_argument("--app", default="web:create_app", help="the Flask app factory, module:function")
+    parser.add_argument("--page-requests", type=positive_int, default=30,
+                        help="samples per page in the every-page table (30)")
     args = parser.parse_args(argv)
-    results = run(args.orders, args.database_url, args.requests, args.app, Out())
+    results = run(args.orders, args.database_url, args.requests, args.app, Out(), args.page_requests)
     slow = [f.label for figures in results.values() for f in figures if f.p95 >= GOAL_MS or f.errors]
     if slow:
         print(f"\nOver the {GOAL_MS:.0f} ms p95 goal or failing: {', '.join(slow)}")
