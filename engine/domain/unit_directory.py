@@ -6,7 +6,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-_CITY_PREFIX = re.compile(r"^[\u4e00-\u9fff]{2,3}市(?=[\u4e00-\u9fff第])")
+# a two-character city name and 市 (揭阳市…), not a district's own words (区城市管理局 keeps its 区城市)
+_CITY_PREFIX = re.compile(r"^(?![区县镇乡街])[\u4e00-\u9fff]{2}市(?=[\u4e00-\u9fff第])")
 _GOVERNMENT = re.compile(r"人民政府$")
 
 

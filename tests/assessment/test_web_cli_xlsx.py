@@ -37,7 +37,7 @@ def test_ranking_unit_explanation_and_trend_pages(client, service):
     assert client.get("/assessment?period=2026-13").status_code == 400
     trend = client.get("/assessment/trend?year=2026").get_data(as_text=True)
     assert "<svg" in trend and "<circle" in trend  # June is the only month so far: a point per unit
-    assert "U01" in trend
+    assert "生态环境局" in trend and "（分）" in trend  # short names from config/units.toml, the axis unit
     q = client.get("/assessment?period=2026Q2").get_data(as_text=True)
     assert "2026年第2季度" in q
 

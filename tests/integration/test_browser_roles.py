@@ -47,7 +47,13 @@ ROLE_PAGES = {
         ("/unit/cards", "unit-cards.png", "本单位的红黄牌与督办函件", ("GD-LATE", "黄牌")),
     ],
     "leader": [
-        ("/leader", "leader-home.png", "领导批示件", ("GD-LATE", "王副市长", "近 12 周按期办结率")),
+        ("/leader", "leader-home.png", "全市工单一览", ("GD-LATE", "王副市长", "近 12 周按期办结率", "在办", "临期",
+                                                      "本月按时签收率", "超期工单最多的单位")),
+        ("/dashboard", "leader-dashboard.png", "今日统计", ("超期率", "本月按时办结率")),
+        ("/assessment?period=2026-06", "leader-assessment-month.png", "绩效考核",
+         ("本月尚未结束，得分为暂定", "未参加排名的单位", "样本不足")),
+        ("/assessment?period=2026Q2", "leader-assessment-quarter.png", "绩效考核", ("参加考核月份", "样本不足")),
+        ("/assessment/trend?year=2026", "leader-assessment-trend.png", "趋势", ()),
         ("/leader/cards", "leader-cards.png", "红黄牌督办", ("区住房和城乡建设局", "区城市管理和综合执法局")),
     ],
     "admin": [

@@ -2,12 +2,11 @@
 down to the order number, appeals with accept/reject forms, trends drawn as SVG on the server, the XLSX export."""
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
 from flask import Blueprint, Flask, Response, abort, current_app, redirect, render_template, request, url_for
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from engine.assessment.formula import DEDUCTION_ITEMS, ITEM_LABELS, RATE_ITEMS
 from engine.assessment.periods import month_of, parse_period
@@ -15,6 +14,7 @@ from engine.assessment.ranking import grade, trend
 from engine.accounts.users import ADMIN, LEADER, SUPERVISOR, UNIT
 from engine.domain.errors import DubanError
 from web.auth import current, roles
+from web.charts import line_chart
 from web.context import visible_unit_or_404
 from workflows.assessment.service import AssessmentService, build_assessment
 from workflows.assessment.xlsx import export_period
@@ -22,7 +22,6 @@ from workflows.assessment.xlsx import export_period
 bp = Blueprint("assessment", __name__)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 OUTCOMES = {"yes": "是", "no": "否", "exempt": "免考", "deduct": "扣分"}
-COLOURS = ("#9b1c1c", "#1565c0", "#2e7d32", "#ef6c00", "#6a1b9a", "#00838f", "#5d4037", "#ad1457")
 
 
 def _service() -> AssessmentService:
@@ -138,8 +137,12 @@ def trend_view() -> str:
     result = _service().period(str(year))
     months = [m.period.label for m in result.months]
     series = {s.unit_code: (s.unit_name, trend([(m, dict(s.monthly).get(m)) for m in months])) for s in result.scores}  # type: ignore[union-attr]
-    return render_template("assessment_trend.html", year=year, months=months, series=series,
-                           svg=trend_svg(months, {c: [t for _, t, _ in rows] for c, (_, rows) in series.items()}),
+    short = _service().config.units.short_name
+    svg = line_chart([f"{int(m[-2:])}月" for m in months],
+                     [(short(code, name), [None if t is None else float(t) for _, t, _ in rows])
+                      for code, (name, rows) in sorted(series.items())],
+                     title=f"{year}年各单位月度得分（分）", unit="分", y_max=100)
+    return render_template("assessment_trend.html", year=year, months=months, series=series, svg=Markup(svg),
                            ranked=result.ranked)
 
 
@@ -151,41 +154,6 @@ def export(label: str) -> Response:
     name = f"{period.title}12345热线承办单位绩效考核.xlsx"
     return Response(content, mimetype=XLSX, headers={
         "Content-Disposition": f"attachment; filename=\"assessment-{period.label}.xlsx\"; filename*=UTF-8''{quote(name)}"})
-
-
-def trend_svg(months: list[str], series: dict[str, list[Decimal | None]], width: int = 760, height: int = 300) -> Markup:
-    """A line per unit, 0–100 points on the y axis, one x position per month (server-drawn, no JavaScript)."""
-    left, right, top, bottom = 40, 110, 12, 28
-    plot_w, plot_h = width - left - right, height - top - bottom
-    step = plot_w / max(len(months) - 1, 1)
-
-    def x(i: int) -> float:
-        return left + i * step
-
-    def y(v: Decimal) -> float:
-        return top + plot_h * (1 - float(v) / 100)
-
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
-             f'aria-label="各单位月度得分趋势" style="background:#fff">']
-    for v in (0, 20, 40, 60, 80, 100):
-        parts.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{y(Decimal(v)):.1f}" y2="{y(Decimal(v)):.1f}" '
-                     f'stroke="#ddd"/><text x="{left - 6}" y="{y(Decimal(v)) + 4:.1f}" font-size="11" '
-                     f'text-anchor="end">{v}</text>')
-    for i, m in enumerate(months):
-        parts.append(f'<text x="{x(i):.1f}" y="{height - 8}" font-size="11" text-anchor="middle">{int(m[-2:])}月</text>')
-    for n, (code, values) in enumerate(sorted(series.items())):
-        colour = COLOURS[n % len(COLOURS)]
-        points = [(x(i), y(v)) for i, v in enumerate(values) if v is not None]
-        if len(points) > 1:
-            parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="'
-                         + " ".join(f"{px:.1f},{py:.1f}" for px, py in points) + '"/>')
-        for px, py in points:
-            parts.append(f'<circle cx="{px:.1f}" cy="{py:.1f}" r="3" fill="{colour}"/>')
-        if points:
-            parts.append(f'<text x="{points[-1][0] + 6:.1f}" y="{points[-1][1] + 4:.1f}" font-size="11" '
-                         f'fill="{colour}">{escape(code)}</text>')
-    parts.append("</svg>")
-    return Markup("".join(parts))
 
 
 def register(app: Flask, service: AssessmentService | None = None) -> None:
