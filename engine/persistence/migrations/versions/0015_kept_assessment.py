@@ -2,13 +2,13 @@
 staleness check of kept months
 
 Revision ID: 0015
-Revises: 0012
+Revises: 0009
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0015'
-down_revision = '0012'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
