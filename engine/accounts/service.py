@@ -124,17 +124,26 @@ class Accounts:
     def authenticate(self, username: str, password: str, *, address: str) -> User:
         """The user when the password is right; LoginRefused otherwise. After 5 failures for a name, or 20 from
         an address, within 15 minutes, logins are refused until the window has passed (every web process shares
-        the count: it is in the database). The attempt and its audit row are committed before the answer, and
-        the password is checked outside the write transaction (scrypt takes ~60 ms)."""
+        the count: it is in the database). Counting and recording the attempt happen in one serialized
+        transaction, committed before the password is checked (scrypt takes ~60 ms, outside any transaction):
+        an attempt counts as failed until its password proves right, so parallel attempts cannot slip past the
+        limit together."""
         now = self.clock.now()
         username = (username or "").strip()[:64]
-        with self.store.reading() as tx:
+        attempt = 0
+        with self.store.transaction() as tx:
+            account_store.serialize_attempts(tx.c, tx.is_postgres)
             by_name, by_address = account_store.recent_failures(tx.c, since=now - WINDOW, username=username,
                                                                 address=address)
-            found = account_store.find_user(tx.c, username=username) if username else None
-        if by_name >= MAX_FAILURES_PER_USER or by_address >= MAX_FAILURES_PER_ADDRESS:
-            with self.store.transaction() as tx:
+            throttled = by_name >= MAX_FAILURES_PER_USER or by_address >= MAX_FAILURES_PER_ADDRESS
+            if throttled:
                 tx.audit(now, username or "-", "login.throttled", None, {"address": address})
+            else:
+                attempt = account_store.record_attempt(tx.c, username=username, address=address, at=now,
+                                                       succeeded=False)
+                account_store.forget_attempts_before(tx.c, now - 8 * WINDOW)
+            found = account_store.find_user(tx.c, username=username) if username else None
+        if throttled:
             log.warning("login throttled", extra={"username": username, "address": address})
             raise LoginRefused("登录失败次数过多，请 15 分钟后再试 (too many failed logins; try again in 15 minutes)",
                                retry_after=int(WINDOW.total_seconds()))
@@ -142,10 +151,9 @@ class Accounts:
             passwords.dummy_verify(password)
         ok = found is not None and found[0].active and passwords.verify_password(found[1], password)
         with self.store.transaction() as tx:
-            account_store.record_attempt(tx.c, username=username, address=address, at=now, succeeded=ok)
-            account_store.forget_attempts_before(tx.c, now - 8 * WINDOW)
             tx.audit(now, username or "-", "login.succeeded" if ok else "login.failed", None, {"address": address})
             if ok and found is not None:
+                account_store.attempt_succeeded(tx.c, attempt)
                 account_store.update_user(tx.c, found[0].id, {"last_login_at": now})
         if not ok or found is None:
             log.warning("login failed", extra={"username": username, "address": address})

@@ -101,6 +101,8 @@ def check_event(order: WorkOrder, event: str, at: datetime, *, working_days: obj
         raise InvalidTransition(f"该工单已回复，等待审核 ({order.number} has already been replied to)")
     if event == "closed" and closed:
         raise InvalidTransition(f"该工单已办结 ({order.number} is already closed)")
+    if event == "closed" and order.status != Status.REPLIED and order.returned_at is None:  # web and API alike
+        raise InvalidTransition(f"只有承办单位已回复的工单才能审核办结 ({order.number} can only be closed after its unit replied)")
     if event == "reopened" and order.status not in (Status.REPLIED, Status.CLOSED):
         raise InvalidTransition(f"只有已回复或已办结的工单才能重办 ({order.number} can only be reopened after a reply or closure)")
     if event == "instruction" and closed:

@@ -52,9 +52,20 @@ def recent_failures(connection: sa.Connection, *, since: datetime, username: str
     return by_name, by_address
 
 
-def record_attempt(connection: sa.Connection, *, username: str, address: str, at: datetime, succeeded: bool) -> None:
-    connection.execute(login_attempts.insert().values(username=username[:64], address=address[:64], at=at,
-                                                      succeeded=succeeded))
+def serialize_attempts(connection: sa.Connection, is_postgres: bool) -> None:
+    """Login checks take turns between counting and recording (SQLite: the transaction's BEGIN IMMEDIATE already
+    does; PostgreSQL: this lock, held to the commit, a few milliseconds)."""
+    if is_postgres:
+        connection.exec_driver_sql("LOCK TABLE login_attempts IN SHARE ROW EXCLUSIVE MODE")
+
+
+def record_attempt(connection: sa.Connection, *, username: str, address: str, at: datetime, succeeded: bool) -> int:
+    return int(connection.execute(login_attempts.insert().values(
+        username=username[:64], address=address[:64], at=at, succeeded=succeeded)).inserted_primary_key[0])
+
+
+def attempt_succeeded(connection: sa.Connection, attempt_id: int) -> None:
+    connection.execute(login_attempts.update().where(login_attempts.c.id == attempt_id).values(succeeded=True))
 
 
 def forget_attempts_before(connection: sa.Connection, before: datetime) -> None:

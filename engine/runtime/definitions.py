@@ -3,8 +3,8 @@
 One process per file, process id = file stem. Each definition is versioned by the sha256 of its
 bytes; a running instance stays on the version it started with (its key is `process@hash12`).
 A file is refused before anything runs when it is malformed, declares a DTD/entities, contains a
-script task or pre/post script, names an operation Duban does not have, or holds an expression
-that RestrictedPython will not compile.
+script task, pre/post script or loop, names an operation Duban does not have, or holds an expression
+(in any element SpiffWorkflow evaluates) outside the allowed shape or that RestrictedPython will not compile.
 """
 from __future__ import annotations
 
@@ -26,6 +26,10 @@ NS = {
     "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core",
     "bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI",
 }
+# Every element whose text SpiffWorkflow evaluates as Python: each is checked when the file is loaded.
+_EXPRESSION_ELEMENTS = ("bpmn:conditionExpression", "bpmn:condition", "bpmn:timeDate", "bpmn:timeDuration",
+                        "bpmn:timeCycle", "bpmn:loopCardinality", "bpmn:loopCondition", "bpmn:completionCondition",
+                        "bpmn:formalExpression", "bpmn:messagePath", "spiffworkflow:messagePayload")
 _SAFE_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
 
 
@@ -92,6 +96,10 @@ def _check_contents(tree: Any, known_operations: frozenset[str], refuse: Any) ->
         found = tree.xpath(f"//bpmn:{tag}", namespaces=NS)
         if found:
             raise refuse(f"{tag} {found[0].get('id')!r} is not allowed (BPMN decides when, Duban's operations do what)")
+    loops = tree.xpath("//bpmn:standardLoopCharacteristics|//bpmn:multiInstanceLoopCharacteristics", namespaces=NS)
+    if loops:
+        raise refuse(f"{etree.QName(loops[0]).localname} in {_owner(loops[0])!r} is not allowed (the rules need no "
+                     "loops; repeat with timers and messages)")
     for tag in ("preScript", "postScript"):
         found = tree.xpath(f"//spiffworkflow:{tag}", namespaces=NS)
         if found:
@@ -101,8 +109,7 @@ def _check_contents(tree: Any, known_operations: frozenset[str], refuse: Any) ->
         if name not in known_operations:
             raise refuse(f"{_owner(op)!r} names unknown operation {name!r}; known: {', '.join(sorted(known_operations))}")
     expressions: list[tuple[str, str]] = []
-    for node in tree.xpath("//bpmn:conditionExpression|//bpmn:timeDate|//bpmn:timeDuration|//bpmn:timeCycle",
-                           namespaces=NS):
+    for node in tree.xpath("|".join(f"//{tag}" for tag in _EXPRESSION_ELEMENTS), namespaces=NS):
         expressions.append((_owner(node), (node.text or "").strip()))
     for param in tree.xpath("//spiffworkflow:parameter", namespaces=NS):
         expressions.append((f"{_owner(param)}.{param.get('id', '?')}", param.get("value", "")))

@@ -9,6 +9,7 @@ on-time one.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+import time
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -33,6 +34,27 @@ from engine.runtime.spiff_clock import spiff_time
 # (operation, params, bpmn element id, the time of the step) -> result for the task data
 Operation = Callable[[str, dict[str, Any], str, datetime], Mapping[str, Any]]
 _TICK = timedelta(microseconds=1)  # Spiff fires a timer when due < now, strictly
+# What one step (a start, a message, a timer) may do before it is stopped as runaway: the rules take a few dozen
+# tasks and milliseconds; a file that cycles without end fails its instance with this error, and the worker goes on.
+STEP_TASK_LIMIT = 200
+STEP_SECONDS_LIMIT = 10.0
+
+
+def run_engine_steps(wf: Any, *, task_limit: int = STEP_TASK_LIMIT, seconds_limit: float = STEP_SECONDS_LIMIT) -> None:
+    """`do_engine_steps`, stopped with RuleExecutionError past `task_limit` tasks or `seconds_limit` seconds."""
+    started, done = time.monotonic(), 0
+
+    def budget(task: Any) -> None:
+        nonlocal done
+        done += 1
+        if done > task_limit:
+            raise RuleExecutionError(f"BPMN step stopped: more than {task_limit} tasks in one step "
+                                     f"(at {task.task_spec.bpmn_id or task.task_spec.name}); does the process cycle?")
+        if time.monotonic() - started > seconds_limit:
+            raise RuleExecutionError(f"BPMN step stopped: longer than {seconds_limit:g} s "
+                                     f"(at {task.task_spec.bpmn_id or task.task_spec.name})")
+
+    wf.do_engine_steps(will_complete_task=budget)
 
 
 def _run(at: datetime, operation: Operation, facts: Mapping[str, Any] | None, step: Callable[[], None]) -> None:
@@ -53,7 +75,7 @@ def start(definition: ProcessDefinition, data: Mapping[str, Any], *, at: datetim
           facts: Mapping[str, Any] | None = None) -> Any:
     wf = BpmnWorkflow(definition.spec, definition.subprocess_specs, script_engine=SCRIPT_ENGINE)
     wf.task_tree.data.update(data)
-    _run(at, operation, facts, wf.do_engine_steps)
+    _run(at, operation, facts, lambda: run_engine_steps(wf))
     return wf
 
 
@@ -81,7 +103,7 @@ def deliver(wf: Any, message: str, data: Mapping[str, Any], *, at: datetime, ope
         wf.send_event(BpmnEvent(MessageEventDefinition(message), payload={}))
         for task in wf.get_tasks(state=TaskState.READY):
             task.data.update(data)
-        wf.do_engine_steps()
+        run_engine_steps(wf)
 
     _run(at, operation, facts, step)
     return True
@@ -93,7 +115,7 @@ def wake(wf: Any, *, until: datetime, operation: Operation, facts: Mapping[str, 
     while (due := next_due(wf)) is not None and due <= until:
         def step() -> None:
             wf.refresh_timers()
-            wf.do_engine_steps()
+            run_engine_steps(wf)
 
         _run(due, operation, facts, step)
         fired.append(due)

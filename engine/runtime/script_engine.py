@@ -6,6 +6,7 @@ shadowing the guards, and refuses script tasks outright: BPMN decides *when*, Py
 """
 from __future__ import annotations
 
+import ast
 import json
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -38,9 +39,35 @@ _handler: ContextVar[ServiceHandler | None] = ContextVar("duban_service_handler"
 _facts: ContextVar[Mapping[str, Any]] = ContextVar("duban_case_facts", default={})
 
 
+# What a rule's expression may be made of: names, literals, comparisons, and/or/not, + - / // %, subscripts,
+# conditional expressions, literal collections and calls of the few builtins by name. Nothing that can make a
+# value explode in one operation (** * <<), loop (comprehensions) or reach methods, so every evaluation is
+# bounded by the size of its text and its data.
+_ALLOWED_NODES = (ast.Expression, ast.BoolOp, ast.And, ast.Or, ast.UnaryOp, ast.Not, ast.USub, ast.UAdd,
+                  ast.BinOp, ast.Add, ast.Sub, ast.Div, ast.FloorDiv, ast.Mod, ast.Compare, ast.Eq, ast.NotEq,
+                  ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Is, ast.IsNot, ast.In, ast.NotIn, ast.IfExp, ast.Name,
+                  ast.Load, ast.Constant, ast.Subscript, ast.Slice, ast.Tuple, ast.List, ast.Dict, ast.Set,
+                  ast.Call, ast.Attribute)
+_CALLABLE = frozenset({"min", "max", "len", "abs", "bool", "int", "float", "str", "round"})
+_INT_LIMIT = 10 ** 9
+
+
+def _check_shape(source: str) -> None:
+    tree = ast.parse(source, "<bpmn>", "eval")  # SyntaxError as it is
+    for node in ast.walk(tree):
+        if not isinstance(node, _ALLOWED_NODES):
+            raise SyntaxError(f"{type(node).__name__} is not allowed in a rule's expression")
+        if isinstance(node, ast.Call) and not (isinstance(node.func, ast.Name) and node.func.id in _CALLABLE
+                                               and not node.keywords):
+            raise SyntaxError(f"only {', '.join(sorted(_CALLABLE))} may be called in a rule's expression")
+        if isinstance(node, ast.Constant) and isinstance(node.value, int) and abs(node.value) > _INT_LIMIT:
+            raise SyntaxError(f"number {node.value} is out of range (±{_INT_LIMIT})")
+
+
 @lru_cache(maxsize=4096)
 def compile_expression(source: str) -> Any:
-    """Compile a BPMN expression; SyntaxError for anything RestrictedPython forbids."""
+    """Compile a BPMN expression; SyntaxError for anything outside the allowed shape or RestrictedPython forbids."""
+    _check_shape(source)
     return compile_restricted(source, "<bpmn>", "eval")
 
 

@@ -159,8 +159,9 @@ class SmsDelivery:
 
     def _prepare(self, tx: SqlTransaction, row: dict[str, Any], now: datetime,
                  report: DeliveryReport) -> _Send | None:
-        params = self._params(row, now)
-        body = self.templates.render(row["template"], params)
+        params = self._params(row)
+        # every attempt sends the same text, link included, so a check after an ambiguous attempt recognises it
+        body = row.get("body") if row["attempts"] and row.get("body") else self.templates.render(row["template"], params)
         key = content_key(row["template"], self.templates.render(row["template"], {**params, "link": ""}))
         earlier = tx.same_content_since(row["recipient"], key, now - self.policy.duplicate_window, row["id"])
         if earlier is not None:
@@ -175,13 +176,15 @@ class SmsDelivery:
         return _Send(row, SmsMessage(to=row["recipient"], template=row["template"], params=params, body=body,
                                      idempotency_key=row["key"], message_id=row["id"]))
 
-    def _params(self, row: dict[str, Any], now: datetime) -> dict[str, Any]:
+    def _params(self, row: dict[str, Any]) -> dict[str, Any]:
+        """The template's values; the link's validity counts from the message's creation, so it is the same on
+        every attempt."""
         params = dict(row["params"] or {})
         link = params.get("link")
         if isinstance(link, str) and link.startswith("/"):
             params["link"] = self.links.public_url.rstrip("/") + link
         elif "link" in self.templates.placeholders_of(row["template"]):
-            params["link"] = self.links.url(row["id"], now)
+            params["link"] = self.links.url(row["id"], row["created_at"])
         return params
 
     # ------------------------------------------------------------------ step 4: record the outcome

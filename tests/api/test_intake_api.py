@@ -154,6 +154,8 @@ def test_lifecycle_events_and_instructions(client, token, api_engine):
     assert event(type="extension_approved", at="2026-06-01T07:45:00+08:00", working_days=5).status_code == 201
     assert event(type="progress_reported", at="2026-06-01T07:46:00+08:00", note="已约谈施工方").status_code == 201
     _problem(event(type="callback", at="2026-06-01T07:47:00+08:00", satisfaction="满意", solved=True), 409)
+    body = _problem(event(type="closed", at="2026-06-01T07:47:30+08:00"), 409)  # never replied: as on the web
+    assert "回复" in body["detail"]
     assert event(type="replied", at="2026-06-01T07:48:00+08:00", note="已停工").status_code == 201
     body = _problem(event(type="callback", at="2026-06-01T07:49:00+08:00", satisfaction="还行", solved="yes"), 422)
     assert {e["field"] for e in body["errors"]} == {"satisfaction", "solved"}

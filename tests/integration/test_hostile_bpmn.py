@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,12 +17,14 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from SpiffWorkflow.bpmn import BpmnWorkflow
 
 from engine.clock import VirtualClock
 from engine.domain.errors import ProcessDefinitionError, RuleExecutionError
 from engine.persistence.tables import actions, outbox, workflow_instances
 from engine.runtime import runner, serializer
 from engine.runtime.definitions import load_directory, parse_definition
+from engine.runtime.script_engine import SCRIPT_ENGINE
 from tests.conftest import ROOT, local
 from workflows.operations import OPERATIONS
 
@@ -47,6 +50,21 @@ QUARTERLY_TASK_OPEN = '<bpmn:serviceTask id="task_quarterly_report" name="生成
 QUARTERLY_TASK_EXT = """<bpmn:extensionElements>
         <spiffworkflow:serviceTaskOperator id="report.quarterly">"""
 XML_DECL = '<?xml version="1.0" encoding="UTF-8"?>'
+QUARTERLY_TIMER_DEF = """<bpmn:timerEventDefinition id="timer_report_day_def">
+        <bpmn:timeDate xsi:type="bpmn:tFormalExpression">report_at</bpmn:timeDate>
+      </bpmn:timerEventDefinition>"""
+QUARTERLY_INCOMING = "<bpmn:incoming>flow_timer_report_day__task_quarterly_report</bpmn:incoming>"
+
+
+def in_quarterly_task(element: str) -> Callable[[str, Path], str]:
+    """The quarterly report task carrying `element` (a loop, or an extension holding an expression)."""
+    return lambda t, m: swap(t, QUARTERLY_INCOMING, QUARTERLY_INCOMING + element)
+
+
+def conditional_event(condition: str) -> Callable[[str, Path], str]:
+    return lambda t, m: swap(t, QUARTERLY_TIMER_DEF, '<bpmn:conditionalEventDefinition id="cond"><bpmn:condition '
+                             f'xsi:type="bpmn:tFormalExpression">{condition}</bpmn:condition>'
+                             "</bpmn:conditionalEventDefinition>")
 
 
 def escape_subclasses(marker: Path) -> str:
@@ -93,6 +111,48 @@ HOSTILE = [
             lambda t, m: swap(t, QUARTERLY_TIMER,
                               f">(lambda: __import__('os').system('touch {m}'))()</bpmn:timeDate>"),
             "__import__", "timer_report_day"),
+    # found by the adversarial run (issue 15): expressions SpiffWorkflow evaluates that the loader did not check,
+    # loops, and expressions that run without limit
+    Hostile("conditional-event-import", "quarterly_report", conditional_event("__import__('os').system('true')"),
+            "__import__", "timer_report_day"),
+    Hostile("loop-cardinality", "quarterly_report", in_quarterly_task(
+        '<bpmn:multiInstanceLoopCharacteristics><bpmn:loopCardinality xsi:type="bpmn:tFormalExpression">10**7'
+        "</bpmn:loopCardinality></bpmn:multiInstanceLoopCharacteristics>"),
+            "multiInstanceLoopCharacteristics", "task_quarterly_report"),
+    Hostile("loop-condition-true", "quarterly_report", in_quarterly_task(
+        '<bpmn:standardLoopCharacteristics><bpmn:loopCondition xsi:type="bpmn:tFormalExpression">True'
+        "</bpmn:loopCondition></bpmn:standardLoopCharacteristics>"),
+            "standardLoopCharacteristics", "task_quarterly_report"),
+    Hostile("completion-condition-import", "quarterly_report", in_quarterly_task(
+        '<bpmn:completionCondition xsi:type="bpmn:tFormalExpression">__import__("os")</bpmn:completionCondition>'),
+            "__import__", "task_quarterly_report"),
+    Hostile("message-payload-import", "quarterly_report", in_quarterly_task(
+        "<bpmn:extensionElements><spiffworkflow:messagePayload>__import__('os').getcwd()"
+        "</spiffworkflow:messagePayload></bpmn:extensionElements>"),
+            "__import__", "task_quarterly_report"),
+    Hostile("huge-power", "quarterly_report",
+            lambda t, m: swap(t, QUARTERLY_PARAM, 'value="str(10**10**8)[:5]"'), "Pow is not allowed", "quarter"),
+    Hostile("string-repetition", "quarterly_report",
+            lambda t, m: swap(t, QUARTERLY_PARAM, "value=\"'x' * 999999999\""), "Mult is not allowed", "quarter"),
+    Hostile("comprehension-over-range", "quarterly_report",
+            lambda t, m: swap(t, QUARTERLY_PARAM, 'value="[x for x in range(999999999)]"'),
+            "ListComp is not allowed", "quarter"),
+    Hostile("method-call-blowup", "quarterly_report",
+            lambda t, m: swap(t, QUARTERLY_PARAM, "value=\"quarter.ljust(999999999)\""), "may be called", "quarter"),
+    Hostile("huge-number", "quarterly_report",
+            lambda t, m: swap(t, QUARTERLY_PARAM, 'value="str(99999999999999999999)"'), "out of range", "quarter"),
+    # refused at load now; they used to load and fail only when run
+    Hostile("timer-open-read", "quarterly_report",
+            lambda t, m: swap(t, QUARTERLY_TIMER, ">open('/etc/passwd').read()</bpmn:timeDate>"), "may be called"),
+    Hostile("timer-format-escape", "quarterly_report",
+            lambda t, m: swap(t, QUARTERLY_TIMER,
+                              ">'{0.__class__.__base__.__subclasses__}'.format(report_at)</bpmn:timeDate>"),
+            "may be called"),
+    Hostile("timer-globals-subscript", "quarterly_report",
+            lambda t, m: swap(t, QUARTERLY_TIMER, f">globals()['__builtins__']['open']('{m}', 'w')</bpmn:timeDate>"),
+            "may be called"),
+    Hostile("timer-getattr-string", "quarterly_report",
+            lambda t, m: swap(t, QUARTERLY_TIMER, ">getattr(report_at, '__class__')</bpmn:timeDate>"), "may be called"),
     Hostile("script-task", "quarterly_report", lambda t, m: replace_service_with_script(t, m),
             "scriptTask", "task_quarterly_report"),
     Hostile("pre-script", "quarterly_report",
@@ -214,14 +274,10 @@ def test_an_entity_in_a_utf16_file_is_never_expanded() -> None:
 
 
 # -------------------------------------------------------------- past the loader: fails safely at run time
-RUNTIME = [  # (name, original text, hostile text, the error that stops it)
-    ("timer-open-read", QUARTERLY_TIMER, ">open('/etc/passwd').read()</bpmn:timeDate>", NameError),
-    ("timer-open-write", QUARTERLY_TIMER, ">open('{marker}', 'w').write('pwned')</bpmn:timeDate>", NameError),
-    ("timer-format-escape", QUARTERLY_TIMER,
-     ">'{0.__class__.__base__.__subclasses__}'.format(report_at)</bpmn:timeDate>", NotImplementedError),
-    ("timer-globals-subscript", QUARTERLY_TIMER,
-     ">globals()['__builtins__']['open']('{marker}', 'w')</bpmn:timeDate>", NameError),
-    ("timer-getattr-string", QUARTERLY_TIMER, ">getattr(report_at, '__class__')</bpmn:timeDate>", NameError),
+RUNTIME = [  # (name, original text, hostile text, the error that stops it): allowed shapes that fail when run
+    ("timer-unknown-name", QUARTERLY_TIMER, ">no_such_value</bpmn:timeDate>", NameError),
+    ("timer-bad-number", QUARTERLY_TIMER, ">int('{marker}')</bpmn:timeDate>", ValueError),
+    ("timer-dunder-key", QUARTERLY_TIMER, ">report_at['__class__']</bpmn:timeDate>", TypeError),
 ]
 
 
@@ -250,7 +306,7 @@ def test_expression_that_compiles_fails_at_run_time(name: str, old: str, new: st
 
 def test_task_data_cannot_shadow_builtins_or_guards(marker: Path) -> None:
     """Names starting with `_` in task data never reach an expression's scope."""
-    xml = swap(original("quarterly_report"), QUARTERLY_PARAM, 'value="quarter.upper()"')  # attribute access
+    xml = swap(original("quarterly_report"), QUARTERLY_PARAM, 'value="str(quarter[0:6])"')  # a builtin, a subscript
     definition = parse_definition(xml.encode(), process_id="quarterly_report", known_operations=KNOWN)
     serializer.register(definition)
 
@@ -265,7 +321,7 @@ def test_task_data_cannot_shadow_builtins_or_guards(marker: Path) -> None:
     wf = runner.start(definition, poisoned, at=local(2026, 6, 1, 9, 0),
                       operation=lambda op, params, el, at: seen.append((op, params)) or {})
     runner.wake(wf, until=local(2026, 7, 1, 9, 0), operation=lambda op, params, el, at: seen.append((op, params)) or {})
-    assert seen == [("report.quarterly", {"quarter": "2026Q2"})]
+    assert seen == [("report.quarterly", {"quarter": "2026q2"})]
     assert not marker.exists()
 
 
@@ -276,7 +332,7 @@ def test_engine_parks_an_instance_whose_operation_parameter_misbehaves(
     for it and nothing is written to disk."""
     directory = write_dir(tmp_path, "quarterly_report",
                           swap(original("quarterly_report"), QUARTERLY_PARAM,
-                               f'value="open(&apos;{marker}&apos;, &apos;w&apos;)"'))
+                               f'value="int(&apos;{marker}&apos;)"'))
     clock = VirtualClock(local(2026, 6, 1, 10, 0))
     engine = make_engine(clock=clock, bpmn_dir=directory)
     engine.register_unit("U01", "市住建局", ["+8613800138000"])
@@ -299,12 +355,12 @@ def test_engine_parks_an_instance_whose_operation_parameter_misbehaves(
     assert engine.fire_due_timers() == 0  # the failed one is not retried in a tight loop
     attempts = 1
     while quarterly().status == "waiting":  # retried later (virtual time), then parked
-        assert "open" in quarterly().last_error and quarterly().next_due_at > clock.now()
+        assert "int(" in quarterly().last_error and quarterly().next_due_at > clock.now()
         assert attempts < 10, "a failing instance must be parked after a few attempts"
         clock.set(quarterly().next_due_at)
         assert engine.fire_due_timers() == 0
         attempts += 1
-    assert quarterly().status == "failed" and "open" in quarterly().last_error
+    assert quarterly().status == "failed" and "int(" in quarterly().last_error
     clock.advance(days=30)
     assert engine.fire_due_timers() == 0
     assert engine.backlog()["failed_instances"] == 1
@@ -322,14 +378,14 @@ def test_engine_rolls_back_an_order_whose_process_fails_on_start(
         make_engine: Any, tmp_path: Path, marker: Path) -> None:
     directory = write_dir(tmp_path, "work_order", swap(
         original("work_order"), '">sign_overdue_at is not None</bpmn:conditionExpression>',
-        f'">open(&apos;{marker}&apos;, &apos;w&apos;) is not None</bpmn:conditionExpression>'))
+        f'">int(&apos;{marker}&apos;) is not None</bpmn:conditionExpression>'))
     clock = VirtualClock(local(2026, 6, 1, 10, 0))
     engine = make_engine(clock=clock, bpmn_dir=directory)
     engine.register_unit("U01", "市住建局", ["+8613800138000"])
     with pytest.raises(Exception) as raised:
         engine.open_work_order(number="GD-1", unit_code="U01", category="咨询", urgency="一般", source="12345",
                                at=clock.now())
-    assert "open" in str(raised.value)
+    assert "int(" in str(raised.value)
     with engine.store.engine.connect() as c:
         for table in ("work_orders", "workflow_instances", "actions", "outbox"):
             assert c.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar() == 0, table
@@ -360,3 +416,42 @@ def test_check_config_accepts_the_real_files(tmp_path: Path) -> None:
                             timeout=60)
     assert result.returncode == 0, result.stderr
     assert "work_order@" in result.stdout
+
+
+# ------------------------------------------------------------------------ a step that would never end
+CYCLE = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" id="defs" targetNamespace="http://duban.test">
+  <bpmn:process id="cycle" isExecutable="true">
+    <bpmn:startEvent id="start"><bpmn:outgoing>to_gw</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:exclusiveGateway id="gw" default="out">
+      <bpmn:incoming>to_gw</bpmn:incoming><bpmn:incoming>again</bpmn:incoming>
+      <bpmn:outgoing>again</bpmn:outgoing><bpmn:outgoing>out</bpmn:outgoing>
+    </bpmn:exclusiveGateway>
+    <bpmn:endEvent id="end"><bpmn:incoming>out</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="to_gw" sourceRef="start" targetRef="gw" />
+    <bpmn:sequenceFlow id="again" sourceRef="gw" targetRef="gw">
+      <bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">True</bpmn:conditionExpression>
+    </bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="out" sourceRef="gw" targetRef="end" />
+  </bpmn:process>
+</bpmn:definitions>"""
+
+
+def test_a_process_that_cycles_without_end_is_stopped_with_a_visible_error() -> None:
+    """No loop element, but a gateway that always flows back to itself: the step is stopped after its task
+    budget, with an error that names the element, instead of holding the worker forever."""
+    definition = parse_definition(CYCLE.encode(), process_id="cycle", known_operations=KNOWN)
+    serializer.register(definition)
+    started = time.monotonic()
+    with pytest.raises(RuleExecutionError, match="more than 200 tasks in one step.*gw"):
+        runner.start(definition, {}, at=local(2026, 6, 1, 9, 0), operation=lambda *args: {})
+    assert time.monotonic() - started < runner.STEP_SECONDS_LIMIT
+
+
+def test_a_step_past_its_time_budget_is_stopped() -> None:
+    definition = parse_definition(CYCLE.encode(), process_id="cycle", known_operations=KNOWN)
+    serializer.register(definition)
+    wf = BpmnWorkflow(definition.spec, definition.subprocess_specs, script_engine=SCRIPT_ENGINE)
+    with pytest.raises(RuleExecutionError, match="longer than 0.05 s"):
+        runner.run_engine_steps(wf, task_limit=10 ** 9, seconds_limit=0.05)

@@ -204,8 +204,9 @@ def test_bad_lines_are_refused_with_their_number(line, line_number, message):
 
 @pytest.mark.parametrize(("events", "message"), [
     ([event("replied", "H1", "2026-06-01T09:00:00+08:00")], "earlier than the line before"),
-    ([event("closed", "H1", "2026-06-02T09:00:00+08:00"), event("closed", "H1", "2026-06-03T09:00:00+08:00")],
-     "already closed"),
+    ([event("replied", "H1", "2026-06-02T08:00:00+08:00"), event("closed", "H1", "2026-06-02T09:00:00+08:00"),
+      event("closed", "H1", "2026-06-03T09:00:00+08:00")], "already closed"),
+    ([event("closed", "H1", "2026-06-02T09:00:00+08:00")], "can only be closed after its unit replied"),
     ([event("reopened", "H1", "2026-06-02T09:00:00+08:00")], "only be reopened after"),
     ([event("extension_approved", "H1", "2026-06-02T09:00:00+08:00", working_days=0)], "working_days"),
     ([order("H1", "2026-06-02T10:00:00+08:00")], "created a second time"),

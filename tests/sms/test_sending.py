@@ -182,6 +182,41 @@ def test_a_worker_that_dies_after_twilio_accepted_leaves_no_second_sms(world: Sm
     assert len(world.fake.messages) == 1
 
 
+def test_a_lost_acceptance_is_found_behind_hundreds_of_later_messages_to_a_busy_number(world: SmsWorld):
+    """The worker dies after Twilio accepted; before the check, 300 other messages go to the same number. The
+    check pages through all of them back to the attempt and finds it: no second SMS."""
+    open_order(world)
+    world.fake.script("drop_after_accept")  # the answer never arrives: as good as a worker killed mid-call
+    world.run()
+    (lost,) = world.fake.messages
+    client = world.sms.gateway.client
+    for n in range(300):
+        client.messages.create(to=PHONE_A, from_="+15005550006", body=f"【揭阳12345】其他提醒{n}")
+    world.clock.advance(minutes=10)
+    assert world.run().confirmed == 1
+    (row,) = world.rows()
+    assert row["status"] == "queued" and row["provider_id"] == lost.sid
+    world.clock.advance(hours=1)
+    world.run()
+    assert [m.sid for m in world.fake.messages if m.body == lost.body] == [lost.sid]  # sent once
+
+
+def test_a_message_sent_again_carries_the_same_text_and_link_as_its_first_attempt(world: SmsWorld):
+    open_order(world)
+    world.fake.script("drop")  # the request may have reached Twilio; it did not
+    world.run()
+    (first,) = world.rows()
+    assert first["status"] == "unknown" and f"{PUBLIC_URL}/a/" in first["body"]
+    world.clock.advance(minutes=10)
+    world.run()  # Twilio has nothing: back in the queue
+    world.clock.advance(minutes=7)
+    world.run()
+    (message,) = world.fake.messages
+    assert message.body == first["body"]
+    (row,) = world.rows()
+    assert row["status"] == "queued" and row["attempts"] == 2 and row["body"] == first["body"]
+
+
 def open_night_orders(world: SmsWorld, count: int) -> None:
     """`count` orders for one contact dispatched at 21:00: their reminders wait for 08:00 together."""
     world.engine.register_unit("U1", "揭阳市生态环境局", [PHONE_A])

@@ -82,7 +82,7 @@ REFUSED = [
     case("sup", "/orders/{overdue}/redispatch", {"unit_code": "U02"}, "only be re-dispatched after its unit returned",
          "redispatch-not-returned"),
     case("sup", "/orders/{replied}/close", {"note": LONG}, "办结意见不能超过 2000", "close-note-long"),
-    case("sup", "/orders/{closed}/close", {}, "只有承办单位已回复的工单才能审核办结", "close-closed"),
+    case("sup", "/orders/{closed}/close", {}, "该工单已办结", "close-closed"),
     case("sup", "/orders/{open}/instruction", {"leader": "", "text": "限期", "instructed_on": TODAY},
          "请填写批示领导", "instruction-no-leader"),
     case("sup", "/orders/{open}/instruction", {"leader": "长" * 101, "text": "限期", "instructed_on": TODAY},

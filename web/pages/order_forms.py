@@ -11,7 +11,7 @@ from flask import Blueprint, abort, flash, redirect, request, url_for
 
 from engine.accounts.users import SUPERVISOR, UNIT
 from engine.domain.errors import DubanError, InvalidInput, UnknownWorkOrder
-from engine.domain.work_order import Status, WorkOrder
+from engine.domain.work_order import WorkOrder
 from engine.persistence.board_queries import open_extension_request
 from web.pages import form_checks as check
 from web.auth import current, roles
@@ -149,8 +149,6 @@ def redispatch(number: str) -> Any:
 @roles(SUPERVISOR)
 def close(number: str) -> Any:
     def act(order: WorkOrder, form: dict[str, str]) -> str:
-        if order.status != Status.REPLIED:
-            raise InvalidInput("只有承办单位已回复的工单才能审核办结")
         _event(order, "closed", note=check.text(form, "note", "办结意见", required=False))
         return "工单已办结。"
     return _act(number, act)

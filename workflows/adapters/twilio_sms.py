@@ -38,6 +38,7 @@ INBOUND_PATH = "/twilio/inbound"
 BAD_NUMBER_CODES = frozenset({21211, 21610, 21614, 30005, 30006})
 # Delivery failed for a passing reason (handset off or out of coverage, carrier queue): worth another try.
 PASSING_DELIVERY_CODES = frozenset({30001, 30003, 30008})
+LIST_PAGE_SIZE = 1000  # Twilio's largest page
 RETRY_CODES = frozenset({20429, 20003})  # too many requests; authentication (a fix to the settings will let it through)
 
 
@@ -88,15 +89,18 @@ class TwilioSmsGateway:
         return SmsResult(ACCEPTED, provider_id=created.sid, provider_status=str(created.status or "queued"))
 
     def find_sent(self, to: str, body: str, since: datetime) -> str | None:
-        """Look among Twilio's recent messages to this number (newest first) for this exact text."""
+        """Page through every message Twilio holds to this number sent since `since` (newest first) for this
+        exact text; a busy number can have hundreds after the attempt, so no page limit."""
+        floor = since.replace(microsecond=0)
         try:
-            recent = self.client.messages.list(to=to, limit=50)
+            for message in self.client.messages.stream(to=to, date_sent_after=floor, page_size=LIST_PAGE_SIZE):
+                created = message.date_created
+                if created is not None and created < floor:
+                    break  # older than the attempt: it cannot be there
+                if message.body == body:
+                    return message.sid
         except (TwilioRestException, requests.exceptions.RequestException) as exc:
             raise GatewayUnavailable(f"Twilio could not be asked: {exc.__class__.__name__}") from exc
-        for message in recent:
-            created = message.date_created
-            if message.body == body and (created is None or created >= since.replace(microsecond=0)):
-                return message.sid
         return None
 
     # ------------------------------------------------------------------ webhooks

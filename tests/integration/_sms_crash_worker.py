@@ -1,0 +1,87 @@
+"""Worker processes for the crash test (not collected by pytest).
+
+    python _sms_crash_worker.py URL TWILIO_URL START ORIGIN SPEED
+
+builds the engine once (rules, BPMN, templates; no database connection yet), prints "ready", then forks one
+worker per line `spawn NAME` read from stdin and prints `pid PID` (the worker prints `working NAME` once its
+first outbox pass is done), so a worker killed with `kill -9` is replaced
+in milliseconds instead of the seconds an import takes. Each worker runs the `duban worker` jobs that matter here
+— the timer tick and the SMS outbox pass, each in its own thread — on a clock that runs SPEED times faster than the wall from
+a shared ORIGIN (so every worker and the test agree on "now").
+"""
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+
+class ScaledClock:
+    def __init__(self, start: datetime, origin: float, speed: float) -> None:
+        self.start, self.origin, self.speed = start, origin, speed
+
+    def now(self) -> datetime:
+        return self.start + timedelta(seconds=(time.time() - self.origin) * self.speed)
+
+
+def settings(worker_id: str, twilio_url: str) -> Any:
+    from config.settings import Settings
+
+    return Settings(worker_id=worker_id, secret_key="crash-test-secret-0123456789", sms_gateway="twilio",
+                    twilio_account_sid="AC" + "0" * 32, twilio_auth_token="test_auth_token",
+                    twilio_from="+15005550006", twilio_api_url=twilio_url, twilio_timeout=10.0,
+                    public_url="https://duban.example.gov.cn")
+
+
+def work(engine: Any, sms: Any, name: str) -> None:
+    """In the forked child: a fresh connection pool, this worker's name, then the worker's jobs until killed."""
+    from workflows.scheduler import WorkerHealth, deliver_sms, tick
+
+    engine.store.engine.dispose(close=False)
+    engine.worker_id = sms.delivery.worker_id = name
+    health = WorkerHealth(tick_seconds=1.0)
+
+    def forever(job: Callable[[], Any]) -> None:
+        while True:
+            job()
+            time.sleep(0.005)
+
+    # as in `duban worker`, the timer tick and the outbox pass run side by side
+    threading.Thread(target=forever, args=(lambda: tick(engine, health, 20),), daemon=True).start()
+    deliver_sms(sms, health)
+    print(f"working {name}", flush=True)  # one pass done: from now on a kill lands in the middle of work
+    forever(lambda: deliver_sms(sms, health))
+
+
+def main(url: str, twilio_url: str, start: str, origin: str, speed: str) -> int:
+    from engine.clock import parse_instant
+    from workflows.bootstrap import build_engine, build_sms
+
+    clock = ScaledClock(parse_instant(start), float(origin), float(speed))
+    s = settings("parent", twilio_url)
+    engine = build_engine(s, clock=clock, database_url=url, migrate=False)  # no connection before the forks
+    sms = build_sms(s, engine)
+    assert sms.gateway.client.messages is not None  # twilio imports its REST modules lazily: do it once, here
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # killed workers are reaped by the kernel
+    print("ready", flush=True)
+    for line in sys.stdin:
+        command, _, name = line.strip().partition(" ")
+        if command != "spawn":
+            break
+        pid = os.fork()
+        if pid == 0:
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            sys.stdin.close()
+            work(engine, sms, name)
+            os._exit(0)
+        print(f"pid {pid}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(*sys.argv[1:]))
