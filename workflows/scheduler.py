@@ -167,16 +167,35 @@ def build_scheduler(engine: Engine, sms: SmsServices, settings: Settings, health
     return scheduler
 
 
+def metrics_text(body: dict[str, Any]) -> str:
+    """The health report's numbers in the Prometheus text format (`duban_push_backlog_parked 1`, …), and
+    `duban_up` (0 when the worker is stale), for a scraper that alerts on them."""
+    lines = [f"duban_up {1 if body.get('status') == 'ok' else 0}"]
+
+    def walk(name: str, value: Any) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                walk(f"{name}_{key}", inner)
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            lines.append(f"{name} {value}")
+
+    walk("duban", body)
+    return "\n".join(lines) + "\n"
+
+
 def serve_health(engine: Engine, health: WorkerHealth, port: int, host: str = "127.0.0.1") -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 - http.server API
-            if self.path not in ("/healthz", "/health"):
+            if self.path not in ("/healthz", "/health", "/metrics"):
                 self.send_error(404)
                 return
             status, body = health.report(engine)
-            payload = json.dumps(body, ensure_ascii=False).encode()
+            if self.path == "/metrics":
+                status, payload, kind = 200, metrics_text(body).encode(), "text/plain; version=0.0.4"
+            else:
+                payload, kind = json.dumps(body, ensure_ascii=False).encode(), "application/json; charset=utf-8"
             self.send_response(status)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
             self.wfile.write(payload)

@@ -9,11 +9,13 @@ import io
 import json
 from datetime import timedelta
 from pathlib import Path
+from urllib.request import urlopen
 
 from tests.api.conftest import UNIT, auth, duban, order_body
 from tests.web_login import client_as, csrf_of
 from workflows.intake.file_import import import_file
 from workflows.intake.push import PushSettings, deliver, enqueue, push_all
+from workflows.scheduler import WorkerHealth, serve_health
 
 SECRET = "s3cret-12315"
 
@@ -143,6 +145,15 @@ def test_a_retried_parked_message_gets_one_attempt_and_bad_forms_change_nothing(
     assert unit.get("/push").status_code == 403
     assert unit.post("/push/release", data={"message": parked_id, "csrf_token": token_}).status_code in (400, 403)
     assert client.get("/healthz").get_json()["push_backlog"]["parked"] == 1  # nothing changed so far
+    worker = serve_health(api_engine, WorkerHealth(5.0), 0)  # the worker's health port: JSON and metrics
+    try:
+        base = f"http://127.0.0.1:{worker.server_address[1]}"
+        assert json.loads(urlopen(f"{base}/healthz").read())["push_backlog"]["parked"] == 1
+        metrics = urlopen(f"{base}/metrics").read().decode().splitlines()
+        assert "duban_push_backlog_parked 1" in metrics and "duban_push_backlog_waiting 5" in metrics
+    finally:
+        worker.shutdown()
+        worker.server_close()
 
     before = endpoint.attempts
     assert supervisor.post("/push/retry", data={"message": parked_id, "csrf_token": token_}).status_code == 302
