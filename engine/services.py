@@ -229,6 +229,13 @@ class Engine(TimerFiring):
                 working_days: int) -> None:
         order.deadline_basis = [*order.deadline_basis, {"rule": "extension", "working_days": working_days}]
         self._set_deadline(order, self._deadline_from_basis(order))
+        self._rearm_ladder(tx, order, unit, at)
+
+    def _rearm_ladder(self, tx: SqlTransaction, order: WorkOrder, unit: HandlingUnit | None, at: datetime) -> None:
+        """The deadline moved: re-arm the steps not yet taken from it. The 临期提醒 is about a deadline, so the
+        unit is reminded again before the new one (if that moment is still ahead); the overdue notice, cards and
+        letter already taken in this round are not repeated."""
+        order.fired_steps = [step for step in order.fired_steps if step != "due_soon"]
         self._deliver(tx, order, unit, DEADLINE_CHANGED, self._ladder_data(order, at), at)
 
     def _deadline_from_basis(self, order: WorkOrder) -> deadlines.Deadline:
@@ -262,8 +269,7 @@ class Engine(TimerFiring):
                 if (order.deadline_at, order.deadline_provisional) == before:
                     continue
                 now = self.clock.now()
-                self._deliver(tx, order, tx.get_unit(order.unit_code), DEADLINE_CHANGED,
-                              self._ladder_data(order, now), now)
+                self._rearm_ladder(tx, order, tx.get_unit(order.unit_code), now)
                 tx.add_event(number, "deadline_recomputed", now, "calendar",
                              {"from": _iso(before[0]), "to": _iso(order.deadline_at),
                               "provisional": order.deadline_provisional}, now)

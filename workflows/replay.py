@@ -131,14 +131,15 @@ def action_line(row: dict[str, Any]) -> dict[str, Any]:
 
 def drive(engine: Engine, clock: VirtualClock, data: ReplayInput, *, end: datetime,
           on_progress: Callable[[int, int, datetime], None] | None = None, every: int = 500,
-          quarterly_from: datetime | None = None) -> None:
+          quarterly_from: datetime | None = None, quarterly: bool = True) -> None:
     """Apply the events on the virtual clock; before each, fire every timer due strictly earlier, each at its
     own due time; after the last, run the timers up to and including `end`. Quarterly reports are scheduled
-    from `quarterly_from` (default: the first event)."""
+    from `quarterly_from` (default: the first event), unless `quarterly` is off (a shard of a parallel replay
+    other than the first: the reports are printed once, by the first)."""
     for unit in data.units:
         engine.register_unit(unit["code"], unit["name"], unit["phones"])
     first = quarterly_from or (data.events[0][1] if data.events else None)
-    if first is not None:
+    if quarterly and first is not None:
         engine.ensure_quarterly_report(first)
 
     def run_timers(limit: datetime, inclusive: bool) -> None:
@@ -202,7 +203,8 @@ def _replay_one(data: ReplayInput, start: datetime, end: datetime, settings: Set
         if progress:
             progress(done, total)
 
-    drive(engine, clock, data, end=end, on_progress=on_progress, quarterly_from=quarterly_from)
+    drive(engine, clock, data, end=end, on_progress=on_progress, quarterly_from=quarterly_from,
+          quarterly=quarterly_from is not None)
     flush(end + timedelta(microseconds=1))
     return written
 
