@@ -56,6 +56,27 @@ _INSERT_ACTION = actions.insert().returning(actions.c.id, actions.c.order_number
 _INSERT_OUTBOX = outbox.insert()
 _INSERT_TASK = supervisor_tasks.insert()
 _INSERT_EVENT = order_events.insert()
+_INSERT_ORDER = work_orders.insert()
+_INSERT_INSTANCE = workflow_instances.insert()
+_INSERT_AUDIT = audit_log.insert()
+_INSERT_CARD = cards.insert()
+_SELECT_INSTRUCTION = sa.select(instructions).where(instructions.c.id == sa.bindparam("id"))
+_INSTANCE_COLUMNS = (workflow_instances.c.id, workflow_instances.c.kind, workflow_instances.c.process_key,
+                     workflow_instances.c.status, workflow_instances.c.next_due_at,
+                     workflow_instances.c.order_number, workflow_instances.c.instruction_id,
+                     workflow_instances.c.quarter, workflow_instances.c.state)
+_SELECT_INSTANCE = sa.select(*_INSTANCE_COLUMNS).where(workflow_instances.c.id == sa.bindparam("id"))
+_OPEN_INSTANCES_OF_ORDER = (sa.select(*_INSTANCE_COLUMNS)
+                            .where(workflow_instances.c.order_number == sa.bindparam("number"),
+                                   workflow_instances.c.status == "waiting")
+                            .order_by(workflow_instances.c.id))
+_CLAIM_DUE = (sa.select(*_INSTANCE_COLUMNS)
+              .where(workflow_instances.c.status == "waiting", workflow_instances.c.next_due_at <= sa.bindparam("now"))
+              .order_by(workflow_instances.c.next_due_at).limit(sa.bindparam("limit")))
+_LOCKED = {"select_instance": _SELECT_INSTANCE.with_for_update(),
+           "open_instances_of_order": _OPEN_INSTANCES_OF_ORDER.with_for_update(),
+           "claim_due": _CLAIM_DUE.with_for_update(skip_locked=True)}
+_NEXT_DUE = sa.select(sa.func.min(workflow_instances.c.next_due_at)).where(workflow_instances.c.status == "waiting")
 
 
 def _order_from(row: Any) -> WorkOrder:
@@ -155,7 +176,7 @@ class SqlTransaction(SmsRecords):
 
     def insert_order(self, order: WorkOrder) -> None:
         try:  # the primary key decides, also when two requests race to create the same order
-            self.c.execute(work_orders.insert().values(**asdict(order)))
+            self.c.execute(_INSERT_ORDER, asdict(order))
         except sa.exc.IntegrityError:
             raise DuplicateWorkOrder(order.number) from None  # the transaction is rolled back by the caller
 
@@ -193,7 +214,7 @@ class SqlTransaction(SmsRecords):
         return int(self.c.execute(instructions.insert().values(**values)).inserted_primary_key[0])
 
     def get_instruction(self, instruction_id: int) -> Instruction:
-        row = self.c.execute(sa.select(instructions).where(instructions.c.id == instruction_id)).mappings().one()
+        row = self.c.execute(_SELECT_INSTRUCTION, {"id": instruction_id}).mappings().one()
         return Instruction(**dict(row))
 
     # --- process definitions --------------------------------------------------------------
@@ -209,15 +230,15 @@ class SqlTransaction(SmsRecords):
 
     # --- workflow instances and their timers ------------------------------------------------
     def insert_instance(self, instance: Instance, state: str, at: datetime) -> int:
-        statement = workflow_instances.insert().values(
-            process_key=instance.process_key, kind=instance.kind, order_number=instance.order_number,
-            instruction_id=instance.instruction_id, quarter=instance.quarter, status=instance.status,
-            next_due_at=instance.next_due_at, state=state, attempts=0, created_at=at, updated_at=at)
+        values = {"process_key": instance.process_key, "kind": instance.kind, "order_number": instance.order_number,
+                  "instruction_id": instance.instruction_id, "quarter": instance.quarter, "status": instance.status,
+                  "next_due_at": instance.next_due_at, "state": state, "attempts": 0, "created_at": at,
+                  "updated_at": at}
         if instance.quarter is None:
-            return int(self.c.execute(statement).inserted_primary_key[0])
+            return int(self.c.execute(_INSERT_INSTANCE, values).inserted_primary_key[0])
         try:  # a quarter has one report instance; two workers starting together may both try
             with self.c.begin_nested():
-                return int(self.c.execute(statement).inserted_primary_key[0])
+                return int(self.c.execute(_INSERT_INSTANCE, values).inserted_primary_key[0])
         except sa.exc.IntegrityError:
             raise AlreadyScheduled(instance.quarter) from None
 
@@ -226,25 +247,14 @@ class SqlTransaction(SmsRecords):
                         next_due_at=row.next_due_at, order_number=row.order_number,
                         instruction_id=row.instruction_id, quarter=row.quarter)
 
-    _INSTANCE_COLUMNS = (workflow_instances.c.id, workflow_instances.c.kind, workflow_instances.c.process_key,
-                         workflow_instances.c.status, workflow_instances.c.next_due_at,
-                         workflow_instances.c.order_number, workflow_instances.c.instruction_id,
-                         workflow_instances.c.quarter, workflow_instances.c.state)
-
     def lock_instance(self, instance_id: int) -> tuple[Instance, str] | None:
-        query = sa.select(*self._INSTANCE_COLUMNS).where(workflow_instances.c.id == instance_id)
-        if self.is_postgres:
-            query = query.with_for_update()
-        row = self.c.execute(query).first()
+        query = _LOCKED["select_instance"] if self.is_postgres else _SELECT_INSTANCE
+        row = self.c.execute(query, {"id": instance_id}).first()
         return (self._instance(row), row.state) if row else None
 
     def open_instances_of_order(self, number: str) -> list[tuple[Instance, str]]:
-        query = (sa.select(*self._INSTANCE_COLUMNS)
-                 .where(workflow_instances.c.order_number == number, workflow_instances.c.status == "waiting")
-                 .order_by(workflow_instances.c.id))
-        if self.is_postgres:
-            query = query.with_for_update()
-        return [(self._instance(row), row.state) for row in self.c.execute(query)]
+        query = _LOCKED["open_instances_of_order"] if self.is_postgres else _OPEN_INSTANCES_OF_ORDER
+        return [(self._instance(row), row.state) for row in self.c.execute(query, {"number": number})]
 
     def update_instance(self, instance: Instance, state: str, at: datetime, error: str | None = None) -> None:
         values: dict[str, Any] = {"status": instance.status, "next_due_at": instance.next_due_at, "state": state,
@@ -262,16 +272,11 @@ class SqlTransaction(SmsRecords):
 
     def claim_due(self, now: datetime, limit: int) -> list[tuple[Instance, str]]:
         """Lock up to `limit` due instances no other transaction holds, oldest first, with their state."""
-        query = (sa.select(*self._INSTANCE_COLUMNS)
-                 .where(workflow_instances.c.status == "waiting", workflow_instances.c.next_due_at <= now)
-                 .order_by(workflow_instances.c.next_due_at).limit(limit))
-        if self.is_postgres:
-            query = query.with_for_update(skip_locked=True)
-        return [(self._instance(row), row.state) for row in self.c.execute(query)]
+        query = _LOCKED["claim_due"] if self.is_postgres else _CLAIM_DUE
+        return [(self._instance(row), row.state) for row in self.c.execute(query, {"now": now, "limit": limit})]
 
     def next_due(self) -> datetime | None:
-        return self.c.execute(sa.select(sa.func.min(workflow_instances.c.next_due_at))
-                              .where(workflow_instances.c.status == "waiting")).scalar()
+        return self.c.execute(_NEXT_DUE).scalar()
 
     def backlog(self, now: datetime) -> dict[str, Any]:
         due = (workflow_instances.c.status == "waiting") & (workflow_instances.c.next_due_at <= now)
@@ -305,11 +310,11 @@ class SqlTransaction(SmsRecords):
 
     def add_cards(self, rows: list[dict[str, Any]]) -> None:
         if rows:
-            self.c.execute(cards.insert(), rows)
+            self.c.execute(_INSERT_CARD, rows)
 
     def audit(self, at: datetime, actor: str, action: str, order_number: str | None, details: dict[str, Any]) -> None:
-        self.c.execute(audit_log.insert().values(at=at, actor=actor, action=action, order_number=order_number,
-                                                 details=details))
+        self.c.execute(_INSERT_AUDIT, {"at": at, "actor": actor, "action": action, "order_number": order_number,
+                                       "details": details})
 
     def take_actions_before(self, before: datetime) -> list[dict[str, Any]]:
         rows = [dict(r) for r in self.c.execute(

@@ -77,21 +77,24 @@ def cmd_export_verify(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def make_api_app(settings: Any, engine: Any) -> Any:
+    """The web app with the integration API, over a given engine (the intake benchmarks measure through it)."""
+    from web import api as api_web
+    from web import create_app
+
+    app = create_app(settings, engine=engine)
+    if "api_v1" not in app.blueprints:
+        api_web.register(app)
+    return app
+
+
 def cmd_benchmark(args: argparse.Namespace) -> int:
     import logging
 
-    from web import api as api_web
-    from web import create_app
     from workflows.bench.intake import run
 
-    def make_app(settings: Any, engine: Any) -> Any:
-        app = create_app(settings, engine=engine)
-        if "api_v1" not in app.blueprints:
-            api_web.register(app)
-        return app
-
     logging.getLogger("duban").setLevel(logging.WARNING)  # a log line per order would be measured too
-    return run(args.orders, args.postgres_url, make_app)
+    return run(args.orders, args.postgres_url, make_api_app)
 
 
 def add_commands(add: Add) -> None:

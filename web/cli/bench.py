@@ -9,8 +9,10 @@ from workflows.argtypes import positive_int
 
 
 def cmd_benchmark(args: argparse.Namespace) -> int:
+    from web.cli.api import make_api_app
     from workflows.bench.engine import main_benchmark
 
+    args.make_app = make_api_app  # workflows/ does not import web/: the API intake figures need the app
     return main_benchmark(args)
 
 
@@ -29,6 +31,8 @@ def add_commands(add: Add) -> None:
                    help="also measure on this PostgreSQL database")
     p.add_argument("--la311", help="path to the LA 311 CSV for the year-long replay")
     p.add_argument("--skip-replay", action="store_true")
+    p.add_argument("--tick-seconds", type=float, default=0.5,
+                   help="the worker's tick in the lateness measurement (DUBAN_TICK_SECONDS; default 0.5)")
 
     p = add("web-benchmark", cmd_web_benchmark,
             "fill a fresh database with N work orders and time the list, search, detail and export pages")

@@ -42,12 +42,18 @@ class Sizes:
     memory_due: int  # ... of which this many are due and fired
     replay_days: int
     replay_per_day: int
+    lateness_firings: int  # timers due over lateness_seconds, fired by a real worker on the system clock
+    lateness_seconds: float
+    api_orders: int
+    la311: tuple[int, int]  # days x orders a day of the LA 311 replay (3 x 3,330: the CSV's three days)
 
 
 QUICK = Sizes(raw_number=100, raw_repeat=3, orders=400, memory_orders=(200, 1_000), memory_due=200,
-              replay_days=5, replay_per_day=200)
+              replay_days=5, replay_per_day=200, lateness_firings=600, lateness_seconds=60, api_orders=100,
+              la311=(1, 300))
 FULL = Sizes(raw_number=500, raw_repeat=7, orders=3_000, memory_orders=(1_000, 10_000), memory_due=1_000,
-             replay_days=365, replay_per_day=1_000)
+             replay_days=365, replay_per_day=1_000, lateness_firings=3_000, lateness_seconds=60, api_orders=1_000,
+             la311=(3, 3_330))
 
 
 # ---------------------------------------------------------------------------------------- output

@@ -99,10 +99,12 @@ def replay_worker(events_path: str, out_path: str, show_progress: bool, workers:
         written = replay(data, until=None, settings=Settings.from_env(), out=out,
                          progress=progress if show_progress else None, workers=workers)
     ended = time.perf_counter()
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
     if show_progress:
         sys.stderr.write("\r\x1b[K")
     return {"events": len(data.events), "written": written, "workers": workers, "parse_seconds": parsed - began,
-            "drive_seconds": ended - parsed, "wall_seconds": ended - began, "peak_rss_kib": _peak_rss_kib(),
+            "drive_seconds": ended - parsed, "wall_seconds": ended - began, "cpu_seconds": cpu, "peak_rss_kib": _peak_rss_kib(),
             "peak_rss_worker_kib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}
 
 
