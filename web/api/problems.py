@@ -35,11 +35,22 @@ def problem_body(status: int, detail: str, errors: list[FieldError] | None = Non
 
 def problem_response(status: int, detail: str, errors: list[FieldError] | None = None,
                      headers: dict[str, str] | None = None) -> Response:
-    response = Response(json.dumps(problem_body(status, detail, errors), ensure_ascii=False), status=status,
+    response = Response(_json_text(problem_body(status, detail, errors)), status=status,
                         mimetype="application/problem+json")
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response
+
+
+def _json_text(body: dict[str, Any]) -> str:
+    """JSON with Chinese as it is; a lone surrogate from the client's input (a field name like "\\ud800") cannot be
+    sent as UTF-8, so such a body is written with \\u escapes instead of failing with a 500."""
+    text = json.dumps(body, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(body, ensure_ascii=True)
+    return text
 
 
 def from_http(exc: HTTPException) -> Response:

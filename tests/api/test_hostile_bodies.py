@@ -1,0 +1,34 @@
+"""Bodies that used to give a 500: a JSON key holding a lone surrogate (the problem response could not be encoded),
+deep nesting and UTF-16. Every write endpoint answers each with a 4xx problem (or takes a valid UTF-16 order)."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.api.conftest import auth, order_body
+
+ENDPOINTS = ["/api/v1/orders", "/api/v1/orders/batch", "/api/v1/12315/orders",
+             "/api/v1/orders/GD202606010001/events", "/api/v1/orders/GD202606010001/instructions"]
+SURROGATE_KEY = b'{"\\ud800": 1}'
+SURROGATE_VALUE = b'{"order_no": "\\ud800", "type": "\\udfff", "orders": [{"\\ud800": "\\udc00"}]}'
+DEEP = b"[" * 100_000 + b"]" * 100_000
+
+
+@pytest.mark.parametrize("body", [SURROGATE_KEY, SURROGATE_VALUE, DEEP], ids=["surrogate-key", "surrogate-value",
+                                                                            "deep-nesting"])
+@pytest.mark.parametrize("path", ENDPOINTS)
+def test_hostile_json_gets_a_readable_problem_not_a_500(client, token, path: str, body: bytes) -> None:
+    client.post("/api/v1/orders", json=order_body(), headers=auth(token()))  # the order the order-level paths name
+    response = client.post(path, data=body, content_type="application/json", headers=auth(token()))
+    assert 400 <= response.status_code < 500, response.get_data(as_text=True)
+    assert response.content_type == "application/problem+json"
+    problem = json.loads(response.get_data())
+    assert problem["status"] == response.status_code and problem["detail"]
+
+
+def test_a_utf16_order_body_is_read_as_json(client, token) -> None:
+    body = json.dumps(order_body("GD202606010009"), ensure_ascii=False).encode("utf-16")
+    response = client.post("/api/v1/orders", data=body, content_type="application/json", headers=auth(token()))
+    assert response.status_code == 201, response.get_data(as_text=True)
+    assert response.get_json()["order"]["title"] == "小区噪音扰民"
