@@ -89,9 +89,11 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             sms_backlog = queries.sms_backlog(tx.c, duban().clock.now())
             document_backlog = queries.document_backlog(tx.c)
             push_backlog = ApiRecords(tx).push_backlog()
-        return jsonify(status="ok", sms_backlog=sms_backlog, document_backlog=document_backlog,
-                       push_backlog=push_backlog, timer_backlog={**backlog, "oldest_due_at": backlog["oldest_due_at"].isoformat()
-                                      if backlog["oldest_due_at"] else None})
+        failing = document_backlog["failed"] > 0  # a document the rules asked for does not exist
+        return jsonify(status="failing" if failing else "ok", sms_backlog=sms_backlog,
+                       document_backlog=document_backlog, push_backlog=push_backlog,
+                       timer_backlog={**backlog, "oldest_due_at": backlog["oldest_due_at"].isoformat()
+                                      if backlog["oldest_due_at"] else None}), 503 if failing else 200
 
     return app
 

@@ -48,8 +48,9 @@ class WorkerHealth:
             sms_backlog = queries.sms_backlog(tx.c, engine.clock.now())
             document_backlog = queries.document_backlog(tx.c)
             push_backlog = ApiRecords(tx).push_backlog()
+        failing = document_backlog["failed"] > 0  # a document the rules asked for does not exist
         body = {
-            "status": "stale" if stale else "ok",
+            "status": "stale" if stale else "failing" if failing else "ok",
             "last_tick_at": self.last_tick_at.isoformat() if self.last_tick_at else None,
             "fired_total": self.fired_total,
             "sms_total": self.sms_total,
@@ -60,7 +61,7 @@ class WorkerHealth:
             "timer_backlog": {**backlog, "oldest_due_at": backlog["oldest_due_at"].isoformat()
                               if backlog["oldest_due_at"] else None},
         }
-        return (503 if stale else 200), body
+        return (503 if stale or failing else 200), body
 
 
 def tick(engine: Engine, health: WorkerHealth, batch: int) -> int:

@@ -14,9 +14,11 @@ from engine.documents.model import ActionFact, EventFact, InstructionFact, Issue
 from engine.documents.quarterly import QuarterData, quarter_bounds
 from engine.persistence.document_tables import document_counters, document_files, documents
 from engine.persistence.store import SqlTransaction
-from engine.persistence.tables import actions, handling_units, instructions, order_events, outbox, work_orders
+from engine.persistence.tables import (actions, handling_units, instructions, order_events, outbox, supervisor_tasks,
+                                       work_orders)
 
-RENDERING, ISSUED = "rendering", "issued"
+RENDERING, ISSUED, FAILED = "rendering", "issued", "failed"
+UNFINISHED = (RENDERING, FAILED)  # numbered, no files yet: rendered (again) once the lease has run out
 
 
 class DocumentRecords:
@@ -52,7 +54,7 @@ class DocumentRecords:
         if limit <= 0:
             return []
         query = (sa.select(documents.c.id).where(
-            documents.c.state == RENDERING,
+            documents.c.state.in_(UNFINISHED),
             sa.or_(documents.c.claimed_at.is_(None), documents.c.claimed_at <= now - lease))
             .order_by(documents.c.id).limit(limit))
         if self.is_postgres:
@@ -68,7 +70,7 @@ class DocumentRecords:
         """Store the files and mark the document issued, if `claim` still holds it; False (nothing written)
         when the lease ran out and another worker claimed it since."""
         taken = self.c.execute(documents.update().where(
-            documents.c.id == document_id, documents.c.state == RENDERING, documents.c.claim == claim)
+            documents.c.id == document_id, documents.c.state.in_(UNFINISHED), documents.c.claim == claim)
             .values(state=ISSUED, recorded_at=at, claim=None, claimed_at=None, last_error=None)).rowcount
         if taken != 1:
             return False
@@ -79,16 +81,43 @@ class DocumentRecords:
         return True
 
     def render_failed(self, document_id: int, claim: str, at: datetime, error: str) -> int | None:
-        """Record a rendering failure; the document stays `rendering` (its number is taken) and is claimed
-        again when the lease from `at` runs out. Returns the attempts so far (None: no longer ours)."""
+        """Record a rendering failure: the document becomes `failed` (listed with its error; its number stays
+        taken) and is claimed again when the lease from `at` runs out. Returns the attempts so far (None: no
+        longer ours)."""
         taken = self.c.execute(documents.update().where(
-            documents.c.id == document_id, documents.c.state == RENDERING, documents.c.claim == claim)
-            .values(claim=None, claimed_at=at, last_error=error,
+            documents.c.id == document_id, documents.c.state.in_(UNFINISHED), documents.c.claim == claim)
+            .values(state=FAILED, claim=None, claimed_at=at, last_error=error,
                     render_attempts=documents.c.render_attempts + 1)).rowcount
         if taken != 1:
             return None
         return int(self.c.execute(sa.select(documents.c.render_attempts)
                                   .where(documents.c.id == document_id)).scalar_one())
+
+    def open_failure_task(self, document_id: int, at: datetime, error: str) -> bool:
+        """A supervisor task `document_failed` for a document whose rendering failed (one per document, while
+        it stays unrendered); False when the document already has one open."""
+        key = f"document_failed:{document_id}"
+        if self.c.execute(sa.select(supervisor_tasks.c.id).where(supervisor_tasks.c.action_key == key,
+                                                                 supervisor_tasks.c.status == "open")).first():
+            return False
+        row = self.c.execute(sa.select(documents.c.number, documents.c.order_number, documents.c.unit_code)
+                             .where(documents.c.id == document_id)).one()
+        if self.c.execute(sa.select(actions.c.id).where(actions.c.key == key)).first() is None:
+            self.c.execute(actions.insert().values(
+                key=key, kind="document_failed", at=at, order_number=row.order_number, unit_code=row.unit_code,
+                step=None, details={"document": document_id, "number": row.number, "error": error},
+                instance_id=None, recorded_at=at))
+        self.c.execute(supervisor_tasks.delete().where(supervisor_tasks.c.action_key == key))
+        self.c.execute(supervisor_tasks.insert().values(
+            kind="document_failed", action_key=key, order_number=row.order_number, unit_code=row.unit_code,
+            status="open", created_at=at))
+        return True
+
+    def close_failure_task(self, document_id: int, at: datetime) -> None:
+        """The document was rendered after all: its failure task is done."""
+        self.c.execute(supervisor_tasks.update().where(
+            supervisor_tasks.c.action_key == f"document_failed:{document_id}", supervisor_tasks.c.status == "open")
+            .values(status="done", outcome="重新生成成功，公文已印发", completed_at=at, completed_by="documents"))
 
     def outbox_issuing(self, outbox_id: int, document_id: int, at: datetime) -> None:
         """The outbox row now has its numbered document: no other pass picks it up as pending."""
@@ -113,8 +142,9 @@ class DocumentRecords:
         return sorted({str(params["quarter"]) for (params,) in rows if params and params.get("quarter")})
 
     def get(self, document_id: int, *, unfinished: bool = False) -> dict[str, Any] | None:
-        """An issued document with its files and correction links (`unfinished`: also one still rendering)."""
-        where = [documents.c.id == document_id] + ([] if unfinished else [documents.c.state == ISSUED])
+        """An issued document (or one whose rendering failed) with its files and correction links (`unfinished`:
+        also one still rendering)."""
+        where = [documents.c.id == document_id] + ([] if unfinished else [documents.c.state.in_((ISSUED, FAILED))])
         row = self.c.execute(sa.select(documents).where(*where)).mappings().first()
         if row is None:
             return None
@@ -143,8 +173,9 @@ class DocumentRecords:
         return (bytes(row.content), row.sha256) if row else None
 
     def listing(self, *, kind: str | None = None, order_number: str | None = None, limit: int = 100,
-                offset: int = 0) -> tuple[int, list[dict[str, Any]]]:
-        where = [documents.c.state == ISSUED]
+                offset: int = 0, states: tuple[str, ...] = (ISSUED, FAILED)) -> tuple[int, list[dict[str, Any]]]:
+        """Issued documents and, by default, those whose rendering failed (with their error), newest first."""
+        where = [documents.c.state.in_(states)]
         if kind:
             where.append(documents.c.kind == kind)
         if order_number:
@@ -153,11 +184,19 @@ class DocumentRecords:
         corrector = documents.alias("corrector")
         query = (sa.select(documents.c.id, documents.c.kind, documents.c.number, documents.c.title,
                            documents.c.order_number, documents.c.quarter, documents.c.unit_code,
-                           documents.c.issued_at, documents.c.corrects_id,
+                           documents.c.issued_at, documents.c.corrects_id, documents.c.state,
+                           documents.c.last_error, documents.c.render_attempts,
                            corrector.c.number.label("corrected_by_number"))
                  .outerjoin(corrector, corrector.c.corrects_id == documents.c.id)
                  .where(*where).order_by(documents.c.issued_at.desc(), documents.c.id.desc()).limit(limit).offset(offset))
         return total, [dict(r) for r in self.c.execute(query).mappings()]
+
+    def failed(self) -> list[dict[str, Any]]:
+        """Documents numbered whose rendering failed: the operator's list (status, health)."""
+        return [dict(r) for r in self.c.execute(
+            sa.select(documents.c.id, documents.c.number, documents.c.kind, documents.c.order_number,
+                      documents.c.quarter, documents.c.render_attempts, documents.c.last_error)
+            .where(documents.c.state == FAILED).order_by(documents.c.id)).mappings()]
 
     def count_by_kind_year(self) -> list[dict[str, Any]]:
         return [dict(r) for r in self.c.execute(

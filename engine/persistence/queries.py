@@ -62,9 +62,20 @@ def sms_list(connection: sa.Connection, *, group: str | None = None, order_numbe
     return totals, rows
 
 
-def document_backlog(connection: sa.Connection) -> dict[str, int]:
-    """Documents the rules asked for that are not issued yet: waiting, being rendered, failed."""
+def document_backlog(connection: sa.Connection) -> dict[str, Any]:
+    """Documents the rules asked for that are not issued yet: waiting, being rendered, failed (a numbered
+    document whose rendering failed, or a request that could not be numbered), with the failures named."""
+    from engine.persistence.document_tables import documents  # registered on the metadata by tables.py
+
     by_status = dict(connection.execute(sa.select(outbox.c.status, sa.func.count()).where(outbox.c.channel == "document")
                                         .group_by(outbox.c.status)).all())
-    return {"pending": by_status.get("pending", 0), "rendering": by_status.get("issuing", 0),
-            "failed": by_status.get("failed", 0)}
+    by_state = dict(connection.execute(sa.select(documents.c.state, sa.func.count())
+                                       .where(documents.c.state != "issued").group_by(documents.c.state)).all())
+    failures = [{"number": r.number, "error": r.last_error} for r in connection.execute(
+        sa.select(documents.c.number, documents.c.last_error).where(documents.c.state == "failed")
+        .order_by(documents.c.id).limit(20))]
+    failures += [{"request": r.key, "error": r.last_error} for r in connection.execute(
+        sa.select(outbox.c.key, outbox.c.last_error).where(outbox.c.channel == "document", outbox.c.status == "failed")
+        .order_by(outbox.c.id).limit(20))]
+    return {"pending": by_status.get("pending", 0), "rendering": by_state.get("rendering", 0),
+            "failed": by_status.get("failed", 0) + by_state.get("failed", 0), "failures": failures}

@@ -134,7 +134,7 @@ def test_a_rendering_error_keeps_the_number_and_is_retried_after_the_lease(engin
     with engine.store.reading() as tx:
         row = tx.c.execute(sa.select(documents)).mappings().one()
         box = tx.c.execute(sa.select(outbox).where(outbox.c.key == row["source_key"])).mappings().one()
-    assert (row["state"], row["serial"], row["render_attempts"]) == ("rendering", 1, 1)
+    assert (row["state"], row["serial"], row["render_attempts"]) == ("failed", 1, 1)
     assert "renderer bug" in row["last_error"] and "renderer bug" in box["last_error"]
     assert box["status"] == "issuing"
     clock.set(clock.now() + LEASE + timedelta(seconds=1))

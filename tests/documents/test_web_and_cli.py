@@ -75,6 +75,8 @@ def test_health_reports_documents_not_yet_issued(engine, clock, doc_settings, se
     clock.set(local(2026, 6, 4, 9, 30))
     engine.fire_due_timers()  # the ladder asks for a 催办通知书
     client = create_app(settings, engine=engine).test_client()
-    assert client.get("/healthz").get_json()["document_backlog"] == {"pending": 1, "rendering": 0, "failed": 0}
+    assert client.get("/healthz").get_json()["document_backlog"] == {"pending": 1, "rendering": 0, "failed": 0,
+                                                                       "failures": []}
     issue_all_pending(engine, doc_settings)
-    assert client.get("/healthz").get_json()["document_backlog"] == {"pending": 0, "rendering": 0, "failed": 0}
+    assert client.get("/healthz").get_json()["document_backlog"] == {"pending": 0, "rendering": 0, "failed": 0,
+                                                                       "failures": []}

@@ -34,8 +34,10 @@ def cmd_list(args: argparse.Namespace) -> int:
         else:
             where = row["order_number"] or row["quarter"] or ""
             corrected = f"  (corrected by {row['corrected_by_number']})" if row["corrected_by_number"] else ""
+            failed = (f"  FAILED after {row['render_attempts']} attempt(s), retried: {row['last_error']}"
+                      if row["state"] == "failed" else "")
             print(f"{row['id']:>6}  {format_local(row['issued_at'])}  {row['number']}  {KIND_NAMES[row['kind']]}  "
-                  f"{where}{corrected}")
+                  f"{where}{corrected}{failed}")
     if not args.json:
         print(f"{len(rows)} of {total} document(s)")
     return 0
@@ -82,7 +84,7 @@ def add_commands(add: Add) -> None:
     """Define `duban documents …` with the CLI's `add(name, fn, help)` helper."""
     action = command_group(add, "documents", "list, show, export, issue and correct official documents (督办函, 专报…)")
 
-    p = action("list", cmd_list, "list issued documents, newest first")
+    p = action("list", cmd_list, "list issued documents and those whose rendering failed, newest first")
     p.add_argument("--kind", choices=sorted(KIND_NAMES))
     p.add_argument("--order", help="only documents about this work order")
     p.add_argument("--limit", type=int, default=100)

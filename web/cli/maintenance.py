@@ -84,8 +84,17 @@ def cmd_status(args: argparse.Namespace) -> int:
     backlog = engine.backlog()
     backlog["oldest_due_at"] = backlog["oldest_due_at"].isoformat() if backlog["oldest_due_at"] else None
     next_due = engine.next_due()
-    print(json.dumps({"timer_backlog": backlog, "next_due_at": next_due.isoformat() if next_due else None},
-                     ensure_ascii=False, indent=2))
+    from engine.persistence.queries import document_backlog
+
+    with engine.store.reading() as tx:
+        documents = document_backlog(tx.c)
+    print(json.dumps({"timer_backlog": backlog, "next_due_at": next_due.isoformat() if next_due else None,
+                      "document_backlog": documents}, ensure_ascii=False, indent=2))
+    if documents["failed"]:
+        print(f"FAILING: {documents['failed']} document(s) not issued: "
+              + "; ".join(f"{f.get('number') or f.get('request')}: {f['error']}" for f in documents["failures"]),
+              file=sys.stderr)
+        return 1
     return 0
 
 

@@ -180,6 +180,7 @@ def _finish(engine: Engine, job: _Job, files: dict[str, bytes], pdf_error: str |
                         "send_at": now, "created_at": now} for leader in leaders])
         if job.source_key is not None:
             records.outbox_issued(job.source_key, job.document_id, now)
+        records.close_failure_task(job.document_id, now)
         tx.audit(now, "documents", "document.issued", job.order_number,
                  {"document": job.document_id, "kind": job.kind, "number": job.number, "formats": sorted(files),
                   **({"corrects": job.corrects_number} if job.corrects_number else {})})
@@ -204,9 +205,13 @@ def _render_and_finish(engine: Engine, settings: DocumentSettings, job: _Job, re
             records = DocumentRecords(tx)
             now = engine.clock.now()
             attempts = records.render_failed(job.document_id, job.claim, now, error)
-            if job.source_key is not None and attempts is not None:
-                records.outbox_render_failed(job.source_key, now, error)
-        log.error("document numbered but not rendered; retried after the lease",
+            if attempts is not None:
+                if job.source_key is not None:
+                    records.outbox_render_failed(job.source_key, now, error)
+                if records.open_failure_task(job.document_id, now, error):
+                    tx.audit(now, "documents", "document.failed", job.order_number,
+                             {"document": job.document_id, "number": job.number, "error": error})
+        log.error("document numbered but its rendering failed; marked failed, retried after the lease",
                   extra={"order": job.order_number, "number": job.number, "error": error, "attempt": attempts})
         return False
     return _finish(engine, job, files, pdf_error)
@@ -252,20 +257,30 @@ def issue_from_outbox(tx: SqlTransaction, engine: Engine, settings: DocumentSett
 
 def issue_pending_documents(engine: Engine, settings: DocumentSettings | None = None, *, limit: int = 5,
                             lease: timedelta = LEASE, render: Renderer | None = None) -> int:
-    """Issue the documents whose rule step has fired, and finish those a dead worker left numbered but
-    unrendered (lease run out); returns how many were issued. The worker runs it."""
+    """Issue the documents whose rule step has fired, and finish those left numbered but unrendered (a dead
+    worker's, or a failed rendering's, once the lease has run out); returns how many were issued."""
+    return _issue_pass(engine, settings, limit=limit, lease=lease, render=render)[0]
+
+
+def _issue_pass(engine: Engine, settings: DocumentSettings | None, *, limit: int, lease: timedelta,
+                render: Renderer | None) -> tuple[int, int]:
+    """One pass: (documents issued, outbox rows and documents tried). A failure is recorded and the pass
+    goes on with the next document."""
     settings = settings or default_settings()
     render = render or render_files
     now = engine.clock.now()
     claim = _new_claim(engine)
     jobs: list[_Job] = []
+    tried = 0
     with engine.store.reading() as tx:  # the assessment ranking a quarterly report states, read before numbering
         quarters = DocumentRecords(tx).pending_quarters(now)
     rankings = {label: ranking for label in quarters if (ranking := quarter_ranking(engine, label)) is not None}
     with engine.store.transaction() as tx:  # 1. reserve: milliseconds
         records = DocumentRecords(tx)
         jobs += [_job_from_row(records, row, claim) for row in records.claim_unfinished(now, lease, limit, claim)]
+        tried += len(jobs)
         for row in tx.claim_outbox("document", now, limit - len(jobs)) if len(jobs) < limit else []:
+            tried += 1
             try:
                 with tx.savepoint():
                     job = issue_from_outbox(tx, engine, settings, row, claim, rankings)
@@ -286,16 +301,19 @@ def issue_pending_documents(engine: Engine, settings: DocumentSettings | None = 
     for job in jobs:  # 2. render, no transaction open; 3. finish: milliseconds
         if _render_and_finish(engine, settings, job, render):
             issued += 1
-    return issued
+    return issued, tried
 
 
 def issue_all_pending(engine: Engine, settings: DocumentSettings | None = None, *, limit: int = 1,
                       render: Renderer | None = None) -> int:
-    """Run `issue_pending_documents` until nothing is left that can be issued now (CLI, demo, tests)."""
+    """Issue until nothing is left that can be tried now (CLI, demo, tests). A document whose rendering fails
+    does not stop the others: it is marked failed and tried again after the lease."""
     total = 0
-    while (count := issue_pending_documents(engine, settings, limit=limit, render=render)) > 0:
-        total += count
-    return total
+    while True:
+        issued, tried = _issue_pass(engine, settings, limit=limit, lease=LEASE, render=render)
+        total += issued
+        if tried == 0:
+            return total
 
 
 def correct_document(engine: Engine, document_id: int, reason: str, settings: DocumentSettings | None = None,
@@ -316,6 +334,9 @@ def correct_document(engine: Engine, document_id: int, reason: str, settings: Do
         old = records.get(document_id)
         if old is None:
             raise DubanError(f"document {document_id} not found")
+        if old["state"] != "issued":
+            raise DubanError(f"{old['number']} is not issued yet (its rendering failed: {old['last_error']}); "
+                             "it is rendered again with its number, not corrected")
         if old["corrected_by"] is not None:
             raise DubanError(f"{old['number']} was already corrected by {old['corrected_by']['number']}; "
                              "correct that one")
