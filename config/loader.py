@@ -8,7 +8,7 @@ from typing import Any
 
 from engine.domain.calendar import WorkingCalendar
 from engine.domain.errors import RuleError
-from engine.domain.rules import CATEGORIES, SOURCES, RuleTable
+from engine.domain.rules import CATEGORIES, OBJECTION_REASONS, SOURCES, RuleTable
 from engine.sms.delivery import DeliveryPolicy
 from engine.sms.templates import SmsTemplates
 
@@ -87,9 +87,29 @@ def load_rules(path: Path | None = None) -> RuleTable:
             sms_window_start=window[0], sms_window_end=window[1],
             urgent_sms_ignore_quiet_hours=_switch(sms.get("urgent_ignores_quiet_hours", True),
                                                   f"{path}: sms.urgent_ignores_quiet_hours"),
+            **_objection_rules(raw, path),
         )
     except KeyError as exc:
         raise RuleError(f"{path}: missing setting {exc.args[0]!r}") from None
+
+
+def _objection_rules(raw: dict[str, Any], path: Path) -> dict[str, Any]:
+    """[objection] and [hard_case]; both optional (the defaults are the 2025 national rules' usual numbers)."""
+    objection, hard = raw.get("objection", {}), raw.get("hard_case", {})
+    reasons = objection.get("reasons", list(OBJECTION_REASONS))
+    if (not isinstance(reasons, list) or not reasons or len(set(reasons)) != len(reasons)
+            or not all(isinstance(r, str) and r.strip() and len(r) <= 50 for r in reasons)):
+        raise RuleError(f"{path}: objection.reasons must be a list of distinct reason codes of 1 to 50 characters")
+    return {
+        "objection_window_working_days": _count(objection.get("window_working_days", 1),
+                                                f"{path}: objection.window_working_days", 1, 30),
+        "objection_decision_working_days": _count(objection.get("decision_working_days", 1),
+                                                  f"{path}: objection.decision_working_days", 1, 30),
+        "objection_pauses_clock": _switch(objection.get("pause_clock", False), f"{path}: objection.pause_clock"),
+        "objection_reasons": tuple(reasons),
+        "hard_case_reopens": _count(hard.get("reopens", 3), f"{path}: hard_case.reopens", 1, 20),
+        "hard_case_units": _count(hard.get("units", 3), f"{path}: hard_case.units", 2, 20),
+    }
 
 
 def _switch(value: Any, where: str) -> bool:

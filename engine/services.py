@@ -24,6 +24,9 @@ from engine.persistence.store import SqlStore, SqlTransaction
 from engine.ports import Operation
 from engine.runtime import runner, serializer
 from engine.runtime.definitions import ProcessDefinition
+from engine.domain.objections import handed_at
+from engine.objection_cases import ObjectionCases, moved_deadline
+from engine.persistence.objection_store import objection_open
 from engine.timer_firing import QUARTERLY, TimerFiring
 from engine.workflow_steps import _Step
 from engine.workflow_steps import local_iso as _iso
@@ -40,7 +43,7 @@ def _require_aware(at: object) -> None:
         raise InvalidInput(f"a time with its UTC offset is required, got {at!r}")
 
 
-class Engine(TimerFiring):
+class Engine(ObjectionCases, TimerFiring):
     def __init__(self, *, store: SqlStore, clock: Clock, rules: RuleTable, calendar: WorkingCalendar,
                  definitions: Mapping[str, ProcessDefinition], operations: Mapping[str, Operation],
                  worker_id: str = "engine") -> None:
@@ -76,9 +79,11 @@ class Engine(TimerFiring):
     # ------------------------------------------------------------------ work orders
     def open_work_order(self, *, number: str, unit_code: str, category: str, urgency: str, source: str,
                         at: datetime, title: str = "", actor: str = "system",
-                        along: Callable[[SqlTransaction], None] | None = None) -> WorkOrder:
-        """Dispatch a new order to its unit and start its escalation process. `along` runs first inside the same
-        transaction (the API's idempotency record): whatever it writes is committed with the order or not at all."""
+                        along: Callable[[SqlTransaction], None] | None = None,
+                        co_units: list[str] | None = None) -> WorkOrder:
+        """Dispatch a new order to its unit (the lead, 主办) and start its escalation process; each co-handling
+        unit (协办) in `co_units` gets its own sign-for process. `along` runs first inside the same transaction (the
+        API's idempotency record): whatever it writes is committed with the order or not at all."""
         validate_new_order(number, category, urgency, source)
         _require_aware(at)
         with self.store.transaction() as tx:
@@ -92,7 +97,9 @@ class Engine(TimerFiring):
                               deadline_basis=[{"rule": "handling", "start_at": at.isoformat()}])
             self._set_deadline(order, self._deadline_from_basis(order))
             tx.insert_order(order)
-            tx.add_event(number, "dispatched", at, actor, {"unit": unit_code}, self.clock.now())
+            self._start_co_units(tx, order, co_units or [], at)
+            tx.add_event(number, "dispatched", at, actor, {"unit": unit_code, **(
+                {"co_units": [c["unit"] for c in order.co_units]} if order.co_units else {})}, self.clock.now())
             self._start_work_order_process(tx, order, unit, at, reopen=False)
             tx.update_order(order)
         log.info("work order opened", extra={"order": number, "unit": unit_code, "deadline": _iso(order.deadline_at)})
@@ -127,6 +134,7 @@ class Engine(TimerFiring):
                 self._extend(tx, order, unit, at, working_days)
             elif event == "reopened":
                 self._reopen(tx, order, unit, at)
+                self._check_hard_case(tx, order, unit, at)
             elif event == "returned":  # nothing escalates against a unit that handed the order back
                 self._cancel_ladder(tx, order)
             elif event in _MESSAGE_OF_EVENT:
@@ -172,23 +180,32 @@ class Engine(TimerFiring):
         _require_aware(at)
         with self.store.transaction() as tx:
             order = self._order(tx, number)
-            check_event(order, "redispatched", at)
+            if objection_open(tx.c, number):
+                raise InvalidTransition(f"该退单待审核，请在审核时改派 ({number} has an open dispatch objection: "
+                                        "decide it to re-dispatch)")
             unit = tx.get_unit(unit_code)
             if unit is None:
                 raise UnknownUnit(unit_code)
-            previous = order.unit_code
-            self._cancel_ladder(tx, order)
-            order.unit_code = unit_code
-            apply_event(order, "redispatched", at)
-            self._set_deadline(order, self._deadline_from_basis(order))
-            tx.set_order_unit(number, unit_code)
-            self._start_work_order_process(tx, order, unit, at, reopen=False)
-            details = {"from": previous, "unit": unit_code, **({"note": note} if note else {})}
-            tx.add_event(number, "redispatched", at, actor, details, self.clock.now())
-            tx.audit(self.clock.now(), actor, "order.redispatched", number, {**details, "at": at.isoformat()})
+            self._hand_over(tx, order, unit, at, actor, note)
             tx.update_order(order)
-        log.info("work order re-dispatched", extra={"order": number, "unit": unit_code, "from_unit": previous})
+        log.info("work order re-dispatched", extra={"order": number, "unit": unit_code})
         return order
+
+    def _hand_over(self, tx: SqlTransaction, order: WorkOrder, unit: HandlingUnit, at: datetime, actor: str,
+                   note: str) -> None:
+        """Re-dispatch a returned order to `unit`: the old ladder is cancelled, a new one starts from `at`."""
+        check_event(order, "redispatched", at)
+        previous = order.unit_code
+        self._cancel_ladder(tx, order)
+        order.unit_code = unit.code
+        apply_event(order, "redispatched", at)
+        self._set_deadline(order, self._deadline_from_basis(order))
+        tx.set_order_unit(order.number, unit.code)
+        self._start_work_order_process(tx, order, unit, at, reopen=False)
+        details = {"from": previous, "unit": unit.code, **({"note": note} if note else {})}
+        tx.add_event(order.number, "redispatched", at, actor, details, self.clock.now())
+        tx.audit(self.clock.now(), actor, "order.redispatched", order.number, {**details, "at": at.isoformat()})
+        self._check_hard_case(tx, order, unit, at)
 
 
 
@@ -214,7 +231,7 @@ class Engine(TimerFiring):
         data = {f"{step}_at": None if step in order.fired_steps else _iso(when) for step, when in times.items()}
         watch_sign = (order.urgency == ROUTINE and order.signed_at is None and order.cycle == 1
                       and "sign_overdue" not in order.fired_steps)
-        data["sign_overdue_at"] = (_iso(deadlines.sign_overdue_at(self.rules, self.calendar, order.dispatched_at))
+        data["sign_overdue_at"] = (_iso(deadlines.sign_overdue_at(self.rules, self.calendar, handed_at(order)))
                                    if watch_sign else None)
         return data
 
@@ -247,9 +264,12 @@ class Engine(TimerFiring):
                 deadline = deadlines.handling_deadline(
                     self.rules, self.calendar, category=order.category, urgency=order.urgency, source=order.source,
                     start_at=datetime.fromisoformat(str(step["start_at"])))
-            else:
+            elif step["rule"] == "extension":
                 assert deadline is not None
                 deadline = deadlines.extended_deadline(self.calendar, deadline.at, int(str(step["working_days"])))
+            else:  # paused for an objection, or set by a hard case's coordination meeting
+                assert deadline is not None
+                deadline = moved_deadline(deadline, step)
             provisional = provisional or deadline.provisional
         if deadline is None:
             raise InvalidInput(f"work order {order.number} has no deadline basis")
@@ -296,7 +316,8 @@ class Engine(TimerFiring):
                  data: Mapping[str, Any], at: datetime) -> None:
         for instance, state in tx.open_instances_of_order(order.number):
             instruction = tx.get_instruction(instance.instruction_id) if instance.instruction_id else None
-            step = _Step(tx, instance, order, unit, instruction)
+            served = tx.get_unit(instance.unit_code) if instance.unit_code else unit  # a co-unit's own process
+            step = _Step(tx, instance, order, served, instruction)
             wf = self._load(instance, state)
             if runner.deliver(wf, message, data, at=at, operation=self._operation_for(step),
                               facts=self._facts(step)):

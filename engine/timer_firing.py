@@ -76,6 +76,8 @@ class TimerFiring(WorkflowSteps):
             if found is None:
                 raise _Busy  # a request is changing this order right now; the next tick takes it
             order, unit = found
+            if instance.unit_code:  # a co-handling unit's sign-for process chases that unit
+                unit = tx.get_unit(instance.unit_code)
         instruction = tx.get_instruction(instance.instruction_id) if instance.instruction_id else None
         step = _Step(tx, instance, order, unit, instruction)
         wf = self._load(instance, state)

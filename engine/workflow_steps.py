@@ -22,6 +22,7 @@ from engine.runtime.definitions import ProcessDefinition, parse_definition
 log = logging.getLogger("duban.engine")
 
 CARD_COLORS = {"yellow_card": "yellow", "red_card": "red"}
+SUPERVISOR_TASK_KINDS = ("phone_urge", "objection_overdue")  # actions that put a task on a supervisor's list
 
 
 def local_iso(at: datetime | None) -> str | None:
@@ -138,8 +139,8 @@ class WorkflowSteps:
                 messages.append({"key": key, "channel": "document", "order_number": action.order_number,
                                  "recipient": None, "template": action.kind, "params": details,
                                  "send_at": action.at, "created_at": now})
-            elif action.kind == "phone_urge":
-                tasks.append({"kind": "phone_urge", "action_key": key, "order_number": action.order_number,
+            elif action.kind in SUPERVISOR_TASK_KINDS:
+                tasks.append({"kind": action.kind, "action_key": key, "order_number": action.order_number,
                               "unit_code": action.unit_code, "created_at": action.at})
             elif action.kind in CARD_COLORS and action.order_number and action.unit_code:
                 cards.append({"order_number": action.order_number, "unit_code": action.unit_code,

@@ -38,14 +38,16 @@ def _sms_params(ctx: ActionContext) -> dict[str, str]:
 
 
 def _order_action(kind: str) -> Operation:
-    """An action recorded against the order's unit: a card, a letter, a notice, a task, a report."""
+    """An action recorded against the unit the step serves (the order's unit, or a co-handling unit in its own
+    sign-for process): a card, a letter, a notice, a task, a report, a re-dispatch, a hard case."""
     def operation(ctx: ActionContext, params: Mapping[str, Any]) -> list[Action]:
         if ctx.order is None:
             raise InvalidInput(f"{kind} needs a work order")
         details: dict[str, Any] = {}
         if ctx.instruction is not None:
             details = {"instruction_id": ctx.instruction.id, "leader": ctx.instruction.leader}
-        return [Action(kind, ctx.at, ctx.order.number, ctx.order.unit_code, params.get("step"), details=details)]
+        unit_code = ctx.unit.code if ctx.unit is not None else ctx.order.unit_code
+        return [Action(kind, ctx.at, ctx.order.number, unit_code, params.get("step"), details=details)]
 
     operation.__name__ = f"record_{kind}"
     return operation
@@ -67,4 +69,7 @@ OPERATIONS: dict[str, Callable[[ActionContext, Mapping[str, Any]], list[Action]]
     "letter.supervision": _order_action("supervision_letter"),
     "report.special": _order_action("special_report"),
     "report.quarterly": quarterly_report,
+    "task.objection_overdue": _order_action("objection_overdue"),
+    "order.redispatched": _order_action("redispatched"),
+    "case.hard": _order_action("hard_case"),
 }

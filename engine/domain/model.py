@@ -68,4 +68,5 @@ class Instance:
     order_number: str | None = None
     instruction_id: int | None = None
     quarter: str | None = None
+    unit_code: str | None = None  # a co-handling unit's sign-for process: the unit it chases
     workflow: Any = None  # the live SpiffWorkflow object while a transaction works on it

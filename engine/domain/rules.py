@@ -8,6 +8,7 @@ CATEGORIES = ("咨询", "求助", "建议", "投诉", "举报")
 URGENCIES = ("一般", "紧急", "特急")
 SOURCES = ("12345", "12315")
 ROUTINE = "一般"
+OBJECTION_REASONS = ("非本单位职责", "诉求不清/信息不全", "重复诉求", "已办结/无需办理", "其他")
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,12 @@ class RuleTable:
     sms_window_start: time = time(8, 0)
     sms_window_end: time = time(21, 0)
     urgent_sms_ignore_quiet_hours: bool = True
+    objection_window_working_days: int = 1
+    objection_decision_working_days: int = 1
+    objection_pauses_clock: bool = False
+    objection_reasons: tuple[str, ...] = OBJECTION_REASONS
+    hard_case_reopens: int = 3
+    hard_case_units: int = 3
     extra: dict[str, object] = field(default_factory=dict)
 
     def working_days_for(self, category: str, source: str) -> int:

@@ -13,11 +13,12 @@ from engine.domain.errors import InvalidInput, InvalidTransition
 from engine.domain.rules import CATEGORIES, SOURCES, URGENCIES
 
 EVENT_TYPES = ("signed", "progress_reported", "replied", "closed", "reopened", "extension_approved",
-               "returned", "extension_requested", "callback", "extension_rejected")
-UNIT_EVENTS = ("signed", "progress_reported", "replied", "returned", "extension_requested")  # what a unit may do
+               "returned", "extension_requested", "callback", "extension_rejected", "objected")
+# what a unit may do; `objected` is the 2025 rules' 退单 with a reason code, in a window (engine/domain/objections.py)
+UNIT_EVENTS = ("signed", "progress_reported", "replied", "returned", "extension_requested", "objected")
 # after the latest of these an extension request is open only if that latest one is the request itself
 EXTENSION_STATE_EVENTS = ("extension_requested", "extension_approved", "extension_rejected", "replied", "closed",
-                          "returned", "redispatched")
+                          "returned", "redispatched", "objected")
 SATISFACTION_GRADES = ("满意", "基本满意", "不满意")  # callback (回访) grades
 
 
@@ -55,6 +56,8 @@ class WorkOrder:
     deadline_basis: list[dict[str, object]] = field(default_factory=list)
     title: str = ""
     returned_at: datetime | None = None  # returned by the unit (退单), waiting for the hotline to re-dispatch it
+    co_units: list[dict[str, object]] = field(default_factory=list)  # 协办: [{"unit": code, "signed_at": iso|None}]
+    hard_case_at: datetime | None = None  # became a hard case (疑难工单)
 
     @property
     def is_closed(self) -> bool:
@@ -107,7 +110,7 @@ def check_event(order: WorkOrder, event: str, at: datetime, *, working_days: obj
         raise InvalidTransition(f"只有已回复或已办结的工单才能重办 ({order.number} can only be reopened after a reply or closure)")
     if event == "instruction" and closed:
         raise InvalidTransition(f"该工单已办结，不能再登记批示 ({order.number} is closed; an instruction cannot be added)")
-    if event in ("returned", "extension_requested", "extension_rejected") and (closed or order.status == Status.REPLIED):
+    if event in ("returned", "objected", "extension_requested", "extension_rejected") and (closed or order.status == Status.REPLIED):
         raise InvalidTransition(f"该工单已回复或已办结 ({order.number} has already been replied to or closed)")
     if event == "callback" and order.status not in (Status.REPLIED, Status.CLOSED):
         raise InvalidTransition(f"只有已回复或已办结的工单才能回访 ({order.number} can only be called back after a reply or closure)")
@@ -118,7 +121,7 @@ def check_event(order: WorkOrder, event: str, at: datetime, *, working_days: obj
 
 
 def _check_details(event: str, details: Mapping[str, object]) -> None:
-    if event in ("returned", "extension_requested", "extension_rejected"):
+    if event in ("returned", "objected", "extension_requested", "extension_rejected"):
         reason = details.get("reason")
         if not isinstance(reason, str) or not reason.strip() or len(reason) > 2000:
             raise InvalidInput(f"{event} needs a reason of 1 to 2000 characters")
@@ -146,7 +149,7 @@ def apply_event(order: WorkOrder, event: str, at: datetime) -> None:
         order.closed_at = at
         order.status = Status.CLOSED
         order.returned_at = None  # the hotline closed it instead of re-dispatching it
-    elif event == "returned":
+    elif event in ("returned", "objected"):
         order.returned_at = at
     elif event == "redispatched":  # the caller has set the new unit
         order.returned_at = None

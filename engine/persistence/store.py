@@ -64,7 +64,7 @@ _SELECT_INSTRUCTION = sa.select(instructions).where(instructions.c.id == sa.bind
 _INSTANCE_COLUMNS = (workflow_instances.c.id, workflow_instances.c.kind, workflow_instances.c.process_key,
                      workflow_instances.c.status, workflow_instances.c.next_due_at,
                      workflow_instances.c.order_number, workflow_instances.c.instruction_id,
-                     workflow_instances.c.quarter, workflow_instances.c.state)
+                     workflow_instances.c.quarter, workflow_instances.c.unit_code, workflow_instances.c.state)
 _SELECT_INSTANCE = sa.select(*_INSTANCE_COLUMNS).where(workflow_instances.c.id == sa.bindparam("id"))
 _OPEN_INSTANCES_OF_ORDER = (sa.select(*_INSTANCE_COLUMNS)
                             .where(workflow_instances.c.order_number == sa.bindparam("number"),
@@ -231,9 +231,9 @@ class SqlTransaction(SmsRecords):
     # --- workflow instances and their timers ------------------------------------------------
     def insert_instance(self, instance: Instance, state: str, at: datetime) -> int:
         values = {"process_key": instance.process_key, "kind": instance.kind, "order_number": instance.order_number,
-                  "instruction_id": instance.instruction_id, "quarter": instance.quarter, "status": instance.status,
-                  "next_due_at": instance.next_due_at, "state": state, "attempts": 0, "created_at": at,
-                  "updated_at": at}
+                  "instruction_id": instance.instruction_id, "quarter": instance.quarter, "unit_code": instance.unit_code,
+                  "status": instance.status, "next_due_at": instance.next_due_at, "state": state, "attempts": 0,
+                  "created_at": at, "updated_at": at}
         if instance.quarter is None:
             return int(self.c.execute(_INSERT_INSTANCE, values).inserted_primary_key[0])
         try:  # a quarter has one report instance; two workers starting together may both try
@@ -245,7 +245,7 @@ class SqlTransaction(SmsRecords):
     def _instance(self, row: Any) -> Instance:
         return Instance(id=row.id, kind=row.kind, process_key=row.process_key, status=row.status,
                         next_due_at=row.next_due_at, order_number=row.order_number,
-                        instruction_id=row.instruction_id, quarter=row.quarter)
+                        instruction_id=row.instruction_id, quarter=row.quarter, unit_code=row.unit_code)
 
     def lock_instance(self, instance_id: int) -> tuple[Instance, str] | None:
         query = _LOCKED["select_instance"] if self.is_postgres else _SELECT_INSTANCE

@@ -78,6 +78,9 @@ work_orders = sa.Table(
     sa.Column("deadline_explanation", sa.Text, nullable=False, default=""),
     sa.Column("fired_steps", sa.JSON, nullable=False),
     sa.Column("deadline_basis", sa.JSON, nullable=False),
+    # co-handling units (协办): [{"unit": code, "signed_at": iso or null}]; the lead is unit_code (0014)
+    sa.Column("co_units", sa.JSON, nullable=False, server_default="[]"),
+    sa.Column("hard_case_at", UtcDateTime()),  # became a hard case (疑难工单) then (0014)
     # the work-order list's filters followed by its sort, so a page is read in index order (migration 0007)
     sa.Index("ix_work_orders_status_dispatched", "status", "dispatched_at"),
     sa.Index("ix_work_orders_status_deadline", "status", "deadline_at"),
@@ -131,6 +134,7 @@ workflow_instances = sa.Table(
     sa.Column("order_number", sa.String(64), sa.ForeignKey("work_orders.number"), index=True),
     sa.Column("instruction_id", sa.Integer, sa.ForeignKey("instructions.id")),
     sa.Column("quarter", sa.String(8), unique=True),
+    sa.Column("unit_code", sa.String(32)),  # a co-handling unit's own sign-for process serves that unit (0014)
     sa.Column("status", sa.String(16), nullable=False),  # waiting | completed | cancelled | failed
     sa.Column("next_due_at", UtcDateTime()),  # the instance's timer: claimed by workers when due
     sa.Column("state", sa.Text, nullable=False),

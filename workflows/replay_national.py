@@ -1,0 +1,100 @@
+"""The replay events of the 2025 national rules: `objected`, `objection_decided`, `co_signed`, `contributed`,
+`consultation`, and `co_units` on `order_created`. `precheck` runs in the whole-file check (so a bad line stops the
+replay before anything is printed, with its line number); `apply` runs them on the engine."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from engine.domain.calendar import WorkingCalendar
+from engine.domain.errors import InvalidInput
+from engine.domain.objections import check_co_sign, check_co_units, check_decision, check_objection, co_unit_entry
+from engine.domain.rules import RuleTable
+from engine.domain.work_order import WorkOrder, apply_event, check_event
+from engine.services import Engine
+
+EVENTS = ("objected", "objection_decided", "co_signed", "contributed", "consultation")
+
+
+def _optional_text(record: dict[str, Any], key: str, limit: int = 2000) -> str:
+    value = record.get(key, "")
+    if not isinstance(value, str) or len(value) > limit:
+        raise InvalidInput(f"field {key!r} must be a string of at most {limit} characters")
+    return value
+
+
+def _unit(record: dict[str, Any], units: set[str], key: str = "unit") -> str:
+    value = record.get(key)
+    if not isinstance(value, str) or value not in units:
+        raise InvalidInput(f"{key} must name a unit defined before it, got {value!r}")
+    return value
+
+
+def co_units_of(record: dict[str, Any], lead: str, units: set[str]) -> list[str]:
+    codes = check_co_units(lead, record.get("co_units"))
+    for code in codes:
+        if code not in units:
+            raise InvalidInput(f"unknown co-handling unit {code!r}")
+    return codes
+
+
+class Precheck:
+    """What the whole-file check remembers between lines for these events."""
+
+    def __init__(self, rules: RuleTable, calendar: WorkingCalendar) -> None:
+        self.rules, self.calendar = rules, calendar
+        self.open_objections: set[str] = set()
+
+    def check(self, kind: str, record: dict[str, Any], order: WorkOrder, at: datetime, units: set[str]) -> None:
+        """Raise InvalidInput / InvalidTransition if the line cannot happen; else apply it to the pre-check order."""
+        if kind == "objected":
+            check_objection(order, at, record.get("reason"), self.rules, self.calendar)
+            _optional_text(record, "note")
+            apply_event(order, "objected", at)
+            self.open_objections.add(order.number)
+        elif kind == "objection_decided":
+            decision, unit = record.get("decision"), record.get("unit")
+            if decision == "accepted":
+                unit = _unit(record, units)
+            check_decision(order, at, decision, unit, order.number in self.open_objections)
+            _optional_text(record, "note")
+            self.open_objections.discard(order.number)
+            if decision == "accepted":
+                order.unit_code = str(unit)
+                apply_event(order, "redispatched", at)
+            else:
+                order.returned_at, order.last_event_at = None, at
+        elif kind == "co_signed":
+            unit = _unit(record, units)
+            check_co_sign(order, unit, at)
+            order.co_units = [{**c, "signed_at": at.isoformat()} if c["unit"] == unit else c for c in order.co_units]
+            order.last_event_at = at
+        elif kind == "contributed":
+            co_unit_entry(order, _unit(record, units))
+            if not isinstance(record.get("text"), str) or not record["text"].strip() or len(record["text"]) > 2000:
+                raise InvalidInput("a contribution needs a text of 1 to 2000 characters")
+            check_event(order, "progress_reported", at)
+            order.last_event_at = at
+        elif kind == "consultation":
+            raise InvalidInput("consultation (会商) is recorded on the order page, not in replay")
+
+    def unit_event(self, kind: str, record: dict[str, Any], order: WorkOrder) -> None:
+        """A lifecycle event that names its `unit` must come from the lead unit (only the lead replies)."""
+        if "unit" in record and record["unit"] != order.unit_code:
+            raise InvalidInput(f"{kind} of {order.number} must come from its lead unit {order.unit_code}, "
+                               f"not {record['unit']!r} (co-handling units sign and contribute; the lead replies)")
+        if kind == "closed":  # the hotline may close the order instead of deciding the objection
+            self.open_objections.discard(order.number)
+
+
+def apply(engine: Engine, kind: str, record: dict[str, Any], at: datetime) -> None:
+    number = record["order"]
+    if kind == "objected":
+        engine.object_to_dispatch(number, reason=record["reason"], note=record.get("note", ""), at=at, actor="replay")
+    elif kind == "objection_decided":
+        engine.decide_objection(number, decision=record["decision"], unit_code=record.get("unit"),
+                                note=record.get("note", ""), at=at, actor="replay")
+    elif kind == "co_signed":
+        engine.co_sign(number, unit_code=record["unit"], at=at, actor="replay")
+    elif kind == "contributed":
+        engine.contribute(number, unit_code=record["unit"], text=record["text"], at=at, actor="replay")
