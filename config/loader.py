@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.domain.calendar import WorkingCalendar
+from engine.domain.catalogue import CatalogueEntry, DispatchCatalogue
 from engine.domain.errors import RuleError
 from engine.domain.rules import CATEGORIES, OBJECTION_REASONS, SOURCES, RuleTable
 from engine.sms.delivery import DeliveryPolicy
@@ -110,6 +111,34 @@ def _objection_rules(raw: dict[str, Any], path: Path) -> dict[str, Any]:
         "hard_case_reopens": _count(hard.get("reopens", 3), f"{path}: hard_case.reopens", 1, 20),
         "hard_case_units": _count(hard.get("units", 3), f"{path}: hard_case.units", 2, 20),
     }
+
+
+def load_catalogue(path: Path | None = None) -> DispatchCatalogue:
+    """The dispatch catalogue (派单目录); a missing file is an empty catalogue, a malformed one a start-up error."""
+    path = path or CONFIG_DIR / "dispatch_catalogue.toml"
+    if not path.exists():
+        return DispatchCatalogue()
+    raw = _read(path)
+    entries = raw.get("entries", [])
+    if not isinstance(entries, list):
+        raise RuleError(f"{path}: [[entries]] must be a list of tables")
+    found = []
+    for i, entry in enumerate(entries, start=1):
+        where = f"{path}: entry {i}"
+        if not isinstance(entry, dict) or set(entry) - {"topic", "unit", "keywords", "categories"}:
+            raise RuleError(f"{where}: only topic, unit, keywords and categories are allowed")
+        topic, unit = entry.get("topic"), entry.get("unit")
+        keywords, categories = entry.get("keywords", []), entry.get("categories", [])
+        if not isinstance(topic, str) or not topic.strip() or not isinstance(unit, str) or not unit.strip():
+            raise RuleError(f"{where}: topic and unit are required")
+        if not isinstance(keywords, list) or not all(isinstance(k, str) and k.strip() for k in keywords):
+            raise RuleError(f"{where}: keywords must be a list of words")
+        if not isinstance(categories, list) or not set(categories) <= set(CATEGORIES):
+            raise RuleError(f"{where}: categories must be some of {'/'.join(CATEGORIES)}")
+        if not keywords and not categories:
+            raise RuleError(f"{where}: give keywords, categories or both")
+        found.append(CatalogueEntry(topic.strip(), unit.strip(), tuple(keywords), tuple(categories)))
+    return DispatchCatalogue(tuple(found))
 
 
 def _switch(value: Any, where: str) -> bool:

@@ -15,6 +15,7 @@ from typing import Any
 from engine.clock import Clock
 from engine.domain import deadlines
 from engine.domain.calendar import WorkingCalendar
+from engine.domain.catalogue import DispatchCatalogue
 from engine.domain.errors import InvalidInput, InvalidTransition, UnknownUnit, UnknownWorkOrder
 from engine.domain.model import HandlingUnit, Instance, Instruction
 from engine.domain.phones import normalise_mobile
@@ -46,7 +47,7 @@ def _require_aware(at: object) -> None:
 class Engine(ObjectionCases, TimerFiring):
     def __init__(self, *, store: SqlStore, clock: Clock, rules: RuleTable, calendar: WorkingCalendar,
                  definitions: Mapping[str, ProcessDefinition], operations: Mapping[str, Operation],
-                 worker_id: str = "engine") -> None:
+                 worker_id: str = "engine", catalogue: DispatchCatalogue | None = None) -> None:
         missing = {WORK_ORDER, INSTRUCTION, QUARTERLY} - set(definitions)
         if missing:
             raise InvalidInput(f"BPMN processes missing: {', '.join(sorted(missing))}")
@@ -54,6 +55,7 @@ class Engine(ObjectionCases, TimerFiring):
         self.definitions = dict(definitions)
         self.operations = operations
         self.worker_id = worker_id
+        self.catalogue = catalogue or DispatchCatalogue()  # 派单目录: suggestions at intake and re-dispatch
         # Replay (one process, a throw-away database) holds the live workflow objects in memory instead of
         # serializing them after every step, and forgets completed ones. Never for a worker: there the
         # serialized state in the database is the truth that other workers and a restart rely on.

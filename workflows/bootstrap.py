@@ -22,7 +22,7 @@ from engine.sms.receipts import ReceiptBook
 from engine.sms.replies import UnitReplies
 from engine.sms.templates import SmsTemplates
 from config.aliyun_templates import check_against, load_aliyun_templates
-from config.loader import load_calendar, load_rules, load_sms_config
+from config.loader import load_calendar, load_catalogue, load_rules, load_sms_config
 from config.settings import Settings
 from workflows.adapters.outbox_sms import OutboxOnlySmsGateway
 from workflows.operations import OPERATIONS
@@ -37,7 +37,8 @@ def build_engine(settings: Settings, *, clock: Clock | None = None, database_url
     if migrate:
         upgrade(db)
     return Engine(store=SqlStore(db), clock=clock or SystemClock(), rules=rules, calendar=calendar,
-                  definitions=definitions, operations=OPERATIONS, worker_id=settings.worker_id or "engine")
+                  definitions=definitions, operations=OPERATIONS, worker_id=settings.worker_id or "engine",
+                  catalogue=load_catalogue(settings.catalogue_file))
 
 
 SENT_OUTSIDE_THE_RULES = frozenset({"document_issued"})  # by document issuing, not by a BPMN step

@@ -10,11 +10,17 @@ from engine.domain.work_order import SATISFACTION_GRADES
 from engine.intake.fields import Checker, FieldError, body_hash
 
 ORDER_FIELDS = {"order_no", "unit_code", "category", "urgency", "dispatched_at", "title", "content", "channel",
-                "address", "citizen"}
+                "address", "citizen", "co_units"}
 CITIZEN_FIELDS = {"name", "phone"}
 API_EVENT_TYPES = ("signed", "progress_reported", "returned", "extension_requested", "extension_approved",
-                   "replied", "closed", "callback", "reopened")
-EVENT_FIELDS = {"type", "at", "actor", "note", "reason", "working_days", "satisfaction", "solved"}
+                   "replied", "closed", "callback", "reopened", "objected", "objection_decided", "co_signed",
+                   "contributed")
+EVENT_FIELDS = {"type", "at", "actor", "note", "reason", "working_days", "satisfaction", "solved", "decision", "unit",
+                "text"}
+# the fields each event type uses beyond type/at/actor/note (any other given is refused)
+_EVENT_USES = {"extension_requested": {"working_days", "reason"}, "extension_approved": {"working_days"},
+               "returned": {"reason"}, "callback": {"satisfaction", "solved"}, "objected": {"reason"},
+               "objection_decided": {"decision", "unit"}, "co_signed": {"unit"}, "contributed": {"unit", "text"}}
 INSTRUCTION_FIELDS = {"leader", "text", "at"}
 MAX_BATCH = 500
 
@@ -35,6 +41,7 @@ class IntakeOrder:
     address: str | None = None
     citizen_name: str | None = None
     citizen_phone: str | None = None
+    co_units: tuple[str, ...] = ()  # co-handling units (协办); unit_code is the lead (主办)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -63,7 +70,7 @@ def parse_order(body: object, *, now: datetime, prefix: str = "") -> tuple[Intak
     c = Checker(data, now, prefix, errors)
     c.unknown(ORDER_FIELDS)
     number = c.number("order_no")
-    unit_code = c.text("unit_code", required=True, max_length=32)
+    unit_code = c.text("unit_code", max_length=32, default="")  # "": the dispatch catalogue decides (service.submit)
     category = c.choice("category", CATEGORIES, required=True)
     urgency = c.choice("urgency", URGENCIES, default="一般")
     dispatched_at = c.instant("dispatched_at")
@@ -71,6 +78,10 @@ def parse_order(body: object, *, now: datetime, prefix: str = "") -> tuple[Intak
     content = c.text("content", max_length=4000, multiline=True)
     channel = c.text("channel", max_length=32)
     address = c.text("address", max_length=500)
+    co_units = data.get("co_units", [])
+    if not isinstance(co_units, list) or not all(isinstance(u, str) and 0 < len(u) <= 32 for u in co_units) \
+            or len(co_units) > 10 or len(set(co_units)) != len(co_units) or unit_code in co_units:
+        c.fail("co_units", "a list of at most 10 distinct unit codes, not including the lead unit_code")
     name = phone = None
     citizen = data.get("citizen")
     if citizen is not None:
@@ -82,11 +93,11 @@ def parse_order(body: object, *, now: datetime, prefix: str = "") -> tuple[Intak
             phone = cc.text("phone", max_length=32)
     if errors:
         return None, errors
-    assert number and unit_code and category and urgency and dispatched_at is not None
+    assert number and unit_code is not None and category and urgency and dispatched_at is not None
     return with_hash(IntakeOrder(number=number, unit_code=unit_code, category=category, urgency=urgency,
                                  dispatched_at=dispatched_at, source="12345", body_hash="", external_no=number,
                                  title=title or "", content=content, channel=channel, address=address,
-                                 citizen_name=name, citizen_phone=phone)), []
+                                 citizen_name=name, citizen_phone=phone, co_units=tuple(co_units))), []
 
 
 def with_hash(order: IntakeOrder) -> IntakeOrder:
@@ -110,14 +121,16 @@ def parse_event(body: object, *, now: datetime) -> tuple[EventInput | None, list
     note = c.text("note", max_length=2000, multiline=True) or ""
     needs_days = kind in ("extension_requested", "extension_approved")
     working_days = c.integer("working_days", low=1, high=180, required=needs_days)
-    reason = c.text("reason", max_length=2000, multiline=True, required=kind in ("returned", "extension_requested"))
+    reason = c.text("reason", max_length=2000, multiline=True,
+                    required=kind in ("returned", "extension_requested", "objected"))
     satisfaction = c.choice("satisfaction", SATISFACTION_GRADES, required=kind == "callback")
     solved = c.boolean("solved", required=kind == "callback")
-    for name, value, wanted in (("working_days", data.get("working_days"), needs_days),
-                                ("reason", data.get("reason"), kind in ("returned", "extension_requested")),
-                                ("satisfaction", data.get("satisfaction"), kind == "callback"),
-                                ("solved", data.get("solved"), kind == "callback")):
-        if value is not None and not wanted and kind is not None:
+    decision = c.choice("decision", ("accepted", "rejected"), required=kind == "objection_decided")
+    unit = c.text("unit", max_length=32, required=kind in ("co_signed", "contributed") or (
+        kind == "objection_decided" and decision == "accepted"))
+    text = c.text("text", max_length=2000, multiline=True, required=kind == "contributed")
+    for name in sorted(set(data) & (EVENT_FIELDS - {"type", "at", "actor", "note"})):
+        if kind is not None and name not in _EVENT_USES.get(kind, set()):
             c.fail(name, f"not used by a {kind} event")
     if errors:
         return None, errors
@@ -127,6 +140,7 @@ def parse_event(body: object, *, now: datetime) -> tuple[EventInput | None, list
         details["reason"] = reason
     if kind == "callback":
         details.update(satisfaction=satisfaction, solved=solved)
+    details.update({k: v for k, v in (("decision", decision), ("unit", unit), ("text", text)) if v is not None})
     return EventInput(kind, at, actor, note, working_days, details), []
 
 

@@ -68,7 +68,12 @@ SCHEMAS: dict[str, Any] = {
         "sqnr": _text(4000, FIELD_MAP["sqnr"][1]), "sqje": {"type": "number", "minimum": 0, "maximum": 1e12}}},
     "EventIn": {"type": "object", "additionalProperties": False, "required": ["type", "at"], "properties": {
         "type": {"type": "string", "enum": list(API_EVENT_TYPES)}, "at": TIME, "actor": _text(64),
-        "note": _text(2000), "reason": _text(2000, "returned / extension_requested: required"),
+        "note": _text(2000), "reason": _text(2000, "returned / extension_requested: required; objected: required, "
+                                                   "a reason code of config/rules.toml [objection] reasons"),
+        "decision": {"type": "string", "enum": ["accepted", "rejected"], "description": "objection_decided: required"},
+        "unit": _text(32, "objection_decided accepted: the unit to re-dispatch to; co_signed / contributed: "
+                          "the co-handling unit"),
+        "text": _text(2000, "contributed: the co-handling unit's contribution"),
         "working_days": {"type": "integer", "minimum": 1, "maximum": 180,
                          "description": "extension_requested / extension_approved: required"},
         "satisfaction": {"type": "string", "enum": list(SATISFACTION_GRADES), "description": "callback: required"},

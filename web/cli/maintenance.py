@@ -49,6 +49,9 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     for definition in definitions.values():
         print(f"process {definition.key}  ({settings.bpmn_dir / (definition.process_id + '.bpmn')})")
     print(f"rules {settings.rules_file}: ok")
+    from config.loader import load_catalogue
+
+    print(f"dispatch catalogue {settings.catalogue_file}: {len(load_catalogue(settings.catalogue_file).entries)} entries ok")
     from workflows.bootstrap import load_sms_settings
 
     templates, _, _ = load_sms_settings(settings, definitions)

@@ -17,7 +17,7 @@ from engine.intake.fields import FieldError
 from engine.intake.orders import IntakeOrder, parse_order
 from engine.persistence.api_store import ApiRecords
 from engine.services import Engine
-from workflows.intake.service import submit
+from workflows.intake.service import resolve_unit, submit
 
 # column header (English key or Chinese name) → payload field
 HEADERS = {
@@ -27,6 +27,7 @@ HEADERS = {
     "content": "content", "诉求内容": "content", "channel": "channel", "受理渠道": "channel",
     "address": "address", "事发地址": "address", "citizen_name": "citizen.name", "诉求人姓名": "citizen.name",
     "citizen_phone": "citizen.phone", "联系电话": "citizen.phone",
+    "co_units": "co_units", "协办单位编码": "co_units",
 }
 MAX_ROWS = 100_000
 
@@ -93,6 +94,9 @@ def _payload(cells: dict[str, Any]) -> dict[str, Any]:
             continue
         if target == "dispatched_at":
             text = _local_if_naive(text)
+        if target == "co_units":  # several unit codes in one cell, separated by commas, 、 or spaces
+            payload["co_units"] = [c for c in text.replace("、", ",").replace(" ", ",").split(",") if c]
+            continue
         if target.startswith("citizen."):
             payload.setdefault("citizen", {})[target.split(".", 1)[1]] = text
         else:
@@ -129,8 +133,17 @@ def check_file(engine: Engine, path: Path) -> tuple[ImportReport, list[IntakeOrd
         report.errors += [RowError(row, _field_name(e), e.reason) for e in errors]
         if order is None:
             continue
+        resolved = resolve_unit(engine, order)
+        if isinstance(resolved, FieldError):
+            report.errors.append(RowError(row, "unit_code", resolved.reason))
+            continue
+        order = resolved
         if order.unit_code not in units:
             report.errors.append(RowError(row, "unit_code", f"unknown handling unit {order.unit_code!r}"))
+            continue
+        unknown_co = [c for c in order.co_units if c not in units]
+        if unknown_co:
+            report.errors.append(RowError(row, "co_units", f"unknown handling unit(s) {', '.join(unknown_co)}"))
             continue
         if order.number in seen:
             report.errors.append(RowError(row, "order_no", f"repeats row {seen[order.number]}"))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from engine.domain.errors import DuplicateWorkOrder, InvalidInput, UnknownUnit
@@ -83,8 +83,25 @@ class _ReceivedBefore(Exception):
     """The intake record exists already: the order's transaction is rolled back, nothing written."""
 
 
+def resolve_unit(engine: Engine, intake: IntakeOrder) -> IntakeOrder | FieldError:
+    """An order sent without its unit gets the dispatch catalogue's (派单目录) unit; the body hash stays that of what
+    was sent, so the same body sent again is still recognised."""
+    if intake.unit_code:
+        return intake
+    entry = engine.catalogue.suggest(title=intake.title, content=intake.content, category=intake.category)
+    if entry is None:
+        return FieldError("unit_code", "required: the dispatch catalogue (config/dispatch_catalogue.toml) has no "
+                                       "entry for this order's title, content and category")
+    return replace(intake, unit_code=entry.unit)
+
+
 def submit(engine: Engine, intake: IntakeOrder, client: str, *, actor: str | None = None) -> IntakeResult:
     """Open `intake` once, whatever the number of identical requests and however they interleave."""
+    resolved = resolve_unit(engine, intake)
+    if isinstance(resolved, FieldError):
+        return IntakeResult("invalid", intake.number, [resolved])
+    intake = resolved
+
     def claim(tx: SqlTransaction) -> None:
         if not ApiRecords(tx).claim_intake(intake, client, engine.clock.now()):
             raise _ReceivedBefore
@@ -92,7 +109,8 @@ def submit(engine: Engine, intake: IntakeOrder, client: str, *, actor: str | Non
     try:
         engine.open_work_order(number=intake.number, unit_code=intake.unit_code, category=intake.category,
                                urgency=intake.urgency, source=intake.source, at=intake.dispatched_at,
-                               title=intake.title, actor=actor or f"api:{client}", along=claim)
+                               title=intake.title, actor=actor or f"api:{client}", along=claim,
+                               co_units=list(intake.co_units))
         return IntakeResult("created", intake.number)
     except _ReceivedBefore:
         with engine.store.reading() as tx:
@@ -115,6 +133,16 @@ def submit(engine: Engine, intake: IntakeOrder, client: str, *, actor: str | Non
 
 def record_event(engine: Engine, number: str, event: EventInput, client: str) -> WorkOrder:
     """:raises UnknownWorkOrder, InvalidTransition, InvalidInput: from the engine."""
+    actor, d = event.actor or f"api:{client}", event.details
+    if event.type == "objected":
+        return engine.object_to_dispatch(number, reason=d["reason"], note=event.note, at=event.at, actor=actor)
+    if event.type == "objection_decided":
+        return engine.decide_objection(number, decision=d["decision"], unit_code=d.get("unit"), note=event.note,
+                                       at=event.at, actor=actor)
+    if event.type == "co_signed":
+        return engine.co_sign(number, unit_code=d["unit"], at=event.at, actor=actor)
+    if event.type == "contributed":
+        return engine.contribute(number, unit_code=d["unit"], text=d["text"], at=event.at, actor=actor)
     return engine.record_event(number, event.type, at=event.at, actor=event.actor or f"api:{client}",
                                working_days=event.working_days, note=event.note, details=event.details)
 
