@@ -206,7 +206,8 @@ class ObjectionCases(WorkflowSteps):
             lead = tx.get_unit(lead_unit)
             assert lead is not None
             if order.unit_code != lead_unit or order.returned_at is not None:
-                self._hand_over(tx, order, lead, held_on, actor, "会商确定主办单位")  # type: ignore[attr-defined]
+                self._hand_over(tx, order, lead, held_on, actor, "会商确定主办单位",  # type: ignore[attr-defined]
+                                returned=order.returned_at is not None)
             day = self.calendar.nth_working_day_after(deadlines.local_date(held_on), working_days)
             new_deadline = deadlines.local_instant(day.result, deadlines.END_OF_DAY)
             order.deadline_basis = [*order.deadline_basis, {"rule": "consultation", "deadline_at": new_deadline.isoformat(),

@@ -194,9 +194,10 @@ class Engine(ObjectionCases, TimerFiring):
         return order
 
     def _hand_over(self, tx: SqlTransaction, order: WorkOrder, unit: HandlingUnit, at: datetime, actor: str,
-                   note: str) -> None:
-        """Re-dispatch a returned order to `unit`: the old ladder is cancelled, a new one starts from `at`."""
-        check_event(order, "redispatched", at)
+                   note: str, *, returned: bool = True) -> None:
+        """Re-dispatch a returned order to `unit` (or, `returned=False`, an open one a coordination meeting gave to
+        another lead unit): the old ladder is cancelled, a new one starts from `at`."""
+        check_event(order, "redispatched" if returned else "instruction", at)
         previous = order.unit_code
         self._cancel_ladder(tx, order)
         order.unit_code = unit.code

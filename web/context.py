@@ -26,8 +26,10 @@ def visible_unit_or_404(unit_code: str) -> None:
 
 
 def order_or_404(tx: Any, number: str) -> Any:
-    """The order if it exists and the signed-in user may see it; 404 otherwise (also for other units' orders)."""
+    """The order if it exists and the signed-in user may see it (its lead unit, a co-handling unit, the hotline);
+    404 otherwise (also for other units' orders)."""
     order = tx.get_order(number)
-    if order is None or not current().may_see_unit(order.unit_code):
+    if order is None or not (current().may_see_unit(order.unit_code)
+                             or any(current().may_see_unit(str(c["unit"])) for c in order.co_units)):  # 协办单位
         abort(404)
     return order

@@ -9,7 +9,8 @@ from engine.domain.pending_steps import STEP_LABELS
 KIND_LABELS = {
     "sms": "短信", "phone_urge": "电话催办", "urge_notice": "催办通知书", "yellow_card": "黄牌", "red_card": "红牌",
     "supervision_letter": "督办函", "special_report": "专报", "quarterly_report": "季度专报",
-    "sms_failed": "短信失败待处理", "document_failed": "公文生成失败",
+    "sms_failed": "短信失败待处理", "document_failed": "公文生成失败", "objection_overdue": "退单审核超期",
+    "redispatched": "改派", "hard_case": "疑难工单提级督办",
 }
 TEMPLATE_LABELS = {  # the SMS templates of config/sms_templates.toml
     "dispatched": "派单通知", "sign_overdue": "催签收", "due_soon": "临期提醒", "overdue": "超期提醒",

@@ -24,12 +24,15 @@ from web.auth import current
 from web.context import duban, order_or_404
 from web.diagram import readable_width, render_svg
 from web.pages.labels import detail_value, template_label
+from web.pages.objection_view import objection_context
 
 EVENT_LABELS = {
     "dispatched": "派发", "signed": "签收", "progress_reported": "报告办理进展", "replied": "办结回复", "closed": "办结",
     "reopened": "重办", "extension_requested": "申请延期", "extension_approved": "批准延期", "returned": "退单",
     "redispatched": "重新派发", "extension_rejected": "不予延期", "callback": "回访", "instruction": "领导批示", "card_issued": "亮牌",
     "card_withdrawn": "撤销红黄牌", "task_done": "完成督办任务", "deadline_recomputed": "时限重算",
+    "objected": "退单（派单异议）", "objection_decided": "退单审核", "co_signed": "协办签收", "contributed": "协办意见",
+    "hard_case": "认定疑难工单", "consultation": "疑难会商",
 }
 
 
@@ -37,7 +40,8 @@ DETAIL_LABELS = {
     "reason": "理由", "note": "说明", "working_days": "工作日", "unit": "单位", "from": "原单位", "leader": "领导",
     "text": "内容", "color": "牌色", "card": "牌号", "outcome": "结果", "satisfaction": "满意度", "solved": "已解决",
     "handled_on": "办结日期", "to": "号码", "template": "短信模板", "send_at": "发送时间", "kind": "类型",
-    "task": "任务", "provisional": "暂定",
+    "task": "任务", "provisional": "暂定", "decision": "结论", "decide_by": "审核期限", "late": "超期审核",
+    "present": "参会单位", "co_units": "协办单位", "deadline": "新时限",
 }
 HIDDEN_DETAILS = {"params", "instance", "at"}
 
@@ -79,6 +83,7 @@ def render_order(number: str, *, error: str | None = None, status: int = 200, re
         units = tx.unit_names() if me.role == SUPERVISOR else []
         xml = {key: tx.get_process_xml(key) for key in {i["process_key"] for i in detail["instances"]}}
         request_id = open_extension_request(tx.c, number)
+        national = objection_context(tx, order, detail["order"].get("title") or "")
     if me.role == UNIT:
         _unit_view(detail, me.unit_code)
     now = engine.clock.now()
@@ -90,7 +95,7 @@ def render_order(number: str, *, error: str | None = None, status: int = 200, re
         today=now.astimezone(LOCAL_TZ).date().isoformat(), EVENT_LABELS=EVENT_LABELS, CARD_LABELS=CARD_LABELS,
         PHONE_OUTCOMES=PHONE_OUTCOMES, Status=Status, as_unit=me.role == UNIT, as_supervisor=me.role == SUPERVISOR,
         extension_pending=_extension_pending(detail["events"], request_id), describe=describe, STEP_LABELS=STEP_LABELS,
-        kept=_kept(refused))
+        kept=_kept(refused), **national)
     return body, status
 
 
