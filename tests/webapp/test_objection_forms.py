@@ -28,7 +28,7 @@ def test_a_unit_objects_and_the_supervisor_accepts_with_the_catalogues_unit(worl
     act(world["unit1"], f"/orders/{number}/objection", {"reason": "非本单位职责", "note": "占道属城管"})
     audited(world, "order.objected", "unit1", number)
     page = text_of(world["sup"].get(f"/orders/{number}"))
-    assert "待热线审核" in page and "派单目录建议：占道经营 → U02" in page
+    assert "待热线审核" in page and "派单目录建议：占道经营 → 区城管局（U02）" in page
     assert '<option value="U02" selected>' in page
     refused(world, world["sup"], f"/orders/{number}/objection-decision", {"decision": "accepted", "unit_code": ""},
             "同意退单须选择改派单位")
@@ -97,3 +97,11 @@ def test_a_hard_case_is_listed_for_leadership_and_a_meeting_sets_units_and_deadl
     assert order.unit_code == "U02" and [c["unit"] for c in order.co_units] == ["U03"]
     assert order.deadline_at.astimezone(world.clock.now().tzinfo).date().isoformat() == "2026-07-07"
     audited(world, "order.consultation", "sup", number)
+
+
+def test_the_rules_page_shows_the_dispatch_catalogue_and_the_objection_rules(world: World) -> None:
+    world.engine.catalogue = DispatchCatalogue((CatalogueEntry("供水", "U02", ("停水", "水压"), ("求助",)),))
+    page = text_of(world["sup"].get("/rules"))
+    assert "<td>供水</td><td>停水、水压</td><td>求助</td><td>U02</td>" in page
+    assert "退单期限（派至本单位后第 N 个工作日内）</td><td>1<" in page
+    assert "<h2>dispatch_objection</h2>" in page and "<h2>co_unit_sign_for</h2>" in page

@@ -27,6 +27,10 @@ RULE_LABELS = {
     "progress_report_waives_letter": "报告进展可免督办函", "quarterly_report_time": "季度专报时刻（季度首个工作日）",
     "sms_window_start": "短信发送窗口开始", "sms_window_end": "短信发送窗口结束",
     "urgent_sms_ignore_quiet_hours": "紧急件短信不受静默时段限制",
+    "objection_window_working_days": "退单期限（派至本单位后第 N 个工作日内）",
+    "objection_decision_working_days": "退单审核期限（N 个工作日，超期生成督办任务）",
+    "objection_pauses_clock": "退单审核期间暂停办理时限", "objection_reasons": "退单理由",
+    "hard_case_reopens": "疑难工单：重办次数达到", "hard_case_units": "疑难工单：派至不同单位数达到",
 }
 
 
@@ -41,7 +45,7 @@ def rules() -> str:
                           "min_width": readable_width(svg)})
     table = [(RULE_LABELS.get(f.name, f.name), getattr(engine.rules, f.name)) for f in fields(engine.rules)
              if f.name != "extra"]
-    return render_template("rules.html", processes=processes, table=table)
+    return render_template("rules.html", processes=processes, table=table, catalogue=engine.catalogue.entries)
 
 
 @bp.get("/rules/calendar")
