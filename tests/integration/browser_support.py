@@ -110,6 +110,18 @@ class Live:
         self.contexts.clear()
 
 
+@contextmanager
+def live_server(browser: Any, app: Any, engine: Engine, clock: VirtualClock) -> Iterator[Live]:
+    """The app served live with a `Live` over it; every page opened must stay clean (no scripts, no CSP errors)."""
+    with serving(app) as base:
+        session = Live(base=base, engine=engine, clock=clock, browser=browser)
+        try:
+            yield session
+            session.assert_clean()
+        finally:
+            session.close()
+
+
 def log_in(page: Any, base: str, username: str, password: str = PASSWORD) -> Any:
     """Through the login form, the way a person does it; returns the response of the page it lands on."""
     page.goto(base + "/login")

@@ -10,19 +10,10 @@ import pytest
 from engine.clock import VirtualClock
 from engine.domain.catalogue import CatalogueEntry, DispatchCatalogue
 from tests.conftest import local
-from tests.integration.browser_support import (Live, horizontal_overflow, launch_chromium, main_text, need_browser,
-                                               serving, shot, submit)
+from tests.integration.browser_support import Live, horizontal_overflow, live_server, main_text, shot, submit
+from tests.integration.test_browser_roles import browser  # noqa: F401  (the module's Chromium)
 from tests.web_login import ensure_user
 from web import create_app
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    sync_api = need_browser()
-    with sync_api.sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
@@ -41,13 +32,8 @@ def live(browser, make_engine, settings) -> Iterator[Live]:
     clock.set(local(2026, 6, 1, 15, 0))
     for username, role, unit in (("sup", "supervisor", None), ("unit1", "unit", "U1"), ("unit2", "unit", "U2")):
         ensure_user(engine, username, role, unit)
-    with serving(create_app(settings, engine=engine)) as base:
-        session = Live(base=base, engine=engine, clock=clock, browser=browser)
-        try:
-            yield session
-            session.assert_clean()
-        finally:
-            session.close()
+    with live_server(browser, create_app(settings, engine=engine), engine, clock) as session:
+        yield session
 
 
 def test_a_unit_objects_from_its_phone_and_the_supervisor_re_dispatches(live):
