@@ -1,6 +1,7 @@
 """Queries for dispatch objections, co-handling units and hard cases (engine/objection_cases.py)."""
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -49,3 +50,14 @@ def hard_cases(connection: sa.Connection, *, open_only: bool = True, limit: int 
     if open_only:
         query = query.where(work_orders.c.status != "closed")
     return [dict(r) for r in connection.execute(query).mappings()]
+
+
+def co_handled_orders(connection: sa.Connection, unit_code: str, limit: int = 200) -> list[dict[str, Any]]:
+    """Open orders the unit co-handles (协办), not yet closed. `co_units` is JSON text on both databases; the
+    match is on its serialized `"unit": "CODE"` pair (a scan: co-handled orders are few)."""
+    needle = f'%"unit": {json.dumps(unit_code)}%'
+    query = (sa.select(work_orders.c.number, work_orders.c.title, work_orders.c.deadline_at, work_orders.c.co_units)
+             .where(sa.cast(work_orders.c.co_units, sa.Text).like(needle), work_orders.c.status != "closed")
+             .order_by(work_orders.c.deadline_at).limit(limit))
+    return [dict(r) for r in connection.execute(query).mappings()
+            if any(c.get("unit") == unit_code for c in r["co_units"])]

@@ -65,6 +65,8 @@ def test_a_co_handling_unit_signs_and_contributes_but_does_not_reply(world: Worl
     number = "GNCO1"
     world.engine.open_work_order(number=number, unit_code="U01", category="投诉", urgency="一般", source="12345",
                                  at=world.clock.now(), title="协办测试", co_units=["U02"])
+    assert "协办工单（" in text_of(world["unit2"].get("/unit")) and number in text_of(world["unit2"].get("/unit"))
+    assert "协办工单（" not in text_of(world["unit1"].get("/unit"))
     page = text_of(world["unit2"].get(f"/orders/{number}"))
     assert "签收协办" in page and f"/orders/{number}/reply" not in page
     act(world["unit2"], f"/orders/{number}/co-sign")

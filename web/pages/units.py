@@ -5,6 +5,7 @@ from flask import Blueprint, render_template
 
 from engine.accounts.users import UNIT
 from engine.persistence import board_queries as board
+from engine.persistence import objection_store
 from web.auth import current, roles
 from web.context import duban
 
@@ -24,8 +25,9 @@ def home() -> str:
         to_sign = board.to_sign(tx.c, unit)
         overdue = board.overdue_orders(tx.c, now, unit=unit)
         due_soon = board.due_soon(tx.c, now, unit=unit)
+        co_handled = objection_store.co_handled_orders(tx.c, unit)
     return render_template("unit_home.html", unit=unit_row, to_sign=to_sign, overdue=overdue, due_soon=due_soon,
-                           now=now)
+                           co_handled=co_handled, now=now)
 
 
 @bp.get("/unit/cards")
