@@ -61,3 +61,50 @@ def co_handled_orders(connection: sa.Connection, unit_code: str, limit: int = 20
              .order_by(work_orders.c.deadline_at).limit(limit))
     return [dict(r) for r in connection.execute(query).mappings()
             if any(c.get("unit") == unit_code for c in r["co_units"])]
+
+
+def objection_figures(connection: sa.Connection, start: datetime, end: datetime) -> dict[str, dict[str, Any]]:
+    """Per unit, for orders dispatched or objected in [start, end): how many times orders reached it, its
+    objections (退单) and how the hotline decided them. 回退率 = objections accepted / orders that reached it."""
+    rows = connection.execute(sa.select(order_events.c.type, order_events.c.details).where(
+        order_events.c.type.in_(("dispatched", "redispatched", "objected", "objection_decided")),
+        order_events.c.at >= start, order_events.c.at < end)).all()
+    figures: dict[str, dict[str, Any]] = {}
+
+    def unit(code: object) -> dict[str, Any]:
+        return figures.setdefault(str(code), {"received": 0, "objected": 0, "accepted": 0, "rejected": 0})
+
+    for kind, details in rows:
+        if kind in ("dispatched", "redispatched") and details.get("unit"):
+            unit(details["unit"])["received"] += 1
+        elif kind == "objected" and details.get("unit"):
+            unit(details["unit"])["objected"] += 1
+        elif kind == "objection_decided" and details.get("from"):
+            unit(details["from"])[str(details.get("decision"))] = unit(details["from"]).get(
+                str(details.get("decision")), 0) + 1
+    for counts in figures.values():
+        counts["pending"] = max(counts["objected"] - counts["accepted"] - counts["rejected"], 0)
+        counts["return_rate"] = counts["accepted"] / counts["received"] if counts["received"] else None
+    return figures
+
+
+def objections_of(connection: sa.Connection, unit_code: str, start: datetime, end: datetime
+                  ) -> list[dict[str, Any]]:
+    """The unit's objections in [start, end), each with the hotline's decision (if any) — the orders behind its
+    回退率."""
+    objected = connection.execute(sa.select(order_events.c.id, order_events.c.order_number, order_events.c.at,
+                                            order_events.c.actor, order_events.c.details)
+                                  .where(order_events.c.type == "objected", order_events.c.at >= start,
+                                         order_events.c.at < end).order_by(order_events.c.at)).mappings().all()
+    mine = [dict(r) for r in objected if r["details"].get("unit") == unit_code]
+    if not mine:
+        return []
+    decisions = connection.execute(sa.select(order_events.c.id, order_events.c.order_number, order_events.c.at,
+                                             order_events.c.actor, order_events.c.details)
+                                   .where(order_events.c.type == "objection_decided",
+                                          order_events.c.order_number.in_({m["order_number"] for m in mine}))
+                                   .order_by(order_events.c.id)).mappings().all()
+    for objection in mine:
+        objection["decision"] = next((dict(d) for d in decisions if d["order_number"] == objection["order_number"]
+                                      and d["id"] > objection["id"] and d["details"].get("from") == unit_code), None)
+    return mine

@@ -107,3 +107,27 @@ def test_the_rules_page_shows_the_dispatch_catalogue_and_the_objection_rules(wor
     assert "<td>供水</td><td>停水、水压</td><td>求助</td><td>U02</td>" in page
     assert "退单期限（派至本单位后第 N 个工作日内）</td><td>1<" in page
     assert "<h2>dispatch_objection</h2>" in page and "<h2>co_unit_sign_for</h2>" in page
+
+
+def test_the_return_rate_per_unit_is_explained_order_by_order(world: World) -> None:
+    world.engine.register_unit("U08", "区交通局", ["+8613800138008"])
+    world.engine.register_unit("U09", "区水利局", ["+8613800138009"])
+    engine, now = world.engine, world.clock.now()
+    numbers = [world.new_order("U08") for _ in range(4)]
+    engine.object_to_dispatch(numbers[0], reason="非本单位职责", note="属水利", at=now, actor="u8")
+    engine.decide_objection(numbers[0], decision="accepted", unit_code="U09", at=now, actor="sup")
+    engine.object_to_dispatch(numbers[1], reason="重复诉求", at=now, actor="u8")
+    engine.decide_objection(numbers[1], decision="rejected", note="非重复", at=now, actor="sup")
+    engine.object_to_dispatch(numbers[2], reason="其他", note="待核实", at=now, actor="u8")
+    page = text_of(world["lead"].get("/objections?period=2026-06"))
+    row = next(r for r in page.split("<tr") if "区交通局" in r)
+    # 4 dispatches to U08, 3 objections: 1 accepted, 1 rejected, 1 waiting → 回退率 1/4
+    assert "<td>4</td><td>3</td><td>1</td><td>1</td><td>1</td>" in row and "25.0%" in row
+    assert "<td>1</td><td>0</td><td>0</td><td>0</td><td>0</td>" in next(r for r in page.split("<tr") if "区水利局" in r)
+    detail = text_of(world["sup"].get("/objections/U08?period=2026-06"))
+    assert "回退率 1 ÷ 4 = 25.0%" in detail
+    assert f"/orders/{numbers[0]}" in detail and "同意退单，改派 → 区水利局" in detail
+    assert f"/orders/{numbers[1]}" in detail and "不同意退单，退回原单位" in detail and "待审核" in detail
+    assert world["unit1"].get("/objections").status_code == 403
+    assert world["sup"].get("/objections?period=2026-13").status_code == 400
+    assert world["sup"].get("/objections/NOPE").status_code == 404

@@ -9,9 +9,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, abort, render_template, request
 
-from engine.accounts.users import LEADER, SUPERVISOR, UNIT
+from engine.accounts.users import ADMIN, LEADER, SUPERVISOR, UNIT
+from engine.assessment.periods import month_of, parse_period
 from engine.domain.errors import InvalidInput
 from engine.domain.objections import DECISION_LABELS
 from engine.domain.work_order import WorkOrder
@@ -103,3 +104,39 @@ def hard_cases() -> str:
         rows = objection_store.hard_cases(tx.c, open_only=request.args.get("all") != "1")
         names = dict(tx.unit_names())
     return render_template("hard_cases.html", rows=rows, names=names, now=engine.clock.now())
+
+
+def _period() -> Any:
+    """The month asked for (?period=2026-06, a quarter 2026Q2 or a year), this month by default; 400 if malformed."""
+    label = request.args.get("period")
+    try:
+        return parse_period(label) if label else month_of(duban().clock.now())
+    except (InvalidInput, ValueError):
+        abort(400, "period 格式应为 2026-06、2026Q2 或 2026")
+
+
+@bp.get("/objections")
+@roles(SUPERVISOR, LEADER, ADMIN)
+def objection_rates() -> str:
+    """回退率 per unit: how often orders that reached the unit were returned with the hotline's agreement."""
+    period = _period()
+    with duban().store.reading() as tx:
+        figures = objection_store.objection_figures(tx.c, period.start, period.end)
+        names = dict(tx.unit_names())
+    rows = sorted(figures.items(), key=lambda item: (-(item[1]["return_rate"] or 0), item[0]))
+    return render_template("objection_rates.html", rows=rows, names=names, period=period)
+
+
+@bp.get("/objections/<unit_code>")
+@roles(SUPERVISOR, LEADER, ADMIN)
+def objection_orders(unit_code: str) -> str:
+    """The orders behind a unit's 回退率: each objection, its reason and the hotline's decision."""
+    period = _period()
+    with duban().store.reading() as tx:
+        if tx.get_unit(unit_code) is None:
+            abort(404)
+        found = objection_store.objections_of(tx.c, unit_code, period.start, period.end)
+        figures = objection_store.objection_figures(tx.c, period.start, period.end).get(unit_code)
+        names = dict(tx.unit_names())
+    return render_template("objection_orders.html", objections=found, figures=figures, unit=unit_code,
+                           names=names, period=period, DECISION_LABELS=DECISION_LABELS)
