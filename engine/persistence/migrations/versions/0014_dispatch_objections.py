@@ -2,13 +2,13 @@
 instance serves (a co-handling unit's sign-for process)
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0009
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = '0014'
-down_revision = '0012'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
