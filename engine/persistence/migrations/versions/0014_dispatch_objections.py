@@ -2,13 +2,13 @@
 instance serves (a co-handling unit's sign-for process)
 
 Revision ID: 0014
-Revises: 0009
+Revises: 0015
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = '0014'
-down_revision = '0009'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 
