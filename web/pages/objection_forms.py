@@ -127,10 +127,11 @@ def objection_rates() -> str:
     return render_template("objection_rates.html", rows=rows, names=names, period=period)
 
 
-@bp.get("/objections/<unit_code>")
+@bp.get("/objections/<code>")
 @roles(SUPERVISOR, LEADER, ADMIN)
-def objection_orders(unit_code: str) -> str:
+def objection_orders(code: str) -> str:
     """The orders behind a unit's 回退率: each objection, its reason and the hotline's decision."""
+    unit_code = code
     period = _period()
     with duban().store.reading() as tx:
         if tx.get_unit(unit_code) is None:
