@@ -28,6 +28,8 @@ def lateness_worker(url: str, until: str, tick_seconds: float) -> dict[str, Any]
     from workflows.scheduler import WorkerHealth, build_scheduler
 
     settings = replace(_settings("lateness-worker"), database_url=url, tick_seconds=tick_seconds)
+    if not settings.secret_key:  # PostgreSQL needs one for SMS links; a benchmark's own is fine
+        settings = replace(settings, secret_key="duban-benchmark-secret-key-0123456789")
     engine = build_engine(settings, database_url=url, migrate=False)
     health = WorkerHealth(tick_seconds)
     scheduler = build_scheduler(engine, build_sms(settings, engine), settings, health, blocking=False)
