@@ -52,8 +52,9 @@ def _parse(data: dict[str, Any], env: Mapping[str, str]) -> DocumentSettings:
     leaders = tuple(Leader(str(x["name"]), str(x.get("title", "")), normalise_mobile(f"leader {x['name']}", x["phone"]))
                     for x in data.get("leaders", []))
     days = int(data.get("supervision_letter", {}).get("reply_working_days", 5))
-    if not 1 <= days <= 60:
-        raise ValueError("reply_working_days must be from 1 to 60")
+    urge_days = int(data.get("urge_notice", {}).get("handle_working_days", 2))
+    if not 1 <= days <= 60 or not 1 <= urge_days <= 60:
+        raise ValueError("reply_working_days and handle_working_days must be from 1 to 60")
     kinds = tuple(data.get("notify", {}).get("kinds", ()))
     unknown = set(kinds) - set(KIND_NAMES)
     if unknown:
@@ -61,6 +62,8 @@ def _parse(data: dict[str, Any], env: Mapping[str, str]) -> DocumentSettings:
     letterhead = Letterhead(issuer=str(head["issuer"]), mark=str(head.get("mark") or head["issuer"]),
                             prefixes=prefixes, report_addressee=str(head.get("report_addressee", "市委、市政府")),
                             contact=str(head.get("contact", "")), cc=tuple(head.get("cc", ())),
+                            signer=str(head.get("signer", "")), printer=str(head.get("printer", "")),
+                            basis=str(head.get("basis", "")), urge_working_days=urge_days,
                             reply_working_days=days, leaders=leaders, notify_kinds=kinds)
     fonts = data.get("fonts", {})
     dirs_text = env.get("DUBAN_FONT_DIRS")

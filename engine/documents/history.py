@@ -65,8 +65,20 @@ def count_actions(facts: OrderFacts, kind: str, until: datetime) -> int:
     return sum(1 for a in facts.actions if a.kind == kind and a.at <= until)
 
 
-def count_sms_reminders(facts: OrderFacts, until: datetime) -> int:
-    return len({(a.at, a.details.get("template")) for a in facts.actions if a.kind == "sms" and a.at <= until})
+NOT_REMINDERS = ("dispatched", "instruction", "reopened", "document_issued")  # notices, not urging
+
+
+def count_sms_reminders(facts: OrderFacts, until: datetime, *, after: datetime | None = None) -> int:
+    """SMS reminders sent to the unit (one per moment and template), after `after` (the deadline) and before
+    `until` (the document's own SMS, sent at its moment, is not counted); notices such as the dispatch SMS
+    are not reminders."""
+    return len({(a.at, a.details.get("template")) for a in facts.actions
+                if a.kind == "sms" and a.at < until and (after is None or a.at > after)
+                and a.details.get("template") not in NOT_REMINDERS})
+
+
+def count_actions_after(facts: OrderFacts, kind: str, until: datetime, after: datetime | None) -> int:
+    return sum(1 for a in facts.actions if a.kind == kind and a.at < until and (after is None or a.at > after))
 
 
 def last_event(facts: OrderFacts, kinds: tuple[str, ...], until: datetime) -> datetime | None:

@@ -28,9 +28,13 @@ class Letterhead:
     mark: str  # 发文机关标志 printed in red at the top
     prefixes: dict[str, str]  # kind -> 发文字号 prefix, e.g. supervision_letter -> 揭热线督
     report_addressee: str = "市委、市政府"
-    contact: str = ""
+    contact: str = ""  # 附注 under the date: a named person and a telephone number
+    signer: str = ""  # 签发人 of the reports sent up (专报)
+    printer: str = ""  # 印发机关 in the 版记 (the issuer when empty)
+    basis: str = ""  # the rules a letter cites (the city's 12345 rules, 国办发〔2020〕53号)
     cc: tuple[str, ...] = ()
     reply_working_days: int = 5
+    urge_working_days: int = 2  # 催办通知书: 请于…前办结, the Nth working day after the day of issue
     leaders: tuple[Leader, ...] = ()
     notify_kinds: tuple[str, ...] = ("supervision_letter", "special_report", "quarterly_report")
 
@@ -72,6 +76,10 @@ class DocumentContent:
     mark: str
     issued_on: date
     cc: tuple[str, ...] = ()
+    title_parts: tuple[str, ...] = ()  # the title's phrases: a title breaks only between them
+    signer: str = ""  # 签发人 (reports sent up)
+    annotation: str = ""  # 附注, e.g. （联系人：…，电话：…）
+    printer: str = ""  # 印发机关 of the 版记
 
     @property
     def kind_name(self) -> str:
@@ -91,7 +99,9 @@ def content_to_json(content: DocumentContent) -> dict[str, Any]:
 
     return {"kind": content.kind, "number": content.number, "title": content.title, "addressee": content.addressee,
             "blocks": [block(b) for b in content.blocks], "issuer": content.issuer, "mark": content.mark,
-            "issued_on": content.issued_on.isoformat(), "cc": list(content.cc)}
+            "issued_on": content.issued_on.isoformat(), "cc": list(content.cc),
+            "title_parts": list(content.title_parts), "signer": content.signer, "annotation": content.annotation,
+            "printer": content.printer}
 
 
 def content_from_json(data: dict[str, Any]) -> DocumentContent:
@@ -109,7 +119,9 @@ def content_from_json(data: dict[str, Any]) -> DocumentContent:
     return DocumentContent(kind=data["kind"], number=data["number"], title=data["title"],
                            addressee=data["addressee"], blocks=tuple(block(b) for b in data["blocks"]),
                            issuer=data["issuer"], mark=data["mark"], issued_on=date.fromisoformat(data["issued_on"]),
-                           cc=tuple(data["cc"]))
+                           cc=tuple(data["cc"]), title_parts=tuple(data.get("title_parts", ())),
+                           signer=data.get("signer", ""), annotation=data.get("annotation", ""),
+                           printer=data.get("printer", ""))
 
 
 @dataclass(frozen=True)
@@ -148,7 +160,7 @@ class OrderFacts:
     """Everything a document about one work order may state, read from the order's rows and history."""
 
     number: str
-    title: str
+    title: str  # what the citizen asked, in short (the intake's title)
     category: str
     urgency: str
     source: str
@@ -165,3 +177,5 @@ class OrderFacts:
     actions: tuple[ActionFact, ...] = ()
     instructions: tuple[InstructionFact, ...] = ()
     documents: tuple[IssuedRef, ...] = ()
+    request: str = ""  # the citizen's request in full, when the order carries it
+    address: str = ""  # where, when the order carries it

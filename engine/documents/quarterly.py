@@ -275,4 +275,6 @@ def quarterly_report(figures: QuarterFigures, *, at: datetime, number: str, lett
         blocks.append(Paragraph("本季度无单位被亮红牌。建议各承办单位继续落实首问负责，提高按时签收和按时办结回复水平。"))
     return DocumentContent("quarterly_report", number, f"{year}年第{quarter}季度12345热线典型案例督办专报",
                            f"{letterhead.report_addressee}：", tuple(blocks), letterhead.issuer, letterhead.mark,
-                           local_day(at), ())
+                           local_day(at), (), title_parts=(f"{year}年第{quarter}季度", "12345热线", "典型案例", "督办专报"),
+                           signer=letterhead.signer, annotation=f"（{letterhead.contact.strip('（）')}）"
+                           if letterhead.contact else "", printer=letterhead.printer)

@@ -191,13 +191,6 @@ class DocumentRecords:
                  .where(*where).order_by(documents.c.issued_at.desc(), documents.c.id.desc()).limit(limit).offset(offset))
         return total, [dict(r) for r in self.c.execute(query).mappings()]
 
-    def failed(self) -> list[dict[str, Any]]:
-        """Documents numbered whose rendering failed: the operator's list (status, health)."""
-        return [dict(r) for r in self.c.execute(
-            sa.select(documents.c.id, documents.c.number, documents.c.kind, documents.c.order_number,
-                      documents.c.quarter, documents.c.render_attempts, documents.c.last_error)
-            .where(documents.c.state == FAILED).order_by(documents.c.id)).mappings()]
-
     def count_by_kind_year(self) -> list[dict[str, Any]]:
         return [dict(r) for r in self.c.execute(
             sa.select(documents.c.kind, documents.c.year, sa.func.count().label("count"),
@@ -228,7 +221,8 @@ class DocumentRecords:
             dispatched_at=row["dispatched_at"], deadline_at=row["deadline_at"],
             deadline_provisional=bool(row["deadline_provisional"]), signed_at=row["signed_at"],
             replied_at=row["replied_at"], closed_at=row["closed_at"], events=events, actions=done,
-            instructions=given, documents=issued)
+            instructions=given, documents=issued,
+            request=str(row.get("content") or ""), address=str(row.get("address") or ""))  # when the intake has them
 
     def quarter_data(self, label: str) -> QuarterData:
         start, end = quarter_bounds(label)
@@ -245,8 +239,8 @@ class DocumentRecords:
                                                        order_events.c.details)
                                              .where(in_window, order_events.c.type == "callback"))]
         cases = [dict(r) for r in self.c.execute(
-            sa.select(instructions.c.id, instructions.c.order_number, instructions.c.leader,
-                      instructions.c.instructed_at, work_orders.c.unit_code, work_orders.c.signed_at,
+            sa.select(instructions.c.id, instructions.c.order_number, instructions.c.leader, instructions.c.text,
+                      work_orders.c.title, instructions.c.instructed_at, work_orders.c.unit_code, work_orders.c.signed_at,
                       work_orders.c.replied_at, work_orders.c.closed_at)
             .join(work_orders, work_orders.c.number == instructions.c.order_number)
             .where(instructions.c.instructed_at < end,

@@ -80,28 +80,36 @@ def test_letter_docx_follows_gbt9704_and_states_the_facts(engine, overdue_order,
     mm = [round(x.mm) for x in (section.page_width, section.page_height, section.top_margin,
                                 section.left_margin, section.right_margin, section.bottom_margin)]
     assert mm == [210, 297, 37, 28, 26, 35]
-    paragraphs = [p for p in doc.paragraphs if p.text]
-    mark, number, title, addressee = paragraphs[:4]
+    grid = section._sectPr.find(qn("w:docGrid"))
+    assert (grid.get(qn("w:type")), grid.get(qn("w:linePitch"))) == ("linesAndChars", "580")  # 22 lines of 28
+    assert section.different_first_page_header_footer  # 信函格式: the mark in the first page's header, no number
+    assert doc.settings.odd_and_even_pages_header_footer  # page numbers: odd pages right, even pages left
+    assert [section.footer.paragraphs[0].alignment, section.even_page_footer.paragraphs[0].alignment] == [2, 0]
+    [mark] = [p for p in section.first_page_header.paragraphs if p.text]
     assert mark.text == "揭阳市12345政务服务便民热线管理办公室"
-    assert mark.runs[0].font.color.rgb == (0xFF, 0x00, 0x00)
-    assert number.text == "揭热线督〔2026〕1号"
-    border = number._p.pPr.find(qn("w:pBdr")).find(qn("w:bottom"))
-    assert border.get(qn("w:color")) == "FF0000"  # the red separator line
-    assert title.text == "关于工单GD20260601001的督办函"
+    assert mark.runs[0].font.color.rgb == (0xE6, 0x00, 0x12)
+    border = mark._p.pPr.find(qn("w:pBdr")).find(qn("w:bottom"))
+    assert border.get(qn("w:val")) == "thickThinSmallGap"  # the red double line, 上粗下细
+    paragraphs = [p for p in doc.paragraphs if p.text]
+    number, title, addressee = paragraphs[:3]
+    assert number.text == "揭热线督〔2026〕1号" and number.alignment == 2  # 顶格居版心右边缘
+    assert title.text == "关于督促办理超期工单GD20260601001的督办函"
     assert title.runs[0].font.size == Pt(22)
     assert title.runs[0]._element.rPr.rFonts.get(qn("w:eastAsia")) == "方正小标宋简体"
     assert addressee.text == "揭阳市生态环境局："
-    body = paragraphs[4]
+    body = paragraphs[3]
     assert body.runs[0].font.size == Pt(16)
     assert body.runs[0]._element.rPr.rFonts.get(qn("w:eastAsia")) == "仿宋_GB2312"
     text = _body_text(doc)
-    assert "2026年6月1日10:00，12345热线向你单位派发工单GD20260601001" in text
-    assert "诉求：河道偷排污水" in text and "办理时限至2026年6月3日23:59" in text
+    assert "2026年6月1日10:00，12345热线将市民诉求（工单编号GD20260601001，" in text
+    assert "市民反映：河道偷排污水。" in text and "办理时限至2026年6月3日23:59" in text
     assert "你单位已于2026年6月1日11:00签收，截至2026年6月17日尚未办结回复，已超过办理时限10个工作日" in text
-    assert "催办通知书1次" in text and "亮黄牌1次、红牌1次" in text
+    assert "发出催办通知书1份" in text and "亮黄牌1次、亮红牌1次" in text and "0次" not in text
+    assert "国办发〔2020〕53号" in text  # the basis, from config
     # 5 working days after Wed 06-17: 18, (19 端午), 22, 23, 24, 25
-    assert "于2026年6月25日前将办理情况书面反馈本办" in text
+    assert "于2026年6月25日前将办理情况书面反馈本办" in text and "于2026年6月19日前办结" not in text
     assert paragraphs[-1].text == "抄送：市政务服务和数据管理局。"
+    assert "（联系人：陈晓敏，电话：0663-8212345）" in [p.text for p in paragraphs]  # 附注, a named person
     assert "2026年6月17日" in [p.text for p in paragraphs]  # 成文日期 = the day of the rule step
     history = doc.tables[0]
     cells = [[c.text for c in row.cells] for row in history.rows]
@@ -116,7 +124,7 @@ def test_notice_docx_states_the_overdue_facts(engine, overdue_order, tmp_path):
     path = tmp_path / "notice.docx"
     path.write_bytes(docx_bytes)
     text = _body_text(Document(str(path)))
-    assert "关于督促办理工单GD20260601001的催办通知书" in text
+    assert "关于督促办理工单GD20260601001的催办通知书" in text.replace("\n", "")
     assert "截至2026年6月4日尚未办结回复，已超过办理时限1个工作日" in text
     assert "2026年6月4日" in text.splitlines()
 
@@ -129,7 +137,7 @@ def test_pdf_embeds_a_cjk_font_and_carries_the_facts(engine, overdue_order, tmp_
     fonts = pdf_fonts(path)
     assert any("CJK" in row[0] and "yes" in row for row in fonts), fonts
     text = squeeze(pdf_text(path))
-    for fact in ("揭热线督〔2026〕1号", "关于工单GD20260601001的督办函", "揭阳市生态环境局", "河道偷排污水",
+    for fact in ("揭热线督〔2026〕1号", "关于督促办理超期工单GD20260601001的督办函", "揭阳市生态环境局", "河道偷排污水",
                  "2026年6月25日前", "2026年6月17日"):
         assert fact in text
     lines = [line.strip() for line in pdf_text(path).splitlines()

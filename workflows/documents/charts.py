@@ -1,7 +1,9 @@
-"""Bar charts drawn on the server as PNG (Pillow). Labels are ASCII, so no CJK font is needed to draw them."""
+"""Bar charts drawn on the server as PNG (Pillow). With the CJK fonts (the PDF's) labels and legends are in
+Chinese; without them (DOCX on a machine without fonts-noto-cjk) Pillow's own font draws what it can."""
 from __future__ import annotations
 
 import io
+from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont
 
@@ -12,7 +14,9 @@ WIDTH, HEIGHT = 1600, 700
 LEFT, RIGHT, TOP, BOTTOM = 110, 40, 60, 90
 
 
-def _font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
+def _font(size: int, fonts: Any = None) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
+    if fonts is not None:
+        return ImageFont.truetype(str(fonts.body), size, index=fonts.face if str(fonts.body).endswith(".ttc") else 0)
     try:
         return ImageFont.load_default(size=size)
     except TypeError:  # Pillow without FreeType
@@ -26,10 +30,20 @@ def _nice_top(value: float) -> float:
     return float((int(value / step) + 1) * step)
 
 
-def render_chart(chart: Chart) -> bytes:
+def _label(draw: ImageDraw.ImageDraw, label: str, x: float, y: float, room: float, font: Any, small: Any) -> None:
+    """A bar's label under it; one too wide for its group goes on two lines in the smaller type."""
+    if draw.textlength(label, font=font) <= room:
+        draw.text((x, y), label, fill="black", font=font, anchor="mt")
+        return
+    half = (len(label) + 1) // 2
+    for n, part in enumerate((label[:half], label[half:])):
+        draw.text((x, y + n * 26), part, fill="black", font=small, anchor="mt")
+
+
+def render_chart(chart: Chart, fonts: Any = None) -> bytes:
     image = Image.new("RGB", (WIDTH, HEIGHT), "white")
     draw = ImageDraw.Draw(image)
-    font, small = _font(26), _font(22)
+    font, small = _font(26, fonts), _font(22, fonts)
     top = _nice_top(max((v for _, values in chart.series for v in values), default=0))
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     base = TOP + plot_h
@@ -51,7 +65,7 @@ def render_chart(chart: Chart) -> bytes:
             draw.rectangle((left, base - height, left + bar_w - 2, base), fill=COLOURS[s % len(COLOURS)])
             if value:
                 draw.text((left + bar_w / 2, base - height - 4), f"{value:g}", fill="black", font=small, anchor="mb")
-        draw.text((LEFT + g * group_w + group_w / 2, base + 12), label, fill="black", font=font, anchor="mt")
+        _label(draw, label, LEFT + g * group_w + group_w / 2, base + 12, group_w * 0.95, font, small)
     for s, (legend, _) in enumerate(chart.series):
         x = LEFT + 20 + s * 260
         draw.rectangle((x, 18, x + 30, 42), fill=COLOURS[s % len(COLOURS)])

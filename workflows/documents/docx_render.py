@@ -1,29 +1,45 @@
-"""DOCX after GB/T 9704-2012: A4, 版心 margins, red 发文机关标志 and separator, 发文字号, 2号 title, 3号 body.
+"""DOCX after GB/T 9704-2012 (the numbers are in `geometry`): A4, the 版心, a 22 × 28 document grid
+(`w:docGrid`), the 版头 of the kind's 版式 (文件格式, with 签发人 for reports sent up, 信函格式 for letters), 空二行
+before the number and the title, the signature and date of §7.3.5.2, the 附注, the 版记 with its rules pinned
+to the foot of the last page, page numbers on the outer side of odd and even pages, keep-with-next for the
+signature, captions and table rows (Word does the pagination).
 
 Every run gets its East-Asian font (w:eastAsia), or Word would show Chinese in its default font.
 """
 from __future__ import annotations
 
 import io
+from typing import Any
 
 from docx import Document
 from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING, WD_TAB_ALIGNMENT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 
 from config.documents import DocxFonts
+from engine.documents.linebreak import balance_title
 from engine.documents.model import Chart, DocumentContent, Paragraph, Table
 from engine.documents.numbering import chinese_date
+from workflows.documents import geometry as g
 from workflows.documents.charts import render_chart
+from workflows.documents.pdf_table import NUMERIC
 
-RED = RGBColor(0xFF, 0x00, 0x00)
-SIZE_2, SIZE_3, SIZE_4, SIZE_TABLE = Pt(22), Pt(16), Pt(14), Pt(11)
-LINE = Pt(28)  # 22 lines on the 版心
+RED = RGBColor(0xE6, 0x00, 0x12)
+RED_HEX = "E60012"
+SIZE_2, SIZE_3, SIZE_4, SIZE_TABLE = Pt(g.SIZE_TITLE), Pt(g.SIZE_BODY), Pt(g.SIZE_SMALL), Pt(g.SIZE_TABLE)
+LINE = Pt(g.LINE / g.PT)  # the grid's line pitch, 28.99 pt
+LINE_PITCH_TWIPS = round(g.LINE / g.PT * 20)  # 580
+CHAR_SPACE = round((g.CHAR / g.PT - g.SIZE_BODY) * 4096)  # docGrid charSpace: pitch = 16 pt + charSpace/4096 pt
 
 
-def _font(run, name: str, size: Pt, *, bold: bool = False, colour: RGBColor | None = None) -> None:
+def ems(text: str) -> float:
+    """Width in em of 3号 text: Chinese characters one, Latin letters and digits half."""
+    return sum(0.5 if ch.isascii() else 1.0 for ch in text)
+
+
+def _font(run: Any, name: str, size: Pt, *, bold: bool = False, colour: RGBColor | None = None) -> None:
     run.font.name = name
     run.font.size = size
     run.font.bold = bold
@@ -34,37 +50,41 @@ def _font(run, name: str, size: Pt, *, bold: bool = False, colour: RGBColor | No
         run.font.color.rgb = colour
 
 
-def _paragraph(doc, text: str, font: str, size: Pt, *, align=WD_ALIGN_PARAGRAPH.JUSTIFY, indent: bool = False,
-               bold: bool = False, colour: RGBColor | None = None, line=LINE):
-    p = doc.add_paragraph()
+def _paragraph(container: Any, text: str, font: str, size: Pt, *, align: Any = WD_ALIGN_PARAGRAPH.JUSTIFY,
+               indent: float = 0, bold: bool = False, colour: RGBColor | None = None, line: Any = LINE,
+               keep: bool = False) -> Any:
+    p = container.add_paragraph()
     p.alignment = align
     fmt = p.paragraph_format
     fmt.space_before = fmt.space_after = Pt(0)
+    fmt.keep_with_next = keep
+    fmt.widow_control = True
     if line is not None:
         fmt.line_spacing_rule = WD_LINE_SPACING.EXACTLY
         fmt.line_spacing = line
     if indent:
-        fmt.first_line_indent = Pt(size.pt * 2)
+        fmt.first_line_indent = Pt(size.pt * indent)
     if text:
         _font(p.add_run(text), font, size, bold=bold, colour=colour)
     return p
 
 
-def _bottom_border(paragraph, colour: str = "FF0000", size: int = 12) -> None:
-    borders = OxmlElement("w:pBdr")
-    bottom = OxmlElement("w:bottom")
-    for key, value in (("w:val", "single"), ("w:sz", str(size)), ("w:space", "4"), ("w:color", colour)):
-        bottom.set(qn(key), value)
-    borders.append(bottom)
-    paragraph._p.get_or_add_pPr().append(borders)
+def _border(paragraph: Any, side: str, style: str, eighths: int, colour: str, space_pt: int = 1) -> None:
+    ppr = paragraph._p.get_or_add_pPr()
+    borders = ppr.find(qn("w:pBdr"))
+    if borders is None:
+        borders = OxmlElement("w:pBdr")
+        ppr.append(borders)
+    edge = OxmlElement(f"w:{side}")
+    for key, value in (("w:val", style), ("w:sz", str(eighths)), ("w:space", str(space_pt)), ("w:color", colour)):
+        edge.set(qn(key), value)
+    borders.append(edge)
 
 
-def _page_number_footer(section, fonts: DocxFonts) -> None:
-    p = section.footer.paragraphs[0]
-    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    _font(p.add_run("— "), "宋体", SIZE_4)
-    run = p.add_run()
-    _font(run, "宋体", SIZE_4)
+def _field_page(paragraph: Any, size: Pt) -> None:
+    _font(paragraph.add_run("— "), "宋体", size)
+    run = paragraph.add_run()
+    _font(run, "宋体", size)
     for kind, text in (("begin", None), (None, "PAGE"), ("end", None)):
         if kind:
             element = OxmlElement("w:fldChar")
@@ -74,79 +94,183 @@ def _page_number_footer(section, fonts: DocxFonts) -> None:
             element.set(qn("xml:space"), "preserve")
             element.text = text
         run._r.append(element)
-    _font(p.add_run(" —"), "宋体", SIZE_4)
+    _font(paragraph.add_run(" —"), "宋体", size)
 
 
-def _table(doc, table: Table, fonts: DocxFonts) -> None:
-    if table.caption:
-        _paragraph(doc, table.caption, fonts.heading, SIZE_4, align=WD_ALIGN_PARAGRAPH.CENTER)
-    grid = doc.add_table(rows=1, cols=len(table.headers))
-    grid.style = "Table Grid"
-    grid.alignment = WD_TABLE_ALIGNMENT.CENTER
-    for cell, text in zip(grid.rows[0].cells, table.headers):
-        cell.text = ""
-        _font(cell.paragraphs[0].add_run(text), fonts.heading, SIZE_TABLE)
-    for row in table.rows:
-        cells = grid.add_row().cells
-        for cell, text in zip(cells, row):
-            _font(cell.paragraphs[0].add_run(text), fonts.body, SIZE_TABLE)
+def _page_numbers(doc: Any, section: Any) -> None:
+    """§7.5: odd pages 居右空一字, even pages 居左空一字, the 一字线 7 mm under the 版心."""
+    doc.settings.odd_and_even_pages_header_footer = True
+    section.footer_distance = Mm(g.PAGE_H - g.PAGE_NUMBER_TOP - g.SIZE_SMALL * g.PT / 2)
+    for footer, align, side in ((section.footer, WD_ALIGN_PARAGRAPH.RIGHT, "right"),
+                                (section.even_page_footer, WD_ALIGN_PARAGRAPH.LEFT, "left")):
+        p = footer.paragraphs[0]
+        p.alignment = align
+        setattr(p.paragraph_format, f"{side}_indent", SIZE_4)  # 空一字
+        _field_page(p, SIZE_4)
 
 
-def _chart(doc, chart: Chart, fonts: DocxFonts) -> None:
-    p = doc.add_paragraph()
-    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    p.add_run().add_picture(io.BytesIO(render_chart(chart)), width=Mm(150))
-    _paragraph(doc, chart.caption, fonts.body, SIZE_4, align=WD_ALIGN_PARAGRAPH.CENTER, line=None)
+def _grid(section: Any) -> None:
+    sect = section._sectPr
+    grid = sect.find(qn("w:docGrid"))
+    if grid is None:
+        grid = OxmlElement("w:docGrid")
+        sect.append(grid)
+    grid.set(qn("w:type"), "linesAndChars")
+    grid.set(qn("w:linePitch"), str(LINE_PITCH_TWIPS))
+    grid.set(qn("w:charSpace"), str(CHAR_SPACE))
 
 
 def mark_size(mark: str) -> Pt:
     """发文机关标志 as large as fits on one line of the 156 mm 版心 (at most 30 pt)."""
-    em = sum(0.5 if ch.isascii() else 1.0 for ch in mark)
-    return Pt(min(30.0, int(156 / 25.4 * 72 / max(em, 1))))
+    return Pt(min(30.0, int(g.BODY_W / g.PT / max(ems(mark), 1))))
 
 
-def render_docx(content: DocumentContent, fonts: DocxFonts) -> bytes:
+def _head(doc: Any, section: Any, content: DocumentContent, fonts: DocxFonts) -> None:
+    form = g.format_of(content.kind)
+    size = mark_size(content.mark)
+    if form == "letter":  # the mark and its double line in the first page's header, 30 mm from the top
+        section.different_first_page_header_footer = True
+        section.header_distance = Mm(g.LETTER_MARK_TOP)
+        mark = _paragraph(section.first_page_header, "", fonts.mark, size, align=WD_ALIGN_PARAGRAPH.CENTER, line=size)
+        _font(mark.add_run(content.mark), fonts.mark, size, colour=RED)
+        _border(mark, "bottom", "thickThinSmallGap", 24, RED_HEX, space_pt=round(g.LETTER_RULE_GAP / g.PT))
+        foot = section.first_page_footer.paragraphs[0]
+        _border(foot, "top", "thinThickSmallGap", 24, RED_HEX)
+        number = _paragraph(doc, content.number, fonts.body, SIZE_3, align=WD_ALIGN_PARAGRAPH.RIGHT)
+        for _ in range(2):
+            _paragraph(doc, "", fonts.body, SIZE_3)
+    else:
+        mark = _paragraph(doc, content.mark, fonts.mark, size, align=WD_ALIGN_PARAGRAPH.CENTER, colour=RED, line=size)
+        mark.paragraph_format.space_before = Mm(g.FILE_MARK_TOP - g.TOP)
+        for _ in range(2):  # 空二行
+            _paragraph(doc, "", fonts.body, SIZE_3)
+        if form == "upward":  # 发文字号居左空一字, 签发人 居右空一字
+            number = _paragraph(doc, "", fonts.body, SIZE_3, align=WD_ALIGN_PARAGRAPH.LEFT)
+            number.paragraph_format.left_indent = SIZE_3
+            number.paragraph_format.tab_stops.add_tab_stop(Mm(g.BODY_W - g.CHAR), WD_TAB_ALIGNMENT.RIGHT)
+            _font(number.add_run(f"{content.number}\t签发人：{content.signer}"), fonts.body, SIZE_3)
+        else:
+            number = _paragraph(doc, content.number, fonts.body, SIZE_3, align=WD_ALIGN_PARAGRAPH.CENTER)
+        _border(number, "bottom", "single", 12, RED_HEX, space_pt=round(g.RULE_BELOW_NUMBER / g.PT))
+        for _ in range(2):  # 空二行
+            _paragraph(doc, "", fonts.body, SIZE_3)
+    lines = balance_title(content.title_parts or (content.title,), ems, width=g.CHARS - 2)
+    title = _paragraph(doc, "", fonts.title, SIZE_2, align=WD_ALIGN_PARAGRAPH.CENTER)
+    for n, text in enumerate(lines):
+        run = title.add_run(text)
+        _font(run, fonts.title, SIZE_2)
+        if n < len(lines) - 1:
+            run.add_break()
+    _paragraph(doc, "", fonts.body, SIZE_3)  # 标题下空一行
+
+
+def _table(doc: Any, table: Table, fonts: DocxFonts) -> None:
+    if table.caption:
+        _paragraph(doc, table.caption, fonts.heading, SIZE_4, align=WD_ALIGN_PARAGRAPH.CENTER, keep=True)
+    grid = doc.add_table(rows=1, cols=len(table.headers))
+    grid.style = "Table Grid"
+    grid.alignment = WD_TABLE_ALIGNMENT.CENTER
+    for row_index, (row, texts) in enumerate([(grid.rows[0], table.headers)]
+                                             + [(grid.add_row(), r) for r in table.rows]):
+        tr_pr = row._tr.get_or_add_trPr()
+        tr_pr.append(OxmlElement("w:cantSplit"))  # a row is never split across pages
+        if row_index == 0:
+            tr_pr.append(OxmlElement("w:tblHeader"))  # repeated on each page
+        for cell, text in zip(row.cells, texts):
+            p = cell.paragraphs[0]
+            p.paragraph_format.keep_with_next = row_index == 0
+            p.alignment = (WD_ALIGN_PARAGRAPH.CENTER if row_index == 0 else
+                           WD_ALIGN_PARAGRAPH.RIGHT if NUMERIC.match(text) else WD_ALIGN_PARAGRAPH.LEFT)
+            for n, piece in enumerate(text.split("\n") if row_index == 0 else [text]):
+                run = p.add_run()
+                if n:
+                    run.add_break()
+                run.add_text(piece)
+                _font(run, fonts.heading if row_index == 0 else fonts.body, SIZE_TABLE)
+
+
+def _chart(doc: Any, chart: Chart, fonts: DocxFonts, cjk: Any) -> None:
+    p = doc.add_paragraph()
+    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    p.paragraph_format.keep_with_next = True
+    p.add_run().add_picture(io.BytesIO(render_chart(chart, cjk)), width=Mm(150))
+    _paragraph(doc, chart.caption, fonts.body, SIZE_4, align=WD_ALIGN_PARAGRAPH.CENTER, line=None)
+
+
+def _signature(doc: Any, content: DocumentContent, fonts: DocxFonts) -> None:
+    """§7.3.5.2: 正文下空一行, the issuer 右空二字, the date two characters right of the issuer's first character;
+    kept with the text's last lines (Word moves them together)."""
+    _paragraph(doc, "", fonts.body, SIZE_3, keep=True)
+    issuer = _paragraph(doc, content.issuer, fonts.body, SIZE_3, align=WD_ALIGN_PARAGRAPH.RIGHT, keep=True)
+    date_text = chinese_date(content.issued_on)
+    shift = max(ems(date_text) + 2 - ems(content.issuer), 0)  # a date longer than the issuer moves it left
+    issuer.paragraph_format.right_indent = Pt(g.SIZE_BODY * (2 + shift))
+    date = _paragraph(doc, date_text, fonts.body, SIZE_3, align=WD_ALIGN_PARAGRAPH.LEFT,
+                      keep=bool(content.annotation))
+    date.paragraph_format.left_indent = Pt(g.SIZE_BODY * (g.CHARS - 2 - shift - ems(content.issuer) + 2))
+    if content.annotation:
+        _paragraph(doc, content.annotation, fonts.body, SIZE_3, indent=2)
+
+
+def _imprint(doc: Any, content: DocumentContent, fonts: DocxFonts) -> None:
+    """版记 pinned to the foot of the last page (a frame aligned to the bottom margin): between a thick rule
+    above and below and thin rules between its rows, 抄送 and 印发机关/印发日期 (信函格式: 抄送 only, no rules)."""
+    letter = g.format_of(content.kind) == "letter"
+    rows: list[Any] = []
+    if content.cc:
+        rows.append(_paragraph(doc, f"抄送：{'，'.join(content.cc)}。", fonts.body, SIZE_4,
+                               align=WD_ALIGN_PARAGRAPH.LEFT, line=Pt(24)))
+    if not letter:
+        printed = _paragraph(doc, "", fonts.body, SIZE_4, align=WD_ALIGN_PARAGRAPH.LEFT, line=Pt(24))
+        printed.paragraph_format.tab_stops.add_tab_stop(Mm(g.BODY_W - 2 * g.SIZE_SMALL * g.PT), WD_TAB_ALIGNMENT.RIGHT)
+        _font(printed.add_run(f"{content.printer or content.issuer}\t{chinese_date(content.issued_on)}印发"),
+              fonts.body, SIZE_4)
+        rows.append(printed)
+    for n, p in enumerate(rows):
+        p.paragraph_format.left_indent = p.paragraph_format.right_indent = SIZE_4  # 左右各空一字
+        p.paragraph_format.keep_with_next = n < len(rows) - 1
+        frame = OxmlElement("w:framePr")
+        for key, value in (("w:w", str(round(g.BODY_W / g.PT * 20))), ("w:hAnchor", "margin"),
+                           ("w:vAnchor", "margin"), ("w:yAlign", "bottom"), ("w:wrap", "notBeside")):
+            frame.set(qn(key), value)
+        p._p.get_or_add_pPr().insert(0, frame)
+        if not letter:
+            _border(p, "top", "single", 8 if n == 0 else 6, "000000")
+            if n == len(rows) - 1:
+                _border(p, "bottom", "single", 8, "000000")
+
+
+def render_docx(content: DocumentContent, fonts: DocxFonts, cjk: Any = None) -> bytes:
     doc = Document()
     section = doc.sections[0]
-    section.page_width, section.page_height = Mm(210), Mm(297)
-    section.top_margin, section.bottom_margin = Mm(37), Mm(35)
-    section.left_margin, section.right_margin = Mm(28), Mm(26)
+    section.page_width, section.page_height = Mm(g.PAGE_W), Mm(g.PAGE_H)
+    section.top_margin, section.bottom_margin = Mm(g.TOP), Mm(g.BOTTOM)
+    section.left_margin, section.right_margin = Mm(g.LEFT), Mm(g.RIGHT)
+    _grid(section)
     normal = doc.styles["Normal"]
     normal.font.name, normal.font.size = fonts.body, SIZE_3
     normal.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), fonts.body)
     doc.core_properties.title = content.title
     doc.core_properties.subject = content.number
     doc.core_properties.author = content.issuer
-
-    _paragraph(doc, content.mark, fonts.mark, mark_size(content.mark), align=WD_ALIGN_PARAGRAPH.CENTER, colour=RED, line=Pt(48))
-    _paragraph(doc, "", fonts.body, SIZE_3)
-    number = _paragraph(doc, content.number, fonts.body, SIZE_3, align=WD_ALIGN_PARAGRAPH.CENTER)
-    _bottom_border(number)  # the red separator line under 发文字号
-    _paragraph(doc, "", fonts.body, SIZE_3)
-    _paragraph(doc, content.title, fonts.title, SIZE_2, align=WD_ALIGN_PARAGRAPH.CENTER, line=Pt(36))
-    _paragraph(doc, "", fonts.body, SIZE_3)
+    _head(doc, section, content, fonts)
     _paragraph(doc, content.addressee, fonts.body, SIZE_3, align=WD_ALIGN_PARAGRAPH.LEFT)
+    last = None
     for block in content.blocks:
         if isinstance(block, Paragraph):
-            if block.style == "heading":
-                _paragraph(doc, block.text, fonts.heading, SIZE_3, indent=True)
-            elif block.style == "note":
-                _paragraph(doc, block.text, fonts.body, SIZE_3, indent=True)
-            else:
-                _paragraph(doc, block.text, fonts.body, SIZE_3, indent=True)
+            heading = block.style == "heading"
+            last = _paragraph(doc, block.text, fonts.heading if heading else fonts.body, SIZE_3, indent=2,
+                              keep=heading)
         elif isinstance(block, Table):
             _table(doc, block, fonts)
         elif isinstance(block, Chart):
-            _chart(doc, block, fonts)
-    _paragraph(doc, "", fonts.body, SIZE_3)
-    _paragraph(doc, content.issuer, fonts.body, SIZE_3, align=WD_ALIGN_PARAGRAPH.RIGHT)
-    date = _paragraph(doc, chinese_date(content.issued_on), fonts.body, SIZE_3, align=WD_ALIGN_PARAGRAPH.RIGHT)
-    date.paragraph_format.right_indent = Pt(SIZE_3.pt * 4)  # 成文日期 右空四字
-    if content.cc:
-        _paragraph(doc, "", fonts.body, SIZE_3)
-        cc = _paragraph(doc, f"抄送：{'，'.join(content.cc)}。", fonts.body, SIZE_4, align=WD_ALIGN_PARAGRAPH.LEFT)
-        _bottom_border(cc, "000000", 6)
-    _page_number_footer(section, fonts)
+            _chart(doc, block, fonts, cjk)
+    if last is not None and isinstance(content.blocks[-1], Paragraph):
+        last.paragraph_format.keep_with_next = True
+        last.paragraph_format.keep_together = True
+    _signature(doc, content, fonts)
+    _imprint(doc, content, fonts)
+    _page_numbers(doc, section)
     out = io.BytesIO()
     doc.save(out)
     return out.getvalue()

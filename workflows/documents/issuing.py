@@ -33,7 +33,7 @@ from engine.documents import order_documents
 from engine.documents.model import KIND_NAMES, DocumentContent, Paragraph, content_from_json, content_to_json
 from engine.documents.numbering import document_number, local_day
 from engine.documents.quarterly import QuarterRanking, compute_figures, quarterly_report
-from engine.domain.errors import DubanError, StoreUnavailable
+from engine.domain.errors import DubanError, RuleError, StoreUnavailable
 from engine.persistence.document_store import DocumentRecords, record_values
 from engine.persistence.store import SqlTransaction
 from engine.services import Engine
@@ -58,13 +58,11 @@ def default_settings() -> DocumentSettings:
 
 def render_files(content: DocumentContent, settings: DocumentSettings) -> tuple[dict[str, bytes], str | None]:
     """DOCX always; PDF when a CJK font is installed, else the reason it is missing."""
-    files = {"docx": render_docx(content, settings.docx_fonts)}
     try:
         fonts = find_cjk_fonts(settings.font_dirs)
     except CjkFontMissing as exc:
-        return files, str(exc)
-    files["pdf"] = render_pdf(content, fonts)
-    return files, None
+        return {"docx": render_docx(content, settings.docx_fonts)}, str(exc)
+    return {"docx": render_docx(content, settings.docx_fonts, fonts), "pdf": render_pdf(content, fonts)}, None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -227,7 +225,10 @@ def quarter_ranking(engine: Engine, label: str) -> QuarterRanking | None:
         return None
     year, quarter = int(label[:4]), int(label[-1])
     before = f"{year - 1}Q4" if quarter == 1 else f"{year}Q{quarter - 1}"
-    earlier = {s.unit_code: s.total for s in assessment.period(before).scores if s.total is not None}
+    try:
+        earlier = {s.unit_code: s.total for s in assessment.period(before).scores if s.total is not None}
+    except RuleError:  # no formula in force then (the first quarter the city assesses): no change to state
+        earlier = {}
     return QuarterRanking(
         ranked=tuple((r.tier, r.rank, r.unit_name, f"{r.total:.2f}",
                       f"{r.total - earlier[r.unit_code]:+.2f}" if r.unit_code in earlier else "—")
@@ -236,6 +237,22 @@ def quarter_ranking(engine: Engine, label: str) -> QuarterRanking | None:
         bottom=tuple(f"{r.unit_name}（{r.total:.2f}）" for r in boards.bottom),
         months=tuple(m.label for m in result.months), previous=before,
         unranked=tuple((u.unit_name, u.reason, u.sample) for u in boards.unranked), min_sample=boards.min_sample)
+
+
+def _rankings(engine: Engine, quarters: list[str]) -> tuple[dict[str, QuarterRanking], dict[str, str]]:
+    """Each pending quarter's ranking, and the error of each that could not be computed (that report waits and
+    is retried like any other failure; the other documents go on)."""
+    rankings: dict[str, QuarterRanking] = {}
+    broken: dict[str, str] = {}
+    for label in quarters:
+        try:
+            if (ranking := quarter_ranking(engine, label)) is not None:
+                rankings[label] = ranking
+        except StoreUnavailable:
+            raise
+        except Exception as exc:  # noqa: BLE001 - recorded on the report's outbox row
+            broken[label] = f"assessment ranking of {label}: {exc}"
+    return rankings, broken
 
 
 def issue_from_outbox(tx: SqlTransaction, engine: Engine, settings: DocumentSettings, row: dict[str, Any],
@@ -274,7 +291,7 @@ def _issue_pass(engine: Engine, settings: DocumentSettings | None, *, limit: int
     tried = 0
     with engine.store.reading() as tx:  # the assessment ranking a quarterly report states, read before numbering
         quarters = DocumentRecords(tx).pending_quarters(now)
-    rankings = {label: ranking for label in quarters if (ranking := quarter_ranking(engine, label)) is not None}
+    rankings, broken = _rankings(engine, quarters)
     with engine.store.transaction() as tx:  # 1. reserve: milliseconds
         records = DocumentRecords(tx)
         jobs += [_job_from_row(records, row, claim) for row in records.claim_unfinished(now, lease, limit, claim)]
@@ -283,6 +300,8 @@ def _issue_pass(engine: Engine, settings: DocumentSettings | None, *, limit: int
             tried += 1
             try:
                 with tx.savepoint():
+                    if row["template"] == "quarterly_report" and (row["params"] or {}).get("quarter") in broken:
+                        raise DubanError(broken[row["params"]["quarter"]])
                     job = issue_from_outbox(tx, engine, settings, row, claim, rankings)
                     if job is not None:
                         records.outbox_issuing(row["id"], job.document_id, now)

@@ -1,0 +1,78 @@
+"""Measuring a rendered PDF as a records clerk would, in millimetres: text lines from `pdftotext -bbox-layout`,
+rules from the page image (`pdftoppm`).
+
+poppler boxes a line of Noto CJK text from 1.150 em above the baseline to 0.287 em below it (the faces'
+ascent and descent); the em square's top, which the layout places, lies 0.880 em above the baseline, so
+`em_top = yMin + (1.150 - 0.880) / 1.437 × height`.
+"""
+from __future__ import annotations
+
+import html
+import re
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+MM = 25.4 / 72
+EM_TOP_SHARE = (1.150 - 0.880) / 1.437
+_PAGE = re.compile(r"<page width=\"([\d.]+)\" height=\"([\d.]+)\">(.*?)</page>", re.S)
+_LINE = re.compile(r"<line xMin=\"([\d.]+)\" yMin=\"([\d.]+)\" xMax=\"([\d.]+)\" yMax=\"([\d.]+)\">(.*?)</line>", re.S)
+_WORD = re.compile(r"<word [^>]*>(.*?)</word>")
+
+
+@dataclass(frozen=True)
+class Line:
+    text: str
+    x0: float  # mm
+    top: float  # em-square top, mm
+    x1: float
+    bottom: float  # poppler's box bottom, mm
+    size: float  # type size, pt
+
+    @property
+    def chars(self) -> int:
+        return len(self.text)
+
+
+def lines(pdf: Path) -> list[list[Line]]:
+    out = subprocess.run(["pdftotext", "-bbox-layout", str(pdf), "-"], check=True, capture_output=True,
+                         text=True).stdout
+    pages = []
+    for _, _, body in _PAGE.findall(out):
+        found = []
+        for x0, y0, x1, y1, inner in _LINE.findall(body):
+            text = "".join(html.unescape(w) for w in _WORD.findall(inner))
+            height = float(y1) - float(y0)
+            found.append(Line(text, float(x0) * MM, (float(y0) + EM_TOP_SHARE * height) * MM, float(x1) * MM,
+                              float(y1) * MM, height / 1.437))
+        pages.append(sorted(found, key=lambda line: (round(line.top, 1), line.x0)))
+    return pages
+
+
+def horizontal_rules(pdf: Path, page: int, tmp: Path, *, min_length_mm: float = 120.0) -> list[tuple[float, str]]:
+    """(y in mm, colour 'black'|'red') of each horizontal rule at least `min_length_mm` long on a page, from a
+    10 px/mm image."""
+    from PIL import Image
+
+    stem = tmp / f"rules-{pdf.stem}-{page}"
+    subprocess.run(["pdftoppm", "-png", "-r", "254", "-f", str(page), "-l", str(page), "-singlefile", str(pdf),
+                    str(stem)], check=True)
+    image = Image.open(f"{stem}.png").convert("RGB")
+    width, height = image.size
+    pixels = image.load()
+    rules: list[tuple[float, str]] = []
+    previous: dict[str, int] = {}
+    for y in range(height):
+        dark = red = 0
+        for x in range(0, width, 2):
+            r, g, b = pixels[x, y]
+            if r < 90 and g < 90 and b < 90:
+                dark += 2
+            elif r > 180 and g < 80 and b < 80:
+                red += 2
+        for count, colour in ((dark, "black"), (red, "red")):
+            if count / 10 >= min_length_mm:
+                if previous.get(colour) != y - 1:
+                    rules.append((y / 10, colour))
+                previous[colour] = y
+    return rules

@@ -1,0 +1,212 @@
+"""Acceptance: every kind of document from a long run (420 orders over 200 days), checked on the rendered PDFs
+as a records clerk would check them against GB/T 9704-2012, in millimetres. For each kind the document with
+the most text is rendered (the hardest to lay out), and both quarterly reports. Page images go to
+test-artifacts/, and the measured positions and render times to test-artifacts/gbt9704-layout.json."""
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import subprocess
+import time
+
+import pytest
+import sqlalchemy as sa
+
+from config.documents import load_document_settings
+from config.settings import Settings
+from engine.clock import VirtualClock
+from engine.documents.linebreak import IDENTIFIER, NO_LINE_START
+from engine.documents.model import content_from_json, content_to_json
+from engine.persistence.document_tables import documents
+from tests.documents.helpers import ARTIFACTS
+from tests.documents.long_run import START, long_run
+from tests.documents.pdf_measure import horizontal_rules, lines
+from workflows.bootstrap import build_engine
+from workflows.documents import geometry as g
+from workflows.documents.fonts import find_cjk_fonts
+from workflows.documents.pdf_render import render_pdf
+
+PAGE_NUMBER = re.compile(r"^—(\d+)—$")
+CJK_LINE = re.compile(r"^[\u4e00-\u9fff，。、；：？！“”（）《》〔〕—…]+$")
+
+
+def _key(row) -> str:
+    params = row["params"] or {}
+    if row["kind"] == "quarterly_report":
+        return f"quarterly_report-{params['quarter']}"
+    return row["kind"] + ("-instructed" if params.get("instruction_id") else "")
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("long-run")
+    clock = VirtualClock(START.replace(day=1))
+    engine = build_engine(Settings(worker_id="layout"), clock=clock, database_url=f"sqlite:///{tmp}/duban.db")
+    real = load_document_settings()
+    (tmp / "no-fonts").mkdir()
+    long_run(engine, clock, dataclasses.replace(real, font_dirs=(tmp / "no-fonts",)))
+    with engine.store.reading() as tx:
+        rows = [dict(r) for r in tx.c.execute(sa.select(documents)).mappings()]
+    return render_longest(rows, find_cjk_fonts(real.font_dirs), tmp)
+
+
+def render_longest(rows: list[dict], fonts, tmp):
+    """Render the PDF of each kind's longest document (and each quarterly report) from its snapshot."""
+    longest: dict[str, dict] = {}
+    for row in rows:
+        key = _key(row)
+        if key not in longest or len(json.dumps(row["content"])) > len(json.dumps(longest[key]["content"])):
+            longest[key] = row
+    ARTIFACTS.mkdir(exist_ok=True)
+    out = {}
+    for key, row in sorted(longest.items()):
+        content = content_from_json(row["content"])
+        started, cpu = time.perf_counter(), time.process_time()
+        data = render_pdf(content, fonts)
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+        path = tmp / f"{key}.pdf"
+        path.write_bytes(data)
+        subprocess.run(["pdftoppm", "-png", "-r", "60", str(path), str(ARTIFACTS / f"gbt9704-{key}")], check=True)
+        out[key] = {"path": path, "content": content, "pages": lines(path), "seconds": seconds, "cpu": cpu}
+    return rows, out, tmp
+
+
+def test_the_long_run_issues_every_kind_and_loses_none(rendered):
+    rows, out, _ = rendered
+    kinds = {r["kind"] for r in rows}
+    assert kinds == {"urge_notice", "supervision_letter", "special_report", "quarterly_report"}
+    assert {r["state"] for r in rows} == {"issued"}
+    assert {"quarterly_report-2026Q1", "quarterly_report-2026Q2", "supervision_letter-instructed"} <= set(out)
+    by_kind: dict[str, list[int]] = {}
+    for r in rows:
+        by_kind.setdefault(f"{r['kind']}{r['year']}", []).append(r["serial"])
+    assert all(sorted(s) == list(range(1, len(s) + 1)) for s in by_kind.values())  # no gap, no duplicate
+
+
+def test_no_identifier_is_broken_across_lines(rendered):
+    _, out, _ = rendered
+    for key, doc in out.items():
+        text_lines = [line.text for page in doc["pages"] for line in page]
+        joined, owner = "", []
+        for n, text in enumerate(text_lines):
+            joined += text
+            owner += [n] * len(text)
+        wanted = {m.group() for block in json.dumps(content_to_json(doc["content"]), ensure_ascii=False).split('"')
+                  for m in IDENTIFIER.finditer(block) if len(m.group()) >= 8}
+        for identifier in wanted:
+            for m in re.finditer(re.escape(identifier), joined):
+                assert owner[m.start()] == owner[m.end() - 1], (key, identifier, text_lines[owner[m.start()]])
+
+
+def test_full_body_lines_hold_28_characters(rendered):
+    """A body line of Chinese text that is full holds 28 characters (29 when a closing mark hangs at its end);
+    a line is not full when the identifier after it went down whole to the next line."""
+    _, out, _ = rendered
+    checked = 0
+    for key, doc in out.items():
+        flow = [line for page in doc["pages"] for line in page if abs(line.size - g.SIZE_BODY) < 0.3]
+        full = [line for line, after in zip(flow, flow[1:])
+                if abs(line.x0 - g.LEFT) < 0.5 and abs(line.x1 - (g.LEFT + g.BODY_W)) < 0.8
+                and CJK_LINE.match(line.text) and not IDENTIFIER.match(after.text.lstrip("（《“「"))]
+        checked += len(full)
+        for line in full:
+            expected = 29 if line.text[-1] in NO_LINE_START and len(line.text) == 29 else 28
+            assert line.chars == expected, (key, line.text)
+    assert checked >= 20
+
+
+def test_page_numbers_sit_on_the_outer_side_7mm_under_the_body(rendered):
+    _, out, _ = rendered
+    one = g.SIZE_SMALL * g.PT
+    for key, doc in out.items():
+        letter = key.startswith("supervision_letter")
+        for index, page in enumerate(doc["pages"], 1):
+            numbers = [line for line in page if PAGE_NUMBER.match(line.text.replace(" ", ""))]
+            if letter and index == 1:
+                assert not numbers, key  # 信函格式: no number on the first page
+                continue
+            [number] = numbers
+            assert int(PAGE_NUMBER.match(number.text.replace(" ", "")).group(1)) == index
+            if index % 2:
+                assert abs(number.x1 - (g.LEFT + g.BODY_W - one)) < 1.0, (key, index, number)
+            else:
+                assert abs(number.x0 - (g.LEFT + one)) < 1.0, (key, index, number)
+            assert abs(number.top + number.size * g.PT / 2 - g.PAGE_NUMBER_TOP) < 1.0, (key, index, number)
+
+
+def test_no_last_page_holds_only_the_signature(rendered):
+    _, out, _ = rendered
+    for key, doc in out.items():
+        content = doc["content"]
+        closing = {content.issuer, content.annotation, f"{content.issued_on.year}年{content.issued_on.month}月"
+                   f"{content.issued_on.day}日", f"抄送：{'，'.join(content.cc)}。", content.printer or content.issuer}
+        for page in doc["pages"]:
+            texts = [line.text for line in page if not PAGE_NUMBER.match(line.text.replace(" ", ""))]
+            signature = [t for t in texts if t == content.issuer]
+            if signature:
+                others = [t for t in texts if t not in closing and not t.endswith("印发")]
+                assert len(others) >= 2, (key, texts)  # the text's last lines come with the signature
+
+
+def test_head_positions_are_within_1mm(rendered):
+    _, out, _ = rendered
+    measured = {}
+    for key, doc in out.items():
+        first = doc["pages"][0]
+        content = doc["content"]
+        mark = next(line for line in first if line.text == content.mark)
+        number = next(line for line in first if content.number in line.text)
+        title = [line for line in first if abs(line.size - g.SIZE_TITLE) < 0.3]
+        body = [line for line in first if abs(line.size - g.SIZE_BODY) < 0.3 and line.top > title[-1].top]
+        letter = g.format_of(content.kind) == "letter"
+        assert abs(mark.top - (g.LETTER_MARK_TOP if letter else g.FILE_MARK_TOP)) <= 1.0, (key, mark)
+        mark_bottom = mark.top + mark.size * g.PT
+        if letter:
+            assert abs(number.x1 - (g.LEFT + g.BODY_W)) < 0.5  # 顶格居版心右边缘
+            expected_number = mark_bottom + g.LETTER_RULE_GAP + 1.45 + g.LETTER_FIRST_GAP
+            expected_title = number.top + g.SIZE_BODY * g.PT + 2 * g.LINE + (g.LINE - g.SIZE_TITLE * g.PT) / 2
+        else:
+            expected_number = mark_bottom + 2 * g.LINE + (g.LINE - g.SIZE_BODY * g.PT) / 2  # 空二行
+            rule = number.top + g.SIZE_BODY * g.PT + g.RULE_BELOW_NUMBER
+            expected_title = rule + 2 * g.LINE + (g.LINE - g.SIZE_TITLE * g.PT) / 2  # 空二行
+        assert abs(number.top - expected_number) <= 1.0, (key, number)
+        assert abs(title[0].top - expected_title) <= 1.0, (key, title[0])
+        if g.format_of(content.kind) == "upward":
+            assert abs(number.x0 - (g.LEFT + g.CHAR)) < 0.5 and any(line.text.startswith("签发人：") for line in first)
+        addressee, first_body = body[0], body[1]
+        assert addressee.text == content.addressee and abs(addressee.x0 - g.LEFT) < 0.3  # 顶格
+        assert abs(first_body.x0 - (g.LEFT + 2 * g.CHAR)) < 0.3  # 首行缩进二字
+        last_page = doc["pages"][-1]
+        page_number = next((line for line in last_page if PAGE_NUMBER.match(line.text.replace(" ", ""))), None)
+        imprint = [line for line in last_page if line.text.startswith("抄送：") or line.text.endswith("印发")]
+        measured[key] = {"mark": round(mark.top, 2), "number": round(number.top, 2), "title": round(title[0].top, 2),
+                         "first_body_line": round(first_body.top, 2),
+                         "page_number_x": round(page_number.x0, 2) if page_number else None,
+                         "page_number_centre": round(page_number.top + page_number.size * g.PT / 2, 2)
+                         if page_number else None,
+                         "imprint_lines": [round(line.top, 2) for line in imprint],
+                         "pages": len(doc["pages"]), "render_seconds": round(doc["seconds"], 2),
+                         "render_cpu_seconds": round(doc["cpu"], 2)}
+        assert imprint, key  # 版记 on the last page
+        assert imprint[-1].bottom <= g.BODY_BOTTOM + 0.5, (key, imprint[-1])  # at the foot of the 版心
+    (ARTIFACTS / "gbt9704-layout.json").write_text(json.dumps(measured, ensure_ascii=False, indent=1))
+
+
+def test_imprint_rules_and_letter_double_lines(rendered):
+    _, out, tmp = rendered
+    for key, doc in out.items():
+        letter = g.format_of(doc["content"].kind) == "letter"
+        last = len(doc["pages"])
+        rules = horizontal_rules(doc["path"], last, tmp)
+        rows = bool(doc["content"].cc) + (not letter)
+        black = [y for y, colour in rules if colour == "black" and y > g.BODY_BOTTOM - rows * 8.5 - 1]
+        if letter:
+            first = horizontal_rules(doc["path"], 1, tmp)
+            red = [y for y, colour in first if colour == "red"]
+            assert len(red) == 4, (key, red)  # 上粗下细 under the mark, 上细下粗 20 mm above the foot
+            assert abs(red[-1] - g.LETTER_FOOT_RULE) < 2.0
+            assert not black, (key, rules)  # 信函格式: 版记 without rules
+        else:
+            assert len(black) == rows + 1, (key, rules)  # thick above, thin between, thick below
+            assert abs(black[-1] - g.BODY_BOTTOM) < 1.0, (key, black)
