@@ -79,6 +79,8 @@ def load_rules(path: Path | None = None) -> RuleTable:
             ladder_time=_time(ladder["step_at"], "ladder.step_at"),
             overdue_working_days=steps[0], yellow_card_working_days=steps[1], red_card_working_days=steps[2],
             supervision_letter_working_days=steps[3],
+            letter_reply_working_days=_count(ladder.get("letter_reply_working_days", 5),
+                                             f"{path}: ladder.letter_reply_working_days"),
             instruction_letter_months=_count(instruction["supervision_letter_after_months"],
                                              f"{path}: instruction.supervision_letter_after_months", 1, 24),
             instruction_report_months=_count(instruction["special_report_after_months"],

@@ -52,26 +52,6 @@ class Casework:
     def __init__(self, store: SqlStore, clock: Clock) -> None:
         self.store, self.clock = store, clock
 
-    def issue_card(self, number: str, *, color: str, reason: str, actor: str) -> int:
-        if color not in CARD_LABELS:
-            raise InvalidInput(f"牌色须为黄牌或红牌 (color must be yellow or red, got {color!r})")
-        reason = check_text(reason, "亮牌理由")
-        now = self.clock.now()
-        with self.store.transaction() as tx:
-            order = tx.get_order(number, lock=True)
-            if order is None:
-                raise UnknownWorkOrder(number)
-            if order.is_closed:
-                raise InvalidTransition(f"工单 {number} 已办结，不能再亮牌 ({number} is closed)")
-            card_id = rows.insert_card(tx.c, {
-                "order_number": number, "unit_code": order.unit_code, "color": color, "source": "manual",
-                "reason": reason, "issued_at": now, "issued_by": actor})
-            details = {"card": card_id, "color": color, "reason": reason}
-            tx.add_event(number, "card_issued", now, actor, details, now)
-            tx.audit(now, actor, "card.issued", number, {**details, "unit": order.unit_code})
-        log.info("card issued", extra={"order": number, "color": color, "actor": actor})
-        return card_id
-
     def card(self, card_id: int) -> CardRef:
         with self.store.reading() as tx:
             row = rows.get_card(tx.c, card_id)

@@ -21,6 +21,7 @@ from engine.domain.model import HandlingUnit, Instance, Instruction
 from engine.domain.phones import normalise_mobile
 from engine.domain.rules import ROUTINE, RuleTable
 from engine.domain.work_order import EXTENSION_STATE_EVENTS, WorkOrder, apply_event, check_event, validate_new_order
+from engine.persistence.casework_store import end_calls_after
 from engine.persistence.store import SqlStore, SqlTransaction
 from engine.ports import Operation
 from engine.runtime import runner, serializer
@@ -28,6 +29,8 @@ from engine.runtime.definitions import ProcessDefinition
 from engine.domain.objections import handed_at
 from engine.objection_cases import ObjectionCases, moved_deadline
 from engine.persistence.objection_store import objection_open
+from engine.escalation import LETTER_REPLY, Escalation
+from engine.manual_cards import ManualCards
 from engine.timer_firing import QUARTERLY, TimerFiring
 from engine.workflow_steps import _Step
 from engine.workflow_steps import local_iso as _iso
@@ -44,7 +47,7 @@ def _require_aware(at: object) -> None:
         raise InvalidInput(f"a time with its UTC offset is required, got {at!r}")
 
 
-class Engine(ObjectionCases, TimerFiring):
+class Engine(ObjectionCases, ManualCards, Escalation, TimerFiring):
     def __init__(self, *, store: SqlStore, clock: Clock, rules: RuleTable, calendar: WorkingCalendar,
                  definitions: Mapping[str, ProcessDefinition], operations: Mapping[str, Operation],
                  worker_id: str = "engine", catalogue: DispatchCatalogue | None = None) -> None:
@@ -69,12 +72,15 @@ class Engine(ObjectionCases, TimerFiring):
 
     # ------------------------------------------------------------------ handling units
     def register_unit(self, code: str, name: str, phones: list[str] | tuple[str, ...],
-                      actor: str = "system") -> HandlingUnit:
+                      actor: str = "system", contacts: list[str] | tuple[str, ...] = ()) -> HandlingUnit:
+        """`contacts`: the name of the person at each number, in the same order (supervisors call them)."""
         if isinstance(phones, str) or not isinstance(phones, (list, tuple)):
             raise InvalidInput(f"unit {code}: phones must be a list of mobile numbers")
+        if len(contacts) > len(phones) or any(not isinstance(n, str) or len(n) > 50 for n in contacts):
+            raise InvalidInput(f"unit {code}: contacts must be names (at most 50 characters), one per phone")
         unit = HandlingUnit(code, name, tuple(normalise_mobile(code, p) for p in phones))  # InvalidInput / InvalidPhone
         with self.store.transaction() as tx:
-            tx.put_unit(unit, self.clock.now())
+            tx.put_unit(unit, self.clock.now(), names=[n.strip() for n in contacts])
             tx.audit(self.clock.now(), actor, "unit.registered", None, {"code": code, "name": name, "phones": len(phones)})
         return unit
 
@@ -141,7 +147,8 @@ class Engine(ObjectionCases, TimerFiring):
                 self._cancel_ladder(tx, order)
             elif event in _MESSAGE_OF_EVENT:
                 self._deliver(tx, order, unit, _MESSAGE_OF_EVENT[event], {}, at)
-            tx.add_event(number, event, at, actor, stored, self.clock.now())
+            event_id = tx.add_event(number, event, at, actor, stored, self.clock.now())
+            end_calls_after(tx.c, number, event, event_id, self.clock.now())
             tx.audit(self.clock.now(), actor, f"order.{event}", number, {**stored, "at": at.isoformat()})
             tx.update_order(order)
         log.info("work order event", extra={"order": number, "event": event})
@@ -256,6 +263,10 @@ class Engine(ObjectionCases, TimerFiring):
         unit is reminded again before the new one (if that moment is still ahead); the overdue notice, cards and
         letter already taken in this round are not repeated."""
         order.fired_steps = [step for step in order.fired_steps if step != "due_soon"]
+        self._rearm(tx, order, unit, at)
+
+    def _rearm(self, tx: SqlTransaction, order: WorkOrder, unit: HandlingUnit | None, at: datetime) -> None:
+        """Re-arm the ladder from the order's deadline and the steps already taken (`deadline_changed`)."""
         self._deliver(tx, order, unit, DEADLINE_CHANGED, self._ladder_data(order, at), at)
 
     def _deadline_from_basis(self, order: WorkOrder) -> deadlines.Deadline:
@@ -303,12 +314,7 @@ class Engine(ObjectionCases, TimerFiring):
         return changed
 
     def _cancel_ladder(self, tx: SqlTransaction, order: WorkOrder) -> None:
-        for instance, state in tx.open_instances_of_order(order.number):
-            if instance.kind == "work_order":
-                wf = self._load(instance, state)
-                runner.cancel(wf)
-                instance.status, instance.next_due_at = "cancelled", None
-                tx.update_instance(instance, self._state_to_store(instance, wf), self.clock.now())
+        self._cancel_instances(tx, order.number, ("work_order", LETTER_REPLY))
 
     def _reopen(self, tx: SqlTransaction, order: WorkOrder, unit: HandlingUnit | None, at: datetime) -> None:
         self._cancel_ladder(tx, order)

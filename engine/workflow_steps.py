@@ -91,7 +91,12 @@ class WorkflowSteps:
         instance.next_due_at = runner.next_due(wf)
         instance.status = "completed" if runner.is_completed(wf) else "waiting"
         step.tx.update_instance(instance, self._state_to_store(instance, wf), self.clock.now())
+        written = list(step.actions)
         self._write_actions(step)
+        self._after_actions(step, written, at)
+
+    def _after_actions(self, step: _Step, written: list[tuple[str, Action]], at: datetime) -> None:
+        """What the step's actions start in turn (a 督办函 starts its reply watch: engine/escalation.py)."""
 
     def _state_to_store(self, instance: Instance, wf: Any) -> str:
         """The serialized workflow; in replay mode the live object is held instead (only while it waits)."""
@@ -141,7 +146,7 @@ class WorkflowSteps:
                                  "send_at": action.at, "created_at": now})
             elif action.kind in SUPERVISOR_TASK_KINDS:
                 tasks.append({"kind": action.kind, "action_key": key, "order_number": action.order_number,
-                              "unit_code": action.unit_code, "created_at": action.at})
+                              "unit_code": action.unit_code, "created_at": action.at, "step": action.step})
             elif action.kind in CARD_COLORS and action.order_number and action.unit_code:
                 cards.append({"order_number": action.order_number, "unit_code": action.unit_code,
                               "color": CARD_COLORS[action.kind], "source": "rule", "action_key": key,

@@ -7,9 +7,11 @@ outbox is delivered afterwards.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
-from engine.domain.deadlines import sms_send_at
+from engine.clock import format_local
+from engine.domain.deadlines import letter_reply_times, sms_send_at
 from engine.domain.errors import InvalidInput
 from engine.domain.model import Action
 from engine.domain.rules import ROUTINE
@@ -53,6 +55,21 @@ def _order_action(kind: str) -> Operation:
     return operation
 
 
+def supervision_letter(ctx: ActionContext, params: Mapping[str, Any]) -> list[Action]:
+    """The 督办函, carrying its written-reply date (and when an order still not replied then escalates)."""
+    letters = _order_action("supervision_letter")(ctx, params)
+    reply_by, escalate_at = letter_reply_times(ctx.rules, ctx.calendar, ctx.at)
+    return [replace(letter, details={**letter.details, "reply_by": format_local(reply_by),
+                                     "escalate_at": format_local(escalate_at)}) for letter in letters]
+
+
+def escalated(ctx: ActionContext, params: Mapping[str, Any]) -> list[Action]:
+    """提级督办: the record that the order escalated past its letter's reply date (listed for leadership)."""
+    actions = _order_action("escalated")(ctx, params)
+    reply_by = params.get("reply_by")
+    return [replace(a, details={**a.details, **({"reply_by": str(reply_by)} if reply_by else {})}) for a in actions]
+
+
 def quarterly_report(ctx: ActionContext, params: Mapping[str, Any]) -> list[Action]:
     quarter = params.get("quarter") or ctx.quarter
     if not quarter:
@@ -66,7 +83,8 @@ OPERATIONS: dict[str, Callable[[ActionContext, Mapping[str, Any]], list[Action]]
     "document.urge_notice": _order_action("urge_notice"),
     "card.yellow": _order_action("yellow_card"),
     "card.red": _order_action("red_card"),
-    "letter.supervision": _order_action("supervision_letter"),
+    "letter.supervision": supervision_letter,
+    "escalation.record": escalated,
     "report.special": _order_action("special_report"),
     "report.quarterly": quarterly_report,
     "task.objection_overdue": _order_action("objection_overdue"),

@@ -83,6 +83,10 @@ def read_events(lines: Iterable[str], *, rules: RuleTable | None = None,
                 if not isinstance(phones, list) or not phones:
                     raise InvalidInput("a unit needs a non-empty list of phones")
                 HandlingUnit(code, _text(record, "name"), tuple(phones))  # validates code, name and numbers
+                contacts = record.get("contacts", [])
+                if not isinstance(contacts, list) or len(contacts) > len(phones) \
+                        or not all(isinstance(n, str) and len(n) <= 50 for n in contacts):
+                    raise InvalidInput("a unit's contacts must be a list of names, at most one per phone")
                 if code in units:
                     raise InvalidInput(f"unit {code!r} is defined twice")
                 units.add(code)
@@ -111,6 +115,15 @@ def read_events(lines: Iterable[str], *, rules: RuleTable | None = None,
                 if order is None:
                     raise InvalidInput(f"unknown order {order_number!r} (no order_created before it)")
                 precheck.check(kind, record, order, at, units)
+            elif kind == "card":  # a card given by hand (颜色 yellow/red, with its reason)
+                order = orders.get(order_number)
+                if order is None:
+                    raise InvalidInput(f"unknown order {order_number!r} (no order_created before it)")
+                if record.get("color") not in ("yellow", "red"):
+                    raise InvalidInput(f"a card's color must be yellow or red, got {record.get('color')!r}")
+                _text(record, "reason", 500)
+                if order.is_closed:
+                    raise InvalidInput(f"order {order_number} is closed: no card")
             elif kind in EVENT_TYPES or kind == "instruction":
                 order = orders.get(order_number)
                 if order is None:
@@ -141,6 +154,10 @@ def action_line(row: dict[str, Any]) -> dict[str, Any]:
     line.update(order=row["order_number"], unit=row["unit_code"])
     if row["kind"] == "sms":
         line.update(template=row["details"]["template"], to=row["details"]["to"], send_at=row["details"]["send_at"])
+    elif row["kind"] in ("supervision_letter", "escalated") and row["details"].get("reply_by"):
+        line["reply_by"] = row["details"]["reply_by"]  # the letter's written-reply date
+    elif row["details"].get("manual_card"):
+        line["manual_card"] = row["details"]["manual_card"]  # the rule's card step, done by a supervisor's card
     return line
 
 
@@ -152,7 +169,7 @@ def drive(engine: Engine, clock: VirtualClock, data: ReplayInput, *, end: dateti
     from `quarterly_from` (default: the first event), unless `quarterly` is off (a shard of a parallel replay
     other than the first: the reports are printed once, by the first)."""
     for unit in data.units:
-        engine.register_unit(unit["code"], unit["name"], unit["phones"])
+        engine.register_unit(unit["code"], unit["name"], unit["phones"], contacts=unit.get("contacts", ()))
     first = quarterly_from or (data.events[0][1] if data.events else None)
     if quarterly and first is not None:
         engine.ensure_quarterly_report(first)
@@ -285,6 +302,8 @@ def _apply(engine: Engine, record: dict[str, Any], at: datetime) -> None:
         national.apply(engine, kind, record, at)
     elif kind == "instruction":
         engine.add_instruction(number, leader=record["leader"], text=record["text"], at=at, actor="replay")
+    elif kind == "card":
+        engine.issue_card(number, color=record["color"], reason=record["reason"], actor="replay")
     else:
         engine.record_event(number, kind, at=at, working_days=record.get("working_days"), actor="replay")
 

@@ -149,7 +149,10 @@ def _instruction_sentences(instruction: InstructionFact, at: datetime, verb: str
 
 
 def supervision_letter(facts: OrderFacts, *, at: datetime, number: str, letterhead: Letterhead,
-                       calendar: WorkingCalendar, instruction_id: object = None) -> DocumentContent:
+                       calendar: WorkingCalendar, instruction_id: object = None,
+                       reply_by: str | None = None) -> DocumentContent:
+    """`reply_by`: the written-reply date the rules gave the letter (ISO time); past it, unreplied, the order is
+    escalated (提级督办). Without it the date is counted from the letterhead's working days."""
     instruction = _instruction_for(facts, instruction_id)
     blocks: list[Paragraph | Table] = [Paragraph(_order_sentence(facts, at)), Paragraph(_request_sentence(facts))]
     if instruction is not None:
@@ -159,7 +162,8 @@ def supervision_letter(facts: OrderFacts, *, at: datetime, number: str, letterhe
         blocks.append(Paragraph(reminders))
     blocks += [Paragraph(text) for text in _earlier_letters(facts, at, letterhead, calendar)]
     handle = _working_day(calendar, at, letterhead.urge_working_days)
-    due = _working_day(calendar, at, letterhead.reply_working_days)
+    due = (chinese_date(local_day(datetime.fromisoformat(reply_by))) if reply_by  # the date the rules escalate after
+           else _working_day(calendar, at, letterhead.reply_working_days))
     follow = "，切实落实领导批示要求" if instruction is not None else ""
     blocks.append(Paragraph(
         f"{_basis(letterhead)}现予督办。请你单位主要负责同志亲自督办{follow}，于{handle}前办结并答复市民，"

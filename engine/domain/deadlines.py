@@ -138,3 +138,11 @@ def sms_send_at(rules: RuleTable, at: datetime, *, urgent: bool) -> datetime:
     if local.time() >= rules.sms_window_end:
         return local_instant(local.date() + timedelta(days=1), rules.sms_window_start)
     return at
+
+
+def letter_reply_times(rules: RuleTable, cal: WorkingCalendar, letter_at: datetime) -> tuple[datetime, datetime]:
+    """A 督办函 sent at `letter_at`: its written-reply date (end of the Nth working day after it) and the moment an
+    order still not replied escalates (提级督办: the next working day at the ladder's time)."""
+    reply_day = cal.nth_working_day_after(local_date(letter_at), rules.letter_reply_working_days).result
+    reply_by = local_instant(reply_day, time(23, 59, 59))
+    return reply_by, local_instant(cal.nth_working_day_after(reply_day, 1).result, rules.ladder_time)

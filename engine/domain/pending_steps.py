@@ -18,6 +18,7 @@ STEP_LABELS = {
     "instruction_report": "批示满三月未办结：专报市委市政府",
     "dispatched": "派单通知", "reopened": "重办通知", "instruction": "批示通知",
     "special_report": "批示满三月未办结：专报市委市政府",
+    "escalated": "督办函逾期未书面答复：提级督办（短信 + 督办员任务 + 领导关注）",
 }
 
 
@@ -71,7 +72,19 @@ def _ladder(order: WorkOrder, rules: RuleTable, cal: WorkingCalendar) -> list[Pe
         found.append(PendingStep(step, STEP_LABELS[step], deadlines.local_instant(count.result, rules.ladder_time),
                                  f"{deadline}；规则：超期第 {days} 个工作日 {rules.ladder_time.strftime('%H:%M')}；"
                                  f"{count.explain()}"))
+    if "escalated" not in order.fired_steps:
+        letter_at = deadlines.local_instant(cal.nth_working_day_after(day, rules.supervision_letter_working_days).result,
+                                            rules.ladder_time)
+        found.append(_escalation_step(letter_at, "督办函", rules, cal))
     return found
+
+
+def _escalation_step(letter_at: datetime, letter: str, rules: RuleTable, cal: WorkingCalendar) -> PendingStep:
+    reply_by, escalate_at = deadlines.letter_reply_times(rules, cal, letter_at)
+    return PendingStep("escalated", STEP_LABELS["escalated"], escalate_at,
+                       f"{letter}发于 {_when(letter_at)}，要求 {rules.letter_reply_working_days} 个工作日内"
+                       f"（{_when(reply_by)} 前）书面答复；届时仍未回复，下一工作日 "
+                       f"{rules.ladder_time.strftime('%H:%M')} 提级督办")
 
 
 def _sign_step(order: WorkOrder, rules: RuleTable, cal: WorkingCalendar) -> PendingStep:

@@ -24,6 +24,7 @@ class RuleTable:
     yellow_card_working_days: int = 3
     red_card_working_days: int = 5
     supervision_letter_working_days: int = 10
+    letter_reply_working_days: int = 5  # a 督办函 asks for a written reply by the end of this working day after it
     urgent_yellow_card_hours: int = 24
     urgent_red_card_hours: int = 72
     instruction_letter_months: int = 1

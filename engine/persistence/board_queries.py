@@ -20,7 +20,8 @@ OPEN = ("dispatched", "signed")
 def _escalating() -> Any:
     """Open and held by its unit (a returned order waits for the hotline, not for the unit)."""
     return sa.and_(work_orders.c.status.in_(OPEN), work_orders.c.returned_at.is_(None))
-LADDER_KINDS = ("phone_urge", "urge_notice", "yellow_card", "red_card", "supervision_letter", "special_report")
+LADDER_KINDS = ("phone_urge", "urge_notice", "yellow_card", "red_card", "supervision_letter", "escalated",
+                "special_report")
 
 
 def day_start(now: datetime) -> datetime:

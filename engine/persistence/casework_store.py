@@ -4,6 +4,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import logging
+
 import sqlalchemy as sa
 
 from engine.persistence.account_tables import cards
@@ -41,3 +43,38 @@ def finish_task(connection: sa.Connection, task_id: int, *, outcome: str, at: da
 
 def order_exists(connection: sa.Connection, number: str) -> bool:
     return connection.execute(sa.select(work_orders.c.number).where(work_orders.c.number == number)).first() is not None
+
+
+log = logging.getLogger("duban.casework")
+PHONE_TASK = "phone_urge"
+
+
+def supersede_phone_tasks(connection: sa.Connection, number: str, *, reason: str, by: str, at: datetime,
+                          steps: tuple[str, ...] | None = None) -> list[int]:
+    """End the order's open phone tasks (only those raised by `steps`, when given) that no longer need a call;
+    returns their ids."""
+    where = [supervisor_tasks.c.order_number == number, supervisor_tasks.c.kind == PHONE_TASK,
+             supervisor_tasks.c.status == "open"]
+    if steps is not None:
+        where.append(supervisor_tasks.c.step.in_(steps))
+    ids = list(connection.execute(sa.select(supervisor_tasks.c.id).where(*where)).scalars())
+    if ids:
+        connection.execute(supervisor_tasks.update().where(supervisor_tasks.c.id.in_(ids), *where).values(
+            status="superseded", superseded_reason=reason, superseded_by=by, completed_at=at, completed_by="rules"))
+    return ids
+
+
+# Which phone tasks an order event ends (None: all of them): the call is no longer needed.
+CALLS_ENDED_BY: dict[str, tuple[str, ...] | None] = {
+    "signed": ("sign_overdue",), "replied": None, "closed": None, "returned": None}
+
+
+def end_calls_after(connection: sa.Connection, number: str, event: str, event_id: int, at: datetime) -> list[int]:
+    """Supersede the order's phone tasks that `event` made pointless, naming the event; returns their ids."""
+    if event not in CALLS_ENDED_BY:
+        return []
+    ended = supersede_phone_tasks(connection, number, reason=event, by=f"event:{event_id}", at=at,
+                                   steps=CALLS_ENDED_BY[event])
+    if ended:
+        log.info("phone tasks superseded", extra={"order": number, "tasks": ended, "by_event": event})
+    return ended

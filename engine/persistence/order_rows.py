@@ -10,9 +10,10 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.sql.elements import ColumnElement
 
+from engine.domain.work_order import WorkOrder
 from engine.persistence.account_tables import cards
 from engine.persistence.order_filter import OPEN_STATUSES
-from engine.persistence.tables import handling_units, instructions, workflow_instances
+from engine.persistence.tables import handling_units, instructions, work_orders, workflow_instances
 
 
 # ---------------------------------------------------------------------------------------- the page's extras
@@ -83,3 +84,11 @@ def _next_due(connection: sa.Connection, numbers: list[str]) -> dict[str, dateti
         if status == "waiting" and at is not None and (number not in due or at < due[number]):
             due[number] = at
     return due
+
+
+def orders_by_number(connection: sa.Connection, numbers: list[str]) -> dict[str, WorkOrder]:
+    """The page's orders as WorkOrders (the list's 剩余/超期 and 下一步 columns are worked out from them)."""
+    if not numbers:
+        return {}
+    rows = connection.execute(sa.select(work_orders).where(_among(connection, work_orders.c.number, numbers)))
+    return {r["number"]: WorkOrder(**{f: r[f] for f in WorkOrder.__dataclass_fields__}) for r in rows.mappings()}

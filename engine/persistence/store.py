@@ -18,6 +18,7 @@ from engine.domain.model import HandlingUnit, Instance, Instruction
 from engine.domain.work_order import WorkOrder
 from engine.persistence.sms_store import SmsRecords
 from engine.persistence.account_tables import cards
+from engine.persistence.casework_store import PHONE_TASK, supersede_phone_tasks
 from engine.persistence.change_log import ACTION, EVENT, change_log, record_positions
 from engine.persistence.database import READ_ONLY
 from engine.persistence.tables import (
@@ -152,7 +153,7 @@ class SqlTransaction(SmsRecords):
         return [u for code in self.c.execute(sa.select(handling_units.c.code).order_by(handling_units.c.code)).scalars()
                 if (u := self.get_unit(code)) is not None]
 
-    def put_unit(self, unit: HandlingUnit, at: datetime) -> None:
+    def put_unit(self, unit: HandlingUnit, at: datetime, *, names: list[str] | None = None) -> None:
         flags: dict[str, tuple[Any, Any]] = {}
         if self.c.execute(sa.select(handling_units.c.code).where(handling_units.c.code == unit.code)).first():
             self.c.execute(handling_units.update().where(handling_units.c.code == unit.code).values(name=unit.name))
@@ -166,7 +167,8 @@ class SqlTransaction(SmsRecords):
         if unit.phones:
             self.c.execute(unit_contacts.insert(), [
                 {"unit_code": unit.code, "phone": p, "position": i, "failing_since": flags.get(p, (None, None))[0],
-                 "failing_reason": flags.get(p, (None, None))[1]} for i, p in enumerate(unit.phones)])
+                 "failing_reason": flags.get(p, (None, None))[1],
+                 "name": (names[i] or None) if names and i < len(names) else None} for i, p in enumerate(unit.phones)])
 
     # --- work orders ----------------------------------------------------------------------
     def get_order(self, number: str, *, lock: bool = False) -> WorkOrder | None:
@@ -196,10 +198,12 @@ class SqlTransaction(SmsRecords):
             .order_by(work_orders.c.number)).scalars())
 
     def add_event(self, number: str, kind: str, at: datetime, actor: str, details: dict[str, Any],
-                  recorded_at: datetime) -> None:
+                  recorded_at: datetime) -> int:
         result = self.c.execute(_INSERT_EVENT, {"order_number": number, "type": kind, "at": at, "actor": actor,
                                                 "details": details, "recorded_at": recorded_at})
-        self._changes.append((EVENT, int(result.inserted_primary_key[0]), number))
+        event_id = int(result.inserted_primary_key[0])
+        self._changes.append((EVENT, event_id, number))
+        return event_id
 
     def last_event_of(self, number: str, types: tuple[str, ...]) -> tuple[int, str] | None:
         """(id, type) of the order's latest event among `types`."""
@@ -305,8 +309,12 @@ class SqlTransaction(SmsRecords):
             self.c.execute(_INSERT_OUTBOX, [{"status": "pending", "attempts": 0, **row} for row in rows])
 
     def add_supervisor_tasks(self, rows: list[dict[str, Any]]) -> None:
-        if rows:
-            self.c.execute(_INSERT_TASK, [{"status": "open", **row} for row in rows])
+        """Open the tasks; a new phone task replaces the open phone task of its order (one call per order)."""
+        for row in rows:  # in order, so the last of several raised in one step is the one left open
+            if row["kind"] == PHONE_TASK and row.get("order_number"):
+                supersede_phone_tasks(self.c, row["order_number"], reason="replaced", by=row["action_key"],
+                                      at=row["created_at"])
+            self.c.execute(_INSERT_TASK, {"status": "open", "step": None, **row})
 
     def add_cards(self, rows: list[dict[str, Any]]) -> None:
         if rows:

@@ -53,6 +53,7 @@ unit_contacts = sa.Table(
     # set when the SMS provider reports the number as wrong, unsubscribed or unreachable for good
     sa.Column("failing_since", UtcDateTime()),
     sa.Column("failing_reason", sa.Text),
+    sa.Column("name", sa.String(50)),  # the contact's name, shown to supervisors who make the calls (0013)
     sa.UniqueConstraint("unit_code", "phone", name="uq_unit_contacts_unit_phone"),
 )
 
@@ -230,14 +231,20 @@ supervisor_tasks = sa.Table(
     "supervisor_tasks", metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("kind", sa.String(32), nullable=False),  # phone_urge | sms_failed
+    sa.Column("step", sa.String(32)),  # the ladder step that raised it: sign_overdue | overdue | escalated (0013)
     sa.Column("action_key", sa.String(200), sa.ForeignKey("actions.key"), nullable=False, unique=True),
     sa.Column("order_number", sa.String(64), index=True),
     sa.Column("unit_code", sa.String(32)),
-    sa.Column("status", sa.String(16), nullable=False),  # open | done
+    sa.Column("status", sa.String(16), nullable=False),  # open | done | superseded
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("outcome", sa.Text),
     sa.Column("completed_at", UtcDateTime()),
     sa.Column("completed_by", sa.String(64)),
+    # a task that ended by itself: why (signed | replied | closed | returned | replaced) and what ended it
+    # ("event:<order_events.id>" or the newer task's action key)
+    sa.Column("superseded_reason", sa.String(32)),
+    sa.Column("superseded_by", sa.String(200)),
+    sa.Index("ix_supervisor_tasks_status_order", "status", "order_number"),
 )
 
 audit_log = sa.Table(

@@ -27,7 +27,7 @@ from engine.domain.rules import ROUTINE, RuleTable
 from engine.persistence.store import SqlStore, SqlTransaction
 from engine.ports import ACCEPTED, AMBIGUOUS, REJECTED, RETRY, GatewayUnavailable, SmsGateway, SmsMessage, SmsResult
 from engine.sms.links import AckLinks
-from engine.sms.templates import SmsTemplates
+from engine.sms.templates import PLACEHOLDER_WIDTHS, SmsTemplates
 
 log = logging.getLogger("duban.sms")
 
@@ -143,11 +143,11 @@ class SmsDelivery:
         if len(merge) < 2:
             return group
         numbers = list(dict.fromkeys(r["order_number"] for r in merge))
-        shown = "、".join(numbers[:3]) + ("等" if len(numbers) > 3 else "")
+        shown = whole_numbers(numbers, PLACEHOLDER_WIDTHS["orders"])
         urgent = any(r.get("urgency") not in (None, ROUTINE) for r in merge)
         digest = {"key": f"digest:{recipient}:{merge[0]['key']}"[:200], "order_number": None,
                   "recipient": recipient, "template": DIGEST,
-                  "params": {"count": str(len(merge)), "orders": shown, "order_numbers": numbers},
+                  "params": {"count": str(len(numbers)), "orders": shown, "order_numbers": numbers},
                   "send_at": now, "created_at": now}
         digest_id = tx.insert_sms(digest)
         for row in merge:
@@ -283,3 +283,16 @@ def raise_failure(tx: SqlTransaction, row: dict[str, Any], reason: str, at: date
                               "unit_code": units[0] if units else None, "created_at": at}])
     log.error("sms failed; supervisor task raised", extra={"order": row["order_number"], "sms_id": row["id"],
                                                             "to": mask(row["recipient"]), "reason": reason})
+
+
+def whole_numbers(numbers: list[str], width: int) -> str:
+    """As many whole order numbers as fit in `width` characters, then 等 if some were left out (never a cut number)."""
+    shown: list[str] = []
+    for i, number in enumerate(numbers):
+        more = "等" if i + 1 < len(numbers) else ""
+        if len("、".join([*shown, number]) + more) > width:
+            break
+        shown.append(number)
+    if not shown:
+        return f"{len(numbers)}件" if len(numbers) > 1 else numbers[0][:width]
+    return "、".join(shown) + ("等" if len(shown) < len(numbers) else "")

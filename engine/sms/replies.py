@@ -6,11 +6,15 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from engine.domain.errors import InvalidInput, InvalidTransition, UnknownWorkOrder
 from engine.domain.phones import mask
-from engine.domain.work_order import STATUS_LABELS, WorkOrder
+from engine.domain.calendar import WorkingCalendar
+from engine.domain.lateness import lateness
+from engine.domain.rules import ROUTINE
+from engine.domain.work_order import STATUS_LABELS, Status, WorkOrder
 from engine.ports import InboundSms
 from engine.services import Engine
 from engine.sms.links import AckLinks, InvalidLink
@@ -48,7 +52,8 @@ class UnitReplies:
                 if order is None or not tx.is_contact_of_unit(row["recipient"], order.unit_code):
                     continue  # the contact has since been removed from the unit: it may no longer act on the order
                 unit = tx.get_unit(order.unit_code)
-                orders.append(_summary(order, unit.name if unit else order.unit_code))
+                orders.append(_summary(order, unit.name if unit else order.unit_code,
+                                       self.engine.clock.now(), self.engine.calendar))
         return LinkView(message_id, mask(row["recipient"]), row["sent_at"], row["acknowledged_at"], orders)
 
     def acknowledge(self, token: str) -> LinkView:
@@ -127,9 +132,15 @@ class UnitReplies:
         return [n for n in (row["params"] or {}).get("order_numbers", []) if isinstance(n, str)]
 
 
-def _summary(order: WorkOrder, unit_name: str) -> dict[str, Any]:
+def _summary(order: WorkOrder, unit_name: str, now: datetime, cal: WorkingCalendar) -> dict[str, Any]:
+    running = order.status in (Status.DISPATCHED, Status.SIGNED) and order.returned_at is None
+    late = (lateness(order.deadline_at, now, cal, natural_hours=order.urgency != ROUTINE)
+            if running and order.deadline_at is not None else None)
     return {"number": order.number, "title": order.title, "unit": unit_name, "status": STATUS_LABELS[order.status],
             "signed": order.signed_at is not None, "closed": order.closed_at is not None,
+            # 签收 is offered only while the order is unsigned, open and still the unit's (not returned)
+            "can_sign": order.status == Status.DISPATCHED and order.signed_at is None and order.returned_at is None,
+            "late": late.text if late else None, "overdue": bool(late and late.overdue),
             "dispatched_at": order.dispatched_at, "deadline_at": order.deadline_at,
             "deadline_provisional": order.deadline_provisional}
 

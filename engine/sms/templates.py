@@ -21,8 +21,8 @@ PLACEHOLDER_WIDTHS: dict[str, int] = {
     "order": 24,      # work-order number
     "unit": 16,       # handling unit name
     "deadline": 11,   # 12月31日17:00
-    "count": 3,       # digest: number of reminders
-    "orders": 40,     # digest: the order numbers, cut with 等
+    "count": 3,       # digest: number of orders
+    "orders": 35,     # digest: as many whole order numbers as fit, then 等 (35: Aliyun's default variable limit)
     "kind": 6,        # document kind (督办函, 专报 …)
     "number": 20,     # document number 揭热线督〔2026〕12号
     "link": 60,

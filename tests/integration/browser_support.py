@@ -44,6 +44,16 @@ def need_browser():
     return pytest.importorskip("playwright.sync_api")
 
 
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """Debian's Chromium for the module (skipped without it, except on CI)."""
+    sync_api = need_browser()
+    with sync_api.sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        yield chromium
+        chromium.close()
+
+
 @contextmanager
 def serving(app: Any) -> Iterator[str]:
     """The app on 127.0.0.1 at an ephemeral port, in a thread, for as long as the block runs."""

@@ -36,7 +36,7 @@ ALL_WORK_ORDER_MESSAGES = {"signed", "replied", "deadline_changed", "closed"}
 def definitions() -> dict[str, ProcessDefinition]:
     found = load_directory(ROOT / "bpmn", frozenset(OPERATIONS))
     assert {"work_order", "leadership_instruction", "quarterly_report",
-            "dispatch_objection", "co_unit_sign_for", "hard_case"} <= set(found)
+            "dispatch_objection", "co_unit_sign_for", "hard_case", "letter_reply"} <= set(found)
     for definition in found.values():
         serializer.register(definition)
     return found

@@ -12,8 +12,8 @@ from engine.casework import Casework
 from engine.clock import VirtualClock
 from engine.persistence.tables import supervisor_tasks as tasks_table
 from tests.conftest import local
-from tests.integration.browser_support import (Live, horizontal_overflow, launch_chromium, log_in, main_text, nav_links,
-                                               need_browser, order_deadline,
+from tests.integration.browser_support import (Live, browser, horizontal_overflow, log_in,  # noqa: F401
+                                               main_text, nav_links, order_deadline,
                                                order_status, path_of, serving, shot, submit)
 from tests.web_login import PASSWORD, ensure_user
 from web import create_app
@@ -32,7 +32,7 @@ OTHER_UNIT_ORDERS = ("GD-OTHER", "GD-OTHER2")
 # Each role's main pages: path, screenshot in test-artifacts/, the page's heading, and what else it must show
 ROLE_PAGES = {
     "supervisor": [
-        ("/workbench", "supervisor-workbench.png", "今日工作台", ("电话催办任务（4）", "GD-LATE")),
+        ("/workbench", "supervisor-workbench.png", "今日工作台", ("电话催办队列（4）", "GD-LATE")),
         ("/orders", "supervisor-orders.png", "工单列表", ("共 6 件", "GD-OTHER", "黄牌")),
         ("/orders/GD-LATE", "supervisor-order.png", "工单 GD-LATE", ("流程图", "王副市长", "黄牌")),
         ("/dashboard", "supervisor-dashboard.png", "今日统计", ("超期工单",)),
@@ -43,7 +43,7 @@ ROLE_PAGES = {
     "unit": [
         ("/unit", "unit-home.png", "区住房和城乡建设局 · 待办", ("GD-SIGN", "GD-LATE")),
         ("/orders", "unit-orders.png", "本单位工单", ("共 4 件",)),
-        ("/orders/GD-SIGN", "unit-order.png", "工单 GD-SIGN", ("签收", "办结回复", "申请延期")),
+        ("/orders/GD-SIGN", "unit-order.png", "工单 GD-SIGN", ("签收", "签收后可报告进展、办结回复、申请延期或退单")),
         ("/unit/cards", "unit-cards.png", "本单位的红黄牌与督办函件", ("GD-LATE", "黄牌")),
     ],
     "leader": [
@@ -61,15 +61,6 @@ ROLE_PAGES = {
         ("/admin/users", "admin-users.png", "用户与角色", ("unit1 测试", "boss 测试", "sup 测试", "开设账号")),
     ],
 }
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    sync_api = need_browser()
-    with sync_api.sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -61,7 +61,7 @@ def test_a_task_is_completed_once_when_two_supervisors_click_together(world):
 
 def test_a_card_is_withdrawn_once_when_two_supervisors_click_together(world):
     engine, casework = world
-    cards = [casework.issue_card(f"P{n}", color="yellow", reason="拖延", actor="sup") for n in range(5)]
+    cards = [engine.issue_card(f"P{n}", color="yellow", reason="拖延", actor="sup") for n in range(5)]
     for card in cards:
         results = race(lambda: casework.withdraw_card(card, reason="误发", actor="sup.a"),
                        lambda: casework.withdraw_card(card, reason="已整改", actor="sup.b"))

@@ -352,6 +352,7 @@ def test_engine_parks_an_instance_whose_operation_parameter_misbehaves(
 
     clock.set(local(2026, 7, 2, 10, 0))
     assert engine.fire_due_timers() == 6  # the work order's due_soon, sign-overdue, overdue, yellow, red, letter
+    assert engine.fire_due_timers() == 1  # the letter's reply watch (started by the letter): 提级督办
     assert engine.fire_due_timers() == 0  # the failed one is not retried in a tight loop
     attempts = 1
     while quarterly().status == "waiting":  # retried later (virtual time), then parked

@@ -63,6 +63,9 @@ def test_unreplied_complaint_climbs_the_whole_ladder_across_the_dragon_boat_holi
         ("2026-06-26T09:00", "yellow_card", ""), ("2026-06-26T09:00", "sms", "yellow_card"),
         ("2026-06-30T09:00", "red_card", ""), ("2026-06-30T09:00", "sms", "red_card"),
         ("2026-07-07T09:00", "supervision_letter", ""), ("2026-07-07T09:00", "sms", "supervision_letter"),
+        # no written reply by Tue 07-14 (5 WD after the letter): 提级督办 the next working day
+        ("2026-07-15T09:00", "escalated", ""), ("2026-07-15T09:00", "sms", "escalated"),
+        ("2026-07-15T09:00", "phone_urge", ""),
     ])
 
 
@@ -233,4 +236,4 @@ def test_cli_replays_the_worked_example(tmp_path):
     result = subprocess.run([sys.executable, "-m", "web.cli", "replay", str(DATA / "replay-example.jsonl"),
                              "--until", "2026-12-31T00:00:00+08:00"], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
-    assert len(result.stdout.splitlines()) == 30
+    assert len(result.stdout.splitlines()) == 36

@@ -2,6 +2,8 @@
 forward; a contact acknowledges or signs for an order through the signed link, or by replying 签收."""
 from __future__ import annotations
 
+from tests.conftest import local
+
 import re
 
 import requests
@@ -163,6 +165,8 @@ def test_the_contact_signs_for_the_order_through_the_link_without_a_password(wor
     assert contact.post(world.base + path + "/sign", data={"order": "WO-1"}, timeout=5).status_code == 400  # no token
     done = contact.post(world.base + path + "/sign", data={"order": "WO-1", "csrf_token": token}, timeout=5)
     assert done.status_code == 200 and "工单WO-1已签收" in done.text
+    assert [r.status_code for r in done.history] == [303]  # POST-redirect-GET: a reload does not sign again
+    assert "签收工单 WO-1" not in done.text  # signed: 签收 is no longer offered
     row = sent_row(world)
     with world.engine.store.reading() as tx:
         order = tx.get_order("WO-1")
@@ -170,6 +174,18 @@ def test_the_contact_signs_for_the_order_through_the_link_without_a_password(wor
     assert row["acknowledged_at"] == world.clock.now()
     again = contact.post(world.base + path + "/sign", data={"order": "WO-1", "csrf_token": token}, timeout=5)
     assert again.status_code == 409 and "已签收" in again.text
+
+
+def test_the_link_page_says_how_late_the_order_is_and_offers_no_sign_for_a_replied_one(world: SmsWorld):
+    open_order(world)  # 咨询 of Tue 2 June: deadline Thu 4 June 23:59
+    world.run()
+    path = link_in(world.fake.messages[0].body)
+    world.clock.set(local(2026, 6, 9, 10, 0))  # Fri 5, Mon 8, Tue 9
+    page = requests.get(world.base + path, timeout=5).text
+    assert "已超期3个工作日" in page and "签收工单 WO-1" in page
+    world.engine.record_event("WO-1", "replied", at=world.clock.now())
+    page = requests.get(world.base + path, timeout=5).text
+    assert "超期" not in page and "签收工单 WO-1" not in page
 
 
 def test_a_link_cannot_act_on_another_order_and_forged_or_expired_links_are_refused(world: SmsWorld):

@@ -232,7 +232,7 @@ def test_reminders_for_one_contact_in_one_pass_become_one_digest(world: SmsWorld
     report = world.run()
     assert report.merged == 3 and report.sent == 1
     (message,) = world.fake.messages
-    assert message.body.startswith("【揭阳12345】您有3条督办提醒（工单WO-0、WO-1、WO-2）")
+    assert message.body.startswith("【揭阳12345】您有3件工单的督办提醒（WO-0、WO-1、WO-2）")
     merged = [r for r in world.rows() if r["status"] == "merged"]
     digest = [r for r in world.rows() if r["template"] == "digest"][0]
     assert len(merged) == 3 and {r["related_id"] for r in merged} == {digest["id"]}

@@ -411,7 +411,7 @@ def test_check_config_reports_the_sms_templates(capsys, monkeypatch):
     assert main(["--log-format", "text", "check-config"]) == 0
     out = capsys.readouterr().out
     (line,) = [line for line in out.splitlines() if line.startswith("sms templates")]
-    assert "sms_templates.toml" in line and "11 ok" in line and "limit 140" in line
+    assert "sms_templates.toml" in line and "12 ok" in line and "limit 140" in line
     assert "sign 【揭阳12345】" in line and "gateway outbox" in line
 
 
@@ -439,3 +439,11 @@ def test_a_delivery_pass_sends_no_more_than_its_limit(make_engine, clock, settin
     assert sms.delivery.run(sms.gateway, limit=2).sent == 2
     assert sms.delivery.run(sms.gateway, limit=2).sent == 1
     assert sms.delivery.run(sms.gateway, limit=2).sent == 0
+
+
+def test_a_digest_lists_whole_order_numbers_and_counts_orders():
+    from engine.sms.delivery import whole_numbers
+    long = [f"GD2026060100{n:02d}" for n in range(1, 6)]  # 14 characters each
+    assert whole_numbers(long, 35) == "GD202606010001、GD202606010002等"
+    assert whole_numbers(long[:2], 40) == "GD202606010001、GD202606010002"
+    assert whole_numbers(["X" * 50, "Y"], 40) == "2件"  # not even one fits whole: say how many

@@ -205,7 +205,7 @@ def _seed(engine: Engine, clock: VirtualClock) -> None:
     engine.record_event("GD203", "signed", at=clock.now(), actor="unit2")
     engine.record_event("GD203", "extension_requested", at=clock.now(), actor="unit2", working_days=5,
                         details={"reason": "需要协调多个部门"})
-    Casework(engine.store, clock).issue_card("GD203", color="yellow", reason="推诿扯皮", actor="sup")
+    engine.issue_card("GD203", color="yellow", reason="推诿扯皮", actor="sup")
     clock.set(NOW)
     while engine.fire_due_timers():
         pass

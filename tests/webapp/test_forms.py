@@ -26,7 +26,7 @@ def targets(world: World) -> dict[str, Any]:
     world.engine.record_event(asked, "extension_requested", at=world.clock.now(), actor="seed", working_days=5,
                               details={"reason": "需要勘查"})
     return {"open": fresh, "overdue": "GD102", "returned": "GD103", "replied": "GD104", "closed": "GD105",
-            "card": world.casework().issue_card(fresh, color="yellow", reason="测试用", actor="seed"),
+            "card": world.engine.issue_card(fresh, color="yellow", reason="测试用", actor="seed"),
             "task": world.tasks_of("GD101")[0]["id"], "asked": asked, "request": world.events(asked)[-1]["id"]}
 
 
@@ -188,7 +188,7 @@ def test_a_form_that_changes_a_user_and_fails_keeps_the_password(world: World) -
 
 def test_withdrawing_a_withdrawn_card_is_refused(world: World) -> None:
     number = world.new_order("U01")
-    card = world.casework().issue_card(number, color="red", reason="拖延", actor="sup")
+    card = world.engine.issue_card(number, color="red", reason="拖延", actor="sup")
     world.casework().withdraw_card(card, reason="误判", actor="sup")
     before = world.fingerprint()
     response = post(world["sup"], f"/cards/{card}/withdraw", {"reason": "再撤一次"})

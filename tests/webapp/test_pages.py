@@ -194,9 +194,9 @@ def order_page(world: World) -> str:
 
 def test_the_order_page_shows_the_timeline_with_its_actors(order_page: str) -> None:
     timeline = section(order_page, "时间线")
-    assert rows_with(timeline, "签收", "<td>unit1</td>")
-    assert rows_with(timeline, "领导批示", "<td>sup</td>", "限期办结并报告")
-    assert rows_with(timeline, "红牌", "<td>规则</td>")
+    assert rows_with(timeline, "签收", "<td class=\"nowrap\">unit1</td>")
+    assert rows_with(timeline, "领导批示", "<td class=\"nowrap\">sup</td>", "限期办结并报告")
+    assert rows_with(timeline, "红牌", "<td class=\"nowrap\">规则</td>")
 
 
 def test_the_order_page_explains_the_steps_ahead(world: World, order_page: str) -> None:
@@ -227,8 +227,10 @@ def test_the_order_page_lists_sms_and_documents(world: World, order_page: str) -
 
 
 def test_the_unit_sees_its_forms_and_not_the_supervisors(world: World) -> None:
-    page = text_of(world["unit1"].get("/orders/GD101"))
-    assert "/orders/GD101/sign" in page and "/orders/GD101/reply" in page
+    page = text_of(world["unit1"].get("/orders/GD101"))  # not signed yet: one big 签收 button, nothing else
+    assert "/orders/GD101/sign" in page and "/orders/GD101/reply" not in page
+    signed = text_of(world["unit1"].get("/orders/GD102"))
+    assert "/orders/GD102/sign" not in signed and "/orders/GD102/reply" in signed and "/orders/GD102/return" in signed
     assert "/orders/GD101/cards" not in page and "/orders/GD101/instruction" not in page
     assert "<h2>短信</h2>" not in page
 
@@ -239,7 +241,11 @@ def test_the_rules_page_draws_every_process_with_its_version(world: World) -> No
     shipped = len(list((ROOT / "bpmn").glob("*.bpmn")))
     assert len(world.engine.definitions) == shipped
     for definition in world.engine.definitions.values():
-        assert f"版本 {definition.key}" in page and f"<h2>{definition.process_id}</h2>" in page
+        assert f"流程 {definition.process_id} · 版本 {definition.key}" in page
+    assert "<h2>工单督办（催办阶梯）</h2>" in page and "<h2>督办函书面答复（提级督办）</h2>" in page
+    sentences = section(page, "规则说明")
+    assert "超期第 1 个工作日 09:00" in sentences and "督办函要求 5 个工作日内书面答复" in sentences
+    assert "{" not in sentences and "True" not in sentences
     assert page.count('<svg xmlns="http://www.w3.org/2000/svg" class="bpmn-diagram"') == shipped
 
 
@@ -247,8 +253,9 @@ def test_the_rules_page_shows_the_rule_table_of_the_config_file(world: World) ->
     rules = tomllib.loads((ROOT / "config" / "rules.toml").read_text(encoding="utf-8"))
     page = text_of(world["sup"].get("/rules"))
     for category, days in rules["handling"]["working_days"].items():
-        assert f"{category}：{days}" in page
-    assert "投诉：15" in page
+        assert f"{category} {days} 个工作日" in page  # in the sentences
+        assert f"{category} {days}" in page  # and in the table
+    assert "投诉 15" in page
     assert re.search(rf"红牌（超期第 N 个工作日）</td><td>{rules['ladder']['red_card_working_days']}<", page)
 
 
@@ -283,7 +290,7 @@ def test_the_dashboard_shows_the_figures_and_two_charts(world: World) -> None:
 
 def test_the_workbench_lists_what_waits_for_the_supervisor(world: World) -> None:
     page = text_of(world["sup"].get("/workbench"))
-    tasks = section(page, "电话催办任务")
+    tasks = section(page, "电话催办队列")
     assert all(f'action="/tasks/{t["id"]}/done"' in tasks for t in world.tasks_of("GD201"))
     assert "申请 5 个工作日：需要协调多个部门" in section(page, "待审批延期") and "GD203" in section(page, "待审批延期")
     assert re.findall(r'href="/orders/(GD\d+)"', section(page, "退单待重新派发")) == ["GD103"]
@@ -387,7 +394,7 @@ def test_the_cli_refuses_bad_users_with_exit_code_2(world: World, monkeypatch: p
 
 def test_a_unit_given_a_re_dispatched_order_sees_its_own_part_of_the_history(world: World) -> None:
     number = world.new_order("U01", signed=True)
-    world.casework().issue_card(number, color="red", reason="U01推诿扯皮", actor="sup")
+    world.engine.issue_card(number, color="red", reason="U01推诿扯皮", actor="sup")
     post(world["unit1"], f"/orders/{number}/return", {"reason": "属城管职责"})
     post(world["sup"], f"/orders/{number}/redispatch", {"unit_code": "U02"})
     page = text_of(world["unit2"].get(f"/orders/{number}"))

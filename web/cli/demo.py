@@ -19,7 +19,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from engine.clock import VirtualClock
     from web import create_app
     from workflows.bootstrap import build_engine, build_sms
-    from workflows.dev.demo import DEMO_PASSWORD, create_demo_users, demo_records
+    from workflows.dev.demo import DEMO_PASSWORD, create_demo_users, demo_records, seed_requests
     from workflows.replay import drive, read_events
     from workflows.scheduler import WorkerHealth, build_scheduler
 
@@ -55,6 +55,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
                                            args.port)
     engine = build_engine(settings, database_url=url)
     users = create_demo_users(engine, [r["code"] for r in records if r.get("type") == "unit"])
+    seed_requests(engine, records)
     sms = build_sms(settings, engine)
     health = WorkerHealth(settings.tick_seconds)
     scheduler = build_scheduler(engine, sms, settings, health, blocking=False)

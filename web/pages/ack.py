@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
 from engine.domain.errors import DubanError, InvalidTransition, UnknownWorkOrder
 from engine.sms.links import ExpiredLink, InvalidLink
@@ -50,6 +50,7 @@ def _link_page(token: str, act: Any, done: str | None = None) -> Any:
         return render_template("ack.html", view=view, token=token, error=explain_refusal(exc)), 409
     except DubanError as exc:
         return render_template("ack_refused.html", reason=str(exc)), 400
-    if done and request.method == "POST":
-        return render_template("ack.html", view=view, token=token, done=done)
+    if done and request.method == "POST":  # POST-redirect-GET: a reload does not post again
+        flash(done)
+        return redirect(url_for("ack.acknowledgement", token=token), code=303)
     return render_template("ack.html", view=view, token=token)

@@ -17,6 +17,13 @@ def text(form: dict[str, str], name: str, what: str, *, required: bool = True, l
     return check_text(form.get(name, ""), what, required=required, limit=limit)
 
 
+def choice(form: dict[str, str], name: str, what: str, allowed: tuple[str, ...]) -> str:
+    value = (form.get(name) or "").strip()
+    if value not in allowed:
+        raise InvalidInput(f"请选择{what}")
+    return value
+
+
 def working_days(form: dict[str, str], name: str = "working_days") -> int:
     raw = (form.get(name) or "").strip()
     if not (raw.isascii() and raw.isdigit() and len(raw) <= 3) or not 1 <= int(raw) <= 180:

@@ -10,12 +10,18 @@ KIND_LABELS = {
     "sms": "短信", "phone_urge": "电话催办", "urge_notice": "催办通知书", "yellow_card": "黄牌", "red_card": "红牌",
     "supervision_letter": "督办函", "special_report": "专报", "quarterly_report": "季度专报",
     "sms_failed": "短信失败待处理", "document_failed": "公文生成失败", "objection_overdue": "退单审核超期",
-    "redispatched": "改派", "hard_case": "疑难工单提级督办",
+    "redispatched": "改派", "hard_case": "疑难工单提级督办", "escalated": "提级督办",
 }
+QUEUE_KINDS = {  # the call queue's kinds: a phone task by the step that raised it, or another task kind
+    "sign_overdue": "催签收", "overdue": "超期催办", "escalated": "提级督办", "sms_failed": "短信失败待处理",
+    "phone_urge": "电话催办",
+}
+SUPERSEDED_LABELS = {"signed": "单位已签收", "replied": "单位已回复", "closed": "工单已办结", "returned": "单位已退单",
+                     "replaced": "已由更新的催办任务取代", "migrated": "工单已回复、办结或退单"}
 TEMPLATE_LABELS = {  # the SMS templates of config/sms_templates.toml
     "dispatched": "派单通知", "sign_overdue": "催签收", "due_soon": "临期提醒", "overdue": "超期提醒",
     "yellow_card": "黄牌通知", "red_card": "红牌通知", "supervision_letter": "督办函通知", "instruction": "批示通知",
-    "reopened": "重办通知", "digest": "汇总提醒", "document_issued": "公文印发通知",
+    "reopened": "重办通知", "escalated": "提级督办通知", "digest": "汇总提醒", "document_issued": "公文印发通知",
 }
 INSTANCE_STATUS_LABELS = {"waiting": "等待中", "completed": "已结束", "cancelled": "已取消", "failed": "出错已停止"}
 
@@ -35,9 +41,30 @@ def detail_value(key: str, value: Any) -> Any:
         return PHONE_OUTCOMES.get(str(value), value)
     if key == "kind":
         return KIND_LABELS.get(str(value), value)
+    if isinstance(value, bool):
+        return "是" if value else "否"
     return value
 
 
 def template_label(key: str) -> str:
     """A template's name in words, with its key (the gateway's template id) for the operator."""
     return f"{TEMPLATE_LABELS[key]}（{key}）" if key in TEMPLATE_LABELS else key
+
+
+AUDIT_LABELS = {
+    "card.issued": "亮牌", "card.withdrawn": "撤销红黄牌", "task.done": "完成督办任务", "unit.registered": "登记单位",
+    "instance.failed": "流程出错已停止", "instance.retry": "流程出错稍后重试", "sms.acknowledged": "确认收到短信",
+    "order.escalated": "提级督办", "order.instruction": "登记领导批示", "order.redispatched": "重新派发",
+}
+ORDER_EVENT_WORDS = {
+    "signed": "签收", "progress_reported": "报告办理进展", "replied": "办结回复", "closed": "审核办结", "reopened": "退回重办",
+    "extension_requested": "申请延期", "extension_approved": "批准延期", "extension_rejected": "不予延期",
+    "returned": "退单", "callback": "登记回访",
+}
+
+
+def audit_label(action: str) -> str:
+    """An audit-log action in words (the key stays beside it for whoever searches the log)."""
+    kind, _, event = action.partition(".")
+    words = AUDIT_LABELS.get(action) or (ORDER_EVENT_WORDS.get(event) if kind == "order" else None)
+    return f"{words}（{action}）" if words else action

@@ -7,6 +7,7 @@ from markupsafe import Markup
 
 from engine.accounts.users import ADMIN, LEADER, SUPERVISOR
 from engine.persistence import board_queries as board
+from engine.persistence.escalation_queries import escalated_orders
 from web.auth import roles
 from web.charts import bar_chart, line_chart, stacked_bar_chart
 from web.context import duban
@@ -31,7 +32,10 @@ def home() -> str:
                             title="近 12 周按期办结率（按办理时限所在周）", unit="%", y_max=100),
         "units": bar_chart([(u["short"], u["overdue"]) for u in units], title="超期工单最多的 5 个单位", unit="件"),
     }
+    with engine.store.reading() as tx:
+        escalated = escalated_orders(tx.c)
     return render_template("leader_home.html", now=now, figures=home_figures.figures(engine, now), rates=rates,
+                           escalated=escalated,
                            rates_as_of=rates_as_of, units=units, charts={k: Markup(v) for k, v in charts.items()},
                            **home_figures.attention(engine, now))
 

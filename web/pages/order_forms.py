@@ -11,7 +11,8 @@ from flask import Blueprint, abort, flash, redirect, request, url_for
 
 from engine.accounts.users import SUPERVISOR, UNIT
 from engine.domain.errors import DubanError, InvalidInput, UnknownWorkOrder
-from engine.domain.work_order import WorkOrder
+from engine.clock import LOCAL_TZ
+from engine.domain.work_order import SATISFACTION_GRADES, Status, WorkOrder
 from engine.persistence.board_queries import open_extension_request
 from web.pages import form_checks as check
 from web.auth import current, roles
@@ -91,7 +92,9 @@ def reply(number: str) -> Any:
         text = check.text(form, "reply", "答复内容")
         now = duban().clock.now()
         handled_on = check.day_on_or_after_dispatch(form, "handled_on", "办结日期", order, now)
-        _event(order, "replied", note=text, details={"handled_on": handled_on.isoformat()})
+        attachments = check.text(form, "attachments", "附件说明", required=False)
+        _event(order, "replied", note=text, details={"handled_on": handled_on.isoformat(),
+                                                     **({"attachments": attachments} if attachments else {})})
         return "已办结回复，等待热线审核。"
     return _act(number, act)
 
@@ -154,6 +157,39 @@ def close(number: str) -> Any:
     return _act(number, act)
 
 
+@bp.post("/orders/<number>/send-back")
+@roles(SUPERVISOR)
+def send_back(number: str) -> Any:
+    """退回重办: the reply is not good enough; the order is reopened with a new deadline and the unit told by SMS."""
+    def act(order: WorkOrder, form: dict[str, str]) -> str:
+        if order.status not in (Status.REPLIED, Status.CLOSED):
+            raise InvalidInput("只有承办单位已回复（或已办结）的工单才能退回重办")
+        reason = check.text(form, "reason", "退回重办理由")
+        _event(order, "reopened", details={"reason": reason})
+        with duban().store.reading() as tx:
+            reopened = tx.get_order(number)
+        deadline = reopened.deadline_at.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
+        return f"已退回重办，新的办理时限：{deadline}；已短信通知承办单位。"
+    return _act(number, act)
+
+
+@bp.post("/orders/<number>/callback")
+@roles(SUPERVISOR)
+def callback(number: str) -> Any:
+    """回访: the citizen's verdict on the reply, whether the problem is solved, and whether the unit is to blame."""
+    def act(order: WorkOrder, form: dict[str, str]) -> str:
+        if order.status not in (Status.REPLIED, Status.CLOSED):
+            raise InvalidInput("只有承办单位已回复（或已办结）的工单才能登记回访")
+        satisfaction = check.choice(form, "satisfaction", "回访满意度", SATISFACTION_GRADES)
+        solved = check.choice(form, "solved", "问题是否解决", ("yes", "no")) == "yes"
+        attributed = check.choice(form, "attributed", "是否归责承办单位", ("yes", "no")) == "yes"
+        note = check.text(form, "note", "回访记录", required=False)
+        _event(order, "callback", note=note, details={"satisfaction": satisfaction, "solved": solved,
+                                                      "attributed_to_unit": attributed})
+        return f"回访已登记：{satisfaction}。"
+    return _act(number, act)
+
+
 @bp.post("/orders/<number>/instruction")
 @roles(SUPERVISOR)
 def instruction(number: str) -> Any:
@@ -174,7 +210,7 @@ def instruction(number: str) -> Any:
 def issue_card(number: str) -> Any:
     def act(order: WorkOrder, form: dict[str, str]) -> str:
         color = form.get("color", "")
-        casework().issue_card(number, color=color, reason=form.get("reason", ""), actor=current().username)
+        duban().issue_card(number, color=color, reason=form.get("reason", ""), actor=current().username)
         return "已亮牌。"
     return _act(number, act)
 

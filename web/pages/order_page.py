@@ -12,10 +12,11 @@ from markupsafe import Markup
 from engine.accounts.users import SUPERVISOR, UNIT
 from engine.casework import CARD_LABELS, PHONE_OUTCOMES
 from engine.clock import LOCAL_TZ
+from engine.domain.glance import glance
 from engine.domain.model import Instruction
 from engine.domain.pending_steps import STEP_LABELS, pending_steps
 from engine.domain.phones import mask
-from engine.domain.work_order import Status
+from engine.domain.work_order import SATISFACTION_GRADES, Status
 from engine.persistence.board_queries import open_extension_request
 from engine.intake.masking import mask_address, mask_name, mask_phone, mask_text
 from engine.persistence.order_view import order_page
@@ -32,7 +33,7 @@ EVENT_LABELS = {
     "redispatched": "重新派发", "extension_rejected": "不予延期", "callback": "回访", "instruction": "领导批示", "card_issued": "亮牌",
     "card_withdrawn": "撤销红黄牌", "task_done": "完成督办任务", "deadline_recomputed": "时限重算",
     "objected": "退单（派单异议）", "objection_decided": "退单审核", "co_signed": "协办签收", "contributed": "协办意见",
-    "hard_case": "认定疑难工单", "consultation": "疑难会商",
+    "hard_case": "认定疑难工单", "consultation": "疑难会商", "escalated": "提级督办", "letter_answered": "督办函书面答复",
 }
 
 
@@ -41,7 +42,7 @@ DETAIL_LABELS = {
     "text": "内容", "color": "牌色", "card": "牌号", "outcome": "结果", "satisfaction": "满意度", "solved": "已解决",
     "handled_on": "办结日期", "to": "号码", "template": "短信模板", "send_at": "发送时间", "kind": "类型",
     "task": "任务", "provisional": "暂定", "decision": "结论", "decide_by": "审核期限", "late": "超期审核",
-    "present": "参会单位", "co_units": "协办单位", "deadline": "新时限",
+    "present": "参会单位", "co_units": "协办单位", "deadline": "新时限", "attachments": "附件说明", "attributed_to_unit": "归责承办单位",
 }
 HIDDEN_DETAILS = {"params", "instance", "at"}
 
@@ -89,12 +90,15 @@ def render_order(number: str, *, error: str | None = None, status: int = 200, re
     now = engine.clock.now()
     instructions = [Instruction(**i) for i in detail["instructions"]]
     steps = pending_steps(order, engine.rules, engine.calendar, instructions=instructions, now=now)
+    at_a_glance = glance(order, detail["order"]["unit_name"], engine.rules, engine.calendar, now,
+                         instructions=instructions)
     body = render_template(
-        "order.html", o=order, d=detail, row=detail["order"], steps=steps, now=now, units=units, error=error,
+        "order.html", o=order, d=detail, row=detail["order"], steps=steps, now=now, g=at_a_glance, units=units, error=error,
         diagrams=_diagrams(detail, xml), citizen=_citizen(detail["citizen"], reveal=reveal and me.sees_personal_data),
         today=now.astimezone(LOCAL_TZ).date().isoformat(), EVENT_LABELS=EVENT_LABELS, CARD_LABELS=CARD_LABELS,
         PHONE_OUTCOMES=PHONE_OUTCOMES, Status=Status, as_unit=me.role == UNIT, as_supervisor=me.role == SUPERVISOR,
         extension_pending=_extension_pending(detail["events"], request_id), describe=describe, STEP_LABELS=STEP_LABELS,
+        reply=_last_reply(detail["events"], order), SATISFACTION_GRADES=SATISFACTION_GRADES,
         kept=_kept(refused), **national)
     return body, status
 
@@ -131,6 +135,13 @@ def _diagrams(detail: dict[str, Any], xml: dict[str, Any]) -> list[dict[str, Any
         drawings.append({"instance": instance, "svg": Markup(svg), "process_id": process_id,
                          "min_width": readable_width(svg)})
     return drawings
+
+
+def _last_reply(events: list[dict[str, Any]], order: Any) -> dict[str, Any] | None:
+    """The unit's reply under review (or accepted): the latest reply event while the order is replied or closed."""
+    if order.status not in (Status.REPLIED, Status.CLOSED):
+        return None
+    return next((e for e in reversed(events) if e["type"] == "replied"), None)
 
 
 def _extension_pending(events: list[dict[str, Any]], request_id: int | None) -> dict[str, Any] | None:

@@ -12,7 +12,9 @@ from flask import Blueprint, Response, abort, render_template, request
 from engine.accounts.users import UNIT
 from engine.domain.errors import InvalidInput
 from engine.domain.rules import CATEGORIES, URGENCIES
+from engine.domain.glance import glance
 from engine.persistence.order_filter import OrderFilter
+from engine.persistence.order_rows import orders_by_number
 from engine.persistence.order_search import count_orders, iter_orders, search_orders
 from web.auth import current
 from web.context import duban
@@ -39,8 +41,13 @@ def order_list() -> str:
     f = _filter()
     engine = duban()
     with engine.store.reading() as tx:
-        page = search_orders(tx.c, f, now=engine.clock.now(), scope_unit=current().scope_unit)
+        now = engine.clock.now()
+        page = search_orders(tx.c, f, now=now, scope_unit=current().scope_unit)
         units = [] if current().role == UNIT else tx.unit_names()
+        orders = orders_by_number(tx.c, [r["number"] for r in page.rows])
+    for row in page.rows:
+        order = orders.get(row["number"])
+        row["glance"] = glance(order, row["unit_name"], engine.rules, engine.calendar, now) if order else None
     return render_template("orders.html", page=page, f=f, units=units, link=_link, CATEGORIES=CATEGORIES,
                            URGENCIES=URGENCIES, CARD_FILTERS=CARD_FILTERS, SORTS=SORTS)
 

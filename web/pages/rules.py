@@ -2,6 +2,7 @@
 month of the working calendar with its holidays and adjusted working days."""
 from __future__ import annotations
 
+import re
 from dataclasses import fields
 
 from flask import Blueprint, abort, render_template, request
@@ -11,10 +12,12 @@ from engine.accounts.users import ADMIN, LEADER, SUPERVISOR
 from engine.clock import LOCAL_TZ
 from web.auth import roles
 from web.pages.calendar import month_view
+from web.pages.rule_sentences import rule_sentences
 from web.context import duban
 from web.diagram import readable_width, render_svg
 
 bp = Blueprint("rules", __name__)
+PROCESS_NAME = re.compile(r'<bpmn:process id="[^"]+" name="([^"]+)"')
 
 RULE_LABELS = {
     "handling_working_days": "一般件办理时限（工作日，按类别）", "source_working_days": "按来源的时限（如 12315 投诉）",
@@ -31,6 +34,7 @@ RULE_LABELS = {
     "objection_decision_working_days": "退单审核期限（N 个工作日，超期生成督办任务）",
     "objection_pauses_clock": "退单审核期间暂停办理时限", "objection_reasons": "退单理由",
     "hard_case_reopens": "疑难工单：重办次数达到", "hard_case_units": "疑难工单：派至不同单位数达到",
+    "letter_reply_working_days": "督办函书面答复期限（工作日）；逾期未复提级督办",
 }
 
 
@@ -41,11 +45,13 @@ def rules() -> str:
     processes = []
     for d in engine.definitions.values():
         svg = render_svg(d.xml, process_id=d.process_id)
+        found = PROCESS_NAME.search(d.xml.decode("utf-8") if isinstance(d.xml, bytes) else str(d.xml))
         processes.append({"id": d.process_id, "key": d.key, "sha256": d.sha256, "svg": Markup(svg),
-                          "min_width": readable_width(svg)})
+                          "min_width": readable_width(svg), "name": found.group(1) if found else d.process_id})
     table = [(RULE_LABELS.get(f.name, f.name), getattr(engine.rules, f.name)) for f in fields(engine.rules)
              if f.name != "extra"]
-    return render_template("rules.html", processes=processes, table=table, catalogue=engine.catalogue.entries)
+    return render_template("rules.html", processes=processes, table=table, catalogue=engine.catalogue.entries,
+                           sentences=rule_sentences(engine.rules))
 
 
 @bp.get("/rules/calendar")

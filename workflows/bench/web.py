@@ -218,6 +218,8 @@ def time_pages(app_client: Client, samples: Samples, count: int) -> list[Figure]
     pages: dict[str, tuple[Callable[[int], str], int]] = {
         label: ((lambda i, make=make: _path("/orders", make(i))), count) for label, make in samples.filters().items()}
     pages["detail page"] = ((lambda i: f"/orders/{samples.numbers[i]}"), count)
+    pages["workbench (call queue, first page)"] = ((lambda i: "/workbench"), count)
+    pages["workbench (call queue, page 50)"] = ((lambda i: "/workbench?page=50"), count)
     pages["CSV export, one unit's orders"] = (
         (lambda i: _path("/orders/export.csv", OrderFilter(unit_code=samples.export_units[i]))),
         len(samples.export_units))

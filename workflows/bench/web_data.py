@@ -16,7 +16,8 @@ from engine.domain import deadlines
 from engine.domain.rules import CATEGORIES, SOURCES, URGENCIES
 from engine.domain.work_order import Status
 from engine.persistence.account_tables import cards
-from engine.persistence.tables import actions, instructions, order_events, work_orders, workflow_instances
+from engine.persistence.tables import actions, instructions, order_events, supervisor_tasks, work_orders, \
+    workflow_instances
 from engine.services import Engine
 from workflows.bench.output import Out
 from workflows.bootstrap import build_engine
@@ -113,10 +114,12 @@ class Rows:
     actions: list[dict[str, Any]] = field(default_factory=list)
     cards: list[dict[str, Any]] = field(default_factory=list)
     instructions: list[dict[str, Any]] = field(default_factory=list)
+    tasks: list[dict[str, Any]] = field(default_factory=list)
 
     def tables(self) -> list[tuple[sa.Table, list[dict[str, Any]]]]:
         return [(work_orders, self.orders), (order_events, self.events), (workflow_instances, self.instances),
-                (actions, self.actions), (cards, self.cards), (instructions, self.instructions)]
+                (actions, self.actions), (cards, self.cards), (instructions, self.instructions),
+                (supervisor_tasks, self.tasks)]
 
 
 class Filler:
@@ -153,6 +156,16 @@ class Filler:
             "fired_steps": steps, "deadline_basis": [{"rule": "handling", "start_at": dispatched.isoformat()}]})
         self._events(rows, number, unit, times, returned)
         self._actions(rows, number, unit, dispatched, deadline.at, late_days)
+        if late_days > 0:  # the overdue step's phone task: still open while the unit holds the order (issue 12)
+            key = f"bench:{number}:phone"
+            rows.actions.append({"key": key, "kind": "phone_urge", "order_number": number, "unit_code": unit,
+                                 "at": deadline.at, "step": "overdue", "details": {}, "instance_id": None,
+                                 "recorded_at": deadline.at})
+            still_open = status in (Status.DISPATCHED, Status.SIGNED) and returned is None
+            rows.tasks.append({"kind": "phone_urge", "step": "overdue", "action_key": key, "order_number": number,
+                               "unit_code": unit, "created_at": deadline.at,
+                               "status": "open" if still_open else "superseded",
+                               "superseded_reason": None if still_open else "replied"})
         if status != Status.CLOSED:
             rows.instances.append(self._instance(number, status, deadline.at, dispatched))
         if rng.random() < 0.01:

@@ -20,6 +20,8 @@ UNITS = [
     ("U07", "揭阳市教育局"), ("U08", "揭阳市卫生健康局"), ("U09", "榕城区人民政府"), ("U10", "揭东区人民政府"),
     ("U11", "揭阳市自然资源局"), ("U12", "揭阳市供水有限公司"),
 ]
+SURNAMES = "陈林黄李张吴郑王蔡许杨刘"
+GIVEN = ["晓燕", "志强", "丽娟", "建华", "海涛", "秀英", "伟东", "慧敏", "国平", "少龙", "佳怡", "锦辉"]
 TITLES = {
     "咨询": ["咨询社保转移手续", "咨询新生儿入户材料", "咨询公积金提取条件"],
     "求助": ["小区停水三天未恢复", "路灯损坏夜间无照明", "老人走失求助"],
@@ -35,7 +37,8 @@ def demo_records(now: datetime, *, orders: int = 300, days: int = 42, seed: int 
     records: list[dict[str, Any]] = []
     for i, (code, name) in enumerate(UNITS):
         phones = [f"+86139{i:02d}{rng.randrange(10**6):06d}" for _ in range(1 + (i % 3 == 0))]
-        records.append({"type": "unit", "code": code, "name": name, "phones": phones})
+        contacts = [SURNAMES[(3 * i + k) % len(SURNAMES)] + GIVEN[(5 * i + k) % len(GIVEN)] for k in range(len(phones))]
+        records.append({"type": "unit", "code": code, "name": name, "phones": phones, "contacts": contacts})
     start = now - timedelta(days=days)
     timed: list[tuple[datetime, int, dict[str, Any]]] = []
     seq = 0
@@ -86,6 +89,41 @@ def demo_records(now: datetime, *, orders: int = 300, days: int = 42, seed: int 
             timed.append((at, seq, {**event, "order": number, "at": format_local(at)}))
     timed.sort(key=lambda item: (item[0], item[1]))
     return records + [record for _, _, record in timed]
+
+
+STREETS = ["榕城区临江北路", "榕城区进贤门大道", "揭东区城西大道", "榕城区东山大道", "揭东区曲溪街道", "榕城区马牙路"]
+COMPLAINTS = {
+    "咨询": "来电人想了解{title}的具体办理流程和所需材料，希望相关部门给予明确答复。",
+    "求助": "来电人反映{title}，已影响周边居民正常生活，请相关部门尽快到场处理。",
+    "建议": "来电人{title}，认为可以方便周边群众出行和生活，希望相关部门研究采纳。",
+    "投诉": "来电人投诉{title}，多次向有关方面反映未果，要求相关部门依法查处并回复处理结果。",
+    "举报": "来电人{title}，情况已持续一段时间，请相关部门核实查处。",
+}
+
+
+def seed_requests(engine: Any, records: list[dict[str, Any]]) -> int:
+    """The citizen's request (诉求内容) and address of each demo order, as the intake API would have stored them."""
+    import sqlalchemy as sa
+
+    from engine.persistence.api_tables import api_intake
+    rng = random.Random(2026)
+    rows = []
+    for r in records:
+        if r.get("type") != "order_created":
+            continue
+        address = f"揭阳市{rng.choice(STREETS)}{rng.randint(1, 300)}号"
+        rows.append({"number": r["order"], "client": "demo", "source": r.get("source", "12345"),
+                     "body_hash": "0" * 64, "external_no": r["order"], "channel": "phone",
+                     "citizen_name": rng.choice("陈林黄李张吴郑王") + rng.choice(["先生", "女士"]),
+                     "citizen_phone": f"139{rng.randrange(10**8):08d}", "address": address,
+                     "content": COMPLAINTS[r["category"]].format(title=r.get("title", "")) + f"地址：{address}。",
+                     "extra": {}, "received_at": datetime.fromisoformat(r["at"])})
+    with engine.store.transaction() as tx:
+        known = set(tx.c.execute(sa.select(api_intake.c.number)).scalars())
+        fresh = [row for row in rows if row["number"] not in known]
+        if fresh:
+            tx.c.execute(api_intake.insert(), fresh)
+    return len(fresh)
 
 
 DEMO_PASSWORD = "duban-demo-2026"  # the demo only: printed on start, never used by `duban web`

@@ -96,6 +96,8 @@ def _subject(records: DocumentRecords, engine: Engine, settings: DocumentSetting
     if order_number is None or (facts := records.order_facts(order_number)) is None:
         raise DubanError(f"{KIND_NAMES[kind]}: work order {order_number!r} not found")
     extra = {} if kind == "urge_notice" else {"instruction_id": params.get("instruction_id")}
+    if kind == "supervision_letter" and params.get("reply_by"):
+        extra["reply_by"] = params["reply_by"]  # the written-reply date the rules will escalate after
     recipients = ([{"role": "主送", "name": head.report_addressee}] if kind == "special_report" else
                   [{"role": "主送", "name": facts.unit_name, "code": facts.unit_code}]
                   + [{"role": "抄送", "name": name} for name in head.cc])
