@@ -43,7 +43,7 @@ ROLE_PAGES = {
     "unit": [
         ("/unit", "unit-home.png", "区住房和城乡建设局 · 待办", ("GD-SIGN", "GD-LATE")),
         ("/orders", "unit-orders.png", "本单位工单", ("共 4 件",)),
-        ("/orders/GD-SIGN", "unit-order.png", "工单 GD-SIGN", ("签收", "签收后可报告进展、办结回复、申请延期或退单")),
+        ("/orders/GD-SIGN", "unit-order.png", "工单 GD-SIGN", ("签收", "办结回复", "申请延期")),
         ("/unit/cards", "unit-cards.png", "本单位的红黄牌与督办函件", ("GD-LATE", "黄牌")),
     ],
     "leader": [

@@ -106,7 +106,7 @@ def test_the_rules_page_shows_the_dispatch_catalogue_and_the_objection_rules(wor
     page = text_of(world["sup"].get("/rules"))
     assert "<td>供水</td><td>停水、水压</td><td>求助</td><td>U02</td>" in page
     assert "退单期限（派至本单位后第 N 个工作日内）</td><td>1<" in page
-    assert "<h2>dispatch_objection</h2>" in page and "<h2>co_unit_sign_for</h2>" in page
+    assert "流程 dispatch_objection · 版本" in page and "流程 co_unit_sign_for · 版本" in page
 
 
 def test_the_return_rate_per_unit_is_explained_order_by_order(world: World) -> None:
