@@ -20,80 +20,65 @@ from engine.persistence import objection_store
 from web.auth import current, roles
 from web.context import duban
 from web.pages import form_checks as check
-from web.pages.order_forms import _act
+from web.pages.order_actions import order_form
 
 bp = Blueprint("objection_forms", __name__)
 
 
-@bp.post("/orders/<number>/objection")
-@roles(UNIT)
-def object_to_dispatch(number: str) -> Any:
-    def act(order: WorkOrder, form: dict[str, str]) -> str:
-        reason = form.get("reason", "")
-        if reason not in duban().rules.objection_reasons:
-            raise InvalidInput("请选择退单理由")
-        note = check.text(form, "note", "退单说明", required=reason == "其他")
-        engine = duban()
-        engine.object_to_dispatch(number, reason=reason, note=note, at=engine.clock.now(), actor=current().username,
-                                  unit_code=current().scope_unit)
-        return "已提出退单，等待热线审核。"
-    return _act(number, act)
+@order_form(bp, "objection", UNIT)
+def object_to_dispatch(order: WorkOrder, form: dict[str, str]) -> str:
+    reason = form.get("reason", "")
+    if reason not in duban().rules.objection_reasons:
+        raise InvalidInput("请选择退单理由")
+    note = check.text(form, "note", "退单说明", required=reason == "其他")
+    engine = duban()
+    engine.object_to_dispatch(order.number, reason=reason, note=note, at=engine.clock.now(), actor=current().username,
+                              unit_code=current().scope_unit)
+    return "已提出退单，等待热线审核。"
 
 
-@bp.post("/orders/<number>/objection-decision")
-@roles(SUPERVISOR)
-def decide_objection(number: str) -> Any:
-    def act(order: WorkOrder, form: dict[str, str]) -> str:
-        decision = form.get("decision", "")
-        if decision not in DECISION_LABELS:
-            raise InvalidInput("请选择同意或不同意退单")
-        unit_code = check.text(form, "unit_code", "改派单位", limit=32, required=False) if decision == "accepted" else None
-        note = check.text(form, "note", "审核意见", required=decision == "rejected")
-        engine = duban()
-        engine.decide_objection(number, decision=decision, unit_code=unit_code or None, note=note,
-                                at=engine.clock.now(), actor=current().username)
-        return "已同意退单并改派，办理时限重新起算。" if decision == "accepted" else "已不同意退单，工单退回原单位，原办理时限不变。"
-    return _act(number, act)
+@order_form(bp, "objection-decision", SUPERVISOR)
+def decide_objection(order: WorkOrder, form: dict[str, str]) -> str:
+    decision = form.get("decision", "")
+    if decision not in DECISION_LABELS:
+        raise InvalidInput("请选择同意或不同意退单")
+    unit_code = check.text(form, "unit_code", "改派单位", limit=32, required=False) if decision == "accepted" else None
+    note = check.text(form, "note", "审核意见", required=decision == "rejected")
+    engine = duban()
+    engine.decide_objection(order.number, decision=decision, unit_code=unit_code or None, note=note,
+                            at=engine.clock.now(), actor=current().username)
+    return "已同意退单并改派，办理时限重新起算。" if decision == "accepted" else "已不同意退单，工单退回原单位，原办理时限不变。"
 
 
-@bp.post("/orders/<number>/co-sign")
-@roles(UNIT)
-def co_sign(number: str) -> Any:
-    def act(order: WorkOrder, form: dict[str, str]) -> str:
-        engine = duban()
-        engine.co_sign(number, unit_code=str(current().scope_unit), at=engine.clock.now(), actor=current().username)
-        return "已签收协办。"
-    return _act(number, act)
+@order_form(bp, "co-sign", UNIT)
+def co_sign(order: WorkOrder, form: dict[str, str]) -> str:
+    engine = duban()
+    engine.co_sign(order.number, unit_code=str(current().scope_unit), at=engine.clock.now(), actor=current().username)
+    return "已签收协办。"
 
 
-@bp.post("/orders/<number>/contribution")
-@roles(UNIT)
-def contribute(number: str) -> Any:
-    def act(order: WorkOrder, form: dict[str, str]) -> str:
-        text = check.text(form, "text", "协办意见")
-        engine = duban()
-        engine.contribute(number, unit_code=str(current().scope_unit), text=text, at=engine.clock.now(),
-                          actor=current().username)
-        return "协办意见已提交，由主办单位统一答复。"
-    return _act(number, act)
+@order_form(bp, "contribution", UNIT)
+def contribute(order: WorkOrder, form: dict[str, str]) -> str:
+    text = check.text(form, "text", "协办意见")
+    engine = duban()
+    engine.contribute(order.number, unit_code=str(current().scope_unit), text=text, at=engine.clock.now(),
+                      actor=current().username)
+    return "协办意见已提交，由主办单位统一答复。"
 
 
-@bp.post("/orders/<number>/consultation")
-@roles(SUPERVISOR)
-def consultation(number: str) -> Any:
-    def act(order: WorkOrder, form: dict[str, str]) -> str:
-        engine = duban()
-        now = engine.clock.now()
-        held_on: date = check.day_on_or_after_dispatch(form, "held_on", "会商日期", order, now)
-        present = [u for u in request.form.getlist("present") if u]
-        co_units = [u for u in request.form.getlist("co_units") if u]
-        lead = check.text(form, "lead_unit", "主办单位", limit=32)
-        decision = check.text(form, "decision", "会商结论")
-        days = check.working_days(form)
-        engine.record_consultation(number, held_on=check.moment_of(held_on, now), present=present, decision=decision,
-                                   lead_unit=lead, co_units=co_units, working_days=days, actor=current().username)
-        return f"会商已登记：主办单位和办理时限已按会商结论调整（{days} 个工作日）。"
-    return _act(number, act)
+@order_form(bp, "consultation", SUPERVISOR)
+def consultation(order: WorkOrder, form: dict[str, str]) -> str:
+    engine = duban()
+    now = engine.clock.now()
+    held_on: date = check.day_on_or_after_dispatch(form, "held_on", "会商日期", order, now)
+    present = [u for u in request.form.getlist("present") if u]
+    co_units = [u for u in request.form.getlist("co_units") if u]
+    lead = check.text(form, "lead_unit", "主办单位", limit=32)
+    decision = check.text(form, "decision", "会商结论")
+    days = check.working_days(form)
+    engine.record_consultation(order.number, held_on=check.moment_of(held_on, now), present=present, decision=decision,
+                               lead_unit=lead, co_units=co_units, working_days=days, actor=current().username)
+    return f"会商已登记：主办单位和办理时限已按会商结论调整（{days} 个工作日）。"
 
 
 @bp.get("/leader/hard-cases")
