@@ -3,26 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
 
-from web.charts.svg import (
-    LABEL_SIZE,
-    PAD,
-    SMALL_SIZE,
-    WIDTH,
-    _document,
-    _empty,
-    _esc,
-    _finite,
-    _legend,
-    _n,
-    _series_colors,
-    _top,
-    _x_labels,
-    _y_axis,
-    format_value,
-    nice_ticks,
-    text_width,
-    truncate,
-)
+from web.charts import svg
 
 # --- bar chart -------------------------------------------------------------------------------------
 
@@ -33,35 +14,35 @@ def bar_chart(items: Sequence[tuple[str, float]], *, title: str, unit: str = "",
     Bar lengths are proportional to the values (the longest bar is the largest value; negatives draw no bar).
     Labels in `highlight` are drawn in red with a bold label. Long labels end in … (hover shows the full one).
     """
-    rows = [(str(label), _finite(value) or 0.0) for label, value in items]
+    rows = [(str(label), svg.finite(value) or 0.0) for label, value in items]
     if not rows:
-        return _empty(title)
+        return svg.empty_chart(title)
     row_height, bar_height = 30.0, 18.0
-    value_texts = [format_value(value) + unit for _, value in rows]
-    label_width = min(max(text_width(label, LABEL_SIZE) for label, _ in rows), WIDTH * 0.34)
-    value_width = max(text_width(text, SMALL_SIZE) for text in value_texts) + 8
-    x0 = PAD + label_width + 8
-    plot_width = WIDTH - PAD - value_width - x0
+    value_texts = [svg.format_value(value) + unit for _, value in rows]
+    label_width = min(max(svg.text_width(label, svg.LABEL_SIZE) for label, _ in rows), svg.WIDTH * 0.34)
+    value_width = max(svg.text_width(text, svg.SMALL_SIZE) for text in value_texts) + 8
+    x0 = svg.PAD + label_width + 8
+    plot_width = svg.WIDTH - svg.PAD - value_width - x0
     largest = max(value for _, value in rows)
-    top = _top()
+    top = svg.top()
     body: list[str] = []
     for index, ((label, value), value_text) in enumerate(zip(rows, value_texts, strict=True)):
         y = top + index * row_height
         length = plot_width * value / largest if largest > 0 and value > 0 else 0.0
         marked = label in highlight
-        body.append(f"<g><title>{_esc(f'{label}：{value_text}')}</title>")
+        body.append(f"<g><title>{svg.esc(f'{label}：{value_text}')}</title>")
         strong = ' class="dbc-strong"' if marked else ""
-        body.append(f'<text{strong} x="{_n(x0 - 8)}" '
-                    f'y="{_n(y + bar_height / 2 + 5)}" text-anchor="end">'
-                    f"{_esc(truncate(label, label_width, LABEL_SIZE))}</text>")
-        body.append(f'<rect class="dbc-bar{" dbc-hl" if marked else ""}" x="{_n(x0)}" y="{_n(y)}" '
-                    f'width="{_n(length)}" height="{_n(bar_height)}" rx="2"/>')
-        body.append(f'<text class="dbc-small" x="{_n(x0 + length + 5)}" y="{_n(y + bar_height / 2 + 4)}">'
-                    f"{_esc(value_text)}</text></g>")
+        body.append(f'<text{strong} x="{svg.num(x0 - 8)}" '
+                    f'y="{svg.num(y + bar_height / 2 + 5)}" text-anchor="end">'
+                    f"{svg.esc(svg.truncate(label, label_width, svg.LABEL_SIZE))}</text>")
+        body.append(f'<rect class="dbc-bar{" dbc-hl" if marked else ""}" x="{svg.num(x0)}" y="{svg.num(y)}" '
+                    f'width="{svg.num(length)}" height="{svg.num(bar_height)}" rx="2"/>')
+        body.append(f'<text class="dbc-small" x="{svg.num(x0 + length + 5)}" y="{svg.num(y + bar_height / 2 + 4)}">'
+                    f"{svg.esc(value_text)}</text></g>")
     bottom = top + len(rows) * row_height - (row_height - bar_height)
-    body.append(f'<line class="dbc-axis" x1="{_n(x0)}" x2="{_n(x0)}" y1="{_n(top - 4)}" y2="{_n(bottom + 4)}"/>')
+    body.append(f'<line class="dbc-axis" x1="{svg.num(x0)}" x2="{svg.num(x0)}" y1="{svg.num(top - 4)}" y2="{svg.num(bottom + 4)}"/>')
     desc = "；".join(f"{label}：{text}" for (label, _), text in zip(rows, value_texts, strict=True))
-    return _document(title, desc, bottom + PAD + 4, body)
+    return svg.document(title, desc, bottom + svg.PAD + 4, body)
 
 
 # --- stacked columns -------------------------------------------------------------------------------
@@ -75,43 +56,43 @@ def stacked_bar_chart(categories: Sequence[str], series: Sequence[tuple[str, Seq
     """
     labels = [str(c) for c in categories]
     names = [str(name) for name, _ in series]
-    table = [[max(_finite(v) or 0.0, 0.0) for v in values] for _, values in series]
+    table = [[max(svg.finite(v) or 0.0, 0.0) for v in values] for _, values in series]
     for name, values in zip(names, table, strict=True):
         if len(values) != len(labels):
             raise ValueError(f"series {name!r} has {len(values)} values for {len(labels)} categories")
     if not labels or not table:
-        return _empty(title)
-    palette = _series_colors(names, colors)
+        return svg.empty_chart(title)
+    palette = svg.series_colors(names, colors)
     totals = [sum(column) for column in zip(*table, strict=True)]
     integer = all(v == int(v) for values in table for v in values)
-    ticks = nice_ticks(0.0, max(totals), integer=integer)
-    legend, legend_height = _legend(list(zip(names, palette, strict=True)), _top() - 6)
-    plot_top = _top() - 6 + legend_height + 10
+    ticks = svg.nice_ticks(0.0, max(totals), integer=integer)
+    legend, legend_height = svg.legend(list(zip(names, palette, strict=True)), svg.top() - 6)
+    plot_top = svg.top() - 6 + legend_height + 10
     plot_height = 200.0
-    left = PAD + max(text_width(ticks.label(v), SMALL_SIZE) for v in ticks.values) + 8
-    right = WIDTH - PAD
+    left = svg.PAD + max(svg.text_width(ticks.label(v), svg.SMALL_SIZE) for v in ticks.values) + 8
+    right = svg.WIDTH - svg.PAD
     slot = (right - left) / len(labels)
     bar_width = min(slot * 0.62, 44.0)
 
     def y_of(value: float) -> float:
         return plot_top + plot_height * (1 - (value - ticks.low) / (ticks.high - ticks.low))
 
-    body = legend + _y_axis(ticks, left, right, y_of, "")
+    body = legend + svg.y_axis(ticks, left, right, y_of, "")
     centers = [left + slot * (i + 0.5) for i in range(len(labels))]
     for index, (label, x) in enumerate(zip(labels, centers, strict=True)):
         body.extend(_column(label, x, bar_width, [(n, t[index], c) for n, t, c in zip(names, table, palette,
                                                                                        strict=True)], y_of))
-        total_text = format_value(totals[index])
-        if totals[index] > 0 and text_width(total_text, SMALL_SIZE) <= slot:
-            body.append(f'<text class="dbc-small" x="{_n(x)}" y="{_n(y_of(totals[index]) - 4)}" '
-                        f'text-anchor="middle">{_esc(total_text)}</text>')
+        total_text = svg.format_value(totals[index])
+        if totals[index] > 0 and svg.text_width(total_text, svg.SMALL_SIZE) <= slot:
+            body.append(f'<text class="dbc-small" x="{svg.num(x)}" y="{svg.num(y_of(totals[index]) - 4)}" '
+                        f'text-anchor="middle">{svg.esc(total_text)}</text>')
     base = y_of(0.0)
-    body.append(f'<line class="dbc-axis" x1="{_n(left)}" x2="{_n(right)}" y1="{_n(base)}" y2="{_n(base)}"/>')
-    axis_labels, axis_height = _x_labels(labels, centers, slot, plot_top + plot_height)
+    body.append(f'<line class="dbc-axis" x1="{svg.num(left)}" x2="{svg.num(right)}" y1="{svg.num(base)}" y2="{svg.num(base)}"/>')
+    axis_labels, axis_height = svg.x_labels(labels, centers, slot, plot_top + plot_height)
     body.extend(axis_labels)
-    desc = "；".join(f"{label}：" + "，".join(f"{n} {format_value(t[i])}" for n, t in zip(names, table, strict=True))
+    desc = "；".join(f"{label}：" + "，".join(f"{n} {svg.format_value(t[i])}" for n, t in zip(names, table, strict=True))
                     for i, label in enumerate(labels))
-    return _document(title, desc, plot_top + plot_height + axis_height + PAD, body)
+    return svg.document(title, desc, plot_top + plot_height + axis_height + svg.PAD, body)
 
 
 def _column(label: str, x: float, width: float, segments: Sequence[tuple[str, float, str]],
@@ -123,7 +104,7 @@ def _column(label: str, x: float, width: float, segments: Sequence[tuple[str, fl
             continue
         y_low, y_high = y_of(running), y_of(running + value)
         running += value
-        parts.append(f'<rect class="dbc-seg" x="{_n(x - width / 2)}" y="{_n(y_high)}" width="{_n(width)}" '
-                     f'height="{_n(y_low - y_high)}" fill="{_esc(color)}">'
-                     f"<title>{_esc(f'{label} · {name}：{format_value(value)}')}</title></rect>")
+        parts.append(f'<rect class="dbc-seg" x="{svg.num(x - width / 2)}" y="{svg.num(y_high)}" width="{svg.num(width)}" '
+                     f'height="{svg.num(y_low - y_high)}" fill="{svg.esc(color)}">'
+                     f"<title>{svg.esc(f'{label} · {name}：{svg.format_value(value)}')}</title></rect>")
     return parts

@@ -3,28 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from web.charts.svg import (
-    _SHAPES,
-    PAD,
-    SMALL_SIZE,
-    WIDTH,
-    _document,
-    _empty,
-    _esc,
-    _finite,
-    _legend,
-    _marker,
-    _n,
-    _series_colors,
-    _tick_suffix,
-    _top,
-    _unit_caption,
-    _x_labels,
-    _y_axis,
-    format_value,
-    nice_ticks,
-    text_width,
-)
+from web.charts import svg
 
 # --- line chart ------------------------------------------------------------------------------------
 
@@ -37,24 +16,24 @@ def line_chart(labels: Sequence[str], series: Sequence[tuple[str, Sequence[float
     """
     periods = [str(label) for label in labels]
     names = [str(name) for name, _ in series]
-    table = [[_finite(v) for v in values] for _, values in series]
+    table = [[svg.finite(v) for v in values] for _, values in series]
     for name, values in zip(names, table, strict=True):
         if len(values) != len(periods):
             raise ValueError(f"series {name!r} has {len(values)} values for {len(periods)} periods")
     present = [v for values in table for v in values if v is not None]
     if not periods or not present:
-        return _empty(title)
-    palette = _series_colors(names, None)
+        return svg.empty_chart(title)
+    palette = svg.series_colors(names, None)
     high = max(max(present), y_max if y_max is not None else max(present))
-    ticks = nice_ticks(min(0.0, min(present)), high)
-    suffix = _tick_suffix(unit)
-    legend, legend_height = (_legend(list(zip(names, palette, strict=True)), _top() - 6, lines=True)
+    ticks = svg.nice_ticks(min(0.0, min(present)), high)
+    suffix = svg.tick_suffix(unit)
+    legend, legend_height = (svg.legend(list(zip(names, palette, strict=True)), svg.top() - 6, lines=True)
                              if len(names) > 1 else ([], 0.0))
     caption_height = 16.0 if unit and not suffix else 0.0
-    plot_top = _top() - 6 + legend_height + caption_height + 12
+    plot_top = svg.top() - 6 + legend_height + caption_height + 12
     plot_height = 200.0
-    left = PAD + max(text_width(ticks.label(v) + suffix, SMALL_SIZE) for v in ticks.values) + 8
-    right = WIDTH - PAD
+    left = svg.PAD + max(svg.text_width(ticks.label(v) + suffix, svg.SMALL_SIZE) for v in ticks.values) + 8
+    right = svg.WIDTH - svg.PAD
     inset = 16.0
     slot = (right - left - 2 * inset) / max(len(periods) - 1, 1)
     xs = ([left + (right - left) / 2] if len(periods) == 1
@@ -63,21 +42,21 @@ def line_chart(labels: Sequence[str], series: Sequence[tuple[str, Sequence[float
     def y_of(value: float) -> float:
         return plot_top + plot_height * (1 - (value - ticks.low) / (ticks.high - ticks.low))
 
-    body = legend + _unit_caption(unit, PAD, plot_top - 8) + _y_axis(ticks, left, right, y_of, suffix)
+    body = legend + svg.unit_caption(unit, svg.PAD, plot_top - 8) + svg.y_axis(ticks, left, right, y_of, suffix)
     markers: list[str] = []
     for index, (name, values, color) in enumerate(zip(names, table, palette, strict=True)):
-        line, points = _series_line(name, periods, values, xs, y_of, color, _SHAPES[index % len(_SHAPES)], unit)
+        line, points = _series_line(name, periods, values, xs, y_of, color, svg.SHAPES[index % len(svg.SHAPES)], unit)
         body.extend(line)
         markers.extend(points)
     base = y_of(ticks.low)
-    body.append(f'<line class="dbc-axis" x1="{_n(left)}" x2="{_n(right)}" y1="{_n(base)}" y2="{_n(base)}"/>')
-    axis_labels, axis_height = _x_labels(periods, xs, slot if len(periods) > 1 else right - left, base)
+    body.append(f'<line class="dbc-axis" x1="{svg.num(left)}" x2="{svg.num(right)}" y1="{svg.num(base)}" y2="{svg.num(base)}"/>')
+    axis_labels, axis_height = svg.x_labels(periods, xs, slot if len(periods) > 1 else right - left, base)
     body.extend(axis_labels)
     body.extend(markers)  # on top of every line, so no series hides another's points
-    desc = "；".join(f"{name}：" + "，".join(f"{p} {'无数据' if v is None else format_value(v) + unit}"
+    desc = "；".join(f"{name}：" + "，".join(f"{p} {'无数据' if v is None else svg.format_value(v) + unit}"
                                            for p, v in zip(periods, values, strict=True))
                     for name, values in zip(names, table, strict=True))
-    return _document(title, desc, base + axis_height + PAD, body)
+    return svg.document(title, desc, base + axis_height + svg.PAD, body)
 
 
 def _series_line(name: str, periods: Sequence[str], values: Sequence[float | None], xs: Sequence[float],
@@ -89,9 +68,9 @@ def _series_line(name: str, periods: Sequence[str], values: Sequence[float | Non
     for period, value, x in zip(periods, values, xs, strict=True):
         if value is not None:
             y = y_of(value)
-            commands.append(f"{'L' if previous is not None else 'M'}{_n(x)} {_n(y)}")
-            markers.append(_marker(shape, x, y, color, tooltip=f"{period} · {name}：{format_value(value)}{unit}"))
+            commands.append(f"{'L' if previous is not None else 'M'}{svg.num(x)} {svg.num(y)}")
+            markers.append(svg.marker(shape, x, y, color, tooltip=f"{period} · {name}：{svg.format_value(value)}{unit}"))
         previous = value
     drawn = any(c.startswith("L") for c in commands)
-    line = [f'<path class="dbc-line" stroke="{_esc(color)}" d="{" ".join(commands)}"/>'] if drawn else []
+    line = [f'<path class="dbc-line" stroke="{svg.esc(color)}" d="{" ".join(commands)}"/>'] if drawn else []
     return line, markers

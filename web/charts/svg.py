@@ -16,7 +16,7 @@ PALETTE: tuple[str, ...] = ("#1f5f99", "#d97706", "#2e7d32", "#9b1c1c", "#6a1b9a
 SERIES_COLORS: dict[str, str] = {  # the card colours used elsewhere in the UI (see base.html)
     "黄牌": "#f5c518", "红牌": "#c62828", "督办函": "#37474f", "专报": "#6a1b9a",
 }
-_SHAPES = ("circle", "square", "diamond", "triangle")
+SHAPES = ("circle", "square", "diamond", "triangle")
 _STYLE = (
     ".dbc text{font-family:\"Noto Sans CJK SC\",\"Source Han Sans SC\",\"Microsoft YaHei\",\"PingFang SC\",sans-serif;"
     f"fill:#333;font-size:{LABEL_SIZE}px}}"
@@ -33,7 +33,7 @@ _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 # --- text ------------------------------------------------------------------------------------------
 
-def _esc(text: object) -> str:
+def esc(text: object) -> str:
     """XML-escape text for both element content and quoted attributes; drop characters XML forbids."""
     clean = _INVALID_XML.sub("", str(text))
     return (clean.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
@@ -68,7 +68,7 @@ def truncate(text: str, max_width: float, size: float) -> str:
     return "".join(kept) + "…"
 
 
-def _n(value: float) -> str:
+def num(value: float) -> str:
     """A coordinate with at most one decimal (keeps the markup small and deterministic)."""
     text = f"{value:.1f}".rstrip("0").rstrip(".")
     return "0" if text in ("-0", "") else text
@@ -82,7 +82,7 @@ def format_value(value: float, decimals: int = 2) -> str:
     return "0" if text == "-0" else text
 
 
-def _finite(value: float | None) -> float | None:
+def finite(value: float | None) -> float | None:
     if value is None:
         return None
     number = float(value)
@@ -140,52 +140,52 @@ def nice_ticks(low: float, high: float, *, integer: bool = False, max_ticks: int
 
 # --- svg scaffolding -------------------------------------------------------------------------------
 
-def _document(title: str, desc: str, height: float, body: list[str]) -> str:
+def document(title: str, desc: str, height: float, body: list[str]) -> str:
     """Wrap chart `body` elements in the accessible, scalable <svg> shell with a visible title."""
-    head = (f'<svg xmlns="http://www.w3.org/2000/svg" class="dbc" role="img" aria-label="{_esc(title)}" '
-            f'viewBox="0 0 {WIDTH} {_n(height)}" width="100%" preserveAspectRatio="xMidYMid meet" '
+    head = (f'<svg xmlns="http://www.w3.org/2000/svg" class="dbc" role="img" aria-label="{esc(title)}" '
+            f'viewBox="0 0 {WIDTH} {num(height)}" width="100%" preserveAspectRatio="xMidYMid meet" '
             f'style="display:block;max-width:{WIDTH}px;height:auto">'
-            f"<title>{_esc(title)}</title><desc>{_esc(desc)}</desc><style>{_STYLE}</style>"
-            f'<rect class="dbc-bg" width="{WIDTH}" height="{_n(height)}" rx="4"/>'
+            f"<title>{esc(title)}</title><desc>{esc(desc)}</desc><style>{_STYLE}</style>"
+            f'<rect class="dbc-bg" width="{WIDTH}" height="{num(height)}" rx="4"/>'
             f'<text class="dbc-title" x="{PAD}" y="{PAD + TITLE_SIZE}">'
-            f"{_esc(truncate(title, WIDTH - 2 * PAD, TITLE_SIZE))}</text>")
+            f"{esc(truncate(title, WIDTH - 2 * PAD, TITLE_SIZE))}</text>")
     return head + "".join(body) + "</svg>"
 
 
-def _top() -> float:
+def top() -> float:
     """First y below the visible title."""
     return PAD + TITLE_SIZE + 14
 
 
-def _empty(title: str) -> str:
+def empty_chart(title: str) -> str:
     """A chart frame that says there is nothing to show."""
-    height = _top() + 70
-    body = [f'<text class="dbc-empty" x="{WIDTH / 2:g}" y="{_n(_top() + 36)}" text-anchor="middle">{EMPTY_TEXT}</text>']
-    return _document(title, EMPTY_TEXT, height, body)
+    height = top() + 70
+    body = [f'<text class="dbc-empty" x="{WIDTH / 2:g}" y="{num(top() + 36)}" text-anchor="middle">{EMPTY_TEXT}</text>']
+    return document(title, EMPTY_TEXT, height, body)
 
 
-def _series_colors(names: Sequence[str], colors: Mapping[str, str] | None) -> list[str]:
+def series_colors(names: Sequence[str], colors: Mapping[str, str] | None) -> list[str]:
     """Caller's colour, else the UI's card colour for that name, else the palette in order."""
     chosen = colors or {}
     return [chosen.get(name) or SERIES_COLORS.get(name) or PALETTE[i % len(PALETTE)] for i, name in enumerate(names)]
 
 
-def _marker(shape: str, x: float, y: float, color: str, size: float = 4.0, tooltip: str = "") -> str:
+def marker(shape: str, x: float, y: float, color: str, size: float = 4.0, tooltip: str = "") -> str:
     """A point marker; the shape varies by series so lines differ by more than colour."""
-    tip = f"<title>{_esc(tooltip)}</title>" if tooltip else ""
-    fill = f'fill="{_esc(color)}" stroke="#fff" stroke-width="1"'
+    tip = f"<title>{esc(tooltip)}</title>" if tooltip else ""
+    fill = f'fill="{esc(color)}" stroke="#fff" stroke-width="1"'
     if shape == "square":
-        return f'<rect x="{_n(x - size)}" y="{_n(y - size)}" width="{_n(2 * size)}" height="{_n(2 * size)}" {fill}>{tip}</rect>'
+        return f'<rect x="{num(x - size)}" y="{num(y - size)}" width="{num(2 * size)}" height="{num(2 * size)}" {fill}>{tip}</rect>'
     if shape in ("diamond", "triangle"):
         s = size * 1.3
         corners = ([(x, y - s), (x + s, y), (x, y + s), (x - s, y)] if shape == "diamond"
                    else [(x, y - s), (x + s, y + s * 0.8), (x - s, y + s * 0.8)])
-        points = " ".join(f"{_n(px)},{_n(py)}" for px, py in corners)
+        points = " ".join(f"{num(px)},{num(py)}" for px, py in corners)
         return f'<polygon points="{points}" {fill}>{tip}</polygon>'
-    return f'<circle cx="{_n(x)}" cy="{_n(y)}" r="{_n(size)}" {fill}>{tip}</circle>'
+    return f'<circle cx="{num(x)}" cy="{num(y)}" r="{num(size)}" {fill}>{tip}</circle>'
 
 
-def _legend(entries: Sequence[tuple[str, str]], y: float, *, lines: bool = False) -> tuple[list[str], float]:
+def legend(entries: Sequence[tuple[str, str]], y: float, *, lines: bool = False) -> tuple[list[str], float]:
     """Swatches with names, wrapping across the width; returns the elements and the height used."""
     parts: list[str] = []
     x, row, row_height = float(PAD), 0, LABEL_SIZE + 8
@@ -196,46 +196,46 @@ def _legend(entries: Sequence[tuple[str, str]], y: float, *, lines: bool = False
             x, row = float(PAD), row + 1
         cy = y + row * row_height + row_height / 2
         if lines:
-            parts.append(f'<line x1="{_n(x)}" x2="{_n(x + 18)}" y1="{_n(cy)}" y2="{_n(cy)}" '
-                         f'stroke="{_esc(color)}" stroke-width="2.2"/>')
-            parts.append(_marker(_SHAPES[index % len(_SHAPES)], x + 9, cy, color, 3.5))
+            parts.append(f'<line x1="{num(x)}" x2="{num(x + 18)}" y1="{num(cy)}" y2="{num(cy)}" '
+                         f'stroke="{esc(color)}" stroke-width="2.2"/>')
+            parts.append(marker(SHAPES[index % len(SHAPES)], x + 9, cy, color, 3.5))
         else:
-            parts.append(f'<rect x="{_n(x + 2)}" y="{_n(cy - 6)}" width="12" height="12" rx="2" fill="{_esc(color)}"/>')
-        parts.append(f'<text class="dbc-small" x="{_n(x + 22)}" y="{_n(cy + 4)}">{_esc(label)}</text>')
+            parts.append(f'<rect x="{num(x + 2)}" y="{num(cy - 6)}" width="12" height="12" rx="2" fill="{esc(color)}"/>')
+        parts.append(f'<text class="dbc-small" x="{num(x + 22)}" y="{num(cy + 4)}">{esc(label)}</text>')
         x += width
     return parts, (row + 1) * row_height + 4 if entries else 0.0
 
 
-def _y_axis(ticks: Ticks, left: float, right: float, y_of: Callable[[float], float], unit: str) -> list[str]:
+def y_axis(ticks: Ticks, left: float, right: float, y_of: Callable[[float], float], unit: str) -> list[str]:
     """Horizontal grid lines with tick labels right-aligned left of the plot."""
     parts = []
     for value in ticks.values:
         y = y_of(value)
-        parts.append(f'<line class="dbc-grid" x1="{_n(left)}" x2="{_n(right)}" y1="{_n(y)}" y2="{_n(y)}"/>')
-        parts.append(f'<text class="dbc-small" x="{_n(left - 6)}" y="{_n(y + 4)}" text-anchor="end">'
-                     f"{_esc(ticks.label(value) + unit)}</text>")
+        parts.append(f'<line class="dbc-grid" x1="{num(left)}" x2="{num(right)}" y1="{num(y)}" y2="{num(y)}"/>')
+        parts.append(f'<text class="dbc-small" x="{num(left - 6)}" y="{num(y + 4)}" text-anchor="end">'
+                     f"{esc(ticks.label(value) + unit)}</text>")
     return parts
 
 
-def _tick_suffix(unit: str) -> str:
+def tick_suffix(unit: str) -> str:
     """Short units (%, 件, 天) go on every tick label; longer ones are shown once above the axis."""
     return unit if len(unit) <= 1 else ""
 
 
-def _unit_caption(unit: str, x: float, y: float) -> list[str]:
-    if not unit or _tick_suffix(unit):
+def unit_caption(unit: str, x: float, y: float) -> list[str]:
+    if not unit or tick_suffix(unit):
         return []
-    return [f'<text class="dbc-small" x="{_n(x)}" y="{_n(y)}">单位：{_esc(unit)}</text>']
+    return [f'<text class="dbc-small" x="{num(x)}" y="{num(y)}">单位：{esc(unit)}</text>']
 
 
-def _x_labels(labels: Sequence[str], centers: Sequence[float], slot: float, y: float) -> tuple[list[str], float]:
+def x_labels(labels: Sequence[str], centers: Sequence[float], slot: float, y: float) -> tuple[list[str], float]:
     """Category labels under the plot: level if they fit, slanted if there is room, else every k-th one."""
     need = max(text_width(label, SMALL_SIZE) for label in labels) + 4
     parts: list[str] = []
     if need <= slot:
         for label, x in zip(labels, centers, strict=True):
-            parts.append(f'<text class="dbc-small" x="{_n(x)}" y="{_n(y + SMALL_SIZE + 4)}" text-anchor="middle">'
-                         f"{_esc(label)}</text>")
+            parts.append(f'<text class="dbc-small" x="{num(x)}" y="{num(y + SMALL_SIZE + 4)}" text-anchor="middle">'
+                         f"{esc(label)}</text>")
         return parts, SMALL_SIZE + 10
     if slot >= SMALL_SIZE + 4 and len(labels) <= 24:
         longest, slant = 0.0, math.cos(math.radians(40))
@@ -243,13 +243,13 @@ def _x_labels(labels: Sequence[str], centers: Sequence[float], slot: float, y: f
             short = truncate(label, min(96.0, (x + 4 - PAD) / slant), SMALL_SIZE)  # never past the left edge
             longest = max(longest, text_width(short, SMALL_SIZE))
             ty = y + SMALL_SIZE
-            parts.append(f'<text class="dbc-small" x="{_n(x + 4)}" y="{_n(ty)}" text-anchor="end" '
-                         f'transform="rotate(-40 {_n(x + 4)} {_n(ty)})">{_esc(short)}</text>')
+            parts.append(f'<text class="dbc-small" x="{num(x + 4)}" y="{num(ty)}" text-anchor="end" '
+                         f'transform="rotate(-40 {num(x + 4)} {num(ty)})">{esc(short)}</text>')
         return parts, longest * math.sin(math.radians(40)) + SMALL_SIZE + 10
     every = math.ceil(need / slot)
     for index, (label, x) in enumerate(zip(labels, centers, strict=True)):
         if index % every == 0:
             short = truncate(label, every * slot - 6, SMALL_SIZE)
-            parts.append(f'<text class="dbc-small" x="{_n(x)}" y="{_n(y + SMALL_SIZE + 4)}" text-anchor="middle">'
-                         f"{_esc(short)}</text>")
+            parts.append(f'<text class="dbc-small" x="{num(x)}" y="{num(y + SMALL_SIZE + 4)}" text-anchor="middle">'
+                         f"{esc(short)}</text>")
     return parts, SMALL_SIZE + 10
