@@ -45,6 +45,7 @@ class Settings:
     # session cookies only over HTTPS; default: when DUBAN_PUBLIC_URL is https (set 0 only for a plain-HTTP test rig)
     cookie_secure: bool | None = None
     trusted_proxies: int = 0  # reverse proxies in front of `duban web` whose X-Forwarded-For/-Proto to believe
+    metrics_token: str = ""  # /metrics needs `Authorization: Bearer <it>`; empty: /metrics only from this machine
 
     @property
     def secure_cookies(self) -> bool:
@@ -97,6 +98,7 @@ class Settings:
             aliyun_poll_seconds=number("DUBAN_ALIYUN_POLL_SECONDS", defaults.aliyun_poll_seconds),
             cookie_secure=_flag(env.get("DUBAN_COOKIE_SECURE")),
             trusted_proxies=int(number("DUBAN_TRUSTED_PROXIES", defaults.trusted_proxies, int)),
+            metrics_token=env.get("DUBAN_METRICS_TOKEN", ""),
         ).checked()
 
     def checked(self) -> Settings:

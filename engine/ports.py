@@ -101,3 +101,21 @@ class ReceiptPoller(Protocol):
     def poll_receipts(self, messages: Sequence[Mapping[str, Any]]) -> list[DeliveryReceipt]:
         """Reports for these messages (each with `recipient`, `provider_id`, `sent_at`) that the provider has;
         messages still without one are left out. Raises GatewayUnavailable when it cannot tell."""
+
+
+class FiringObserver(Protocol):
+    """Told about each timer the worker fired (after its transaction committed) and each firing that failed:
+    the worker's metrics count them. `step` is the rule step the timer ran (due_soon, overdue, yellow, …) or,
+    for a timer that ran no step, the process kind."""
+
+    def fired(self, step: str, due_at: datetime, fired_at: datetime) -> None: ...
+
+    def failed(self, step: str) -> None: ...
+
+
+class NoObserver:
+    def fired(self, step: str, due_at: datetime, fired_at: datetime) -> None:
+        pass
+
+    def failed(self, step: str) -> None:
+        pass

@@ -11,6 +11,7 @@ from engine.domain import deadlines
 from engine.domain.errors import AlreadyScheduled, StoreUnavailable
 from engine.domain.model import Instance
 from engine.persistence.store import SqlTransaction
+from engine.ports import FiringObserver, NoObserver
 from engine.runtime import runner
 from engine.workflow_steps import WorkflowSteps, _Busy, _Step
 from engine.workflow_steps import local_iso as _iso
@@ -25,25 +26,34 @@ class TimerFiring(WorkflowSteps):
     """Mixed into `Engine`: everything a worker's tick does."""
 
     worker_id: str
+    observer: FiringObserver = NoObserver()  # the worker's metrics (workflows/metrics.py)
 
     def fire_due_timers(self, *, limit: int = 200) -> int:
         """Claim instances whose timer is due and advance each; one transaction for the batch,
         a savepoint per instance so one broken instance cannot hold the others back."""
         now = self.clock.now()
-        fired = 0
+        fired: list[tuple[str, datetime]] = []  # (step, due time) of each timer fired, told once committed
+        failed: list[str] = []
         with self.store.transaction() as tx:
             for instance, state in tx.claim_due(now, limit):
                 instance_id = instance.id
+                steps: dict[datetime, str] = {}
                 try:
                     with tx.savepoint():
-                        fired += self._fire(tx, instance, state, now)
+                        dues = self._fire(tx, instance, state, now, steps)
+                    fired += [(steps.get(due, instance.kind), due) for due in dues]
                 except _Busy:
                     continue
                 except StoreUnavailable:
                     raise  # the whole batch rolls back; the next tick retries it
                 except Exception as exc:  # a BPMN or data fault: retry later, then park it; keep the worker alive
+                    failed.append(next(reversed(steps.values()), instance.kind))
                     self._retry_later(tx, instance_id, exc, now)
-        return fired
+        for step_name, due in fired:
+            self.observer.fired(step_name, due, now)
+        for step_name in failed:
+            self.observer.failed(step_name)
+        return len(fired)
 
     def ensure_quarterly_report(self, at: datetime | None = None) -> str:
         """Make sure the report for the quarter containing `at` is scheduled; returns its label."""
@@ -68,8 +78,10 @@ class TimerFiring(WorkflowSteps):
         with self.store.transaction() as tx:
             return tx.take_actions_before(before)
 
-    def _fire(self, tx: SqlTransaction, instance: Instance, state: str, now: datetime) -> int:
-        """Advance one claimed (locked) instance through every timer due by `now`."""
+    def _fire(self, tx: SqlTransaction, instance: Instance, state: str, now: datetime,
+              steps: dict[datetime, str]) -> list[datetime]:
+        """Advance one claimed (locked) instance through every timer due by `now`; returns their due times and
+        notes in `steps` the rule step each one ran."""
         order, unit = None, None
         if instance.order_number:
             found = tx.get_order_and_unit(instance.order_number)
@@ -82,7 +94,13 @@ class TimerFiring(WorkflowSteps):
         step = _Step(tx, instance, order, unit, instruction)
         wf = self._load(instance, state)
         steps_before = list(order.fired_steps) if order is not None else []
-        fired = runner.wake(wf, until=now, operation=self._operation_for(step), facts=self._facts(step))
+        operate = self._operation_for(step)
+
+        def noting(name: str, params: dict[str, Any], element_id: str, at: datetime) -> dict[str, Any]:
+            steps[at] = str(params.get("step") or steps.get(at) or instance.kind)
+            return operate(name, params, element_id, at)
+
+        fired = runner.wake(wf, until=now, operation=noting, facts=self._facts(step))
         tx.record_firings(instance.id, fired, now, self.worker_id)
         self._save(step, wf, now)
         if order is not None and order.fired_steps != steps_before:
@@ -90,7 +108,7 @@ class TimerFiring(WorkflowSteps):
         if instance.kind == "quarterly" and instance.status == "completed":
             assert instance.quarter is not None
             self._ensure_quarter(tx, *deadlines.next_quarter(int(instance.quarter[:4]), int(instance.quarter[-1])), now)
-        return len(fired)
+        return fired
 
     def _retry_later(self, tx: SqlTransaction, instance_id: int, exc: Exception, now: datetime) -> None:
         """A firing that failed is retried after 1, 5 and 30 minutes, then parked as failed for a supervisor."""

@@ -33,6 +33,7 @@ from web.context import duban
 from engine.domain.pending_steps import STEP_LABELS
 from web.pages.labels import INSTANCE_STATUS_LABELS, KIND_LABELS, SUPERSEDED_LABELS, audit_label, card_reason, \
     template_label
+from web.metrics import init_metrics
 from web.security import init_security
 from workflows.bootstrap import SmsServices, build_sms, secret_key
 
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.extensions["duban"] = engine
     app.extensions["duban.sms"] = sms or build_sms(settings, engine)
     csrf = init_security(app, settings, secret_key(settings))
+    init_metrics(app, settings, engine)  # first, so that it times every request, also those auth turns away
     init_auth(app, Accounts(engine.store, engine.clock))
     for blueprint in (sms_pages.bp, push_pages.bp, ack_pages.bp, twilio_hooks.bp, aliyun_hooks.bp, orders.bp,
                       order_forms.bp, workbench.bp, unit_pages.bp, leadership.bp, admin.bp, rules_pages.bp,

@@ -19,7 +19,7 @@ from engine.accounts.users import ADMIN, LEADER, SUPERVISOR, UNIT, User
 from engine.domain.errors import InvalidInput
 
 bp = Blueprint("auth", __name__)
-PUBLIC_ENDPOINTS = {"auth.login", "health", "static"}
+PUBLIC_ENDPOINTS = {"auth.login", "health", "metrics", "static"}  # /metrics: its own check (web/metrics.py)
 PUBLIC_BLUEPRINTS = {"api_v1", "twilio", "aliyun", "ack"}
 PUBLIC_PREFIXES = ("/api/", "/twilio/", "/aliyun/")  # their own authentication answers there, also for unknown paths
 HOME_OF_ROLE = {SUPERVISOR: "workbench.today", ADMIN: "workbench.today", UNIT: "unit.home", LEADER: "leadership.home"}

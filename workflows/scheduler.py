@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -15,6 +15,9 @@ from typing import Any
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
+from prometheus_client import CollectorRegistry
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
 
 from engine.persistence import queries
 from engine.persistence.api_store import ApiRecords
@@ -25,6 +28,7 @@ from workflows.assessment.service import build_assessment
 from workflows.bootstrap import SmsServices
 from workflows.documents.issuing import issue_all_pending
 from workflows.intake.push import push_all
+from workflows.metrics import CONTENT_TYPE, FiringMetrics, authorized, exposition, registry_for
 
 log = logging.getLogger("duban.worker")
 
@@ -39,10 +43,12 @@ class WorkerHealth:
     last_error: str | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
+    def stale(self, now: datetime) -> bool:
+        return now - (self.last_tick_at or self.started_at) > timedelta(seconds=max(3 * self.tick_seconds, 30))
+
     def report(self, engine: Engine) -> tuple[int, dict[str, Any]]:
         now = datetime.now(timezone.utc)
-        reference = self.last_tick_at or self.started_at
-        stale = now - reference > timedelta(seconds=max(3 * self.tick_seconds, 30))
+        stale = self.stale(now)
         backlog = engine.backlog()
         with engine.store.reading() as tx:
             sms_backlog = queries.sms_backlog(tx.c, engine.clock.now())
@@ -168,32 +174,46 @@ def build_scheduler(engine: Engine, sms: SmsServices, settings: Settings, health
     return scheduler
 
 
-def metrics_text(body: dict[str, Any]) -> str:
-    """The health report's numbers in the Prometheus text format (`duban_push_backlog_parked 1`, …), and
-    `duban_up` (0 when the worker is stale), for a scraper that alerts on them."""
-    lines = [f"duban_up {1 if body.get('status') == 'ok' else 0}"]
+class WorkerCollector(Collector):
+    """This worker's own state: `duban_up` (0 when its last tick is older than three intervals) and the age of
+    that tick."""
 
-    def walk(name: str, value: Any) -> None:
-        if isinstance(value, dict):
-            for key, inner in value.items():
-                walk(f"{name}_{key}", inner)
-        elif isinstance(value, (int, float)) and not isinstance(value, bool):
-            lines.append(f"{name} {value}")
+    def __init__(self, health: WorkerHealth) -> None:
+        self.health = health
 
-    walk("duban", body)
-    return "\n".join(lines) + "\n"
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        now = datetime.now(timezone.utc)
+        age = (now - (self.health.last_tick_at or self.health.started_at)).total_seconds()
+        yield GaugeMetricFamily("duban_up", "1 while this worker ticks on time", value=int(not self.health.stale(now)))
+        yield GaugeMetricFamily("duban_worker_last_tick_age_seconds", "seconds since this worker's last timer tick",
+                                value=age)
 
 
-def serve_health(engine: Engine, health: WorkerHealth, port: int, host: str = "127.0.0.1") -> ThreadingHTTPServer:
+def worker_registry(engine: Engine, health: WorkerHealth) -> CollectorRegistry:
+    """The worker's /metrics: the database gauges, its own state, and its firings (the engine tells them)."""
+    registry = registry_for(engine)
+    registry.register(WorkerCollector(health))
+    engine.observer = FiringMetrics(registry)
+    return registry
+
+
+def serve_health(engine: Engine, health: WorkerHealth, port: int, host: str = "127.0.0.1", *,
+                 metrics_token: str = "") -> ThreadingHTTPServer:
+    """/healthz (JSON, 503 when stale or failing) and /metrics (Prometheus; see workflows.metrics.authorized)."""
+    registry = worker_registry(engine, health)
+
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 - http.server API
             if self.path not in ("/healthz", "/health", "/metrics"):
                 self.send_error(404)
                 return
-            status, body = health.report(engine)
             if self.path == "/metrics":
-                status, payload, kind = 200, metrics_text(body).encode(), "text/plain; version=0.0.4"
+                if not authorized(metrics_token, self.headers.get("Authorization"), self.client_address[0]):
+                    self.send_error(403)
+                    return
+                status, payload, kind = 200, exposition(registry), CONTENT_TYPE
             else:
+                status, body = health.report(engine)
                 payload, kind = json.dumps(body, ensure_ascii=False).encode(), "application/json; charset=utf-8"
             self.send_response(status)
             self.send_header("Content-Type", kind)

@@ -16,6 +16,7 @@ from tests.web_login import client_as, csrf_of
 from workflows.intake.file_import import import_file
 from workflows.intake.push import PushSettings, deliver, enqueue, push_all
 from workflows.scheduler import WorkerHealth, serve_health
+from tests.metrics_support import scrape, value
 
 SECRET = "s3cret-12315"
 
@@ -149,8 +150,8 @@ def test_a_retried_parked_message_gets_one_attempt_and_bad_forms_change_nothing(
     try:
         base = f"http://127.0.0.1:{worker.server_address[1]}"
         assert json.loads(urlopen(f"{base}/healthz").read())["push_backlog"]["parked"] == 1
-        metrics = urlopen(f"{base}/metrics").read().decode().splitlines()
-        assert "duban_push_backlog_parked 1" in metrics and "duban_push_backlog_waiting 5" in metrics
+        metrics = scrape(f"{base}/metrics")
+        assert value(metrics, "duban_push_backlog_parked") == 1 and value(metrics, "duban_push_backlog_waiting") == 5
     finally:
         worker.shutdown()
         worker.server_close()

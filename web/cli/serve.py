@@ -19,7 +19,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     health = WorkerHealth(settings.tick_seconds)
     port = args.health_port if args.health_port is not None else settings.health_port
     if port:
-        serve_health(engine, health, port, args.health_host)
+        serve_health(engine, health, port, args.health_host, metrics_token=settings.metrics_token)
     scheduler = build_scheduler(engine, build_sms(settings, engine), settings, health)
     log.info("worker started", extra={"worker": engine.worker_id, "tick_seconds": settings.tick_seconds,
                                       "backlog": engine.backlog()["due_now"]})
