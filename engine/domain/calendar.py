@@ -60,6 +60,17 @@ class WorkingCalendar:
             return True
         return day.weekday() < 5 and day not in self.holidays
 
+    def working_days_between(self, after: date, until: date) -> int:
+        """How many working days d with after < d <= until (0 when until <= after), in time independent of the
+        span: weekdays by arithmetic, then the holidays on weekdays and the worked weekend days in the span."""
+        if until <= after:
+            return 0
+        count = _weekdays_through(until) - _weekdays_through(after)
+        count -= sum(1 for d in self.holidays if after < d <= until and d.weekday() < 5
+                     and d not in self.adjusted_working_days)
+        count += sum(1 for d in self.adjusted_working_days if after < d <= until and d.weekday() >= 5)
+        return count
+
     def why_not_working(self, day: date) -> str:
         return self.holidays.get(day) or "周末"
 
@@ -102,3 +113,9 @@ class WorkingCalendar:
             holidays={**keep_holidays, **other.holidays},
             adjusted_working_days=frozenset(keep_adjusted | other.adjusted_working_days),
         )
+
+
+def _weekdays_through(day: date) -> int:
+    """Monday-to-Friday days from 0001-01-01 (a Monday) through `day`."""
+    weeks, rest = divmod(day.toordinal(), 7)
+    return 5 * weeks + min(rest, 5)

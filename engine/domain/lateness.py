@@ -47,13 +47,13 @@ def lateness(deadline_at: datetime, now: datetime, cal: WorkingCalendar, *, natu
     today = now.astimezone(LOCAL_TZ).date()
     due_day = deadline_at.astimezone(LOCAL_TZ).date()
     if now > deadline_at:
-        days = _working_days_between(cal, due_day, today)
+        days = cal.working_days_between(due_day, today)
         return Lateness(True, days, 0 if days else int((now - deadline_at) / HOUR), False)
     if due_day == today:
         return Lateness(False, 0, int((deadline_at - now) / HOUR), True)
     midnight = datetime.combine(today + timedelta(days=1), datetime.min.time(), LOCAL_TZ)
     hours = int((midnight - now) / HOUR) if cal.is_working_day(today) else 0
-    days = _working_days_between(cal, today, due_day)
+    days = cal.working_days_between(today, due_day)
     return Lateness(False, days, hours, days <= 1)
 
 
@@ -62,15 +62,6 @@ def _in_hours(deadline_at: datetime, now: datetime) -> Lateness:
         return Lateness(True, 0, int((now - deadline_at) / HOUR), False)
     left = deadline_at - now
     return Lateness(False, 0, int(left / HOUR), left <= URGENT_DUE_SOON)
-
-
-def _working_days_between(cal: WorkingCalendar, after: date, until: date) -> int:
-    """Working days d with after < d <= until."""
-    count, day = 0, after
-    while day < until:
-        day += timedelta(days=1)
-        count += cal.is_working_day(day)
-    return count
 
 
 def next_step_text(step: str, due_at: datetime) -> str:

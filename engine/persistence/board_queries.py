@@ -47,7 +47,9 @@ def steps_fired_today(connection: sa.Connection, now: datetime) -> list[dict[str
     return _rows(connection, sa.select(actions.c.kind, actions.c.at, actions.c.order_number, actions.c.step,
                                        handling_units.c.name.label("unit_name"))
                  .outerjoin(handling_units, handling_units.c.code == actions.c.unit_code)
-                 .where(actions.c.at >= day_start(now), actions.c.at <= now, actions.c.kind.in_(LADDER_KINDS))
+                 # today's range is the selective part: coalesce keeps planners off the kind index
+                 .where(actions.c.at >= day_start(now), actions.c.at <= now,
+                        sa.func.coalesce(actions.c.kind, "").in_(LADDER_KINDS))
                  .order_by(actions.c.at.desc()).limit(200))
 
 
@@ -91,17 +93,19 @@ def returned_orders(connection: sa.Connection, *, limit: int = 100) -> list[dict
 
 
 def extension_requests(connection: sa.Connection, *, limit: int = 100) -> list[dict[str, Any]]:
-    """Open orders whose latest extension event is a request (no approval, refusal, reply or re-dispatch since)."""
-    latest = (sa.select(order_events.c.order_number, sa.func.max(order_events.c.id).label("id"))
-              .where(order_events.c.type.in_(EXTENSION_STATE_EVENTS))
-              .group_by(order_events.c.order_number).subquery())
+    """Open orders whose latest extension event is a request (no approval, refusal, reply or re-dispatch since).
+    Starts from the (few) requests and asks for a later extension event of the same order by its index, instead of
+    grouping every order's extension events (95 ms at 20,000 orders on SQLite)."""
+    later = order_events.alias("later")
+    answered = (sa.select(later.c.id).where(later.c.order_number == order_events.c.order_number,
+                                            later.c.type.in_(EXTENSION_STATE_EVENTS), later.c.id > order_events.c.id)
+                .exists())
     return _rows(connection, sa.select(order_events.c.order_number.label("number"), order_events.c.at,
                                        order_events.c.actor, order_events.c.details, work_orders.c.deadline_at,
                                        handling_units.c.name.label("unit_name"))
-                 .join(latest, latest.c.id == order_events.c.id)
                  .join(work_orders, work_orders.c.number == order_events.c.order_number)
                  .join(handling_units, handling_units.c.code == work_orders.c.unit_code)
-                 .where(order_events.c.type == "extension_requested", work_orders.c.status.in_(OPEN))
+                 .where(order_events.c.type == "extension_requested", work_orders.c.status.in_(OPEN), ~answered)
                  .order_by(order_events.c.at).limit(limit))
 
 
@@ -204,21 +208,19 @@ def daily_flow(connection: sa.Connection, now: datetime, days: int = 14) -> list
 
 
 def weekly_on_time(connection: sa.Connection, now: datetime, weeks: int = 12) -> list[tuple[date, float | None]]:
-    """Per week (Monday) of the last `weeks`: the share of orders whose deadline fell in it that were replied in time."""
+    """Per week (Monday) of the last `weeks`: the share of orders whose deadline fell in it that were replied in time.
+    Counted by the database, week by week through a CASE on the deadline (not row by row in Python)."""
     monday = day_start(now) - timedelta(days=now.astimezone(LOCAL_TZ).weekday())
     first = monday - timedelta(weeks=weeks - 1)
-    buckets: dict[date, list[int]] = {}
-    for deadline_at, replied_at in connection.execute(
-            sa.select(work_orders.c.deadline_at, work_orders.c.replied_at)
-            .where(work_orders.c.deadline_at >= first, work_orders.c.deadline_at <= now)):
-        local = deadline_at.astimezone(LOCAL_TZ).date()
-        week = local - timedelta(days=local.weekday())
-        counts = buckets.setdefault(week, [0, 0])
-        counts[0] += 1
-        counts[1] += 1 if replied_at is not None and replied_at <= deadline_at else 0
+    starts = [first + timedelta(weeks=i) for i in range(weeks)]
+    deadline, replied = work_orders.c.deadline_at, work_orders.c.replied_at
+    week = sa.case(*[(deadline < start, i - 1) for i, start in enumerate(starts[1:], start=1)], else_=weeks - 1)
+    in_time = sa.func.sum(sa.case((sa.and_(replied.is_not(None), replied <= deadline), 1), else_=0))
+    counted = {int(i): (int(total), int(ok or 0)) for i, total, ok in connection.execute(
+        sa.select(week.label("week"), sa.func.count(), in_time)
+        .where(deadline >= first, deadline <= now).group_by(week))}
     result = []
-    for i in range(weeks):
-        week = (first + timedelta(weeks=i)).astimezone(LOCAL_TZ).date()
-        total, ok = buckets.get(week, [0, 0])
-        result.append((week, round(100 * ok / total, 1) if total else None))
+    for i, start in enumerate(starts):
+        total, ok = counted.get(i, (0, 0))
+        result.append((start.astimezone(LOCAL_TZ).date(), round(100 * ok / total, 1) if total else None))
     return result

@@ -8,24 +8,34 @@ import sqlalchemy as sa
 from engine.persistence.tables import actions, handling_units, order_events, work_orders
 
 OPEN = ("dispatched", "signed")
+CHUNK = 500  # order numbers per IN list
 
 
 def escalated_orders(connection: sa.Connection, *, unit: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
     """Open, held by their unit, escalated in their current round (a reopen or re-dispatch starts a new round
-    whose steps are not yet taken), latest escalation first."""
-    latest = (sa.select(actions.c.order_number, sa.func.max(actions.c.at).label("escalated_at"))
-              .where(actions.c.kind == "escalated").group_by(actions.c.order_number).subquery())
-    query = (sa.select(work_orders.c.number, work_orders.c.title, work_orders.c.unit_code, work_orders.c.status,
-                       work_orders.c.deadline_at, work_orders.c.fired_steps, latest.c.escalated_at,
-                       handling_units.c.name.label("unit_name"))
-             .join(latest, latest.c.order_number == work_orders.c.number)
-             .join(handling_units, handling_units.c.code == work_orders.c.unit_code)
-             .where(work_orders.c.status.in_(OPEN), work_orders.c.returned_at.is_(None))
-             .order_by(latest.c.escalated_at.desc(), work_orders.c.number))
-    if unit:
-        query = query.where(work_orders.c.unit_code == unit)
-    rows = [dict(r) for r in connection.execute(query).mappings()]
-    return [r for r in rows if "escalated" in (r.pop("fired_steps") or [])][:limit]
+    whose steps are not yet taken), latest escalation first.
+
+    Starts from the escalations (few, by the kind index) and looks their orders up by number, in chunks: joining
+    the other way walked every unreturned order (36 ms at 20,000 orders on SQLite with no escalation at all)."""
+    latest = dict(connection.execute(sa.select(actions.c.order_number, sa.func.max(actions.c.at))
+                                     .where(actions.c.kind == "escalated").group_by(actions.c.order_number)).all())
+    numbers = sorted(latest)
+    rows: list[dict[str, Any]] = []
+    for chunk in (numbers[i:i + CHUNK] for i in range(0, len(numbers), CHUNK)):
+        query = (sa.select(work_orders.c.number, work_orders.c.title, work_orders.c.unit_code, work_orders.c.status,
+                           work_orders.c.deadline_at, work_orders.c.fired_steps, handling_units.c.name.label("unit_name"))
+                 .join(handling_units, handling_units.c.code == work_orders.c.unit_code)
+                 .where(work_orders.c.number.in_(chunk), work_orders.c.status.in_(OPEN),
+                        work_orders.c.returned_at.is_(None)))
+        if unit:
+            query = query.where(work_orders.c.unit_code == unit)
+        for r in connection.execute(query).mappings():
+            if "escalated" in (r["fired_steps"] or []):
+                row = {k: v for k, v in r.items() if k != "fired_steps"}
+                rows.append({**row, "escalated_at": latest[r["number"]]})
+    rows.sort(key=lambda r: r["number"])
+    rows.sort(key=lambda r: r["escalated_at"], reverse=True)
+    return rows[:limit]
 
 
 def letters_of(connection: sa.Connection, unit: str, *, number: str | None = None,

@@ -55,9 +55,14 @@ def changed_since(c: sa.Connection, period: str, end: datetime, as_of: datetime)
     """Was anything month `period` (ending at `end`) is computed from recorded after `as_of`?"""
     since = as_of - COMMIT_MARGIN
     ev, ac = order_events.c, actions.c
+    # Only `recorded_at > since` is selective (what came in since the figures were computed). The type and kind
+    # are wrapped in coalesce so that no planner walks their index instead: without ANALYZE statistics SQLite
+    # did, and the check of every page that shows a kept month cost ~90 ms at 20,000 orders instead of < 1 ms.
     checks = (
-        sa.select(ev.id).where(ev.recorded_at > since, ev.at < end, ev.type.in_(FACT_EVENTS)).limit(1),
-        sa.select(ac.id).where(ac.recorded_at > since, ac.at < end, ac.kind.in_(CARD_KINDS)).limit(1),
+        sa.select(ev.id).where(ev.recorded_at > since, ev.at < end,
+                               sa.func.coalesce(ev.type, "").in_(FACT_EVENTS)).limit(1),
+        sa.select(ac.id).where(ac.recorded_at > since, ac.at < end,
+                               sa.func.coalesce(ac.kind, "").in_(CARD_KINDS)).limit(1),
         sa.select(assessment_exemptions.c.order_number).where(assessment_exemptions.c.accepted_at > since).limit(1),
         sa.select(assessment_appeals.c.id).where(assessment_appeals.c.period == period,
                                                  assessment_appeals.c.decided_at > since).limit(1),

@@ -49,3 +49,27 @@ def test_urgent_orders_count_natural_hours():
 
 def test_the_next_step_in_words_and_local_time():
     assert next_step_text("yellow", local(2026, 12, 4, 9, 0)) == "12月4日 09:00 亮黄牌"
+
+
+def test_working_days_between_agrees_with_counting_day_by_day_across_holidays_and_adjusted_days():
+    """The lateness of an order years overdue is computed by arithmetic; it must equal walking the calendar."""
+    import random
+    from datetime import timedelta
+
+    golden_week = {date(2026, 10, 1) + timedelta(days=i): "国庆节" for i in range(8)}
+    cal = WorkingCalendar(frozenset({2025, 2026}), {**golden_week, date(2026, 1, 1): "元旦"},
+                          frozenset({date(2026, 9, 27), date(2026, 10, 10), date(2026, 10, 3)}))
+
+    def walked(after: date, until: date) -> int:
+        count, day = 0, after
+        while day < until:
+            day += timedelta(days=1)
+            count += cal.is_working_day(day)
+        return count
+
+    rng = random.Random(2026)
+    for _ in range(3000):
+        after = date(2025, 6, 1) + timedelta(days=rng.randrange(700))
+        until = after + timedelta(days=rng.randrange(-10, 800))
+        assert cal.working_days_between(after, until) == walked(after, until), (after, until)
+    assert cal.working_days_between(date(2026, 9, 30), date(2026, 10, 8)) == 1  # only the worked 3 October
