@@ -92,7 +92,9 @@ def test_the_supervisor_rejects_and_the_unit_gets_the_order_back(live):
     response = submit(sup, sup.get_by_role("button", name="不同意退单，退回原单位"))
     assert response.status == 200 and "原办理时限不变" in sup.inner_text("main p.flash")
     assert main_text(sup).split("办理时限：")[1][:16] == before
-    phone.goto(live.url("/orders/GD-NOISE"))
+    phone.goto(live.url("/orders/GD-NOISE"))  # back with the unit, still to be signed: 签收 first, then the forms
+    assert phone.get_by_role("button", name="办结回复").count() == 0
+    submit(phone, phone.get_by_role("button", name="签收"))
     assert phone.get_by_role("button", name="办结回复").is_visible()
     shot(sup, "objection-supervisor-rejected.png")
 

@@ -227,8 +227,12 @@ def test_the_order_page_lists_sms_and_documents(world: World, order_page: str) -
 
 
 def test_the_unit_sees_its_forms_and_not_the_supervisors(world: World) -> None:
-    page = text_of(world["unit1"].get("/orders/GD101"))  # not signed yet: the big 签收 button comes first
-    assert page.index("/orders/GD101/sign") < page.index("/orders/GD101/reply")
+    page = text_of(world["unit1"].get("/orders/GD101"))  # not signed yet: the big 签收 button, no handling forms
+    assert "/orders/GD101/sign" in page
+    assert not any(f"/orders/GD101/{form}" in page for form in ("reply", "progress", "extension-request"))
+    page = text_of(world["unit1"].get("/orders/GD102"))  # signed: the handling forms, no 签收 button
+    assert "/orders/GD102/sign" not in page
+    assert all(f"/orders/GD102/{form}" in page for form in ("reply", "progress", "extension-request"))
     assert "/orders/GD101/cards" not in page and "/orders/GD101/instruction" not in page
     assert "<h2>短信</h2>" not in page
 
