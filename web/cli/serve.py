@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+from dataclasses import replace
 
 from web.cli.support import Add, settings_for
 from workflows.argtypes import positive_int
@@ -15,6 +17,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from workflows.scheduler import WorkerHealth, build_scheduler, serve_health
 
     settings = settings_for(args)
+    if not os.environ.get("DUBAN_PUBLIC_URL"):
+        log.warning("DUBAN_PUBLIC_URL is not set: links in SMS point to %s, which units cannot open unless the web "
+                    "server is there", settings.public_url, extra={"public_url": settings.public_url})
     engine = build_engine(settings)
     health = WorkerHealth(settings.tick_seconds)
     port = args.health_port if args.health_port is not None else settings.health_port
@@ -36,10 +41,19 @@ def cmd_web(args: argparse.Namespace) -> int:
     from web import create_app
 
     settings = settings_for(args)
+    settings = replace(settings, public_url=public_url(settings.public_url, args.host, args.port))
     app = create_app(settings)
     log.info("web started", extra={"url": f"http://{args.host}:{args.port}/"})
     serve(app, host=args.host, port=args.port, threads=args.threads)
     return 0
+
+
+def public_url(configured: str, host: str, port: int) -> str:
+    """Where units' links and Twilio's callbacks reach this server: DUBAN_PUBLIC_URL when set, otherwise the
+    address `duban web` was started on (a wildcard address names no host: the configured default stays)."""
+    if os.environ.get("DUBAN_PUBLIC_URL") or host in ("0.0.0.0", "::", ""):
+        return configured
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
 def add_commands(add: Add) -> None:
