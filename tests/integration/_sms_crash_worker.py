@@ -1,6 +1,8 @@
 """Worker processes for the crash test (not collected by pytest).
 
-    python _sms_crash_worker.py URL TWILIO_URL START ORIGIN SPEED
+    python _sms_crash_worker.py URL PROVIDER FAKE_URL START ORIGIN SPEED
+
+(PROVIDER is twilio or aliyun; FAKE_URL is where its local fake listens)
 
 builds the engine once (rules, BPMN, templates; no database connection yet), prints "ready", then forks one
 worker per line `spawn NAME` read from stdin and prints `pid PID` (the worker prints `working NAME` once its
@@ -29,13 +31,21 @@ class ScaledClock:
         return self.start + timedelta(seconds=(time.time() - self.origin) * self.speed)
 
 
-def settings(worker_id: str, twilio_url: str) -> Any:
+ALIYUN_KEY_ID, ALIYUN_SECRET = "LTAI5tFakeAccessKey0001", "fake-secret-0001"  # FakeAliyun's defaults
+
+
+def settings(worker_id: str, provider: str, fake_url: str) -> Any:
+    """A worker's settings: SMS through the real client of `provider` (twilio | aliyun) to its fake at `fake_url`."""
     from config.settings import Settings
 
-    return Settings(worker_id=worker_id, secret_key="crash-test-secret-0123456789", sms_gateway="twilio",
-                    twilio_account_sid="AC" + "0" * 32, twilio_auth_token="test_auth_token",
-                    twilio_from="+15005550006", twilio_api_url=twilio_url, twilio_timeout=10.0,
-                    public_url="https://duban.example.gov.cn")
+    common = {"worker_id": worker_id, "secret_key": "crash-test-secret-0123456789",
+              "public_url": "https://duban.example.gov.cn"}
+    if provider == "aliyun":  # no push token: reports would be polled (the test does not need them)
+        return Settings(**common, sms_gateway="aliyun", aliyun_access_key_id=ALIYUN_KEY_ID,
+                        aliyun_access_key_secret=ALIYUN_SECRET, aliyun_api_url=fake_url, aliyun_timeout=10.0)
+    return Settings(**common, sms_gateway="twilio", twilio_account_sid="AC" + "0" * 32,
+                    twilio_auth_token="test_auth_token", twilio_from="+15005550006", twilio_api_url=fake_url,
+                    twilio_timeout=10.0)
 
 
 def work(engine: Any, sms: Any, name: str) -> None:
@@ -58,15 +68,16 @@ def work(engine: Any, sms: Any, name: str) -> None:
     forever(lambda: deliver_sms(sms, health))
 
 
-def main(url: str, twilio_url: str, start: str, origin: str, speed: str) -> int:
+def main(url: str, provider: str, fake_url: str, start: str, origin: str, speed: str) -> int:
     from engine.clock import parse_instant
     from workflows.bootstrap import build_engine, build_sms
 
     clock = ScaledClock(parse_instant(start), float(origin), float(speed))
-    s = settings("parent", twilio_url)
+    s = settings("parent", provider, fake_url)
     engine = build_engine(s, clock=clock, database_url=url, migrate=False)  # no connection before the forks
     sms = build_sms(s, engine)
-    assert sms.gateway.client.messages is not None  # twilio imports its REST modules lazily: do it once, here
+    if provider == "twilio":
+        assert sms.gateway.client.messages is not None  # twilio imports its REST modules lazily: do it once, here
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # killed workers are reaped by the kernel
     print("ready", flush=True)
     for line in sys.stdin:

@@ -27,18 +27,9 @@ from darabonba.runtime import RuntimeOptions
 from Tea.exceptions import TeaException
 
 from config.aliyun_templates import AliyunTemplates
-from engine.ports import (
-    ACCEPTED,
-    AMBIGUOUS,
-    REJECTED,
-    RETRY,
-    DeliveryReceipt,
-    GatewayUnavailable,
-    InboundSms,
-    SmsMessage,
-    SmsResult,
-)
+from engine.ports import ACCEPTED, REJECTED, DeliveryReceipt, GatewayUnavailable, InboundSms, SmsMessage, SmsResult
 from engine.sms.templates import SmsTemplates
+from workflows.adapters.outcomes import refused, unanswered
 
 log = logging.getLogger("duban.sms.aliyun")
 
@@ -60,8 +51,6 @@ BAD_NUMBER_CODES = frozenset({"isv.MOBILE_NUMBER_ILLEGAL"})
 BAD_NUMBER_REPORTS = frozenset({"MK:0001", "MK:0005", "MK:0013", "DB:0101", "DB:0102", "CB:0001", "CB:0053",
                                 "INVALID_NUMBER", "MOBILE_NOT_ON_SERVICE", "MOBILE_IN_BLACK", "USER_REJECT"})
 PASSING_REPORTS = frozenset({"EXPIRED", "MK:0010", "MK:0023", "MOBILE_TERMINAL_ERROR", "UNDELIV"})
-_NEVER_CONNECTED = ("NewConnectionError", "Failed to establish", "Connection refused", "ConnectTimeoutError",
-                    "NameResolutionError")
 _OUT_ID = re.compile(r"^duban-(\d+)-([0-9a-f]{12})$")
 _MAINLAND = re.compile(r"^(?:\+86|0086|86)?(1[3-9]\d{9})$")
 
@@ -205,10 +194,8 @@ class AliyunSmsGateway:
 
 def classify_code(code: str, message: str, request_id: str) -> SmsResult:
     """A business answer (HTTP 200, Code other than OK)."""
-    text = f"Aliyun {code}: {message} (RequestId {request_id})"[:300]
-    if code in RETRY_CODES:
-        return SmsResult(RETRY, error_code=code, error=text)
-    return SmsResult(REJECTED, error_code=code, error=text, bad_number=code in BAD_NUMBER_CODES)
+    return refused(code, f"Aliyun {code}: {message} (RequestId {request_id})", retry=code in RETRY_CODES,
+                   bad_number=code in BAD_NUMBER_CODES)
 
 
 def classify_exception(exc: TeaException) -> SmsResult:
@@ -216,14 +203,9 @@ def classify_exception(exc: TeaException) -> SmsResult:
     status = getattr(exc, "status_code", None)
     if isinstance(status, int):
         code = str(exc.code or status)
-        text = f"Aliyun HTTP {status} {code}: {getattr(exc, 'request_id', '')}"[:300]
-        if status >= 500 or status == 429 or code.startswith("Throttling") or code in RETRY_CODES:
-            return SmsResult(RETRY, error_code=code, error=text)
-        return SmsResult(REJECTED, error_code=code, error=text)
-    reason = _describe(exc)
-    if any(marker in reason for marker in _NEVER_CONNECTED):
-        return SmsResult(RETRY, error_code="connect", error=f"could not connect to Aliyun: {reason[:200]}")
-    return SmsResult(AMBIGUOUS, error=f"no answer from Aliyun after the request was sent: {reason[:200]}")
+        return refused(code, f"Aliyun HTTP {status} {code}: {getattr(exc, 'request_id', '')}", status=status,
+                       retry=code.startswith("Throttling") or code in RETRY_CODES)
+    return unanswered("Aliyun", _describe(exc))
 
 
 def _describe(exc: BaseException) -> str:

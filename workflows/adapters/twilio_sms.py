@@ -18,17 +18,8 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
-from engine.ports import (
-    ACCEPTED,
-    AMBIGUOUS,
-    REJECTED,
-    RETRY,
-    DeliveryReceipt,
-    GatewayUnavailable,
-    InboundSms,
-    SmsMessage,
-    SmsResult,
-)
+from engine.ports import ACCEPTED, DeliveryReceipt, GatewayUnavailable, InboundSms, SmsMessage, SmsResult
+from workflows.adapters.outcomes import refused, unanswered
 
 log = logging.getLogger("duban.sms.twilio")
 
@@ -78,14 +69,8 @@ class TwilioSmsGateway:
                 status_callback=f"{self.public_url}{STATUS_CALLBACK_PATH}?m={message.message_id}")
         except TwilioRestException as exc:
             return classify_rest_error(exc)
-        except requests.exceptions.ConnectTimeout as exc:
-            return SmsResult(RETRY, error=f"could not connect to Twilio: {exc.__class__.__name__}")
-        except requests.exceptions.ConnectionError as exc:
-            if _never_connected(exc):
-                return SmsResult(RETRY, error=f"could not connect to Twilio: {exc.__class__.__name__}")
-            return SmsResult(AMBIGUOUS, error=f"connection lost after the request was sent: {exc.__class__.__name__}")
-        except requests.exceptions.RequestException as exc:  # read timeout, broken response: it may have been sent
-            return SmsResult(AMBIGUOUS, error=f"no answer from Twilio: {exc.__class__.__name__}")
+        except requests.exceptions.RequestException as exc:  # refused (never sent), or a read timeout, a reset
+            return unanswered("Twilio", _describe(exc))      # connection, a broken response: it may have been sent
         return SmsResult(ACCEPTED, provider_id=created.sid, provider_status=str(created.status or "queued"))
 
     def find_sent(self, to: str, body: str, since: datetime) -> str | None:
@@ -131,15 +116,12 @@ class TwilioSmsGateway:
 
 def classify_rest_error(exc: TwilioRestException) -> SmsResult:
     code = exc.code if isinstance(exc.code, int) else None
-    text = f"Twilio {exc.status}" + (f" code {code}" if code else "") + f": {exc.msg}"[:300]
-    error_code = str(code) if code else str(exc.status)
-    if exc.status == 429 or exc.status >= 500 or code in RETRY_CODES or exc.status == 401:
-        return SmsResult(RETRY, error_code=error_code, error=text)
-    return SmsResult(REJECTED, error_code=error_code, error=text, bad_number=code in BAD_NUMBER_CODES)
+    text = f"Twilio {exc.status}" + (f" code {code}" if code else "") + f": {exc.msg}"
+    return refused(str(code) if code else str(exc.status), text, status=exc.status,
+                   retry=code in RETRY_CODES or exc.status == 401, bad_number=code in BAD_NUMBER_CODES)
 
 
-def _never_connected(exc: requests.exceptions.ConnectionError) -> bool:
-    """Refused or unresolvable: the request never left. Anything else (reset, aborted) may have been read."""
-    text = repr(exc.args[0]) if exc.args else repr(exc)
-    return any(marker in text for marker in ("NewConnectionError", "Connection refused", "NameResolutionError",
-                                             "Failed to establish"))
+def _describe(exc: requests.exceptions.RequestException) -> str:
+    """The exception and what urllib3 said under it (its name tells a refused connection from a lost one)."""
+    inner = exc.args[0] if exc.args else None
+    return f"{exc.__class__.__name__}: {inner!r}" if inner is not None else repr(exc)
