@@ -1,6 +1,7 @@
 """Deployment settings, read once from the environment at the edge (CLI, web, worker)."""
 from __future__ import annotations
 
+import ipaddress
 import os
 import socket
 from collections.abc import Mapping
@@ -46,6 +47,7 @@ class Settings:
     cookie_secure: bool | None = None
     trusted_proxies: int = 0  # reverse proxies in front of `duban web` whose X-Forwarded-For/-Proto to believe
     metrics_token: str = ""  # /metrics needs `Authorization: Bearer <it>`; empty: /metrics only from this machine
+    proxy_address: str = "127.0.0.1"  # the address the nearest of them connects from; nobody else is believed
 
     @property
     def secure_cookies(self) -> bool:
@@ -99,6 +101,7 @@ class Settings:
             cookie_secure=_flag(env.get("DUBAN_COOKIE_SECURE")),
             trusted_proxies=int(number("DUBAN_TRUSTED_PROXIES", defaults.trusted_proxies, int)),
             metrics_token=env.get("DUBAN_METRICS_TOKEN", ""),
+            proxy_address=env.get("DUBAN_PROXY_ADDRESS") or defaults.proxy_address,
         ).checked()
 
     def checked(self) -> Settings:
@@ -108,6 +111,13 @@ class Settings:
         url = urlsplit(self.public_url)
         if url.scheme not in ("http", "https") or not url.netloc or url.query or url.fragment:
             raise RuleError(f"DUBAN_PUBLIC_URL={self.public_url!r}: give the address units open, like https://12345.example.gov.cn")
+        if self.batch_size < 1:
+            raise RuleError(f"DUBAN_BATCH_SIZE={self.batch_size}: must be at least 1 (timers fired per tick)")
+        try:
+            ipaddress.ip_address(self.proxy_address)
+        except ValueError:
+            raise RuleError(f"DUBAN_PROXY_ADDRESS={self.proxy_address!r}: give the proxy's IP address, like "
+                            f"127.0.0.1") from None
         if self.secret_key and len(self.secret_key) < 16:
             raise RuleError("DUBAN_SECRET_KEY must be at least 16 characters")
         if self.sms_gateway == "twilio":

@@ -6,7 +6,6 @@ from typing import Any
 
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config.settings import Settings
 from engine.accounts.service import Accounts
@@ -49,9 +48,6 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         engine = build_engine(settings)
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = 64 * 1024  # forms and webhooks are small
-    if settings.trusted_proxies:  # the client's address for the login limit and the audit log, not the proxy's
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies,  # type: ignore[method-assign]
-                                x_proto=settings.trusted_proxies)
     app.extensions["duban"] = engine
     app.extensions["duban.sms"] = sms or build_sms(settings, engine)
     csrf = init_security(app, settings, secret_key(settings))

@@ -39,12 +39,14 @@ def cmd_web(args: argparse.Namespace) -> int:
     from waitress import serve
 
     from web import create_app
+    from web.proxy import waitress_proxy_options
 
     settings = settings_for(args)
     settings = replace(settings, public_url=public_url(settings.public_url, args.host, args.port))
     app = create_app(settings)
-    log.info("web started", extra={"url": f"http://{args.host}:{args.port}/"})
-    serve(app, host=args.host, port=args.port, threads=args.threads)
+    log.info("web started", extra={"url": f"http://{args.host}:{args.port}/",
+                                   "trusted_proxies": settings.trusted_proxies})
+    serve(app, host=args.host, port=args.port, threads=args.threads, **waitress_proxy_options(settings))
     return 0
 
 
