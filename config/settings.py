@@ -12,11 +12,14 @@ from urllib.parse import urlsplit
 from engine.domain.errors import RuleError
 
 ROOT = Path(__file__).resolve().parent.parent
+HOME = Path("duban-data")  # DUBAN_HOME's default, relative to the folder duban runs in
 
 
 @dataclass(frozen=True)
 class Settings:
-    database_url: str = "sqlite:///duban-data/duban.db"
+    # the data folder (DUBAN_HOME): the default SQLite database, its secret key file and the documents kept in it
+    home: Path = HOME
+    database_url: str = f"sqlite:///{HOME}/duban.db"  # DUBAN_DATABASE_URL; default: duban.db in DUBAN_HOME
     bpmn_dir: Path = ROOT / "bpmn"
     rules_file: Path = ROOT / "config" / "rules.toml"
     calendar_file: Path = ROOT / "config" / "calendar.toml"
@@ -70,8 +73,10 @@ class Settings:
                 raise RuleError(f"{name} must not be negative")
             return value
 
+        home = Path(env.get("DUBAN_HOME") or defaults.home)
         return cls(
-            database_url=env.get("DUBAN_DATABASE_URL", defaults.database_url),
+            home=home,
+            database_url=env.get("DUBAN_DATABASE_URL") or default_database(home),
             bpmn_dir=Path(env.get("DUBAN_BPMN_DIR", defaults.bpmn_dir)),
             rules_file=Path(env.get("DUBAN_RULES_FILE", defaults.rules_file)),
             calendar_file=Path(env.get("DUBAN_CALENDAR_FILE", defaults.calendar_file)),
@@ -145,6 +150,11 @@ class Settings:
 
 
 PROVIDERS = ("outbox", "twilio", "aliyun")
+
+
+def default_database(home: Path) -> str:
+    """The SQLite database every command uses when neither --database nor DUBAN_DATABASE_URL names one."""
+    return f"sqlite:///{home / 'duban.db'}"
 
 
 def _provider(env: Mapping[str, str], default: str) -> str:

@@ -41,6 +41,25 @@ def build_engine(settings: Settings, *, clock: Clock | None = None, database_url
                   catalogue=load_catalogue(settings.catalogue_file))
 
 
+def required_processes() -> tuple[str, ...]:
+    """The processes the engine starts by name: each needs its `<id>.bpmn` in the BPMN folder."""
+    from engine.escalation import LETTER_REPLY
+    from engine.objection_cases import CO_UNIT, HARD_CASE, OBJECTION
+    from engine.services import INSTRUCTION, WORK_ORDER
+    from engine.timer_firing import QUARTERLY
+
+    return (WORK_ORDER, INSTRUCTION, LETTER_REPLY, QUARTERLY, OBJECTION, CO_UNIT, HARD_CASE)
+
+
+def check_processes(bpmn_dir: Path, definitions: Mapping[str, ProcessDefinition]) -> None:
+    """RuleError naming the folder when it holds no process file, or the first files the engine needs and lacks."""
+    if not definitions:
+        raise RuleError(f"BPMN folder {bpmn_dir} holds no process files (*.bpmn)")
+    missing = [f"{key}.bpmn" for key in required_processes() if key not in definitions]
+    if missing:
+        raise RuleError(f"BPMN folder {bpmn_dir} lacks {', '.join(missing)}: the engine starts these processes")
+
+
 SENT_OUTSIDE_THE_RULES = frozenset({"document_issued"})  # by document issuing, not by a BPMN step
 
 

@@ -22,10 +22,11 @@ def create_db_engine(url: str) -> sa.Engine:
             return _sqlite_engine(url)
         return sa.create_engine(url, pool_pre_ping=True, future=True)
     except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError) as exc:
-        raise InvalidInput(f"unusable database URL {_safe(url)!r}: {exc}") from None
+        raise InvalidInput(f"unusable database URL {shown_url(url)!r}: {exc}") from None
 
 
-def _safe(url: str) -> str:
+def shown_url(url: str) -> str:
+    """The URL as printed: the password masked."""
     try:
         return sa.engine.make_url(url).render_as_string(hide_password=True)
     except sa.exc.ArgumentError:
@@ -71,4 +72,4 @@ def upgrade(engine: sa.Engine) -> None:
                 connection.commit()
     except sa.exc.OperationalError as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc).splitlines()[0]
-        raise StoreUnavailable(f"cannot use the database at {_safe(str(engine.url))}: {reason}") from None
+        raise StoreUnavailable(f"cannot use the database at {shown_url(str(engine.url))}: {reason}") from None

@@ -1,6 +1,7 @@
 """Every `duban` command answers bad input with one line on stderr and exit code 2, never a traceback."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -19,6 +20,13 @@ CASES = [
     (["check-config"], {"DUBAN_BPMN_DIR": "/nonexistent"}, "does not exist"),
     (["status"], {"DUBAN_TICK_SECONDS": "abc"}, "is not a number"),
     (["no-such-command"], {}, "invalid choice"),
+    (["web", "--port", "99999"], {}, "port 99999 is out of range"),
+    (["worker", "--health-port", "0"], {}, "port 0 is out of range"),
+    (["status", "--database", "sqlite:////nonexistent/dir/x.db"], {}, "/nonexistent/dir: no such folder"),
+    (["status"], {"DUBAN_DATABASE_URL": "sqlite:////nonexistent/dir/x.db"}, "/nonexistent/dir: no such folder"),
+    (["status", "--database", "mysql://u@h/db"], {}, "use sqlite:///path/duban.db or postgresql://"),
+    (["migrate", "--database", "postgresql://nobody:secret@127.0.0.1:1/x"], {}, "nobody:***@127.0.0.1:1/x"),
+    (["check-config"], {"DUBAN_BPMN_DIR": "."}, "holds no process files"),
 ]
 
 
@@ -28,5 +36,44 @@ def test_bad_input_gets_one_clear_line(argv, env, message, tmp_path):
                             cwd=tmp_path, env={**os.environ, **env})
     assert result.returncode == 2
     assert message in result.stderr
+    assert len(result.stderr.splitlines()) == 1, result.stderr
     assert "Traceback" not in result.stderr
     assert result.stdout == ""
+
+
+def test_old_names_of_the_database_option_still_work_with_a_note(tmp_path):
+    for old in ("--database-url", "--postgres-url"):
+        result = subprocess.run([sys.executable, "-m", "web.cli", "status", old, f"sqlite:///{tmp_path}/old.db"],
+                                capture_output=True, text=True, timeout=60, cwd=tmp_path)
+        assert result.returncode == 0
+        assert result.stderr == f"duban: note: {old} is an old name of --database; use --database\n"
+        assert '"database": "sqlite:///' in result.stdout
+
+
+def test_a_missing_folder_is_refused_but_duban_home_is_created(tmp_path):
+    env = {**os.environ, "DUBAN_HOME": str(tmp_path / "data" / "home")}
+    env.pop("DUBAN_DATABASE_URL", None)
+    result = subprocess.run([sys.executable, "-m", "web.cli", "status"], capture_output=True, text=True, timeout=60,
+                            cwd=tmp_path, env=env)
+    assert result.returncode == 0
+    assert (tmp_path / "data" / "home" / "duban.db").exists()
+    assert not (tmp_path / "duban-data").exists()
+
+
+def test_status_prints_local_times(tmp_path):
+    from datetime import datetime, timedelta, timezone
+
+    from config.settings import Settings
+    from workflows.bootstrap import build_engine
+    from workflows.dev.demo import demo_records
+
+    url = f"sqlite:///{tmp_path}/s.db"
+    engine = build_engine(Settings(database_url=url))
+    unit = next(r for r in demo_records(datetime.now(timezone.utc), orders=1) if r.get("type") == "unit")
+    engine.register_unit(unit["code"], unit["name"], unit["phones"])
+    engine.open_work_order(number="T1", unit_code=unit["code"], category="投诉", urgency="一般", source="12345",
+                           at=datetime.now(timezone.utc) - timedelta(days=30))
+    result = subprocess.run([sys.executable, "-m", "web.cli", "status", "--database", url], capture_output=True,
+                            text=True, timeout=60, cwd=tmp_path)
+    shown = json.loads(result.stdout)
+    assert shown["timer_backlog"]["oldest_due_at"].endswith("+08:00")

@@ -9,14 +9,21 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from engine.domain.errors import DubanError
 from web.cli import api, assessment, backup, bench, demo, documents, maintenance, replay, serve, users
 
 
+class Parser(argparse.ArgumentParser):
+    """Bad arguments: one line on stderr (not the usage block), exit code 2. Sub-command parsers are of this class too."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="duban", description="Duban 督办: 12345 hotline supervision engine")
+    parser = Parser(prog="duban", description="Duban 督办: 12345 hotline supervision engine")
     parser.add_argument("--log-format", choices=["json", "text"], default=None, help="log format on stderr")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -35,7 +42,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     parser = build_parser()
     args = parser.parse_args(argv)
-    configure_logging(args.log_format or os.environ.get("DUBAN_LOG_FORMAT", "json"))
+    args.log_format = args.log_format or os.environ.get("DUBAN_LOG_FORMAT", "json")
+    configure_logging(args.log_format)
     try:
         code: Any = args.fn(args)
         return int(code or 0)
@@ -50,3 +58,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # the database driver's errors (unreachable server, refused login): one line
+        if not _is_database_error(exc):
+            raise
+        reason = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or ["(no reason given)"])[0]
+        print(f"duban {args.command}: error: cannot use the database: {reason}", file=sys.stderr)
+        return 2
+
+
+def _is_database_error(exc: Exception) -> bool:
+    from sqlalchemy.exc import DBAPIError
+
+    return isinstance(exc, DBAPIError)

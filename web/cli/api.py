@@ -10,7 +10,8 @@ from typing import Any
 
 from engine.clock import format_local
 from engine.domain.errors import DubanError
-from web.cli.support import Add, command_group, engine_for
+from web.cli.support import Add, add_database, command_group, engine_for
+from workflows.argtypes import existing_folder, positive_int
 
 
 def cmd_client(args: argparse.Namespace) -> int:
@@ -94,7 +95,7 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
     from workflows.bench.intake import run
 
     logging.getLogger("duban").setLevel(logging.WARNING)  # a log line per order would be measured too
-    return run(args.orders, args.postgres_url, make_api_app)
+    return run(args.orders, args.database, make_api_app)
 
 
 def add_commands(add: Add) -> None:
@@ -102,24 +103,24 @@ def add_commands(add: Add) -> None:
     p.add_argument("action", choices=["create", "revoke", "list"])
     p.add_argument("name", nargs="?")
     p.add_argument("--scopes", help="comma-separated: intake,events,export,personal_data")
-    p.add_argument("--rate", type=int, default=600, help="requests per minute (default 600)")
-    p.add_argument("--database")
+    p.add_argument("--rate", type=positive_int, default=600, help="requests per minute (default 600)")
+    add_database(p)
 
     p = add("import", cmd_import, "import work orders from a .csv or .xlsx file (every bad row reported)")
     p.add_argument("file")
     p.add_argument("--dry-run", action="store_true", help="check and report, write nothing")
     p.add_argument("--skip-bad", action="store_true", help="write the valid rows even when some are bad")
-    p.add_argument("--database")
+    add_database(p)
 
     p = add("push", cmd_push, "one push pass now: queue new 12315 results / export batches and deliver them")
-    p.add_argument("--database")
+    add_database(p)
 
     action = command_group(add, "export", "check the data shared with the big-data centre")
     p = action("verify", cmd_export_verify, "compare a receiver's copy (a folder of NDJSON export batches) with the "
                "database: list every order, event and action missing, different or extra (exit 1 if any)")
-    p.add_argument("folder", help="folder of .ndjson batch files, read in name order")
+    p.add_argument("folder", type=existing_folder, help="folder of .ndjson batch files, read in name order")
 
     p = add("api-benchmark", cmd_benchmark, "measure intake throughput through the API (orders/s, single and batch)")
-    p.add_argument("--orders", type=int, default=1000)
-    p.add_argument("--postgres-url", default=os.environ.get("DUBAN_BENCH_POSTGRES_URL"),
-                   help="also measure on this (empty) PostgreSQL database or schema")
+    p.add_argument("--orders", type=positive_int, default=1000)
+    add_database(p, "also measure on this (empty) PostgreSQL database or schema (default: $DUBAN_BENCH_POSTGRES_URL)",
+                 os.environ.get("DUBAN_BENCH_POSTGRES_URL"))

@@ -12,6 +12,7 @@ from engine.assessment.formula import DEDUCTION_ITEMS, ITEM_LABELS, RATE_ITEMS
 from engine.assessment.ranking import Ranked
 from engine.domain.errors import DubanError
 from web.cli.support import Add, command_group, engine_for
+from workflows.argtypes import existing_file, output_file, positive_int
 
 
 def _service(args: argparse.Namespace) -> Any:
@@ -142,7 +143,7 @@ def add_commands(add: Add) -> None:
 
     def action(name: str, fn: Callable[[argparse.Namespace], int], help_text: str) -> argparse.ArgumentParser:
         p = group(name, fn, help_text)
-        p.add_argument("--config", help="assessment formula file (default: config/assessment.toml)")
+        p.add_argument("--config", type=existing_file, help="assessment formula file (default: config/assessment.toml)")
         return p
 
     p = action("compute", cmd_compute, "print the ranking of a month (2026-06), quarter (2026Q2) or year (2026)")
@@ -185,8 +186,8 @@ def add_commands(add: Add) -> None:
     p.add_argument("--status", choices=["pending", "accepted", "rejected"])
     p = action("export", cmd_export, "write the XLSX for the annual departmental assessment (any period)")
     p.add_argument("period")
-    p.add_argument("--out", required=True)
+    p.add_argument("--out", required=True, type=output_file)
     p = action("benchmark", cmd_benchmark, "time a year's scores for many units and orders (prints figures)")
-    p.add_argument("--units", type=int, default=100)
-    p.add_argument("--orders", type=int, default=365_000)
+    p.add_argument("--units", type=positive_int, default=100)
+    p.add_argument("--orders", type=positive_int, default=365_000)
     p.add_argument("--with-database", action="store_true", help="also load the orders into SQLite and time the read")

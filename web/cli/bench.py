@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from web.cli.support import Add
+from web.cli.support import Add, add_database
 from workflows.argtypes import positive_int
 
 
@@ -21,14 +21,14 @@ def cmd_web_benchmark(args: argparse.Namespace) -> int:
 
     argv = ["--orders", str(args.orders), "--requests", str(args.requests), "--app", "web:create_app",
             "--page-requests", str(args.page_requests)]
-    return main_web_benchmark(argv + (["--database-url", args.database_url] if args.database_url else []))
+    return main_web_benchmark(argv + (["--database-url", args.database] if args.database else []))
 
 
 def add_commands(add: Add) -> None:
     p = add("benchmark", cmd_benchmark, "measure SpiffWorkflow, engine and replay throughput (prints figures)")
     p.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
-    p.add_argument("--postgres-url", default=os.environ.get("DUBAN_BENCH_POSTGRES_URL"),
-                   help="also measure on this PostgreSQL database")
+    add_database(p, "also measure on this PostgreSQL database (default: $DUBAN_BENCH_POSTGRES_URL)",
+                 os.environ.get("DUBAN_BENCH_POSTGRES_URL"))
     p.add_argument("--la311", help="path to the LA 311 CSV for the year-long replay")
     p.add_argument("--skip-replay", action="store_true")
     p.add_argument("--tick-seconds", type=float, default=0.5,
@@ -40,5 +40,5 @@ def add_commands(add: Add) -> None:
     p.add_argument("--requests", type=positive_int, default=200, help="samples per page (200)")
     p.add_argument("--page-requests", type=positive_int, default=30,
                    help="samples per page in the every-page table, for each role (30)")
-    p.add_argument("--database-url", help="PostgreSQL (a schema of its own, dropped afterwards) or a new SQLite "
-                                          "file; default: a temporary SQLite file")
+    add_database(p, "PostgreSQL (a schema of its own, dropped afterwards) or a new SQLite file; default: a temporary "
+                    "SQLite file")

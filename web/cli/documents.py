@@ -10,6 +10,7 @@ from engine.clock import format_local
 from engine.documents.model import KIND_NAMES
 from engine.domain.errors import DubanError
 from web.cli.support import Add, command_group, engine_for
+from workflows.argtypes import output_file, positive_int
 
 
 def _get(engine: Any, document_id: int) -> dict[str, Any]:
@@ -87,14 +88,14 @@ def add_commands(add: Add) -> None:
     p = action("list", cmd_list, "list issued documents and those whose rendering failed, newest first")
     p.add_argument("--kind", choices=sorted(KIND_NAMES))
     p.add_argument("--order", help="only documents about this work order")
-    p.add_argument("--limit", type=int, default=100)
+    p.add_argument("--limit", type=positive_int, default=100)
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     p = action("show", cmd_show, "print one document's record (number, recipients, files and sha256) as JSON")
     p.add_argument("id", type=int)
     p = action("export", cmd_export, "write a document's DOCX or PDF to a file")
     p.add_argument("id", type=int)
     p.add_argument("--format", choices=["docx", "pdf"], default="pdf")
-    p.add_argument("--out", required=True)
+    p.add_argument("--out", required=True, type=output_file)
     action("issue", cmd_issue, "issue every pending document now (the worker does this on its own)")
     p = action("correct", cmd_correct, "issue a correction: a new document that replaces (and names) the old one")
     p.add_argument("id", type=int)

@@ -7,17 +7,17 @@ import sys
 from datetime import datetime, timezone
 
 from config.settings import Settings
-from engine.clock import LOCAL_TZ
-from web.cli.support import Add, settings_for
+from engine.clock import LOCAL_TZ, format_local
+from web.cli.support import Add, add_database, settings_for
 from workflows.argtypes import positive_int
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    from engine.persistence.database import create_db_engine, upgrade
+    from engine.persistence.database import create_db_engine, shown_url, upgrade
 
     settings = settings_for(args)
     upgrade(create_db_engine(settings.database_url))
-    print(f"database at {settings.database_url.split('@')[-1]} is up to date")
+    print(f"database at {shown_url(settings.database_url)} is up to date")
     return 0
 
 
@@ -46,6 +46,9 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     load_rules(settings.rules_file)
     calendar = load_calendar(settings.calendar_file)
     definitions = load_directory(settings.bpmn_dir, frozenset(OPERATIONS))
+    from workflows.bootstrap import check_processes
+
+    check_processes(settings.bpmn_dir, definitions)
     for definition in definitions.values():
         print(f"process {definition.key}  ({settings.bpmn_dir / (definition.process_id + '.bpmn')})")
     print(f"rules {settings.rules_file}: ok")
@@ -85,17 +88,19 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    from engine.persistence.database import shown_url
+    from engine.persistence.queries import document_backlog
     from workflows.bootstrap import build_engine
 
-    engine = build_engine(settings_for(args))
+    settings = settings_for(args)
+    engine = build_engine(settings)
     backlog = engine.backlog()
-    backlog["oldest_due_at"] = backlog["oldest_due_at"].isoformat() if backlog["oldest_due_at"] else None
+    backlog["oldest_due_at"] = format_local(backlog["oldest_due_at"]) if backlog["oldest_due_at"] else None
     next_due = engine.next_due()
-    from engine.persistence.queries import document_backlog
-
     with engine.store.reading() as tx:
         documents = document_backlog(tx.c)
-    print(json.dumps({"timer_backlog": backlog, "next_due_at": next_due.isoformat() if next_due else None,
+    print(json.dumps({"database": shown_url(settings.database_url), "timer_backlog": backlog,
+                      "next_due_at": format_local(next_due) if next_due else None,
                       "document_backlog": documents}, ensure_ascii=False, indent=2))
     if documents["failed"]:
         print(f"FAILING: {documents['failed']} document(s) not issued: "
@@ -136,19 +141,19 @@ def cmd_recompute(args: argparse.Namespace) -> int:
 
 def add_commands(add: Add) -> None:
     p = add("migrate", cmd_migrate, "create or upgrade the database schema (Alembic)")
-    p.add_argument("--database")
+    add_database(p)
 
     add("check-config", cmd_check_config, "validate the rule table, the calendar and the BPMN files")
 
     p = add("recompute-deadlines", cmd_recompute,
             "after adding a year to the calendar: recompute provisional deadlines and re-arm their steps")
-    p.add_argument("--database")
+    add_database(p)
 
     p = add("sms", cmd_sms, "list SMS by state: delivered, failed (with the reason), waiting, covered")
-    p.add_argument("--database")
+    add_database(p)
     p.add_argument("--state", choices=["delivered", "failed", "waiting", "covered"])
     p.add_argument("--order", help="only this work order's messages")
     p.add_argument("--limit", type=positive_int, default=50)
 
     p = add("status", cmd_status, "print the timer backlog as JSON")
-    p.add_argument("--database")
+    add_database(p)

@@ -9,7 +9,7 @@ from pathlib import Path
 from config.settings import Settings
 from engine.domain.errors import DubanError
 from web.cli.support import Add
-from workflows.argtypes import positive_int
+from workflows.argtypes import existing_file, positive_int
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
@@ -26,7 +26,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 def add_commands(add: Add) -> None:
     p = add("replay", cmd_replay, "back-test the rules on a JSON-lines file of events (virtual clock)")
-    p.add_argument("events", help="EVENTS.jsonl")
+    p.add_argument("events", type=existing_file, help="EVENTS.jsonl")
     p.add_argument("--until", help="stop at this ISO-8601 time (default: last event + 120 days)")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="progress on stderr (default: when stderr is a terminal)")

@@ -6,8 +6,8 @@ import logging
 import os
 from dataclasses import replace
 
-from web.cli.support import Add, settings_for
-from workflows.argtypes import positive_int
+from web.cli.support import Add, add_database, settings_for
+from workflows.argtypes import port_number, positive_int
 
 log = logging.getLogger("duban.cli")
 
@@ -60,12 +60,12 @@ def public_url(configured: str, host: str, port: int) -> str:
 
 def add_commands(add: Add) -> None:
     p = add("worker", cmd_worker, "run the timer worker (APScheduler ticks; any number on PostgreSQL)")
-    p.add_argument("--database", help="database URL (default: $DUBAN_DATABASE_URL or the SQLite file)")
-    p.add_argument("--health-port", type=int, default=None, help="serve /healthz with the timer backlog here")
+    add_database(p)
+    p.add_argument("--health-port", type=port_number, default=None, help="serve /healthz with the timer backlog here")
     p.add_argument("--health-host", default="127.0.0.1")
 
     p = add("web", cmd_web, "serve the web pages (waitress)")
-    p.add_argument("--database")
+    add_database(p)
     p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--port", type=port_number, default=8000)
     p.add_argument("--threads", type=positive_int, default=8)

@@ -11,7 +11,7 @@ import sys
 from engine.accounts.service import Accounts, UserChange
 from engine.accounts.users import ADMIN, ROLE_LABELS
 from engine.domain.errors import DubanError
-from web.cli.support import Add, command_group, engine_for
+from web.cli.support import Add, add_database, command_group, engine_for
 
 
 def _accounts(args: argparse.Namespace) -> Accounts:
@@ -86,5 +86,5 @@ def add_commands(add: Add) -> None:
     p = add("create-admin", cmd_create_admin, "create the first administrator")
     p.add_argument("username")
     p.add_argument("--name", help="display name (default: the username)")
-    p.add_argument("--database", help="database URL (default: $DUBAN_DATABASE_URL or the SQLite file)")
+    add_database(p)
     _with_password_flag(p)
