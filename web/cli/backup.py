@@ -4,9 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from web.cli.support import Add, settings_for
-
-DATABASE_HELP = "database URL (default: $DUBAN_DATABASE_URL or the SQLite file)"
+from web.cli.support import Add, add_database, settings_for
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
@@ -31,9 +29,9 @@ def cmd_restore(args: argparse.Namespace) -> int:
 def add_commands(add: Add) -> None:
     p = add("backup", cmd_backup, "copy the whole database to FILE (SQLite: online backup; PostgreSQL: pg_dump)")
     p.add_argument("file", metavar="FILE", help="the backup file to write (must not exist)")
-    p.add_argument("--database", help=DATABASE_HELP)
+    add_database(p)
 
     p = add("restore", cmd_restore, "load a `duban backup` FILE into an empty database (PostgreSQL: pg_restore)")
     p.add_argument("file", metavar="FILE", help="a file written by `duban backup`")
-    p.add_argument("--database", help=DATABASE_HELP)
+    add_database(p)
     p.add_argument("--force", action="store_true", help="replace what the target database holds")
