@@ -33,6 +33,7 @@ from engine.domain.pending_steps import STEP_LABELS
 from web.pages.labels import INSTANCE_STATUS_LABELS, KIND_LABELS, SUPERSEDED_LABELS, audit_label, card_reason, \
     template_label
 from web.metrics import init_metrics
+from web.pages.actors import actor_name, audit_details
 from web.security import init_security
 from workflows.bootstrap import SmsServices, build_sms, secret_key
 
@@ -71,7 +72,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.jinja_env.globals.update(STATUS_LABELS=STATUS_LABELS, KIND_LABELS=KIND_LABELS, ROLE_LABELS=ROLE_LABELS,
                                  INSTANCE_STATUS_LABELS=INSTANCE_STATUS_LABELS, card_reason=card_reason,
                                  template_label=template_label, STEP_LABELS=STEP_LABELS,
-                                 SUPERSEDED_LABELS=SUPERSEDED_LABELS, audit_label=audit_label)
+                                 SUPERSEDED_LABELS=SUPERSEDED_LABELS, audit_label=audit_label,
+                                 actor_name=actor_name, audit_details=audit_details)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Any:

@@ -194,8 +194,8 @@ def order_page(world: World) -> str:
 
 def test_the_order_page_shows_the_timeline_with_its_actors(order_page: str) -> None:
     timeline = section(order_page, "时间线")
-    assert rows_with(timeline, "签收", "<td class=\"nowrap\">unit1</td>")
-    assert rows_with(timeline, "领导批示", "<td class=\"nowrap\">sup</td>", "限期办结并报告")
+    assert rows_with(timeline, "签收", "<td class=\"nowrap\">unit1 测试</td>")  # people by name, not login
+    assert rows_with(timeline, "领导批示", "<td class=\"nowrap\">sup 测试</td>", "限期办结并报告")
     assert rows_with(timeline, "红牌", "<td class=\"nowrap\">规则</td>")
 
 
@@ -416,3 +416,17 @@ def test_absurd_numbers_in_addresses_get_an_answer_not_a_server_error(world: Wor
 def test_only_supervisors_get_the_task_form_on_the_workbench(world: World) -> None:
     assert 'action="/tasks/' in text_of(world["sup"].get("/workbench"))
     assert 'action="/tasks/' not in text_of(world["adm"].get("/workbench"))
+
+
+def test_timelines_and_the_audit_log_name_people_and_units_in_chinese(world: World) -> None:
+    """Issue 12 item 8: actors by their names (not login names or `seed`), audit details with Chinese keys and
+    unit names instead of codes."""
+    timeline = section(text_of(world["sup"].get("/orders/GD203")), "时间线")
+    assert rows_with(timeline, "申请延期", "unit2 测试") and rows_with(timeline, "签收", "unit2 测试")
+    assert "<td class=\"nowrap\">unit2</td>" not in timeline
+    seeded = section(text_of(world["sup"].get("/orders/GD102")), "时间线")
+    assert "初始数据" in seeded or "unit1 测试" in seeded
+    audit = text_of(world["adm"].get("/admin/audit"))
+    card_rows = rows_with(audit, "亮牌")
+    assert card_rows and all("单位：区城管局" in row for row in card_rows if "GD203" in row)
+    assert "unit: U02" not in audit and "unit_code: U0" not in audit

@@ -1,0 +1,68 @@
+"""Who did it, in words: the people and systems named in timelines, decisions and the audit log, and the audit
+log's details with Chinese keys and unit names instead of codes. Users and units are read once per request."""
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import g
+
+from engine.persistence.account_tables import users
+from web.context import duban
+
+SYSTEM_ACTORS = {"replay": "回放", "demo": "演示数据", "seed": "初始数据", "cli": "命令行", "system": "系统",
+                 "规则": "规则", "benchmark": "基准测试", "web-benchmark": "基准测试", "sms-benchmark": "基准测试"}
+PREFIXED_ACTORS = (("api:", "接口 "), ("import:", "导入 "), ("sms-link ", "短信链接 "), ("sms ", "短信回复 "),
+                   ("worker", "系统（定时任务）"))
+DETAIL_KEYS = {
+    "unit": "单位", "unit_code": "单位", "from_unit": "原单位", "to_unit": "改派单位", "lead_unit": "主办单位",
+    "co_units": "协办单位", "present": "参会单位", "reason": "理由", "note": "说明", "at": "时间", "leader": "批示领导",
+    "color": "牌色", "username": "用户名", "role": "角色", "address": "地址", "code": "单位代码", "name": "名称",
+    "phones": "号码数", "decision": "决定", "working_days": "工作日", "outcome": "结果", "template": "短信模板",
+    "period": "考核期", "active": "启用", "display_name": "姓名", "contact": "联系人",
+}
+UNIT_KEYS = {"unit", "unit_code", "from_unit", "to_unit", "lead_unit", "co_units", "present"}
+COLORS = {"red": "红牌", "yellow": "黄牌"}
+
+
+def _names() -> tuple[dict[str, str], dict[str, str]]:
+    if "duban_names" not in g:
+        with duban().store.reading() as tx:
+            people = dict(tx.c.execute(sa.select(users.c.username, users.c.display_name)).all())
+            g.duban_names = (people, dict(tx.unit_names()))
+    return g.duban_names
+
+
+def actor_name(actor: str | None) -> str:
+    """A user's name, or the system that acted, in Chinese; an unknown actor as recorded."""
+    if not actor:
+        return "—"
+    people, _ = _names()
+    if actor in people:
+        return people[actor]
+    if actor in SYSTEM_ACTORS:
+        return SYSTEM_ACTORS[actor]
+    for prefix, words in PREFIXED_ACTORS:
+        if actor.startswith(prefix):
+            rest = actor[len(prefix):]
+            return words + rest if words.endswith(" ") else words
+    return actor
+
+
+def _unit_value(value: Any, units: dict[str, str]) -> Any:
+    if isinstance(value, list):
+        return "、".join(str(_unit_value(v, units)) for v in value)
+    return units.get(value, value) if isinstance(value, str) else value
+
+
+def audit_details(details: dict[str, Any] | None) -> list[tuple[str, Any]]:
+    """(label, value) pairs of an audit entry: keys in Chinese, unit codes as unit names."""
+    _, units = _names()
+    shown = []
+    for key, value in (details or {}).items():
+        if key in UNIT_KEYS:
+            value = _unit_value(value, units)
+        elif key == "color":
+            value = COLORS.get(value, value)
+        shown.append((DETAIL_KEYS.get(key, key), value))
+    return shown
