@@ -20,6 +20,7 @@ from engine.persistence.assessment_tables import (
     assessment_periods,
     assessment_scores,
 )
+from engine.persistence.account_tables import cards
 from engine.persistence.store import SqlTransaction
 from engine.persistence.tables import actions, handling_units, order_events, work_orders
 
@@ -70,7 +71,7 @@ class AssessmentRecords:
         acts = tuple(ActionFact(r.id, r.kind, r.unit_code, r.order_number, r.at) for r in self.c.execute(
             sa.select(actions.c.id, actions.c.kind, actions.c.unit_code, actions.c.order_number, actions.c.at)
             .where(actions.c.kind.in_(CARD_KINDS), actions.c.at >= start - timedelta(days=60), actions.c.at < end,
-                   actions.c.recorded_at <= as_of,
+                   actions.c.recorded_at <= as_of, ~withdrawn_card(actions.c.key, as_of),
                    actions.c.unit_code.is_not(None) if unit_code is None else actions.c.unit_code == unit_code)
             .order_by(actions.c.id)))
         units = self.c.execute(sa.select(handling_units.c.code, handling_units.c.name, handling_units.c.created_at)
@@ -172,3 +173,11 @@ class AssessmentRecords:
                                                              accepted_at=at, accepted_by=actor))
         return True
 
+
+def withdrawn_card(action_key: Any, as_of: datetime) -> Any:
+    """The card an action gave (a rule's, by its action key; a supervisor's that took the rule's step, by
+    `manual_card:<id>`) was withdrawn by `as_of`: it is shown as withdrawn and no longer counts."""
+    return (sa.select(cards.c.id).where(cards.c.withdrawn_at.is_not(None), cards.c.withdrawn_at <= as_of,
+                                        sa.or_(cards.c.action_key == action_key,
+                                               sa.literal("manual_card:") + sa.cast(cards.c.id, sa.String) == action_key))
+            .exists())

@@ -183,7 +183,8 @@ def day_figures(connection: sa.Connection, now: datetime) -> dict[str, int]:
         "closed": count(sa.select(n).where(work_orders.c.closed_at >= start)),
         "open": count(sa.select(n).where(work_orders.c.status.in_(OPEN))),
         "overdue": count(sa.select(n).where(_escalating(), work_orders.c.deadline_at < now)),
-        "cards": count(sa.select(n).select_from(cards).where(cards.c.issued_at >= start)),
+        "cards": count(sa.select(n).select_from(cards).where(cards.c.issued_at >= start,
+                                                             cards.c.withdrawn_at.is_(None))),  # withdrawn: not counted
         "sms": count(sa.select(n).where(outbox.c.channel == "sms", outbox.c.sent_at >= start)),
         "sms_failed": count(sa.select(n).where(outbox.c.channel == "sms", outbox.c.status.in_(("failed", "undelivered")),
                                                outbox.c.status_at >= start)),

@@ -24,6 +24,7 @@ from engine.persistence.assessment_tables import (
     assessment_kept_months,
     assessment_periods,
 )
+from engine.persistence.account_tables import cards
 from engine.persistence.tables import actions, handling_units, order_events
 
 COMMIT_MARGIN = timedelta(minutes=1)  # an event recorded just before as_of may commit just after the read
@@ -63,6 +64,7 @@ def changed_since(c: sa.Connection, period: str, end: datetime, as_of: datetime)
                                sa.func.coalesce(ev.type, "").in_(FACT_EVENTS)).limit(1),
         sa.select(ac.id).where(ac.recorded_at > since, ac.at < end,
                                sa.func.coalesce(ac.kind, "").in_(CARD_KINDS)).limit(1),
+        sa.select(cards.c.id).where(cards.c.withdrawn_at > since, cards.c.issued_at < end).limit(1),
         sa.select(assessment_exemptions.c.order_number).where(assessment_exemptions.c.accepted_at > since).limit(1),
         sa.select(assessment_appeals.c.id).where(assessment_appeals.c.period == period,
                                                  assessment_appeals.c.decided_at > since).limit(1),

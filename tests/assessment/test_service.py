@@ -2,6 +2,7 @@
 versions by date, appeals with their audit trail."""
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -66,6 +67,28 @@ def test_the_month_through_the_engine_is_explained_by_order(engine, clock, servi
     assert [x.order_number for x in june.lines if x.item == "yellow_card"] == ["J2", "J2", "J4"]
     assert len({x.ref for x in june.lines if x.item == "yellow_card"}) == 3
     assert june.formula.version == "2026.1"
+
+
+def test_a_withdrawn_card_no_longer_counts_and_the_kept_month_goes_stale(engine, clock, service):
+    """Issue 12 item 5: a card withdrawn by a supervisor is withdrawn everywhere it was counted, the assessment
+    included; the month kept for the pages is marked stale so that the worker recomputes it."""
+    from engine.casework import Casework
+    from engine.persistence.account_tables import cards
+
+    run_june(engine, clock, service)
+    assert [x.order_number for x in service.compute_month("2026-06").lines if x.item == "yellow_card"] == \
+        ["J2", "J2", "J4"]
+    kept = service.kept.month("2026-06")
+    with engine.store.reading() as tx:
+        j4_card = tx.c.execute(sa.select(cards.c.id).where(cards.c.order_number == "J4",
+                                                           cards.c.color == "yellow")).scalar_one()
+    clock.set(clock.now() + timedelta(minutes=10))
+    Casework(engine.store, clock).withdraw_card(j4_card, reason="单位已说明系系统派错", actor="sup")
+    assert [x.order_number for x in service.compute_month("2026-06").lines if x.item == "yellow_card"] == \
+        ["J2", "J2"]
+    assert service.kept.month("2026-06").stale and not kept.stale
+    before = service.compute_month("2026-06", as_of=clock.now() - timedelta(minutes=5))  # as it stood before
+    assert [x.order_number for x in before.lines if x.item == "yellow_card"] == ["J2", "J2", "J4"]
 
 
 def test_a_published_month_recomputes_to_the_stored_figures_and_later_facts_do_not_rewrite_it(engine, clock, service):
