@@ -54,3 +54,11 @@ api_deliveries = sa.Table(
     sa.Column("error", sa.Text),
     sa.Column("ok", sa.Boolean, nullable=False),
 )
+
+# The API rate limit, shared by every web process: one token bucket per client (tokens left, last refill).
+api_rate_buckets = sa.Table(
+    "api_rate_buckets", metadata,
+    sa.Column("client", sa.String(64), primary_key=True),
+    sa.Column("tokens", sa.Float, nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+)

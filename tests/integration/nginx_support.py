@@ -8,6 +8,9 @@ and temporary folders under `workdir`, so it needs no root and leaves nothing be
 site does: Host, X-Forwarded-For ($proxy_add_x_forwarded_for: the address nginx saw, appended), X-Forwarded-Proto
 and X-Real-IP; several upstreams are balanced round-robin. `stop()` ends it (SIGQUIT, then SIGKILL) by its own pid.
 
+With `site=render_site(…)` it runs the site shipped in config/deploy/ instead (TLS with a throw-away certificate
+from `self_signed`), as tests/integration/test_topology.py does.
+
 Also here: `start_duban_web` (a `duban web` subprocess on a free port, waited for), `from_address` (a `requests`
 session whose connections leave from another loopback address, e.g. 127.0.0.2: Linux routes all of 127/8 to the
 loopback, so a test can play several clients with different addresses) and `need_nginx`.
@@ -42,6 +45,10 @@ http {{
     fastcgi_temp_path {work}/fastcgi;
     uwsgi_temp_path {work}/uwsgi;
     scgi_temp_path {work}/scgi;
+{site}
+}}
+"""
+TEST_SITE = """\
     client_max_body_size 2m;
     upstream duban {{
 {servers}
@@ -58,8 +65,10 @@ http {{
 {extra}
         }}
     }}
-}}
 """
+# The site an operator installs (config/deploy/): `render_site` makes it listen on local ports with a test certificate.
+SHIPPED_SITE = ROOT / "config" / "deploy" / "nginx-duban.conf"
+SHIPPED_UPSTREAMS = ("127.0.0.1:8001", "127.0.0.1:8002")
 
 
 def nginx_binary() -> str | None:
@@ -110,8 +119,11 @@ def stop_process(process: subprocess.Popen[Any], first: int = signal.SIGTERM, ti
 class Nginx:
     """nginx on 127.0.0.1:`port` (a free one by default) proxying to `upstreams` ("host:port" each)."""
 
-    def __init__(self, upstreams: Sequence[str], *, workdir: Path, port: int | None = None, extra: str = "") -> None:
-        self.upstreams, self.workdir, self.extra = list(upstreams), Path(workdir), extra
+    def __init__(self, upstreams: Sequence[str], *, workdir: Path, port: int | None = None, extra: str = "",
+                 site: str | None = None) -> None:
+        """`site`: a whole site (upstreams and servers, e.g. from `render_site`) instead of the plain one; `port`
+        is then the port to wait for."""
+        self.upstreams, self.workdir, self.extra, self.site = list(upstreams), Path(workdir), extra, site
         self.port = port or free_port()
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -127,7 +139,9 @@ class Nginx:
     def config(self) -> str:
         servers = "\n".join(f"        server {u} max_fails=1 fail_timeout=2s;" for u in self.upstreams)
         user = "user root;" if os.geteuid() == 0 else ""  # as root nginx would switch its worker to nobody
-        return NGINX_CONF.format(work=self.workdir, port=self.port, servers=servers, extra=self.extra, user=user)
+        site = self.site if self.site is not None else TEST_SITE.format(port=self.port, servers=servers,
+                                                                         extra=self.extra)
+        return NGINX_CONF.format(work=self.workdir, user=user, site=site)
 
     def start(self) -> Nginx:
         binary = need_nginx()
@@ -156,6 +170,29 @@ class Nginx:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def self_signed(folder: Path, name: str = "localhost") -> tuple[Path, Path]:
+    """A certificate and key for `name` and 127.0.0.1, valid for a day (openssl)."""
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", f"/CN={name}",
+                    "-addext", f"subjectAltName=DNS:{name},IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True, timeout=60)
+    return cert, key
+
+
+def render_site(https_port: int, http_port: int, upstreams: Sequence[int], cert: Path, key: Path) -> str:
+    """The shipped site on local ports with the test certificate; each line it replaces must be there once."""
+    text = SHIPPED_SITE.read_text()
+    replacements = [("listen 443 ssl http2;", f"listen 127.0.0.1:{https_port} ssl http2;"),
+                    ("listen 80;", f"listen 127.0.0.1:{http_port};"),
+                    ("/etc/ssl/duban/fullchain.pem", str(cert)), ("/etc/ssl/duban/privkey.pem", str(key))]
+    replacements += [(f"server {shipped} ", f"server 127.0.0.1:{port} ")
+                     for shipped, port in zip(SHIPPED_UPSTREAMS, upstreams, strict=True)]
+    for old, new in replacements:
+        assert text.count(old) == 1, f"{SHIPPED_SITE.name} no longer holds {old!r} once: update render_site"
+        text = text.replace(old, new)
+    return text
 
 
 def start_duban_web(database_url: str, env: Mapping[str, str], *, port: int | None = None, host: str = "127.0.0.1",

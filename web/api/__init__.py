@@ -9,7 +9,6 @@ from typing import Any
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
-from web.api.auth import RateLimiter
 from web.api.openapi import document
 from web.api.problems import ApiProblem, from_http, problem_response
 from web.api.routes import bp
@@ -70,7 +69,6 @@ def _server_error(exc: Exception) -> Response:
 
 
 def register(app: Flask) -> None:
-    app.extensions["duban.api.limiter"] = RateLimiter()
     app.register_blueprint(bp)
 
 

@@ -1,41 +1,18 @@
-"""Bearer tokens with scopes, and a per-client rate limit (token bucket, per web process, on the engine's clock)."""
+"""Bearer tokens with scopes, and a per-client rate limit (a token bucket in the database, shared by every web
+process, on the engine's clock: engine/persistence/rate_limit.py)."""
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from flask import current_app, g, request
+from flask import g, request
 
 from web.api.problems import ApiProblem
 from web.context import duban
-from workflows.intake.service import authenticate
+from workflows.intake.service import authenticate, spend_request
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-@dataclass
-class RateLimiter:
-    """Each client may make `rate_per_minute` requests a minute on average, in bursts of up to that many."""
-
-    buckets: dict[str, tuple[float, datetime]] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def take(self, client: str, rate_per_minute: int, now: datetime) -> float:
-        """0 when the request may go on; otherwise the seconds to wait."""
-        with self.lock:
-            tokens, last = self.buckets.get(client, (float(rate_per_minute), now))
-            elapsed = max((now - last).total_seconds(), 0.0)
-            tokens = min(float(rate_per_minute), tokens + elapsed * rate_per_minute / 60.0)
-            if tokens >= 1.0:
-                self.buckets[client] = (tokens - 1.0, now)
-                return 0.0
-            self.buckets[client] = (tokens, now)
-            return (1.0 - tokens) * 60.0 / rate_per_minute
-
 
 
 def current_client() -> dict[str, Any]:
@@ -59,8 +36,7 @@ def requires(*scopes: str) -> Callable[[F], F]:
             if not set(scopes) & set(client["scopes"]):
                 raise ApiProblem(403, f"this client's token lacks the scope {' or '.join(scopes)}",
                                  headers={"WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{scopes[0]}"'})
-            limiter: RateLimiter = current_app.extensions["duban.api.limiter"]
-            wait = limiter.take(client["name"], client["rate_per_minute"], duban().clock.now())
+            wait = spend_request(duban(), client)
             if wait > 0:
                 raise ApiProblem(429, f"rate limit of {client['rate_per_minute']} requests a minute reached",
                                  headers={"Retry-After": str(max(int(wait + 0.999), 1))})

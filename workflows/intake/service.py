@@ -19,6 +19,7 @@ from engine.domain.work_order import WorkOrder
 from engine.intake import export
 from engine.intake.fields import FieldError
 from engine.intake.orders import EventInput, IntakeOrder
+from engine.persistence import rate_limit
 from engine.persistence.api_store import ApiRecords
 from engine.persistence.store import SqlTransaction
 from engine.services import Engine
@@ -72,6 +73,12 @@ def authenticate(engine: Engine, token: str) -> dict[str, Any] | None:
     if client is None or client["revoked_at"] is not None:
         return None
     return client
+
+
+def spend_request(engine: Engine, client: dict[str, Any]) -> float:
+    """Count one request against the client's rate (shared by every web process): 0, or the seconds to wait."""
+    with engine.store.transaction() as tx:
+        return rate_limit.take(tx, client["name"], client["rate_per_minute"], engine.clock.now())
 
 
 def _matches(order: WorkOrder, intake: IntakeOrder) -> bool:
