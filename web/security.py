@@ -48,7 +48,9 @@ def init_security(app: Flask, settings: Settings, secret: bytes) -> CSRFProtect:
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["X-Frame-Options"] = "DENY"
-        response.headers["Referrer-Policy"] = "no-referrer"  # acknowledgement links carry their token
+        # acknowledgement links carry their token: never send a page's address to another site; to our own forms
+        # the browser must send it, since over https Flask-WTF refuses a form without a same-site Referer
+        response.headers["Referrer-Policy"] = "same-origin"
         response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
         response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
         if secure:
