@@ -5,6 +5,7 @@ import json
 import logging
 import sys
 from datetime import datetime, timezone
+from pathlib import Path
 
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
@@ -31,8 +32,10 @@ class TextFormatter(logging.Formatter):
         return f"{line}\n{self.formatException(record.exc_info)}" if record.exc_info else line
 
 
-def configure_logging(fmt: str = "json", level: int = logging.INFO) -> None:
-    handler = logging.StreamHandler(sys.stderr)
+def configure_logging(fmt: str = "json", level: int = logging.INFO, path: Path | None = None) -> None:
+    """Logs on stderr, or appended to `path` (the demo's log file); Python's warnings go the same way."""
+    handler: logging.Handler = logging.StreamHandler(sys.stderr) if path is None else \
+        logging.FileHandler(path, encoding="utf-8")
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
     else:
@@ -40,5 +43,6 @@ def configure_logging(fmt: str = "json", level: int = logging.INFO) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    logging.captureWarnings(path is not None)
     for noisy in ("apscheduler", "waitress", "werkzeug", "spiff", "alembic", "fontTools", "weasyprint"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -42,6 +44,7 @@ class WorkerHealth:
     sms_total: int = 0
     last_error: str | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
+    stopping: threading.Event = field(default_factory=threading.Event)  # set on Ctrl-C/SIGTERM: jobs end early
 
     def stale(self, now: datetime) -> bool:
         return now - (self.last_tick_at or self.started_at) > timedelta(seconds=max(3 * self.tick_seconds, 30))
@@ -75,7 +78,7 @@ def tick(engine: Engine, health: WorkerHealth, batch: int) -> int:
     (what is left is held by another worker or a request, and the next tick takes it)."""
     fired = 0
     try:
-        while True:
+        while not health.stopping.is_set():
             count = engine.fire_due_timers(limit=batch)
             fired += count
             if count == 0 or engine.backlog()["due_now"] == 0:
@@ -92,6 +95,8 @@ def tick(engine: Engine, health: WorkerHealth, batch: int) -> int:
 
 def guarded(what: str, health: WorkerHealth, job: Callable[[], Any]) -> None:
     """Run one outbox job; a failure is logged and shown by the health check, and the worker keeps going."""
+    if health.stopping.is_set():
+        return
     try:
         job()
     except Exception as exc:
@@ -125,9 +130,13 @@ def polls_receipts(sms: SmsServices, settings: Settings) -> bool:
     return hasattr(sms.gateway, "poll_receipts") and not settings.aliyun_push_token
 
 
-def issue_documents(engine: Engine, health: WorkerHealth) -> None:
-    """Render and issue the documents the rules asked for (numbered in a short transaction, rendered outside)."""
-    guarded("document issuing", health, lambda: issue_all_pending(engine))
+def issue_documents(engine: Engine, health: WorkerHealth, budget: float) -> None:
+    """Render and issue the documents the rules asked for (numbered in a short transaction, rendered outside) for
+    at most `budget` seconds: half the job's interval, so a pass never runs into the next one (APScheduler would
+    skip it with a warning) and a stopping worker waits for one document at most. The next pass goes on."""
+    until = time.monotonic() + budget
+    guarded("document issuing", health, lambda: issue_all_pending(
+        engine, keep_going=lambda: time.monotonic() < until and not health.stopping.is_set()))
 
 
 def push_outbox(engine: Engine, health: WorkerHealth) -> None:
@@ -161,7 +170,8 @@ def build_scheduler(engine: Engine, sms: SmsServices, settings: Settings, health
     scheduler.add_job(engine.ensure_quarterly_report, "cron", hour="*", minute=7, id="quarterly.ensure",
                       next_run_time=now, replace_existing=True)
     scheduler.add_job(issue_documents, "interval", seconds=settings.outbox_seconds, id="outbox.documents",
-                      next_run_time=now + timedelta(seconds=2), args=[engine, health], replace_existing=True)
+                      next_run_time=now + timedelta(seconds=2), args=[engine, health, settings.outbox_seconds / 2],
+                      replace_existing=True)
     scheduler.add_job(push_outbox, "interval", seconds=settings.outbox_seconds, id="outbox.push",
                       next_run_time=now + timedelta(seconds=3), args=[engine, health], replace_existing=True)
     if polls_receipts(sms, settings):
@@ -172,6 +182,36 @@ def build_scheduler(engine: Engine, sms: SmsServices, settings: Settings, health
                       replace_existing=True)
 
     return scheduler
+
+
+def stop(scheduler: BaseScheduler, health: WorkerHealth) -> None:
+    """Ctrl-C or SIGTERM: running jobs end after their current step, nothing waits for them."""
+    health.stopping.set()
+    if scheduler.running:
+        scheduler.shutdown(wait=False)
+
+
+def run_until_signalled(scheduler: BaseScheduler, health: WorkerHealth, started: Callable[[], None]) -> None:
+    """The worker's main thread: jobs run on the scheduler's threads until SIGTERM or Ctrl-C, which lands here —
+    never inside APScheduler, which would log and swallow it — and stops them without waiting. `started()` runs
+    once the signals are handled."""
+    interrupt_on_signals()
+    try:
+        scheduler.start()
+        started()
+        while not health.stopping.wait(3600):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop(scheduler, health)
+
+
+def interrupt_on_signals() -> None:
+    """SIGTERM (systemd's stop) ends the process like Ctrl-C: KeyboardInterrupt in the main thread. SIGINT too,
+    also when the process was started with it ignored (in the background of a script)."""
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, signal.default_int_handler)
 
 
 class WorkerCollector(Collector):

@@ -14,7 +14,7 @@ log = logging.getLogger("duban.cli")
 
 def cmd_worker(args: argparse.Namespace) -> int:
     from workflows.bootstrap import build_engine, build_sms
-    from workflows.scheduler import WorkerHealth, build_scheduler, serve_health
+    from workflows.scheduler import WorkerHealth, build_scheduler, run_until_signalled, serve_health
 
     settings = settings_for(args)
     if not os.environ.get("DUBAN_PUBLIC_URL"):
@@ -25,13 +25,10 @@ def cmd_worker(args: argparse.Namespace) -> int:
     port = args.health_port if args.health_port is not None else settings.health_port
     if port:
         serve_health(engine, health, port, args.health_host, metrics_token=settings.metrics_token)
-    scheduler = build_scheduler(engine, build_sms(settings, engine), settings, health)
-    log.info("worker started", extra={"worker": engine.worker_id, "tick_seconds": settings.tick_seconds,
-                                      "backlog": engine.backlog()["due_now"]})
-    try:
-        scheduler.start()
-    except (KeyboardInterrupt, SystemExit):
-        pass
+    scheduler = build_scheduler(engine, build_sms(settings, engine), settings, health, blocking=False)
+    run_until_signalled(scheduler, health, lambda: log.info("worker started", extra={
+        "worker": engine.worker_id, "tick_seconds": settings.tick_seconds, "backlog": engine.backlog()["due_now"]}))
+    log.info("worker stopped", extra={"worker": engine.worker_id})
     return 0
 
 

@@ -326,15 +326,17 @@ def _issue_pass(engine: Engine, settings: DocumentSettings | None, *, limit: int
 
 
 def issue_all_pending(engine: Engine, settings: DocumentSettings | None = None, *, limit: int = 1,
-                      render: Renderer | None = None) -> int:
-    """Issue until nothing is left that can be tried now (CLI, demo, tests). A document whose rendering fails
-    does not stop the others: it is marked failed and tried again after the lease."""
+                      render: Renderer | None = None, keep_going: Callable[[], bool] | None = None) -> int:
+    """Issue until nothing is left that can be tried now (CLI, demo, tests), or until `keep_going()` says stop
+    (the worker's time budget, a stopping worker). A document whose rendering fails does not stop the others: it is
+    marked failed and tried again after the lease."""
     total = 0
-    while True:
+    while keep_going is None or keep_going():
         issued, tried = _issue_pass(engine, settings, limit=limit, lease=LEASE, render=render)
         total += issued
         if tried == 0:
             return total
+    return total
 
 
 def correct_document(engine: Engine, document_id: int, reason: str, settings: DocumentSettings | None = None,
