@@ -99,3 +99,28 @@ def test_metrics_are_for_this_machine_or_the_token_holder(world: SmsWorld):  # n
     ok = guarded.get("/metrics", environ_base={"REMOTE_ADDR": "203.0.113.9"},
                      headers={"Authorization": "Bearer s3cret-metrics-token"})
     assert ok.status_code == 200 and b"duban_timer_backlog" in ok.data
+
+
+def test_a_failing_firing_is_counted_by_step_and_a_parked_instance_shows(world: SmsWorld, worker_metrics):  # noqa: F811
+    from workflows.operations import OPERATIONS
+
+    world.engine.register_unit("U1", "揭阳市生态环境局", [PHONE_A])
+    world.clock.set(local(2026, 6, 1, 10, 0))
+    world.engine.open_work_order(number="WO-1", unit_code="U1", category="咨询", urgency="一般", source="12345",
+                                 at=world.clock.now())
+
+    def broken(ctx, params):  # the SMS step of this unit fails (a template missing at the gateway, say)
+        raise RuntimeError("gateway template missing")
+
+    world.engine.operations = {**OPERATIONS, "sms.send": broken}
+    world.clock.set(local(2026, 6, 2, 9, 30))  # the reminder (due_soon) is due
+    world.engine.fire_due_timers()
+    m = scrape(worker_metrics)
+    assert value(m, "duban_timer_firing_failures_total", step="due_soon") == 1
+    assert value(m, "duban_timer_firings_total", step="due_soon") == 0  # nothing of it was kept
+    for minutes in (1, 5, 30):  # retried after 1, 5 and 30 minutes, then parked
+        world.clock.advance(minutes=minutes)
+        world.engine.fire_due_timers()
+    m = scrape(worker_metrics)
+    assert value(m, "duban_timer_firing_failures_total", step="due_soon") == 4
+    assert value(m, "duban_timer_failed_instances") == 1

@@ -218,7 +218,9 @@ def test_two_webs_two_workers_behind_nginx_lose_and_double_nothing(topology: dic
     assert len(fake.messages) == len(sent) > ORDERS
 
     # /metrics of each process: the database gauges agree, the counters are the process's own
+    scrape_started = time.perf_counter()
     web = [scrape(f"http://127.0.0.1:{port}/metrics") for port in upstreams]
+    scrape_ms = (time.perf_counter() - scrape_started) * 500  # per scrape
     worker2 = scrape(f"http://127.0.0.1:{topology['health'][1]}/metrics")
     for name, expected in (("duban_timer_waiting_instances", ORDERS + 1), ("duban_timer_backlog", 0)):  # + quarterly
         assert value(web[0], name) == value(web[1], name) == value(worker2, name) == expected, name
@@ -229,7 +231,7 @@ def test_two_webs_two_workers_behind_nginx_lose_and_double_nothing(topology: dic
 
     print(f"\ntopology: {ORDERS} orders posted in {posted - started:.1f} s; {2 * ORDERS} timers fired "
           f"({workers}); worker-1 killed at {at_kill} firings; all fired {fired_at - moved:.1f} s after the move; "
-          f"{len(sent)} SMS sent once each; total {time.monotonic() - started:.1f} s")
+          f"{len(sent)} SMS sent once each; /metrics {scrape_ms:.0f} ms a scrape; total {time.monotonic() - started:.1f} s")
 
 
 def _rows(engine: Any, query: Any) -> list[Any]:
