@@ -13,6 +13,7 @@ import time
 import pytest
 
 from tests.conftest import ROOT
+from tests.setup.processes import stop_group
 
 pytestmark = pytest.mark.slow
 
@@ -46,15 +47,8 @@ def test_the_demo_prints_its_url_last_and_stops_on_ctrl_c_within_3_seconds(tmp_p
     try:
         lines = _read_until_password(process, 240)
         time.sleep(3)  # the worker's first passes run (timers, SMS, documents) while the page is open
-        started = time.monotonic()
-        os.killpg(process.pid, signal.SIGINT)
-        process.wait(timeout=10)
-        stopped_after = time.monotonic() - started
-        rest = process.stdout.read()
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        _code, stopped_after, rest = stop_group(process, signal.SIGINT, process.stdout)
     text = "\n".join(lines)
     assert "Traceback" not in text + rest and "warning" not in (text + rest).lower()
     assert lines[-1].split() == ["password", "duban-demo-2026"]

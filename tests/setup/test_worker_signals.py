@@ -5,11 +5,11 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
 from tests.conftest import ROOT
+from tests.setup.processes import stop_group
 
 
 @pytest.mark.parametrize("sent", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
@@ -22,15 +22,8 @@ def test_the_worker_stops_cleanly_on_a_signal(sent, tmp_path):
     try:
         while "worker started" not in (line := process.stderr.readline()):
             assert line, "the worker ended before it started"
-        os.killpg(process.pid, sent)
-        started = time.monotonic()
-        code = process.wait(timeout=10)
-        stopped_after = time.monotonic() - started
-        rest = process.stderr.read()
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        code, stopped_after, rest = stop_group(process, sent, process.stderr)
     assert code == 0
     assert stopped_after < 3
     assert "worker stopped" in rest and "Traceback" not in rest
