@@ -33,7 +33,7 @@ from engine.domain.pending_steps import STEP_LABELS
 from web.pages.labels import INSTANCE_STATUS_LABELS, KIND_LABELS, SUPERSEDED_LABELS, audit_label, card_reason, \
     template_label
 from web.metrics import init_metrics
-from web.pages.actors import actor_name, audit_details
+from web.pages.actors import actor_name, audit_details, unit_name
 from web.security import init_security
 from workflows.bootstrap import SmsServices, build_sms, secret_key
 
@@ -73,7 +73,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
                                  INSTANCE_STATUS_LABELS=INSTANCE_STATUS_LABELS, card_reason=card_reason,
                                  template_label=template_label, STEP_LABELS=STEP_LABELS,
                                  SUPERSEDED_LABELS=SUPERSEDED_LABELS, audit_label=audit_label,
-                                 actor_name=actor_name, audit_details=audit_details)
+                                 actor_name=actor_name, audit_details=audit_details,
+                                 unit_name=unit_name)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Any:

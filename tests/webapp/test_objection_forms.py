@@ -75,7 +75,7 @@ def test_a_co_handling_unit_signs_and_contributes_but_does_not_reply(world: Worl
     act(world["unit2"], f"/orders/{number}/contribution", {"text": "已派员配合现场勘查"})
     assert post(world["unit2"], f"/orders/{number}/reply", {"reply": "x", "handled_on": TODAY}).status_code == 404
     page = text_of(world["sup"].get(f"/orders/{number}"))
-    assert "协办单位：U02（2026-06-30 10:00 已签收）" in page and "已派员配合现场勘查" in page
+    assert "协办单位：区城管局（2026-06-30 10:00 已签收）" in page and "已派员配合现场勘查" in page
 
 
 def test_a_hard_case_is_listed_for_leadership_and_a_meeting_sets_units_and_deadline(world: World) -> None:
@@ -104,7 +104,7 @@ def test_a_hard_case_is_listed_for_leadership_and_a_meeting_sets_units_and_deadl
 def test_the_rules_page_shows_the_dispatch_catalogue_and_the_objection_rules(world: World) -> None:
     world.engine.catalogue = DispatchCatalogue((CatalogueEntry("供水", "U02", ("停水", "水压"), ("求助",)),))
     page = text_of(world["sup"].get("/rules"))
-    assert "<td>供水</td><td>停水、水压</td><td>求助</td><td>U02</td>" in page
+    assert "<td>供水</td><td>停水、水压</td><td>求助</td><td>区城管局</td>" in page
     assert "退单期限（派至本单位后第 N 个工作日内）</td><td>1<" in page
     assert "流程 dispatch_objection · 版本" in page and "流程 co_unit_sign_for · 版本" in page
 

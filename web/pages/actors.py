@@ -49,6 +49,13 @@ def actor_name(actor: str | None) -> str:
     return actor
 
 
+def unit_name(code: str | None) -> str:
+    """A unit's name for its code (the code itself when no such unit is registered)."""
+    if not code:
+        return "—"
+    return _names()[1].get(code, code)
+
+
 def _unit_value(value: Any, units: dict[str, str]) -> Any:
     if isinstance(value, list):
         return "、".join(str(_unit_value(v, units)) for v in value)
