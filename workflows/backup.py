@@ -48,8 +48,12 @@ def backup(database_url: str, target: Path) -> Copied:
             src.backup(dst)
         kind = "sqlite"
     else:
-        _run_tool("pg_dump", "--format=custom", "--no-owner", "--no-privileges", f"--file={target}",
-                  f"--dbname={_libpq(url)}")
+        try:
+            _run_tool("pg_dump", "--format=custom", "--no-owner", "--no-privileges", f"--file={target}",
+                      f"--dbname={_libpq(url)}")
+        except RuleError:
+            target.unlink(missing_ok=True)  # no half-written backup left to be mistaken for one
+            raise
         kind = "postgresql"
     return Copied(kind, target, target.stat().st_size, time.perf_counter() - started)
 
@@ -131,5 +135,6 @@ def _run_tool(name: str, *args: str) -> None:
                         f"postgresql-client) of your server's version or newer")
     done = subprocess.run([name, *args], capture_output=True, text=True)
     if done.returncode != 0:
-        reason = (done.stderr.strip().splitlines() or [f"exit code {done.returncode}"])[-1]
+        lines = [line.strip() for line in done.stderr.splitlines() if line.strip()]
+        reason = (lines or [f"exit code {done.returncode}"])[0].removeprefix(f"{name}: ").removeprefix("error: ")
         raise RuleError(f"{name} failed: {reason}")

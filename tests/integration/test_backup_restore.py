@@ -2,6 +2,7 @@
 exactly once on the restored copy (and those fired before it are not fired again), on SQLite and PostgreSQL."""
 from __future__ import annotations
 
+import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -99,6 +100,9 @@ def test_bad_backup_and_restore_input_is_one_line_and_exit_2(sqlite_url, make_en
         assert len(err.strip().splitlines()) == 1 and says in err, err
 
     pg = "postgresql+psycopg://postgres@127.0.0.1:5432/nowhere"
+    if shutil.which("pg_dump"):  # pg_dump runs and fails: its first line, and no half-written file
+        fails("backup", str(tmp_path / "p.backup"), "--database", pg, says='pg_dump failed: connection to server')
+        assert not (tmp_path / "p.backup").exists()
     monkeypatch.setenv("PATH", str(tmp_path))  # no pg_dump on the PATH
     fails("backup", str(tmp_path / "p.backup"), "--database", pg, says="pg_dump is not installed")
     fails("restore", str(sqlite_backup), "--database", pg, says="is a sqlite backup")
