@@ -68,12 +68,14 @@ class AssessmentRecords:
         facts = tuple(order_fact(o, events[n], first_round_deadline(rules, calendar, o, events[n], ever_moved=n in moved),
                                 exempt.get(n))
                       for n, o in sorted(orders.items()))
+        withdrawn = withdrawn_card_keys(self.c, as_of)
         acts = tuple(ActionFact(r.id, r.kind, r.unit_code, r.order_number, r.at) for r in self.c.execute(
-            sa.select(actions.c.id, actions.c.kind, actions.c.unit_code, actions.c.order_number, actions.c.at)
+            sa.select(actions.c.id, actions.c.kind, actions.c.unit_code, actions.c.order_number, actions.c.at,
+                      actions.c.key)
             .where(actions.c.kind.in_(CARD_KINDS), actions.c.at >= start - timedelta(days=60), actions.c.at < end,
-                   actions.c.recorded_at <= as_of, ~withdrawn_card(actions.c.key, as_of),
+                   actions.c.recorded_at <= as_of,
                    actions.c.unit_code.is_not(None) if unit_code is None else actions.c.unit_code == unit_code)
-            .order_by(actions.c.id)))
+            .order_by(actions.c.id)) if r.key not in withdrawn)
         units = self.c.execute(sa.select(handling_units.c.code, handling_units.c.name, handling_units.c.created_at)
                                .where(handling_units.c.created_at < end, handling_units.c.created_at <= as_of,
                                       sa.true() if unit_code is None else handling_units.c.code == unit_code)).all()
@@ -174,10 +176,12 @@ class AssessmentRecords:
         return True
 
 
-def withdrawn_card(action_key: Any, as_of: datetime) -> Any:
-    """The card an action gave (a rule's, by its action key; a supervisor's that took the rule's step, by
-    `manual_card:<id>`) was withdrawn by `as_of`: it is shown as withdrawn and no longer counts."""
-    return (sa.select(cards.c.id).where(cards.c.withdrawn_at.is_not(None), cards.c.withdrawn_at <= as_of,
-                                        sa.or_(cards.c.action_key == action_key,
-                                               sa.literal("manual_card:") + sa.cast(cards.c.id, sa.String) == action_key))
-            .exists())
+def withdrawn_card_keys(c: sa.Connection, as_of: datetime) -> set[str]:
+    """The action keys of the cards withdrawn by `as_of` (a rule's card by its action key; a supervisor's that took
+    the rule's step by `manual_card:<id>`): such a card is shown as withdrawn and no longer counts. Withdrawn
+    cards are few, so they are read once rather than asked for per action."""
+    keys: set[str] = set()
+    for card_id, action_key in c.execute(sa.select(cards.c.id, cards.c.action_key)
+                                         .where(cards.c.withdrawn_at.is_not(None), cards.c.withdrawn_at <= as_of)):
+        keys.update({action_key, f"manual_card:{card_id}"} - {None})
+    return keys
