@@ -72,15 +72,17 @@ class Engine(ObjectionCases, ManualCards, Escalation, TimerFiring):
 
     # ------------------------------------------------------------------ handling units
     def register_unit(self, code: str, name: str, phones: list[str] | tuple[str, ...],
-                      actor: str = "system", contacts: list[str] | tuple[str, ...] = ()) -> HandlingUnit:
-        """`contacts`: the name of the person at each number, in the same order (supervisors call them)."""
+                      actor: str = "system", contacts: list[str] | tuple[str, ...] = (),
+                      details: dict[str, Any] | None = None) -> HandlingUnit:
+        """`contacts`: the name of the person at each number, in the same order (supervisors call them); `details`:
+        the unit register's short_name, tier, disabled_at (workflows/units.py checks them)."""
         if isinstance(phones, str) or not isinstance(phones, (list, tuple)):
             raise InvalidInput(f"unit {code}: phones must be a list of mobile numbers")
         if len(contacts) > len(phones) or any(not isinstance(n, str) or len(n) > 50 for n in contacts):
             raise InvalidInput(f"unit {code}: contacts must be names (at most 50 characters), one per phone")
         unit = HandlingUnit(code, name, tuple(normalise_mobile(code, p) for p in phones))  # InvalidInput / InvalidPhone
         with self.store.transaction() as tx:
-            tx.put_unit(unit, self.clock.now(), names=[n.strip() for n in contacts])
+            tx.put_unit(unit, self.clock.now(), names=[n.strip() for n in contacts], details=details)
             tx.audit(self.clock.now(), actor, "unit.registered", None, {"code": code, "name": name, "phones": len(phones)})
         return unit
 
@@ -98,6 +100,8 @@ class Engine(ObjectionCases, ManualCards, Escalation, TimerFiring):
             unit = tx.get_unit(unit_code)
             if unit is None:
                 raise UnknownUnit(unit_code)
+            if not unit.active:
+                raise InvalidInput(f"unit {unit_code} is disabled: it takes no new work orders")
             if along is not None:
                 along(tx)
             order = WorkOrder(number=number, unit_code=unit_code, category=category, urgency=urgency, source=source,

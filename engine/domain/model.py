@@ -16,6 +16,7 @@ class HandlingUnit:
     code: str
     name: str
     phones: tuple[str, ...]
+    active: bool = True  # False once disabled (`duban unit disable`): no new work orders, history kept
 
     def __post_init__(self) -> None:
         if not isinstance(self.code, str) or not self.code.strip() or len(self.code) > 32:

@@ -48,7 +48,7 @@ _SELECT_ORDER_UNIT = (sa.select(work_orders, handling_units.c.name.label("unit_n
                       .where(work_orders.c.number == sa.bindparam("number")).order_by(unit_contacts.c.position))
 _SELECT_ORDER_UNIT_SKIP_LOCKED = _SELECT_ORDER_UNIT.with_for_update(of=work_orders, skip_locked=True)
 _UPDATE_ORDER = work_orders.update().where(work_orders.c.number == sa.bindparam("b_number"))
-_SELECT_UNIT = (sa.select(handling_units.c.name, unit_contacts.c.phone)
+_SELECT_UNIT = (sa.select(handling_units.c.name, handling_units.c.disabled_at, unit_contacts.c.phone)
                 .outerjoin(unit_contacts, unit_contacts.c.unit_code == handling_units.c.code)
                 .where(handling_units.c.code == sa.bindparam("code")).order_by(unit_contacts.c.position))
 _UPDATE_INSTANCE = workflow_instances.update().where(workflow_instances.c.id == sa.bindparam("b_id"))
@@ -142,7 +142,8 @@ class SqlTransaction(SmsRecords):
         rows = self.c.execute(_SELECT_UNIT, {"code": code}).all()
         if not rows:
             return None
-        return HandlingUnit(code, rows[0].name, tuple(r.phone for r in rows if r.phone is not None))
+        return HandlingUnit(code, rows[0].name, tuple(r.phone for r in rows if r.phone is not None),
+                            active=rows[0].disabled_at is None)
 
     def unit_names(self) -> list[tuple[str, str]]:
         """(code, name) of every unit in one query, for choosing a unit in a form or a filter."""
@@ -153,17 +154,20 @@ class SqlTransaction(SmsRecords):
         return [u for code in self.c.execute(sa.select(handling_units.c.code).order_by(handling_units.c.code)).scalars()
                 if (u := self.get_unit(code)) is not None]
 
-    def put_unit(self, unit: HandlingUnit, at: datetime, *, names: list[str] | None = None) -> None:
+    def put_unit(self, unit: HandlingUnit, at: datetime, *, names: list[str] | None = None,
+                 details: dict[str, Any] | None = None) -> None:
+        """`details`: short_name, tier, disabled_at (the unit register's), written only when given."""
         flags: dict[str, tuple[Any, Any]] = {}
         if self.c.execute(sa.select(handling_units.c.code).where(handling_units.c.code == unit.code)).first():
-            self.c.execute(handling_units.update().where(handling_units.c.code == unit.code).values(name=unit.name))
+            self.c.execute(handling_units.update().where(handling_units.c.code == unit.code)
+                           .values(name=unit.name, **(details or {})))
             # a number that stays keeps its failing mark; a corrected number starts clean
             flags = {r.phone: (r.failing_since, r.failing_reason) for r in self.c.execute(
                 sa.select(unit_contacts.c.phone, unit_contacts.c.failing_since, unit_contacts.c.failing_reason)
                 .where(unit_contacts.c.unit_code == unit.code))}
             self.c.execute(unit_contacts.delete().where(unit_contacts.c.unit_code == unit.code))
         else:
-            self.c.execute(handling_units.insert().values(code=unit.code, name=unit.name, created_at=at))
+            self.c.execute(handling_units.insert().values(code=unit.code, name=unit.name, created_at=at, **(details or {})))
         if unit.phones:
             self.c.execute(unit_contacts.insert(), [
                 {"unit_code": unit.code, "phone": p, "position": i, "failing_since": flags.get(p, (None, None))[0],

@@ -42,6 +42,11 @@ handling_units = sa.Table(
     sa.Column("code", sa.String(32), primary_key=True),
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("created_at", UtcDateTime(), nullable=False),
+    # `duban unit add|import` (0017): over config/units.toml's short name and tier when set; a disabled unit
+    # takes no new work orders and keeps its history
+    sa.Column("short_name", sa.String(12)),
+    sa.Column("tier", sa.String(32)),
+    sa.Column("disabled_at", UtcDateTime()),
 )
 
 unit_contacts = sa.Table(

@@ -2,7 +2,7 @@
 two engine events, recorded one after the other)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -337,8 +337,10 @@ class AssessmentService:
 
 def build_assessment(engine: Engine, path: Any = None) -> AssessmentService:
     from config.assessment_loader import load_assessment
+    from workflows.units import registered_directory
 
-    return AssessmentService(engine, load_assessment(path))
+    config = load_assessment(path)
+    return AssessmentService(engine, replace(config, units=registered_directory(engine, config.units)))
 
 
 def points(value: Decimal | None) -> str:

@@ -6,6 +6,7 @@ nothing is written unless the whole file is valid, or `skip_bad` says to write t
 from __future__ import annotations
 
 import csv
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -53,8 +54,8 @@ class ImportReport:
         return len({e.row for e in self.errors})
 
 
-def read_rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
-    """(row number, {header: cell}) for every non-empty data row; the header is row 1."""
+def read_rows(path: Path, headers: Mapping[str, str] = HEADERS) -> list[tuple[int, dict[str, Any]]]:
+    """(row number, {header: cell}) for every non-empty data row; the header is row 1, each column one of `headers`."""
     suffix = path.suffix.lower()
     if suffix == ".csv":
         with path.open(encoding="utf-8-sig", newline="") as handle:
@@ -70,9 +71,9 @@ def read_rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
     if not table:
         raise InvalidInput(f"{path}: the file is empty")
     header = [str(h).strip() for h in table[0]]
-    unknown = [h for h in header if h and h not in HEADERS]
+    unknown = [h for h in header if h and h not in headers]
     if unknown:
-        raise InvalidInput(f"{path}: unknown column(s) {', '.join(unknown)}; known: {', '.join(sorted(HEADERS))}")
+        raise InvalidInput(f"{path}: unknown column(s) {', '.join(unknown)}; known: {', '.join(sorted(headers))}")
     if len(table) - 1 > MAX_ROWS:
         raise InvalidInput(f"{path}: at most {MAX_ROWS} rows per file")
     rows = []
