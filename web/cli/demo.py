@@ -162,7 +162,9 @@ def _start_fake_twilio(settings: Settings, records: list[dict[str, Any]], host: 
 
 
 def add_commands(add: Add) -> None:
-    p = add("demo", cmd_demo, "seed a realistic demo on SQLite, then run worker and web together")
+    p = add("demo", cmd_demo, "seed a realistic hotline (six weeks of history) in DUBAN_HOME's "
+            "database, then run worker and web together; logs in DUBAN_HOME/demo.log; --fake-twilio or --fake-aliyun "
+            "send SMS through the real SDK to a local fake with receipts and failures")
     add_database(p, "default: $DUBAN_DATABASE_URL, else duban.db in $DUBAN_HOME (an earlier demo's is recreated; "
                     "another database is refused)")
     p.add_argument("--keep", action="store_true", help="add to the existing database instead of starting afresh")

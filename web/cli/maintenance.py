@@ -140,10 +140,12 @@ def cmd_recompute(args: argparse.Namespace) -> int:
 
 
 def add_commands(add: Add) -> None:
-    p = add("migrate", cmd_migrate, "create or upgrade the database schema (Alembic)")
+    p = add("migrate", cmd_migrate, "create or upgrade the database schema (Alembic; every command also does it on start)")
     add_database(p)
 
-    add("check-config", cmd_check_config, "validate the rule table, the calendar and the BPMN files")
+    add("check-config", cmd_check_config, "validate the rule table, the calendar, the dispatch catalogue, the SMS "
+        "templates, the documents' settings and the BPMN files (every process the engine starts must be there); warn when next year's "
+        "calendar, DUBAN_SECRET_KEY or a CJK font is missing")
 
     p = add("recompute-deadlines", cmd_recompute,
             "after adding a year to the calendar: recompute provisional deadlines and re-arm their steps")
@@ -155,5 +157,6 @@ def add_commands(add: Add) -> None:
     p.add_argument("--order", help="only this work order's messages")
     p.add_argument("--limit", type=positive_int, default=50)
 
-    p = add("status", cmd_status, "print the timer backlog as JSON")
+    p = add("status", cmd_status, "print the database (password masked), the timer and document backlogs and the next due "
+        "time as JSON, times in +08:00 (exit 1 when a document failed)")
     add_database(p)

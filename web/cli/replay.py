@@ -25,7 +25,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def add_commands(add: Add) -> None:
-    p = add("replay", cmd_replay, "back-test the rules on a JSON-lines file of events (virtual clock)")
+    p = add("replay", cmd_replay, "back-test the rules on a JSON-lines file of events (virtual clock; see "
+            "`duban replay` below)")
     p.add_argument("events", type=existing_file, help="EVENTS.jsonl")
     p.add_argument("--until", help="stop at this ISO-8601 time (default: last event + 120 days)")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,

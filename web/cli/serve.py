@@ -56,12 +56,15 @@ def public_url(configured: str, host: str, port: int) -> str:
 
 
 def add_commands(add: Add) -> None:
-    p = add("worker", cmd_worker, "run the timer worker (APScheduler ticks; any number on PostgreSQL)")
+    p = add("worker", cmd_worker, "run the timer worker: APScheduler ticks that fire due timers, deliver SMS "
+            "(retries, checks, digests), issue documents, push 12315 results and export batches and refresh the "
+            "assessment; any number on PostgreSQL, one on SQLite; SIGTERM or Ctrl-C stops it")
     add_database(p)
     p.add_argument("--health-port", type=port_number, default=None, help="serve /healthz with the timer backlog here")
     p.add_argument("--health-host", default="127.0.0.1")
 
-    p = add("web", cmd_web, "serve the web pages (waitress)")
+    p = add("web", cmd_web, "serve the web app (waitress): the pages behind a login, the units' "
+            "acknowledgement pages /a/…, the SMS webhooks, the API /api/v1, /healthz and /metrics")
     add_database(p)
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=port_number, default=8000)
