@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, BinaryIO
@@ -93,20 +93,40 @@ def csv_text(value: Value) -> str:
     return "" if value is None else value.astimezone(LOCAL_TZ).strftime(TIME_FORMAT)
 
 
+def csv_chunks(rows: Iterable[Row], *, rows_per_chunk: int = 500) -> Iterator[bytes]:
+    """The CSV as UTF-8 bytes with a BOM (for Excel) and Chinese headers, a few hundred rows at a time: a download
+    starts at once and never holds the whole file in memory."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    buffer.write("\ufeff")
+    writer.writerow([column.header for column in COLUMNS])
+    for index, row in enumerate(rows, start=1):
+        writer.writerow([csv_text(column.value(row)) for column in COLUMNS])
+        if index % rows_per_chunk == 0:
+            yield _take(buffer)
+    yield _take(buffer)
+
+
+def _take(buffer: io.StringIO) -> bytes:
+    text = buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    return text.encode("utf-8")
+
+
 def write_csv(rows: Iterable[Row], out: BinaryIO) -> int:
     """Write the rows as CSV to the binary stream `out` (UTF-8 with BOM, Chinese headers); returns the row count."""
-    text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="", write_through=True)
-    try:
-        writer = csv.writer(text)
-        writer.writerow([column.header for column in COLUMNS])
-        count = 0
+    count = 0
+
+    def counted() -> Iterator[Row]:
+        nonlocal count
         for row in rows:
-            writer.writerow([csv_text(column.value(row)) for column in COLUMNS])
             count += 1
-        text.flush()
-        return count
-    finally:
-        text.detach()  # leave `out` open for the caller
+            yield row
+
+    for chunk in csv_chunks(counted()):
+        out.write(chunk)
+    return count
 
 
 # ---------------------------------------------------------------------------------------- XLSX

@@ -18,7 +18,7 @@ from engine.persistence.order_search import count_orders, iter_orders, search_or
 from engine.persistence.tables import work_orders
 from engine.services import Engine
 from tests.conftest import local
-from workflows.order_export import COLUMNS, write_csv, write_xlsx
+from workflows.order_export import COLUMNS, csv_chunks, write_csv, write_xlsx
 
 NOW = local(2026, 6, 1, 8, 0)  # the clock fixture's start
 
@@ -333,6 +333,16 @@ def test_a_filter_built_in_code_is_checked_too():
 def _rows(engine: Engine) -> list[dict]:
     with engine.store.reading() as tx:
         return list(iter_orders(tx.c, OrderFilter(sort="number", descending=False), now=NOW))
+
+
+def test_a_large_csv_download_comes_in_pieces_that_add_up_to_the_file(sqlite_world):
+    """The export streams: the first piece (BOM, headers, the first rows) is ready before the rest is read."""
+    rows = _rows(sqlite_world) * 400  # 2,400 rows
+    pieces = list(csv_chunks(iter(rows), rows_per_chunk=500))
+    assert len(pieces) == 5 and pieces[0].startswith("\ufeff工单编号,标题".encode())
+    assert pieces[0].decode().count("\r\n") == 501  # the header and the first 500 rows
+    whole = io.BytesIO()
+    assert write_csv(iter(rows), whole) == 2_400 and b"".join(pieces) == whole.getvalue()
 
 
 def test_csv_opens_in_excel_with_chinese_headers_local_times_and_no_formulas(sqlite_world):
