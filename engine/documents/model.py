@@ -54,8 +54,8 @@ class Table:
 
 @dataclass(frozen=True)
 class Chart:
-    """A bar chart drawn on the server. Labels are ASCII (unit codes, dates) so no font is needed to draw it;
-    the caption, in the document's own font, says what the bars are."""
+    """A bar chart drawn on the server (`workflows/documents/charts.py`) in the document's CJK font: labels (unit
+    short names, dates) and legends in Chinese; the caption says what the bars are and their unit."""
 
     caption: str
     labels: tuple[str, ...]

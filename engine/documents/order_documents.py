@@ -31,7 +31,7 @@ def quoted(text: str) -> str:
     return f"“{text.strip()}”"
 
 
-def _order_sentence(facts: OrderFacts, at: datetime, you: str = "你单位") -> str:
+def order_sentence(facts: OrderFacts, at: datetime, you: str = "你单位") -> str:
     source = SOURCE_WORDS.get(facts.source, f"{facts.source}渠道")
     text = (f"{chinese_datetime(facts.dispatched_at)}，{source}将市民诉求（工单编号{facts.number}，{facts.category}类，"
             f"{facts.urgency}件）派发{you}办理")
@@ -41,7 +41,7 @@ def _order_sentence(facts: OrderFacts, at: datetime, you: str = "你单位") -> 
     return sentence(text)
 
 
-def _request_sentence(facts: OrderFacts) -> str:
+def request_sentence(facts: OrderFacts) -> str:
     """What the citizen asked and where (the full request and the address when the order carries them)."""
     asked = facts.request or facts.title
     text = f"市民反映：{asked}" if asked else "市民诉求内容见工单"
@@ -52,7 +52,7 @@ def _request_sentence(facts: OrderFacts) -> str:
     return sentence(text)
 
 
-def _state_sentence(facts: OrderFacts, at: datetime, calendar: WorkingCalendar, you: str = "你单位") -> str:
+def state_sentence(facts: OrderFacts, at: datetime, calendar: WorkingCalendar, you: str = "你单位") -> str:
     signed = history.signed_at(facts, at)
     parts = [f"{you}已于{chinese_datetime(signed)}签收" if signed else "该工单至今未签收"]
     replied = history.replied_at(facts, at)
@@ -128,8 +128,8 @@ def _working_day(calendar: WorkingCalendar, at: datetime, days: int) -> str:
 def urge_notice(facts: OrderFacts, *, at: datetime, number: str, letterhead: Letterhead,
                 calendar: WorkingCalendar) -> DocumentContent:
     due = _working_day(calendar, at, letterhead.urge_working_days)
-    blocks = [Paragraph(_order_sentence(facts, at)), Paragraph(_request_sentence(facts)),
-              Paragraph(_state_sentence(facts, at, calendar))]
+    blocks = [Paragraph(order_sentence(facts, at)), Paragraph(request_sentence(facts)),
+              Paragraph(state_sentence(facts, at, calendar))]
     if reminders := _reminders_sentence(facts, at):
         blocks.append(Paragraph(reminders))
     blocks += [Paragraph(f"{_basis(letterhead)}现予催办。请你单位接此通知后立即组织办理，于{due}前办结并答复市民，"
@@ -154,10 +154,10 @@ def supervision_letter(facts: OrderFacts, *, at: datetime, number: str, letterhe
     """`reply_by`: the written-reply date the rules gave the letter (ISO time); past it, unreplied, the order is
     escalated (提级督办). Without it the date is counted from the letterhead's working days."""
     instruction = _instruction_for(facts, instruction_id)
-    blocks: list[Paragraph | Table] = [Paragraph(_order_sentence(facts, at)), Paragraph(_request_sentence(facts))]
+    blocks: list[Paragraph | Table] = [Paragraph(order_sentence(facts, at)), Paragraph(request_sentence(facts))]
     if instruction is not None:
         blocks.append(Paragraph(_instruction_sentences(instruction, at)))
-    blocks.append(Paragraph(_state_sentence(facts, at, calendar)))
+    blocks.append(Paragraph(state_sentence(facts, at, calendar)))
     if reminders := _reminders_sentence(facts, at):
         blocks.append(Paragraph(reminders))
     blocks += [Paragraph(text) for text in _earlier_letters(facts, at, letterhead, calendar)]
@@ -186,8 +186,8 @@ def special_report(facts: OrderFacts, *, at: datetime, number: str, letterhead: 
     instruction = _instruction_for(facts, instruction_id) or (facts.instructions[-1] if facts.instructions else None)
     unit = facts.unit_name
     blocks: list[Paragraph | Table] = [Paragraph("一、基本情况", "heading"),
-                                       Paragraph(_order_sentence(facts, at, unit)), Paragraph(_request_sentence(facts)),
-                                       Paragraph(_state_sentence(facts, at, calendar, unit))]
+                                       Paragraph(order_sentence(facts, at, unit)), Paragraph(request_sentence(facts)),
+                                       Paragraph(state_sentence(facts, at, calendar, unit))]
     blocks.append(Paragraph("二、领导批示情况", "heading"))
     if instruction is not None:
         blocks.append(Paragraph(_instruction_sentences(instruction, at, "批示")))

@@ -26,8 +26,8 @@ from engine.assessment.definitions import (
     latest_callbacks,
     sign_for_due_on,
 )
-from engine.documents.model import Chart, DocumentContent, Letterhead, Paragraph, Table
-from engine.documents.numbering import chinese_date, local_day
+from engine.documents.model import OrderFacts
+from engine.documents.numbering import local_day
 from engine.domain.calendar import WorkingCalendar
 
 CARD_KINDS = ("urge_notice", "yellow_card", "red_card", "supervision_letter")
@@ -44,6 +44,8 @@ class QuarterData:
     callbacks: list[dict[str, Any]]  # order_number, at, satisfaction
     actions: list[dict[str, Any]]  # kind, unit_code, order_number, at, details
     instructions: list[dict[str, Any]]  # id, order_number, unit_code, leader, instructed_at, signed_at, replied_at, closed_at
+    escalated: tuple[str, ...] = ()  # orders escalated (提级督办) in the quarter
+    case_facts: tuple[OrderFacts, ...] = ()  # the facts of the cases the report tells (typical_cases.NARRATED a kind)
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,7 @@ class InstructedCase:
     days: int
     letter_sent: bool
     report_sent: bool
+    unit_code: str = ""
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,8 @@ class QuarterFigures:
     units: tuple[UnitFigures, ...]
     weekly: tuple[tuple[str, int], ...]  # (week's first day MM-DD, orders received)
     cases: tuple[InstructedCase, ...]
+    escalated: tuple[str, ...] = ()  # orders escalated (提级督办) in the quarter
+    case_facts: tuple[OrderFacts, ...] = ()  # the facts of the cases told in the 典型案例 section
 
     def total(self, field: str) -> int:
         return sum(getattr(u, field) for u in self.units)
@@ -153,7 +158,8 @@ def compute_figures(data: QuarterData, calendar: WorkingCalendar, *, sign_workin
         dispatched=sum(1 for at in data.dispatched_events if start <= at < end),
         signed_on_time=signed, due=due, replied_on_time=on_time, rated=len(latest),
         satisfied=sum(1 for c in latest.values() if c["satisfaction"] in SATISFIED),
-        units=units, weekly=weekly, cases=_cases(data, start, end))
+        units=units, weekly=weekly, cases=_cases(data, start, end), escalated=data.escalated,
+        case_facts=data.case_facts)
 
 
 def _cases(data: QuarterData, start: datetime, end: datetime) -> tuple[InstructedCase, ...]:
@@ -176,105 +182,5 @@ def _cases(data: QuarterData, start: datetime, end: datetime) -> tuple[Instructe
         cases.append(InstructedCase(row["order_number"], data.units.get(row["unit_code"], row["unit_code"]),
                                     row["leader"], local_day(row["instructed_at"]), status,
                                     (until - local_day(row["instructed_at"])).days,
-                                    "supervision_letter" in sent, "special_report" in sent))
+                                    "supervision_letter" in sent, "special_report" in sent, row["unit_code"]))
     return tuple(cases)
-
-
-@dataclass(frozen=True)
-class QuarterRanking:
-    """The quarter's performance-assessment ranking by the same rules as the assessment pages (engine/assessment/
-    ranking.py): within tiers, 样本不足 units not ranked, 红榜 only 良好 or better, 黑榜 only below 合格."""
-
-    ranked: tuple[tuple[str, int, str, str, str], ...]  # (tier, rank in tier, unit name, points, change), best first
-    top: tuple[str, ...]  # 红榜: "unit name（points）"
-    bottom: tuple[str, ...]  # 黑榜: "unit name（points）", worst first
-    months: tuple[str, ...]  # the months combined, e.g. 2026-04
-    previous: str = ""  # the quarter the change is measured from, e.g. 2026Q1
-    unranked: tuple[tuple[str, str, int], ...] = ()  # (unit name, 样本不足 | 不适用, orders due for a reply)
-    min_sample: int = 30
-
-
-def most_carded(units: tuple[UnitFigures, ...], field: str, limit: int = 3) -> list[tuple[str, int]]:
-    """The units with the most of `field` (red_cards, letters…), with counts; ties at the cut are all kept."""
-    counted = sorted(((u.name, getattr(u, field)) for u in units if getattr(u, field)), key=lambda x: (-x[1], x[0]))
-    if len(counted) <= limit:
-        return counted
-    floor = counted[limit - 1][1]
-    return [x for x in counted if x[1] >= floor]
-
-
-def _counts(rows: list[tuple[str, int]], unit: str) -> str:
-    return "、".join(f"{name}（{n}{unit}）" for name, n in rows)
-
-
-def _ranking_blocks(ranking: QuarterRanking | None) -> list[Paragraph | Table | Chart]:
-    if ranking is None or not (ranking.ranked or ranking.unranked):
-        return [Paragraph("本季度尚无绩效考核得分。")]
-    blocks: list[Paragraph | Table | Chart] = [Paragraph(
-        f"按12345热线办理绩效考核办法，本季度得分为各单位参加考核月份（{'、'.join(ranking.months)}）得分的平均值，"
-        f"分档排名；应办结回复工单少于{ranking.min_sample}件的单位不排名。"
-        f"红榜（得分达到良好）：{'、'.join(ranking.top) or '无单位达到良好等次'}；"
-        f"黑榜（得分低于合格）：{'、'.join(ranking.bottom) or '无单位低于合格'}。")]
-    if ranking.ranked:
-        blocks.append(Table(("档次", "档内名次", "承办单位", "得分", f"较{ranking.previous}"),
-                            tuple((tier, str(r), name, points, change) for tier, r, name, points, change in ranking.ranked),
-                            caption="表3 承办单位绩效考核得分排名及变化（—：上季度无得分）"))
-    if ranking.unranked:
-        blocks.append(Paragraph("未参加排名：" + "、".join(f"{name}（{reason}，应办结回复工单{n}件）"
-                                                     for name, reason, n in ranking.unranked) + "。", "note"))
-    return blocks
-
-
-def quarterly_report(figures: QuarterFigures, *, at: datetime, number: str, letterhead: Letterhead,
-                     ranking: QuarterRanking | None = None) -> DocumentContent:
-    f = figures
-    year, quarter = f.label[:4], f.label[-1]
-    blocks: list[Paragraph | Table | Chart] = [Paragraph("一、总体情况", "heading"), Paragraph(
-        f"{chinese_date(f.first_day)}至{chinese_date(f.last_day)}，12345热线共受理工单{f.received}件，"
-        f"派发承办单位{f.dispatched}件。按时签收{f.signed_on_time}件，按时签收率{rate(f.signed_on_time, f.received)}；"
-        f"应办结回复{f.due}件，按时办结回复{f.replied_on_time}件，按时办结回复率{rate(f.replied_on_time, f.due)}。")]
-    if f.rated:
-        blocks.append(Paragraph(f"回访{f.rated}件，满意和基本满意{f.satisfied}件，满意率{rate(f.satisfied, f.rated)}。"))
-    else:
-        blocks.append(Paragraph("本季度无回访满意度记录，满意率暂缺。"))
-    blocks.append(Paragraph(
-        f"本季度共发出催办通知书{f.total('urge_notices')}份、督办函{f.total('letters')}份，"
-        f"亮黄牌{f.total('yellow_cards')}次、红牌{f.total('red_cards')}次。"))
-    blocks.append(Paragraph("统计口径：按时签收指派发后第1个工作日内签收；应办结回复指本季度派发且办理时限届满于本季度或已于本季度"
-                            "回复的工单；按时办结回复指在办理时限内回复；满意率以每件工单本季度最后一次回访评价计。", "note"))
-    blocks.append(Paragraph("二、各承办单位情况", "heading"))
-    blocks.append(Table(
-        ("代码", "承办单位", "受理", "按时签收率", "按时办结回复率", "催办通知书", "黄牌", "红牌", "督办函"),
-        tuple((u.code, u.name, str(u.received), rate(u.signed_on_time, u.received), rate(u.replied_on_time, u.due),
-               str(u.urge_notices), str(u.yellow_cards), str(u.red_cards), str(u.letters)) for u in f.units),
-        caption="表1 各承办单位办理及督办情况"))
-    blocks.append(Chart("图1 各承办单位受理量（深色）与按时办结回复量（浅色），横轴为单位代码",
-                        tuple(u.code for u in f.units),
-                        (("received", tuple(float(u.received) for u in f.units)),
-                         ("on time", tuple(float(u.replied_on_time) for u in f.units)))))
-    blocks.append(Chart("图2 本季度各周受理工单量，横轴为每周起始日期", tuple(w for w, _ in f.weekly),
-                        (("received", tuple(float(n) for _, n in f.weekly)),)))
-    blocks.append(Paragraph("三、领导批示典型案例办理情况", "heading"))
-    if f.cases:
-        blocks.append(Table(("工单编号", "承办单位", "批示领导", "批示日期", "季末状态", "历时（天）", "督办函", "专报"),
-                            tuple((c.order_number, c.unit_name, c.leader, chinese_date(c.instructed_on), c.status,
-                                   str(c.days), "已发" if c.letter_sent else "—", "已报" if c.report_sent else "—")
-                                  for c in f.cases), caption="表2 领导批示工单"))
-    else:
-        blocks.append(Paragraph("本季度无领导批示工单。"))
-    blocks.append(Paragraph("四、承办单位绩效考核排名", "heading"))
-    blocks.extend(_ranking_blocks(ranking))
-    blocks.append(Paragraph("五、下步工作建议", "heading"))
-    red, letters = most_carded(f.units, "red_cards"), most_carded(f.units, "letters")
-    if red or letters:
-        named = "；".join(filter(None, [f"被亮红牌最多的单位为{_counts(red, '次')}" if red else "",
-                                       f"收到督办函最多的单位为{_counts(letters, '份')}" if letters else ""]))
-        blocks.append(Paragraph(f"本季度{named}。建议对上述单位进行通报，"
-                                "对红牌累计较多或督办函逾期未反馈的单位约谈主要负责人，督促限期整改。"))
-    else:
-        blocks.append(Paragraph("本季度无单位被亮红牌。建议各承办单位继续落实首问负责，提高按时签收和按时办结回复水平。"))
-    return DocumentContent("quarterly_report", number, f"{year}年第{quarter}季度12345热线典型案例督办专报",
-                           f"{letterhead.report_addressee}：", tuple(blocks), letterhead.issuer, letterhead.mark,
-                           local_day(at), (), title_parts=(f"{year}年第{quarter}季度", "12345热线", "典型案例", "督办专报"),
-                           signer=letterhead.signer, annotation=f"（{letterhead.contact.strip('（）')}）"
-                           if letterhead.contact else "", printer=letterhead.printer)

@@ -12,12 +12,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from engine.documents.model import ActionFact, EventFact, InstructionFact, IssuedRef, OrderFacts
 from engine.documents.quarterly import QuarterData, quarter_bounds
+from engine.documents.typical_cases import NARRATED
 from engine.persistence.document_tables import document_counters, document_files, documents
 from engine.persistence.store import SqlTransaction
 from engine.persistence.tables import (actions, handling_units, instructions, order_events, outbox, supervisor_tasks,
                                        work_orders)
 
 RENDERING, ISSUED, FAILED = "rendering", "issued", "failed"
+DIGEST = outbox.alias("digest")  # the digest an SMS went out merged into
 UNFINISHED = (RENDERING, FAILED)  # numbered, no files yet: rendered (again) once the lease has run out
 
 
@@ -207,8 +209,11 @@ class DocumentRecords:
         events = tuple(EventFact(r.type, r.at, r.actor, dict(r.details or {})) for r in self.c.execute(
             sa.select(order_events).where(order_events.c.order_number == number)
             .order_by(order_events.c.at, order_events.c.id)))
-        done = tuple(ActionFact(r.kind, r.at, r.step, dict(r.details or {})) for r in self.c.execute(
-            sa.select(actions.c.kind, actions.c.at, actions.c.step, actions.c.details)
+        done = tuple(ActionFact(r.kind, r.at, r.step, _with_sending(r)) for r in self.c.execute(
+            sa.select(actions.c.kind, actions.c.at, actions.c.step, actions.c.details, outbox.c.status,
+                      outbox.c.sent_at, DIGEST.c.sent_at.label("digest_sent_at"))
+            .outerjoin(outbox, sa.and_(actions.c.kind == "sms", outbox.c.key == actions.c.key))
+            .outerjoin(DIGEST, sa.and_(outbox.c.status == "merged", DIGEST.c.id == outbox.c.related_id))
             .where(actions.c.order_number == number).order_by(actions.c.at, actions.c.id)))
         given = tuple(InstructionFact(r.id, r.leader, r.text, r.instructed_at) for r in self.c.execute(
             sa.select(instructions).where(instructions.c.order_number == number).order_by(instructions.c.id)))
@@ -253,7 +258,30 @@ class DocumentRecords:
                                         .where(actions.c.kind.in_(kinds), actions.c.at < end,
                                                sa.or_(actions.c.at >= start,
                                                       actions.c.order_number.in_(sorted({c["order_number"] for c in cases})))))}
-        return QuarterData(label, units, orders, dispatched, callbacks, list(done.values()), cases)
+        escalated = self._escalated(start, end)
+        told = [*dict.fromkeys(c["order_number"] for c in sorted(cases, key=lambda c: (c["instructed_at"], c["id"])))
+                ][:NARRATED] + [n for n in escalated if n not in {c["order_number"] for c in cases}][:NARRATED]
+        facts = tuple(f for n in told if (f := self.order_facts(n)) is not None)
+        return QuarterData(label, units, orders, dispatched, callbacks, list(done.values()), cases,
+                           escalated=escalated, case_facts=facts)
+
+    def _escalated(self, start: datetime, end: datetime) -> tuple[str, ...]:
+        """Orders escalated (提级督办) in [start, end), by the rules (an action) or by hand (an event), first first."""
+        by_rule = sa.select(actions.c.order_number, actions.c.at).where(
+            actions.c.kind == "escalated", actions.c.at >= start, actions.c.at < end)
+        by_hand = sa.select(order_events.c.order_number, order_events.c.at).where(
+            order_events.c.type == "escalated", order_events.c.at >= start, order_events.c.at < end)
+        rows = self.c.execute(sa.union_all(by_rule, by_hand)).all()
+        return tuple(dict.fromkeys(n for n, _ in sorted(rows, key=lambda r: (r[1], r[0])) if n))
+
+
+def _with_sending(row: Any) -> dict[str, Any]:
+    """An action's details; for an SMS, its outbox status and when it actually left (a merged one: its digest)."""
+    details = dict(row.details or {})
+    if row.kind == "sms" and row.status is not None:
+        details["sms_status"] = row.status
+        details["sent_at"] = row.digest_sent_at if row.status == "merged" else row.sent_at
+    return details
 
 
 def record_values(*, kind: str, year: int, serial: int, number: str, title: str, issued_at: datetime,

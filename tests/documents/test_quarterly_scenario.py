@@ -135,14 +135,14 @@ def test_the_issued_report_states_the_figures(quarter, tmp_path):
     path.write_bytes(files["docx"])
     doc = Document(str(path))
     text = "\n".join(p.text for p in doc.paragraphs)
-    assert "2026年第2季度12345热线典型案例督办专报" in text
+    assert "2026年第二季度12345热线典型案例督办专报" in text
     assert "2026年4月1日至2026年6月30日，12345热线共受理工单7件，派发承办单位7件。按时签收5件，按时签收率71.4%；" \
            "应办结回复6件，按时办结回复3件，按时办结回复率50.0%。" in text
     assert "回访4件，满意和基本满意3件，满意率75.0%。" in text
     unit_rows = [[c.text for c in row.cells] for row in doc.tables[0].rows]
-    assert unit_rows[1][:5] == ["U01", "揭阳市生态环境局", "3", "33.3%", "33.3%"]
+    assert unit_rows[1][:4] == ["揭阳市生态环境局", "3", "33.3%", "33.3%"]
     case_rows = [[c.text for c in row.cells] for row in doc.tables[1].rows]
-    assert case_rows[1] == ["A8", "揭阳市交通运输局", "市长", "2026年4月20日", "办理中", "71", "已发", "—"]
+    assert case_rows[1] == ["A8", "交通局", "市长", "2026年4月20日", "办理中", "71", "已发", "—"]
     assert len(doc.inline_shapes) == 2  # the two charts
     # a handful of orders per unit: every unit is below the quarter's minimum sample (30 due orders), so the report
     # ranks nobody, puts nobody on the 红榜 or 黑榜, and names each unit with the reason (the pages' rules)
@@ -152,7 +152,7 @@ def test_the_issued_report_states_the_figures(quarter, tmp_path):
     boards = assessment.boards(assessment.period("2026Q2"))
     assert boards.ranked == [] and {u.reason for u in boards.unranked} == {"样本不足"}
     assert "红榜（得分达到良好）：无单位达到良好等次；黑榜（得分低于合格）：无单位低于合格。" in text
-    assert "（2026-04、2026-05、2026-06）得分的平均值" in text
+    assert "（4月、5月、6月）得分的平均值" in text
     for u in boards.unranked:
         assert f"{u.unit_name}（样本不足，应办结回复工单{u.sample}件）" in text
     pdf = tmp_path / "q.pdf"
@@ -160,3 +160,38 @@ def test_the_issued_report_states_the_figures(quarter, tmp_path):
     assert any("CJK" in row[0] for row in pdf_fonts(pdf))
     flat = squeeze(pdf_text(pdf))
     assert "揭热线季〔2026〕1号" in flat and "共受理工单7件" in flat and "满意率75.0%" in flat
+
+
+def test_the_report_speaks_chinese_and_tells_its_typical_cases(quarter):
+    """第二季度, 4月, 较上季度 (no 2026Q1 / 2026-04 / 第2季度), charts in Chinese with the units' short names, and
+    the 典型案例 section telling the instructed order A8 and the escalated order A3: the request, the unit, the
+    instruction, what was done with dates and numbers, and how things stood at the quarter's end."""
+    from engine.documents.model import Chart, Paragraph, Table, content_from_json
+
+    engine, document, _, _, _ = quarter
+    with engine.store.reading() as tx:
+        content = content_from_json(DocumentRecords(tx).get(document["id"])["content"])
+    everything = " ".join([content.title] + [b.text for b in content.blocks if isinstance(b, Paragraph)]
+                          + [" ".join(b.headers) + " ".join(" ".join(r) for r in b.rows) + b.caption
+                             for b in content.blocks if isinstance(b, Table)])
+    for machine in ("2026Q", "第2季度", "2026-0", "U01", "U02", "U03", "received", "on time"):
+        assert machine not in everything
+    assert content.title == "2026年第二季度12345热线典型案例督办专报"
+    charts = [b for b in content.blocks if isinstance(b, Chart)]
+    assert charts[0].labels == ("生态环境局", "住建局", "交通局")  # config/units.toml
+    assert [legend for legend, _ in charts[0].series] == ["受理量", "按时办结回复量"]
+    assert charts[1].labels[:2] == ("4月1日", "4月8日") and charts[1].series[0][0] == "受理量"
+    texts = [b.text for b in content.blocks if isinstance(b, Paragraph)]
+    start = texts.index("三、典型案例")
+    intro, a8, a3 = texts[start + 1:start + 4]
+    assert intro.startswith("本季度在办的领导批示工单1件（见表2），因督办函逾期未书面答复提级督办的工单2件，共2件。")
+    assert a8.startswith("（一）领导批示件。2026年4月14日10:00，12345热线将市民诉求（工单编号A8，咨询类，一般件）"
+                         "派发揭阳市交通运输局办理，办理时限至2026年4月16日23:59。市民反映：A8诉求。")
+    assert "4月20日，市长批示：“请生态环境部门牵头，限期解决”。" in a8
+    assert "4月17日电话催办、发出催办通知书（揭热线催〔2026〕2号）；4月21日亮黄牌；4月23日亮红牌；" \
+           "4月30日发出督办函（揭热线督〔2026〕1号）；5月12日提级督办" in a8
+    assert a8.endswith("办理结果：揭阳市交通运输局已于2026年4月14日11:00签收，截至2026年6月30日尚未办结回复，"
+                       "已超过办理时限50个工作日。")
+    assert a3.startswith("（二）提级督办件。2026年5月12日10:00") and "派发揭阳市生态环境局办理" in a3
+    assert "5月28日发出督办函（揭热线督〔2026〕3号）；6月5日提级督办" in a3
+    assert a3.endswith("办理结果：该工单至今未签收，截至2026年6月30日尚未办结回复，已超过办理时限32个工作日。")

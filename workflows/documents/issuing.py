@@ -32,15 +32,16 @@ from config.documents import DocumentSettings, load_document_settings
 from engine.documents import order_documents
 from engine.documents.model import KIND_NAMES, DocumentContent, Paragraph, content_from_json, content_to_json
 from engine.documents.numbering import document_number, local_day
-from engine.documents.quarterly import QuarterRanking, compute_figures, quarterly_report
-from engine.domain.errors import DubanError, RuleError, StoreUnavailable
+from engine.documents.quarterly import compute_figures
+from engine.documents.quarterly_report import QuarterRanking, quarterly_report
+from engine.domain.errors import DubanError, StoreUnavailable
 from engine.persistence.document_store import DocumentRecords, record_values
 from engine.persistence.store import SqlTransaction
 from engine.services import Engine
-from workflows.assessment.service import build_assessment
 from workflows.documents.docx_render import render_docx
 from workflows.documents.fonts import CjkFontMissing, find_cjk_fonts
 from workflows.documents.pdf_render import render_pdf
+from workflows.documents.quarter_inputs import quarter_ranking, quarter_rankings, short_names
 
 log = logging.getLogger("duban.documents")
 MAX_ATTEMPTS = 3
@@ -86,9 +87,9 @@ def _subject(records: DocumentRecords, engine: Engine, settings: DocumentSetting
         label = str(params["quarter"])
         figures = compute_figures(records.quarter_data(label), engine.calendar,
                                   sign_working_days=engine.rules.sign_for_working_days)
-        ranking = (rankings or {}).get(label)
+        ranking, short = (rankings or {}).get(label), short_names(engine)
         return _Subject(kind, lambda number: quarterly_report(figures, at=at, number=number, letterhead=head,
-                                                              ranking=ranking),
+                                                              calendar=engine.calendar, ranking=ranking, short=short),
                         None, label, None, [c.order_number for c in figures.cases],
                         [{"role": "主送", "name": head.report_addressee}])
     if kind not in ORDER_BUILDERS:
@@ -217,46 +218,6 @@ def _render_and_finish(engine: Engine, settings: DocumentSettings, job: _Job, re
     return _finish(engine, job, files, pdf_error)
 
 
-def quarter_ranking(engine: Engine, label: str) -> QuarterRanking | None:
-    """The quarter's assessment ranking by the assessment pages' rules (tiers, minimum sample, graded 红榜/黑榜),
-    with each unit's change from the quarter before; None without scores."""
-    assessment = build_assessment(engine)
-    result = assessment.period(label)
-    boards = assessment.boards(result)
-    if not boards.ranked and not boards.unranked:
-        return None
-    year, quarter = int(label[:4]), int(label[-1])
-    before = f"{year - 1}Q4" if quarter == 1 else f"{year}Q{quarter - 1}"
-    try:
-        earlier = {s.unit_code: s.total for s in assessment.period(before).scores if s.total is not None}
-    except RuleError:  # no formula in force then (the first quarter the city assesses): no change to state
-        earlier = {}
-    return QuarterRanking(
-        ranked=tuple((r.tier, r.rank, r.unit_name, f"{r.total:.2f}",
-                      f"{r.total - earlier[r.unit_code]:+.2f}" if r.unit_code in earlier else "—")
-                     for r in boards.ranked),
-        top=tuple(f"{r.unit_name}（{r.total:.2f}）" for r in boards.top),
-        bottom=tuple(f"{r.unit_name}（{r.total:.2f}）" for r in boards.bottom),
-        months=tuple(m.label for m in result.months), previous=before,
-        unranked=tuple((u.unit_name, u.reason, u.sample) for u in boards.unranked), min_sample=boards.min_sample)
-
-
-def _rankings(engine: Engine, quarters: list[str]) -> tuple[dict[str, QuarterRanking], dict[str, str]]:
-    """Each pending quarter's ranking, and the error of each that could not be computed (that report waits and
-    is retried like any other failure; the other documents go on)."""
-    rankings: dict[str, QuarterRanking] = {}
-    broken: dict[str, str] = {}
-    for label in quarters:
-        try:
-            if (ranking := quarter_ranking(engine, label)) is not None:
-                rankings[label] = ranking
-        except StoreUnavailable:
-            raise
-        except Exception as exc:  # noqa: BLE001 - recorded on the report's outbox row
-            broken[label] = f"assessment ranking of {label}: {exc}"
-    return rankings, broken
-
-
 def issue_from_outbox(tx: SqlTransaction, engine: Engine, settings: DocumentSettings, row: dict[str, Any],
                       claim: str, rankings: Mapping[str, QuarterRanking] | None = None) -> _Job | None:
     """Number the document one outbox row asks for (once: None when the row already has its document)."""
@@ -293,7 +254,7 @@ def _issue_pass(engine: Engine, settings: DocumentSettings | None, *, limit: int
     tried = 0
     with engine.store.reading() as tx:  # the assessment ranking a quarterly report states, read before numbering
         quarters = DocumentRecords(tx).pending_quarters(now)
-    rankings, broken = _rankings(engine, quarters)
+    rankings, broken = quarter_rankings(engine, quarters)
     with engine.store.transaction() as tx:  # 1. reserve: milliseconds
         records = DocumentRecords(tx)
         jobs += [_job_from_row(records, row, claim) for row in records.claim_unfinished(now, lease, limit, claim)]
