@@ -2,7 +2,7 @@
 
 - 避头尾: no line starts with a closing mark (。，、；：？！）》」…) and none ends with an opening one (（《「“).
 - Identifiers never break: order numbers (GD202610220113), document numbers (揭热线督〔2026〕12号), dates and
-  times (2026年10月22日10:30), figures (12.5%). One that does not fit goes down whole to the next line, and the
+  times (2026年10月22日10:30), figures (12.5%, 4份). One that does not fit goes down whole to the next line, and the
   line it leaves is spread (justified) by the renderer; only an identifier wider than a whole line is cut.
 - Titles break only between the phrases they are built from, the lines as even as they can be (GB/T 9704
   §7.3.3: 词意完整, 排列对称, 梯形或菱形).
@@ -18,7 +18,7 @@ NO_LINE_END = set("（《「『“‘〔【([{")
 _IDENTIFIER = (r"[\u4e00-\u9fff]{0,4}〔\d{4}〕\d+号"
                r"|(?:\d{4}年)?\d{1,2}月\d{1,2}日(?:\d{1,2}:\d{2})?"
                r"|\d{4}年(?:第[一二三四1-4]季度)?"
-               r"|[A-Za-z0-9][A-Za-z0-9.:/%\-+]*")
+               r"|[A-Za-z0-9][A-Za-z0-9.:/%\-+]*[件份次条天个名]?")  # a count keeps its measure word (4份)
 _TOKEN = re.compile(rf"{_IDENTIFIER}|.", re.S)
 IDENTIFIER = re.compile(_IDENTIFIER)
 

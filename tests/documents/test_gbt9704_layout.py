@@ -123,8 +123,8 @@ def test_page_numbers_sit_on_the_outer_side_7mm_under_the_body(rendered):
         letter = key.startswith("supervision_letter")
         for index, page in enumerate(doc["pages"], 1):
             numbers = [line for line in page if PAGE_NUMBER.match(line.text.replace(" ", ""))]
-            if letter and index == 1:
-                assert not numbers, key  # 信函格式: no number on the first page
+            if (letter and index == 1) or _blank_or_imprint_after_blank(doc["pages"], index):
+                assert not numbers, key  # 信函格式: no number on page 1; §7.5: a blank page, the 版记 page after it
                 continue
             [number] = numbers
             assert int(PAGE_NUMBER.match(number.text.replace(" ", "")).group(1)) == index
@@ -133,6 +133,30 @@ def test_page_numbers_sit_on_the_outer_side_7mm_under_the_body(rendered):
             else:
                 assert abs(number.x0 - (g.LEFT + one)) < 1.0, (key, index, number)
             assert abs(number.top + number.size * g.PT / 2 - g.PAGE_NUMBER_TOP) < 1.0, (key, index, number)
+
+
+def _is_imprint(line) -> bool:
+    return line.text.startswith("抄送：") or line.text.endswith("印发")
+
+
+def _blank_or_imprint_after_blank(pages, index: int) -> bool:
+    """Page `index` (from 1) is blank, or holds only the 版记 after a blank page."""
+    def empty(n: int) -> bool:
+        return not [line for line in pages[n - 1] if not PAGE_NUMBER.match(line.text.replace(" ", ""))]
+
+    only_imprint = all(_is_imprint(line) for line in pages[index - 1])
+    return empty(index) or (index > 1 and only_imprint and empty(index - 1))
+
+
+def test_the_imprint_is_on_the_last_page_and_that_page_is_even(rendered):
+    """§7.4.1 and §8 (printed on both sides): the 版记 lies on the document's last 面, an even page."""
+    _, out, _ = rendered
+    for key, doc in out.items():
+        holding = [n for n, page in enumerate(doc["pages"], 1) if any(_is_imprint(line) for line in page)]
+        if not doc["content"].cc and g.format_of(doc["content"].kind) == "letter":
+            continue  # a letter's 版记 is its 抄送 alone
+        assert holding == [len(doc["pages"])], (key, holding)
+        assert len(doc["pages"]) % 2 == 0, (key, len(doc["pages"]))
 
 
 def test_no_last_page_holds_only_the_signature(rendered):
@@ -179,7 +203,7 @@ def test_head_positions_are_within_1mm(rendered):
         assert abs(first_body.x0 - (g.LEFT + 2 * g.CHAR)) < 0.3  # 首行缩进二字
         last_page = doc["pages"][-1]
         page_number = next((line for line in last_page if PAGE_NUMBER.match(line.text.replace(" ", ""))), None)
-        imprint = [line for line in last_page if line.text.startswith("抄送：") or line.text.endswith("印发")]
+        imprint = [line for line in last_page if _is_imprint(line)]
         measured[key] = {"mark": round(mark.top, 2), "number": round(number.top, 2), "title": round(title[0].top, 2),
                          "first_body_line": round(first_body.top, 2),
                          "page_number_x": round(page_number.x0, 2) if page_number else None,

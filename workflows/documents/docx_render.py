@@ -24,7 +24,7 @@ from engine.documents.model import Chart, DocumentContent, Paragraph, Table
 from engine.documents.numbering import chinese_date
 from workflows.documents import geometry as g
 from workflows.documents.charts import render_chart
-from workflows.documents.pdf_table import NUMERIC
+from workflows.documents.pdf_table import numeric_columns
 
 RED = RGBColor(0xE6, 0x00, 0x12)
 RED_HEX = "E60012"
@@ -167,6 +167,7 @@ def _head(doc: Any, section: Any, content: DocumentContent, fonts: DocxFonts) ->
 def _table(doc: Any, table: Table, fonts: DocxFonts) -> None:
     if table.caption:
         _paragraph(doc, table.caption, fonts.heading, SIZE_4, align=WD_ALIGN_PARAGRAPH.CENTER, keep=True)
+    numeric = numeric_columns(table)
     grid = doc.add_table(rows=1, cols=len(table.headers))
     grid.style = "Table Grid"
     grid.alignment = WD_TABLE_ALIGNMENT.CENTER
@@ -176,11 +177,11 @@ def _table(doc: Any, table: Table, fonts: DocxFonts) -> None:
         tr_pr.append(OxmlElement("w:cantSplit"))  # a row is never split across pages
         if row_index == 0:
             tr_pr.append(OxmlElement("w:tblHeader"))  # repeated on each page
-        for cell, text in zip(row.cells, texts):
+        for cell, text, figures in zip(row.cells, texts, numeric):
             p = cell.paragraphs[0]
             p.paragraph_format.keep_with_next = row_index == 0
             p.alignment = (WD_ALIGN_PARAGRAPH.CENTER if row_index == 0 else
-                           WD_ALIGN_PARAGRAPH.RIGHT if NUMERIC.match(text) else WD_ALIGN_PARAGRAPH.LEFT)
+                           WD_ALIGN_PARAGRAPH.RIGHT if figures else WD_ALIGN_PARAGRAPH.LEFT)
             for n, piece in enumerate(text.split("\n") if row_index == 0 else [text]):
                 run = p.add_run()
                 if n:

@@ -20,6 +20,7 @@ from workflows.documents.pdf_table import table_items
 ASCENT = 0.88  # em above the baseline of a CJK em square
 BLACK = (0, 0, 0)
 BODY_SPACING = g.CHAR - g.SIZE_BODY * g.PT  # -0.073 mm: 28 characters of 3号 fill the 156 mm line exactly
+MAX_STRETCH = 2.5  # characters of room a justified line may spread over its gaps
 
 
 def measure(pdf: Any, text: str, font: str, size: float, spacing: float = 0.0) -> float:
@@ -58,7 +59,9 @@ def _line_item(text: str, font: str, size: float, x: float, room: float, *, just
     def draw(pdf: Any, top: float) -> None:
         extra = 0.0
         natural = measure(pdf, text, font, size, spacing)
-        if len(text) > 1 and (justify or natural > room):
+        # justified, unless an identifier that went down whole left more than MAX_STRETCH characters of room:
+        # then ragged, rather than letters spread a character apart
+        if len(text) > 1 and ((justify and room - natural <= MAX_STRETCH * g.CHAR) or natural > room):
             extra = (room - natural) / (len(text) - 1)
         put(pdf, text, font, size, x, in_slot(top, size), spacing=spacing + extra)
 
@@ -251,6 +254,18 @@ def _page_number(pdf: Any, number: int) -> None:
     put(pdf, text, "body", size, x, g.PAGE_NUMBER_TOP - size * g.PT / 2)
 
 
+def imprint_pages(body_pages: int, fits: bool) -> tuple[int, bool]:
+    """Where the 版记 goes: (its page, whether that page and any blank page before it go unnumbered).
+
+    The 版记 is on the last 面 of a document printed on both sides (§7.4.1: its last rule lies on the lower edge
+    of the 版心 of the document's last 面), so on an even page: under the text of an even last page when it fits;
+    after a text ending on an odd page, alone on the next (even) page; after an even page it does not fit on, on
+    the even page after a blank one — and then, §7.5, neither the blank page nor the 版记 page is numbered."""
+    if body_pages % 2 == 0:
+        return (body_pages, False) if fits else (body_pages + 2, True)
+    return body_pages + 1, False
+
+
 def draw_document(pdf: Any, content: DocumentContent, fonts: Any = None) -> None:
     pdf.add_page()
     first_top = _head(pdf, content)
@@ -260,14 +275,18 @@ def draw_document(pdf: Any, content: DocumentContent, fonts: Any = None) -> None
     items += _signature(pdf, content)
     pages = paginate(items, first_top=first_top, top=g.TOP, bottom=g.BODY_BOTTOM)
     imprint = _imprint(pdf, content)
-    last_item, last_top = pages[-1][-1]
-    if imprint and last_top + last_item.height + sum(h for _, h in imprint) + 4 > g.BODY_BOTTOM:
-        pages.append([])  # the 版记 takes a page of its own
-    for index, page in enumerate(pages):
+    numbered = len(pages)  # pages numbered: all but a blank page before the 版记 and that 版记 page
+    if imprint:
+        last_item, last_top = pages[-1][-1]
+        fits = last_top + last_item.height + sum(h for _, h in imprint) + 4 <= g.BODY_BOTTOM
+        page, blank = imprint_pages(len(pages), fits)
+        numbered = len(pages) if blank else page
+        pages += [[] for _ in range(page - len(pages))]
+    for index, page_items in enumerate(pages):
         if index:
             pdf.add_page()
-        for item, top in page:
+        for item, top in page_items:
             item.draw(pdf, top)
-        if not (index == 0 and g.format_of(content.kind) == "letter"):
+        if not (index == 0 and g.format_of(content.kind) == "letter") and index < numbered:
             _page_number(pdf, index + 1)
     _draw_imprint(pdf, content, imprint)

@@ -4,7 +4,7 @@ Each column gets at least the width of its header (headers break only where the 
 break) and of its widest identifier (order numbers, dates: never broken), and at least two characters; what
 is left of the 版心 goes to the columns whose text is wider than that, in proportion. Should even the
 minimums not fit, the table's type is made smaller until they do; a table can always be drawn.
-Numbers are right-aligned, text left-aligned, headers centred.
+Columns of figures are right-aligned (a — among them too), text left-aligned, headers centred.
 """
 from __future__ import annotations
 
@@ -20,6 +20,11 @@ PAD_X, PAD_Y = 1.2, 1.0  # mm inside each cell
 LEADING = 1.45  # line height / type size
 NUMERIC = re.compile(r"^[+\-−]?[\d,.]+%?$|^—$")
 Measure = Callable[[str, str, float], float]  # (text, font, size) -> mm
+
+
+def numeric_columns(table: Table) -> list[bool]:
+    """Which columns hold figures (right-aligned): those whose every cell is a figure or —."""
+    return [bool(table.rows) and all(NUMERIC.match(row[i]) for row in table.rows) for i in range(len(table.headers))]
 
 
 def column_widths(headers: Sequence[str], rows: Sequence[Sequence[str]], measure: Measure, total: float,
@@ -55,6 +60,7 @@ def table_items(table: Table, measure: Measure, draw_text: Callable[..., None], 
     if widths is None:  # still too wide: equal columns, the cells broken wherever they must be
         widths = [total / len(table.headers)] * len(table.headers)
     line = size * PT * LEADING
+    numeric = numeric_columns(table)
 
     def row_item(cells: Sequence[str], font: str, is_header: bool) -> Item:
         wrapped = []
@@ -67,9 +73,9 @@ def table_items(table: Table, measure: Measure, draw_text: Callable[..., None], 
 
         def draw(pdf: object, top: float) -> None:
             x = left
-            for lines, width, text in zip(wrapped, widths, cells):
+            for lines, width, figures in zip(wrapped, widths, numeric):
                 draw_rect(pdf, x, top, width, height)
-                align = "C" if is_header else "R" if NUMERIC.match(text) else "L"
+                align = "C" if is_header else "R" if figures else "L"
                 for n, piece in enumerate(lines):
                     draw_text(pdf, piece, font, size, x + PAD_X, top + PAD_Y + n * line, width - 2 * PAD_X,
                               line, align)
