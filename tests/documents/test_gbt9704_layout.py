@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import shutil
 import subprocess
 import time
 
@@ -25,6 +26,7 @@ from tests.documents.pdf_measure import horizontal_rules, lines
 from workflows.bootstrap import build_engine
 from workflows.documents import geometry as g
 from workflows.documents.fonts import find_cjk_fonts
+from workflows.documents.docx_render import render_docx
 from workflows.documents.pdf_render import render_pdf
 
 PAGE_NUMBER = re.compile(r"^—(\d+)—$")
@@ -167,7 +169,8 @@ def test_no_last_page_holds_only_the_signature(rendered):
                    f"{content.issued_on.day}日", f"抄送：{'，'.join(content.cc)}。", content.printer or content.issuer}
         for page in doc["pages"]:
             texts = [line.text for line in page if not PAGE_NUMBER.match(line.text.replace(" ", ""))]
-            signature = [t for t in texts if t == content.issuer]
+            # the signature in 3号 (the 版记's 印发机关, in 4号, may be the same words)
+            signature = [line for line in page if line.text == content.issuer and abs(line.size - g.SIZE_BODY) < 0.3]
             if signature:
                 others = [t for t in texts if t not in closing and not t.endswith("印发")]
                 assert len(others) >= 2, (key, texts)  # the text's last lines come with the signature
@@ -234,3 +237,44 @@ def test_imprint_rules_and_letter_double_lines(rendered):
         else:
             assert len(black) == rows + 1, (key, rules)  # thick above, thin between, thick below
             assert abs(black[-1] - g.BODY_BOTTOM) < 1.0, (key, black)
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (libreoffice-writer-nogui) not installed")
+def test_the_docx_as_libreoffice_prints_it(rendered):
+    """Each kind's DOCX converted by LibreOffice (Debian's fonts standing in for the official ones): page images in
+    test-artifacts/gbt9704-docx-*, the mark where the standard puts it, 28 characters a full line of text, the
+    title broken between phrases only, page numbers on the outer side, the 版记 on the last page."""
+    _, out, tmp = rendered
+    settings = load_document_settings()
+    fonts = find_cjk_fonts(settings.font_dirs)
+    folder = tmp / "docx"
+    folder.mkdir(exist_ok=True)
+    for key, doc in out.items():
+        (folder / f"{key}.docx").write_bytes(render_docx(doc["content"], settings.docx_fonts, fonts))
+    subprocess.run(["soffice", "--headless", "--convert-to", "pdf", "--outdir", str(folder),
+                    *sorted(map(str, folder.glob("*.docx")))], check=True, capture_output=True, timeout=600)
+    measured = {}
+    for key, doc in out.items():
+        pdf, content = folder / f"{key}.pdf", doc["content"]
+        subprocess.run(["pdftoppm", "-png", "-r", "60", str(pdf), str(ARTIFACTS / f"gbt9704-docx-{key}")], check=True)
+        pages = lines(pdf)
+        mark = next(line for line in pages[0] if line.text == content.mark)
+        letter = g.format_of(content.kind) == "letter"
+        assert abs(mark.top - (g.LETTER_MARK_TOP if letter else g.FILE_MARK_TOP)) <= 2.0, (key, mark)
+        titles = [line.text for line in pages[0] if abs(line.size - g.SIZE_TITLE) < 0.6]
+        parts = content.title_parts or (content.title,)
+        assert "".join(titles) == content.title and all(
+            any("".join(parts[:n]) == "".join(titles[:k]) for n in range(len(parts) + 1)) for k in range(len(titles))
+        ), (key, titles)  # each line ends between two phrases
+        flow = [line for page in pages for line in page if abs(line.size - g.SIZE_BODY) < 0.6]
+        full = [line for line in flow if abs(line.x0 - g.LEFT) < 0.8 and line.x1 > g.LEFT + g.BODY_W - 1.5
+                and CJK_LINE.match(line.text)]
+        assert full and all(line.chars in (28, 29) for line in full), (key, [x.text for x in full if x.chars < 28])
+        for index, page in enumerate(pages, 1):
+            numbers = [line for line in page if PAGE_NUMBER.match(line.text.replace(" ", ""))]
+            if numbers:
+                outer = numbers[0].x1 > g.LEFT + g.BODY_W / 2
+                assert outer == bool(index % 2), (key, index)
+        assert any(_is_imprint(line) for line in pages[-1]), key
+        measured[key] = {"mark": round(mark.top, 2), "pages": len(pages)}
+    (ARTIFACTS / "gbt9704-docx-layout.json").write_text(json.dumps(measured, ensure_ascii=False, indent=1))

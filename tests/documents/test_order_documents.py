@@ -81,7 +81,9 @@ def test_letter_docx_follows_gbt9704_and_states_the_facts(engine, overdue_order,
                                 section.left_margin, section.right_margin, section.bottom_margin)]
     assert mm == [210, 297, 37, 28, 26, 35]
     grid = section._sectPr.find(qn("w:docGrid"))
-    assert (grid.get(qn("w:type")), grid.get(qn("w:linePitch"))) == ("linesAndChars", "580")  # 22 lines of 28
+    assert (grid.get(qn("w:type")), grid.get(qn("w:linePitch"))) == ("lines", "580")  # 22 lines
+    body = next(p for p in doc.paragraphs if p.text.startswith("市民反映"))  # 28 characters: 3号 0.25 pt tighter
+    assert {r._element.rPr.find(qn("w:spacing")).get(qn("w:val")) for r in body.runs} == {"-5"}
     assert section.different_first_page_header_footer  # 信函格式: the mark in the first page's header, no number
     assert doc.settings.odd_and_even_pages_header_footer  # page numbers: odd pages right, even pages left
     assert [section.footer.paragraphs[0].alignment, section.even_page_footer.paragraphs[0].alignment] == [2, 0]
@@ -93,7 +95,7 @@ def test_letter_docx_follows_gbt9704_and_states_the_facts(engine, overdue_order,
     paragraphs = [p for p in doc.paragraphs if p.text]
     number, title, addressee = paragraphs[:3]
     assert number.text == "揭热线督〔2026〕1号" and number.alignment == 2  # 顶格居版心右边缘
-    assert title.text == "关于督促办理超期工单GD20260601001的督办函"
+    assert title.text.split("\n") == ["关于督促办理", "超期工单GD20260601001的督办函"]  # 2号: 18.7 em a line, between phrases
     assert title.runs[0].font.size == Pt(22)
     assert title.runs[0]._element.rPr.rFonts.get(qn("w:eastAsia")) == "方正小标宋简体"
     assert addressee.text == "揭阳市生态环境局："

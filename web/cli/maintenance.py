@@ -68,10 +68,8 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     print(f"documents: issuer {documents.letterhead.issuer}; {len(documents.letterhead.leaders)} leader(s) notified")
     try:
         fonts = find_cjk_fonts(documents.font_dirs)
-        print(f"documents: PDF body font {fonts.body.name} (face {fonts.face}) — Noto Serif CJK SC stands in for "
-              f"仿宋_GB2312 (no 仿宋 for simplified Chinese is packaged lightly enough for CI: FandolFang needs "
-              f"texlive-lang-chinese, about 75 MB more to download); titles {fonts.title.name}, headings "
-              f"{fonts.heading.name}; the DOCX names {documents.docx_fonts.body}/{documents.docx_fonts.title}")
+        print(f"documents: {fonts.describe()}; titles {fonts.title.name}, headings {fonts.heading.name}; "
+              f"the DOCX names {documents.docx_fonts.body}/{documents.docx_fonts.title}")
     except CjkFontMissing as exc:
         print(f"warning: {exc}", file=sys.stderr)
     if not settings.secret_key:

@@ -31,23 +31,47 @@ RED_HEX = "E60012"
 SIZE_2, SIZE_3, SIZE_4, SIZE_TABLE = Pt(g.SIZE_TITLE), Pt(g.SIZE_BODY), Pt(g.SIZE_SMALL), Pt(g.SIZE_TABLE)
 LINE = Pt(g.LINE / g.PT)  # the grid's line pitch, 28.99 pt
 LINE_PITCH_TWIPS = round(g.LINE / g.PT * 20)  # 580
-CHAR_SPACE = round((g.CHAR / g.PT - g.SIZE_BODY) * 4096)  # docGrid charSpace: pitch = 16 pt + charSpace/4096 pt
+# 3号 text set 0.25 pt tighter: 28 characters of 15.75 pt fill 441 pt of the 442.2 pt line (16 pt would give 27)
+BODY_SPACING_TWIPS = -5
 
 
-def ems(text: str) -> float:
-    """Width in em of 3号 text: Chinese characters one, Latin letters and digits half."""
-    return sum(0.5 if ch.isascii() else 1.0 for ch in text)
+def ems(text: str, latin: float = 0.5) -> float:
+    """Width in em: Chinese characters one, Latin letters and digits `latin` (half in 仿宋; a substituted Latin
+    font may be wider)."""
+    return sum(latin if ch.isascii() else 1.0 for ch in text)
 
 
 def _font(run: Any, name: str, size: Pt, *, bold: bool = False, colour: RGBColor | None = None) -> None:
     run.font.name = name
     run.font.size = size
     run.font.bold = bold
-    fonts = run._element.get_or_add_rPr().get_or_add_rFonts()
+    rpr = run._element.get_or_add_rPr()
+    fonts = rpr.get_or_add_rFonts()
     for attribute in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
         fonts.set(qn(attribute), name)
     if colour is not None:
         run.font.color.rgb = colour
+    if size == SIZE_3:  # w:spacing goes before w:sz in a run's properties
+        spacing = OxmlElement("w:spacing")
+        spacing.set(qn("w:val"), str(BODY_SPACING_TWIPS))
+        rpr.sz.addprevious(spacing)
+
+
+def _no_auto_space(doc: Any) -> None:
+    """No extra space between Chinese and Latin letters or digits (Word and LibreOffice add a quarter em by
+    default; a 公文 sets 2026年 and GD2026… tight, as the PDF does): in the Normal style, which all paragraphs
+    take."""
+    ppr = doc.styles["Normal"].element.get_or_add_pPr()
+    later = {qn(f"w:{tag}") for tag in ("bidi", "adjustRightInd", "snapToGrid", "spacing", "ind", "jc",
+                                        "textDirection", "textAlignment", "outlineLvl", "rPr")}
+    anchor = next((child for child in ppr if child.tag in later), None)
+    for tag in ("w:autoSpaceDE", "w:autoSpaceDN"):
+        element = OxmlElement(tag)
+        element.set(qn("w:val"), "0")
+        if anchor is None:
+            ppr.append(element)
+        else:
+            anchor.addprevious(element)
 
 
 def _paragraph(container: Any, text: str, font: str, size: Pt, *, align: Any = WD_ALIGN_PARAGRAPH.JUSTIFY,
@@ -115,14 +139,15 @@ def _grid(section: Any) -> None:
     if grid is None:
         grid = OxmlElement("w:docGrid")
         sect.append(grid)
-    grid.set(qn("w:type"), "linesAndChars")
+    # a line grid only: with a character grid ("linesAndChars") LibreOffice gives each 3号 character two cells
+    # (half a line's worth); the 28 characters a line come from the body runs' spacing (BODY_SPACING_TWIPS)
+    grid.set(qn("w:type"), "lines")
     grid.set(qn("w:linePitch"), str(LINE_PITCH_TWIPS))
-    grid.set(qn("w:charSpace"), str(CHAR_SPACE))
 
 
 def mark_size(mark: str) -> Pt:
     """发文机关标志 as large as fits on one line of the 156 mm 版心 (at most 30 pt)."""
-    return Pt(min(30.0, int(g.BODY_W / g.PT / max(ems(mark), 1))))
+    return Pt(min(30.0, int(g.BODY_W / g.PT / max(ems(mark, latin=0.65), 1))))
 
 
 def _head(doc: Any, section: Any, content: DocumentContent, fonts: DocxFonts) -> None:
@@ -154,7 +179,9 @@ def _head(doc: Any, section: Any, content: DocumentContent, fonts: DocxFonts) ->
         _border(number, "bottom", "single", 12, RED_HEX, space_pt=round(g.RULE_BELOW_NUMBER / g.PT))
         for _ in range(2):  # 空二行
             _paragraph(doc, "", fonts.body, SIZE_3)
-    lines = balance_title(content.title_parts or (content.title,), ems, width=g.CHARS - 2)
+    # in ems of the 2号 title (not of 3号 text): the 版心 less two characters holds 18.7 of them
+    lines = balance_title(content.title_parts or (content.title,), ems,
+                          width=(g.BODY_W - 2 * g.CHAR) / (g.SIZE_TITLE * g.PT))
     title = _paragraph(doc, "", fonts.title, SIZE_2, align=WD_ALIGN_PARAGRAPH.CENTER)
     for n, text in enumerate(lines):
         run = title.add_run(text)
@@ -248,6 +275,7 @@ def render_docx(content: DocumentContent, fonts: DocxFonts, cjk: Any = None) -> 
     section.top_margin, section.bottom_margin = Mm(g.TOP), Mm(g.BOTTOM)
     section.left_margin, section.right_margin = Mm(g.LEFT), Mm(g.RIGHT)
     _grid(section)
+    _no_auto_space(doc)
     normal = doc.styles["Normal"]
     normal.font.name, normal.font.size = fonts.body, SIZE_3
     normal.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), fonts.body)

@@ -79,8 +79,11 @@ def _new_pdf(fonts: CjkFonts, content: DocumentContent) -> FPDF:
     pdf = FPDF(unit="mm", format="A4")
     pdf.set_auto_page_break(False)
     pdf.set_margins(0, 0, 0)
-    for name, path in (("body", fonts.body), ("title", fonts.title), ("heading", fonts.heading)):
+    faces = [("body", fonts.body), ("title", fonts.title), ("heading", fonts.heading)]
+    for name, path in faces + ([("fallback", fonts.fallback)] if fonts.fallback else []):
         _add_font(pdf, name, Path(path), fonts.face if Path(path).suffix == ".ttc" else 0)
+    if fonts.fallback:
+        pdf.set_fallback_fonts(["fallback"])  # glyphs FandolFang lacks (outside GB 2312)
     pdf.set_title(content.title)
     pdf.set_creator("Duban")
     # the document's date, not the rendering's: a document rendered again (after a crash) is the same file
