@@ -19,6 +19,7 @@ ACTION_LABELS = {
 SMS_LABELS = {
     "dispatched": "派单", "sign_overdue": "签收超时", "due_soon": "临期", "overdue": "超期", "yellow_card": "黄牌",
     "red_card": "红牌", "supervision_letter": "督办函", "instruction": "领导批示", "reopened": "重办",
+    "escalated": "提级督办", "digest": "督办提醒汇总",
 }
 REMINDER_KINDS = ("phone_urge", "urge_notice", "yellow_card", "red_card", "supervision_letter", "special_report")
 RESPONSE_EVENTS = ("signed", "progress_reported", "replied", "extension_approved")

@@ -1,7 +1,7 @@
 """A long run through the real engine: 420 orders over 200 days (2026-03-02 → 2026-09-18) on 8 units, most
 handled on time, some late, some never answered (the ladder runs to the 督办函), a few instructed by leaders
 and left open (督办函, then the 专报 after three months); the quarterly reports of Q1 and Q2 fall in it.
-Documents are numbered and stored as DOCX only while it runs; the PDFs are rendered afterwards from the
+SMS leave a minute after their step. Documents are numbered and stored as DOCX only while it runs; the PDFs are rendered afterwards from the
 stored content snapshots of the documents the layout tests look at."""
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from datetime import timedelta
 
 from tests.conftest import local
 from tests.documents.helpers import run_until
+from workflows.adapters.outbox_sms import OutboxOnlySmsGateway
+from workflows.bootstrap import build_sms
 
 UNITS = {f"U{i:02d}": name for i, name in enumerate(
     ("揭阳市生态环境局", "揭阳市城市管理和综合执法局", "揭阳市住房和城乡建设局", "揭阳市交通运输局",
@@ -22,7 +24,13 @@ INSTRUCTIONS = ("请生态环境部门牵头，会同属地政府限期解决，
 START, DAYS, ORDERS = local(2026, 3, 2, 9, 0), 200, 420
 
 
-def long_run(engine, clock, docx_only) -> None:
+def long_run(engine, clock, docx_only, settings=None) -> None:
+    """With `settings`, the SMS go out through the real delivery path (to the demo's outbox-only gateway) a minute
+    after the step that asked for them, so the documents' record tables show when each left."""
+    deliver = None
+    if settings is not None:
+        sms = build_sms(settings, engine, gateway=OutboxOnlySmsGateway())
+        deliver = lambda: sms.delivery.run(sms.gateway)  # noqa: E731
     rng = random.Random(14)
     engine.ensure_quarterly_report(local(2026, 3, 1, 0, 0))
     for code, name in UNITS.items():
@@ -45,7 +53,7 @@ def long_run(engine, clock, docx_only) -> None:
             plan.append((at + timedelta(days=3), 1, number, "instruction", rng.choice(INSTRUCTIONS)))
         # else: never answered, the ladder runs to the 督办函
     for at, _, number, kind, arg in sorted(plan, key=lambda item: (item[0], item[1])):
-        run_until(engine, clock, at, settings=docx_only)
+        run_until(engine, clock, at, settings=docx_only, deliver=deliver)
         if kind == "open":
             engine.open_work_order(number=number, unit_code=arg[0], category="咨询", urgency="一般", source="12345",
                                    at=at, title=arg[1])
@@ -53,4 +61,4 @@ def long_run(engine, clock, docx_only) -> None:
             engine.add_instruction(number, leader="市长", text=arg, at=at)
         else:
             engine.record_event(number, kind, at=at)
-    run_until(engine, clock, START + timedelta(days=DAYS), settings=docx_only)
+    run_until(engine, clock, START + timedelta(days=DAYS), settings=docx_only, deliver=deliver)

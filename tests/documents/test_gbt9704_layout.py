@@ -44,10 +44,11 @@ def _key(row) -> str:
 def rendered(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("long-run")
     clock = VirtualClock(START.replace(day=1))
-    engine = build_engine(Settings(worker_id="layout"), clock=clock, database_url=f"sqlite:///{tmp}/duban.db")
+    settings = Settings(worker_id="layout")
+    engine = build_engine(settings, clock=clock, database_url=f"sqlite:///{tmp}/duban.db")
     real = load_document_settings()
     (tmp / "no-fonts").mkdir()
-    long_run(engine, clock, dataclasses.replace(real, font_dirs=(tmp / "no-fonts",)))
+    long_run(engine, clock, dataclasses.replace(real, font_dirs=(tmp / "no-fonts",)), settings)
     with engine.store.reading() as tx:
         rows = [dict(r) for r in tx.c.execute(sa.select(documents)).mappings()]
     return render_longest(rows, find_cjk_fonts(real.font_dirs), tmp)
@@ -84,6 +85,17 @@ def test_the_long_run_issues_every_kind_and_loses_none(rendered):
     for r in rows:
         by_kind.setdefault(f"{r['kind']}{r['year']}", []).append(r["serial"])
     assert all(sorted(s) == list(range(1, len(s) + 1)) for s in by_kind.values())  # no gap, no duplicate
+
+
+def test_record_tables_date_each_sms_when_it_left(rendered):
+    """The run's SMS leave a minute after the rule step that asked for them (09:00 → 09:01), or at once when
+    due already: the tables show those times; none is left waiting (the document's own SMS is not listed)."""
+    rows, _, _ = rendered
+    sms = [row for r in rows for block in r["content"]["blocks"] if block["type"] == "table"
+           for row in block["rows"] if row[1].startswith("短信提醒")]
+    assert sms and not [row for row in sms if "待发送" in row[1] or "未能发出" in row[1]]
+    assert {row[0][-5:] for row in sms if row[0].endswith(":01")} and not [row for row in sms if row[0].endswith(
+        "09:00")], sms[:20]
 
 
 def test_no_identifier_is_broken_across_lines(rendered):

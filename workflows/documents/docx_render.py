@@ -24,11 +24,11 @@ from engine.documents.model import Chart, DocumentContent, Paragraph, Table
 from engine.documents.numbering import chinese_date
 from workflows.documents import geometry as g
 from workflows.documents.charts import render_chart
-from workflows.documents.pdf_table import numeric_columns
+from workflows.documents.pdf_table import LEADING, fitted_widths, numeric_columns
 
 RED = RGBColor(0xE6, 0x00, 0x12)
 RED_HEX = "E60012"
-SIZE_2, SIZE_3, SIZE_4, SIZE_TABLE = Pt(g.SIZE_TITLE), Pt(g.SIZE_BODY), Pt(g.SIZE_SMALL), Pt(g.SIZE_TABLE)
+SIZE_2, SIZE_3, SIZE_4 = Pt(g.SIZE_TITLE), Pt(g.SIZE_BODY), Pt(g.SIZE_SMALL)
 LINE = Pt(g.LINE / g.PT)  # the grid's line pitch, 28.99 pt
 LINE_PITCH_TWIPS = round(g.LINE / g.PT * 20)  # 580
 # 3号 text set 0.25 pt tighter: 28 characters of 15.75 pt fill 441 pt of the 442.2 pt line (16 pt would give 27)
@@ -98,7 +98,8 @@ def _border(paragraph: Any, side: str, style: str, eighths: int, colour: str, sp
     borders = ppr.find(qn("w:pBdr"))
     if borders is None:
         borders = OxmlElement("w:pBdr")
-        ppr.append(borders)
+        _place(ppr, borders, ("pStyle", "keepNext", "keepLines", "pageBreakBefore", "framePr", "widowControl",
+                              "numPr", "suppressLineNumbers"))
     edge = OxmlElement(f"w:{side}")
     for key, value in (("w:val", style), ("w:sz", str(eighths)), ("w:space", str(space_pt)), ("w:color", colour)):
         edge.set(qn(key), value)
@@ -195,18 +196,31 @@ def _table(doc: Any, table: Table, fonts: DocxFonts) -> None:
     if table.caption:
         _paragraph(doc, table.caption, fonts.heading, SIZE_4, align=WD_ALIGN_PARAGRAPH.CENTER, keep=True)
     numeric = numeric_columns(table)
+    # the PDF's column widths (each at least its header and widest identifier), from widths in em
+    widths, size_pt = fitted_widths(table, lambda text, font, size: ems(text, latin=0.55) * size * g.PT, g.BODY_W)
+    size = Pt(size_pt)
     grid = doc.add_table(rows=1, cols=len(table.headers))
     grid.style = "Table Grid"
     grid.alignment = WD_TABLE_ALIGNMENT.CENTER
+    grid.autofit = False
+    layout = OxmlElement("w:tblLayout")
+    layout.set(qn("w:type"), "fixed")
+    grid._tbl.tblPr.append(layout)
+    for column, width in zip(grid.columns, widths):
+        column.width = Mm(width)
     for row_index, (row, texts) in enumerate([(grid.rows[0], table.headers)]
                                              + [(grid.add_row(), r) for r in table.rows]):
         tr_pr = row._tr.get_or_add_trPr()
         tr_pr.append(OxmlElement("w:cantSplit"))  # a row is never split across pages
         if row_index == 0:
             tr_pr.append(OxmlElement("w:tblHeader"))  # repeated on each page
-        for cell, text, figures in zip(row.cells, texts, numeric):
+        for cell, text, figures, width in zip(row.cells, texts, numeric, widths):
+            cell.width = Mm(width)
             p = cell.paragraphs[0]
             p.paragraph_format.keep_with_next = row_index == 0
+            p.paragraph_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY  # off the page's line grid
+            p.paragraph_format.line_spacing = Pt(size_pt * LEADING)
+            p.paragraph_format.space_before = p.paragraph_format.space_after = Pt(0)
             p.alignment = (WD_ALIGN_PARAGRAPH.CENTER if row_index == 0 else
                            WD_ALIGN_PARAGRAPH.RIGHT if figures else WD_ALIGN_PARAGRAPH.LEFT)
             for n, piece in enumerate(text.split("\n") if row_index == 0 else [text]):
@@ -214,7 +228,7 @@ def _table(doc: Any, table: Table, fonts: DocxFonts) -> None:
                 if n:
                     run.add_break()
                 run.add_text(piece)
-                _font(run, fonts.heading if row_index == 0 else fonts.body, SIZE_TABLE)
+                _font(run, fonts.heading if row_index == 0 else fonts.body, size)
 
 
 def _chart(doc: Any, chart: Chart, fonts: DocxFonts, cjk: Any) -> None:
@@ -240,32 +254,46 @@ def _signature(doc: Any, content: DocumentContent, fonts: DocxFonts) -> None:
         _paragraph(doc, content.annotation, fonts.body, SIZE_3, indent=2)
 
 
+def _place(parent: Any, element: Any, after: tuple[str, ...]) -> None:
+    """Put `element` into `parent` (a pPr) after the children the schema puts before it (Word and LibreOffice
+    ignore a property out of its order: a framePr before keepNext left the 版记 unframed)."""
+    tags = {qn(f"w:{t}") for t in after}
+    anchor = [child for child in parent if child.tag in tags]
+    if anchor:
+        anchor[-1].addnext(element)
+    else:
+        parent.insert(0, element)
+
+
 def _imprint(doc: Any, content: DocumentContent, fonts: DocxFonts) -> None:
-    """版记 pinned to the foot of the last page (a frame aligned to the bottom margin): between a thick rule
-    above and below and thin rules between its rows, 抄送 and 印发机关/印发日期 (信函格式: 抄送 only, no rules)."""
+    """版记 pinned to the foot of the last page: one paragraph in a frame aligned to the bottom margin (LibreOffice
+    drops the frame of a second framed paragraph), 抄送 and, on the next line, 印发机关 and 印发日期, between a
+    thick rule above and below (the thin rule between the rows cannot be drawn inside one paragraph);
+    信函格式: 抄送 only, no rules."""
     letter = g.format_of(content.kind) == "letter"
-    rows: list[Any] = []
-    if content.cc:
-        rows.append(_paragraph(doc, f"抄送：{'，'.join(content.cc)}。", fonts.body, SIZE_4,
-                               align=WD_ALIGN_PARAGRAPH.LEFT, line=Pt(24)))
+    # 左空一字 as an ideographic space, not an indent: LibreOffice counts tab stops from the indent, Word from the
+    # margin; without an indent both put the right tab 一字 inside the 版心's right edge (右空一字)
+    lines = [f"\u3000抄送：{'，'.join(content.cc)}。"] if content.cc else []
     if not letter:
-        printed = _paragraph(doc, "", fonts.body, SIZE_4, align=WD_ALIGN_PARAGRAPH.LEFT, line=Pt(24))
-        printed.paragraph_format.tab_stops.add_tab_stop(Mm(g.BODY_W - 2 * g.SIZE_SMALL * g.PT), WD_TAB_ALIGNMENT.RIGHT)
-        _font(printed.add_run(f"{content.printer or content.issuer}\t{chinese_date(content.issued_on)}印发"),
-              fonts.body, SIZE_4)
-        rows.append(printed)
-    for n, p in enumerate(rows):
-        p.paragraph_format.left_indent = p.paragraph_format.right_indent = SIZE_4  # 左右各空一字
-        p.paragraph_format.keep_with_next = n < len(rows) - 1
-        frame = OxmlElement("w:framePr")
-        for key, value in (("w:w", str(round(g.BODY_W / g.PT * 20))), ("w:hAnchor", "margin"),
-                           ("w:vAnchor", "margin"), ("w:yAlign", "bottom"), ("w:wrap", "notBeside")):
-            frame.set(qn(key), value)
-        p._p.get_or_add_pPr().insert(0, frame)
-        if not letter:
-            _border(p, "top", "single", 8 if n == 0 else 6, "000000")
-            if n == len(rows) - 1:
-                _border(p, "bottom", "single", 8, "000000")
+        lines.append(f"\u3000{content.printer or content.issuer}\t{chinese_date(content.issued_on)}印发")
+    if not lines:
+        return
+    p = _paragraph(doc, "", fonts.body, SIZE_4, align=WD_ALIGN_PARAGRAPH.LEFT, line=Pt(24))
+    for n, text in enumerate(lines):
+        run = p.add_run()
+        if n:
+            run.add_break()
+        run.add_text(text)
+        _font(run, fonts.body, SIZE_4)
+    p.paragraph_format.tab_stops.add_tab_stop(Mm(g.BODY_W - g.SIZE_SMALL * g.PT), WD_TAB_ALIGNMENT.RIGHT)
+    frame = OxmlElement("w:framePr")
+    for key, value in (("w:w", str(round(g.BODY_W / g.PT * 20))), ("w:hAnchor", "margin"), ("w:vAnchor", "margin"),
+                       ("w:yAlign", "bottom"), ("w:wrap", "notBeside")):
+        frame.set(qn(key), value)
+    _place(p._p.get_or_add_pPr(), frame, ("pStyle", "keepNext", "keepLines", "pageBreakBefore"))
+    if not letter:
+        _border(p, "top", "single", 8, "000000")
+        _border(p, "bottom", "single", 8, "000000")
 
 
 def render_docx(content: DocumentContent, fonts: DocxFonts, cjk: Any = None) -> bytes:

@@ -49,9 +49,8 @@ def column_widths(headers: Sequence[str], rows: Sequence[Sequence[str]], measure
     return [m + s * share for m, s in zip(minimum, stretch)]
 
 
-def table_items(table: Table, measure: Measure, draw_text: Callable[..., None], draw_rect: Callable[..., None],
-                *, left: float, total: float) -> list[Item]:
-    """The header and each row as items (the header repeated on each page the table runs on to)."""
+def fitted_widths(table: Table, measure: Measure, total: float) -> tuple[list[float], float]:
+    """Column widths (mm) and type size (pt): 五号 when the minimums fit, else smaller until they do."""
     size = SIZE_TABLE
     widths = column_widths(table.headers, table.rows, measure, total, size)
     while widths is None and size > 6:
@@ -59,6 +58,13 @@ def table_items(table: Table, measure: Measure, draw_text: Callable[..., None], 
         widths = column_widths(table.headers, table.rows, measure, total, size)
     if widths is None:  # still too wide: equal columns, the cells broken wherever they must be
         widths = [total / len(table.headers)] * len(table.headers)
+    return widths, size
+
+
+def table_items(table: Table, measure: Measure, draw_text: Callable[..., None], draw_rect: Callable[..., None],
+                *, left: float, total: float) -> list[Item]:
+    """The header and each row as items (the header repeated on each page the table runs on to)."""
+    widths, size = fitted_widths(table, measure, total)
     line = size * PT * LEADING
     numeric = numeric_columns(table)
 
