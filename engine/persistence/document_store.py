@@ -211,7 +211,7 @@ class DocumentRecords:
             .order_by(order_events.c.at, order_events.c.id)))
         done = tuple(ActionFact(r.kind, r.at, r.step, _with_sending(r)) for r in self.c.execute(
             sa.select(actions.c.kind, actions.c.at, actions.c.step, actions.c.details, outbox.c.status,
-                      outbox.c.sent_at, DIGEST.c.sent_at.label("digest_sent_at"))
+                      outbox.c.sent_at, DIGEST.c.sent_at.label("digest_sent_at"), DIGEST.c.status.label("digest_status"))
             .outerjoin(outbox, sa.and_(actions.c.kind == "sms", outbox.c.key == actions.c.key))
             .outerjoin(DIGEST, sa.and_(outbox.c.status == "merged", DIGEST.c.id == outbox.c.related_id))
             .where(actions.c.order_number == number).order_by(actions.c.at, actions.c.id)))
@@ -279,7 +279,9 @@ def _with_sending(row: Any) -> dict[str, Any]:
     """An action's details; for an SMS, its outbox status and when it actually left (a merged one: its digest)."""
     details = dict(row.details or {})
     if row.kind == "sms" and row.status is not None:
-        details["sms_status"] = row.status
+        # merged into a digest that was itself held back as a repeat: this reminder did not go either
+        suppressed = row.status == "merged" and row.digest_status == "suppressed"
+        details["sms_status"] = "suppressed" if suppressed else row.status
         details["sent_at"] = row.digest_sent_at if row.status == "merged" else row.sent_at
     return details
 

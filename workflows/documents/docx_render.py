@@ -168,6 +168,7 @@ def _head(doc: Any, section: Any, content: DocumentContent, fonts: DocxFonts) ->
     else:
         mark = _paragraph(doc, content.mark, fonts.mark, size, align=WD_ALIGN_PARAGRAPH.CENTER, colour=RED, line=size)
         mark.paragraph_format.space_before = Mm(g.FILE_MARK_TOP - g.TOP)
+        _off_grid(mark)  # its own exact line, not the page's line grid (which moved it 7 mm down)
         for _ in range(2):  # 空二行
             _paragraph(doc, "", fonts.body, SIZE_3)
         if form == "upward":  # 发文字号居左空一字, 签发人 居右空一字
@@ -263,6 +264,16 @@ def _place(parent: Any, element: Any, after: tuple[str, ...]) -> None:
         anchor[-1].addnext(element)
     else:
         parent.insert(0, element)
+
+
+def _off_grid(paragraph: Any) -> None:
+    snap = OxmlElement("w:snapToGrid")
+    snap.set(qn("w:val"), "0")
+    _place(paragraph._p.get_or_add_pPr(), snap, ("pStyle", "keepNext", "keepLines", "pageBreakBefore", "framePr",
+                                               "widowControl", "numPr", "suppressLineNumbers", "pBdr", "shd", "tabs",
+                                               "suppressAutoHyphens", "kinsoku", "wordWrap", "overflowPunct",
+                                               "topLinePunct", "autoSpaceDE", "autoSpaceDN", "bidi",
+                                               "adjustRightInd"))
 
 
 def _imprint(doc: Any, content: DocumentContent, fonts: DocxFonts) -> None:
