@@ -61,10 +61,13 @@ def _sms_line(action: ActionFact, until: datetime) -> tuple[datetime, str] | Non
     return action.at, label + "，待发送"
 
 
-def _action_lines(facts: OrderFacts, until: datetime) -> list[tuple[datetime, str]]:
+def _action_lines(facts: OrderFacts, until: datetime, issuing: tuple[str, str] | None = None
+                  ) -> list[tuple[datetime, str]]:
     """Every reminder, card, document and escalation up to `until`; an SMS sent to several numbers of the unit at
     one moment is one line, at the time it left."""
     numbers = {(d.kind, d.issued_at): d.number for d in facts.documents}
+    if issuing is not None:  # the document being worded: its own line carries its number too
+        numbers[(issuing[0], until)] = issuing[1]
     lines: list[tuple[datetime, str]] = []
     seen_sms: set[tuple[datetime, str]] = set()  # the minute and the words: one line for the unit's numbers
     for action in facts.actions:
@@ -82,10 +85,12 @@ def _action_lines(facts: OrderFacts, until: datetime) -> list[tuple[datetime, st
     return lines
 
 
-def timeline(facts: OrderFacts, until: datetime) -> list[tuple[datetime, str]]:
-    """Every event, reminder, card and document up to `until` (inclusive), oldest first."""
+def timeline(facts: OrderFacts, until: datetime, issuing: tuple[str, str] | None = None
+             ) -> list[tuple[datetime, str]]:
+    """Every event, reminder, card and document up to `until` (inclusive), oldest first; `issuing`: the kind and
+    number of the document this is for."""
     lines = [(e.at, _event_text(e.type, e.details)) for e in facts.events if e.at <= until]
-    lines += _action_lines(facts, until)
+    lines += _action_lines(facts, until, issuing)
     lines.sort(key=lambda line: line[0])
     return lines
 
@@ -95,8 +100,9 @@ def measures(facts: OrderFacts, until: datetime) -> list[tuple[datetime, str]]:
     return sorted(_action_lines(facts, until), key=lambda line: line[0])
 
 
-def timeline_rows(facts: OrderFacts, until: datetime) -> tuple[tuple[str, str], ...]:
-    return tuple((chinese_datetime(at), text) for at, text in timeline(facts, until))
+def timeline_rows(facts: OrderFacts, until: datetime, issuing: tuple[str, str] | None = None
+                  ) -> tuple[tuple[str, str], ...]:
+    return tuple((chinese_datetime(at), text) for at, text in timeline(facts, until, issuing))
 
 
 def count_actions(facts: OrderFacts, kind: str, until: datetime) -> int:

@@ -99,8 +99,8 @@ def _earlier_letters(facts: OrderFacts, at: datetime, letterhead: Letterhead, ca
     return said
 
 
-def _timeline(facts: OrderFacts, at: datetime, caption: str = "工单办理及督办记录") -> Table:
-    return Table(TIMELINE_HEADERS, history.timeline_rows(facts, at), caption=caption)
+def _timeline(facts: OrderFacts, at: datetime, issuing: tuple[str, str], caption: str = "工单办理及督办记录") -> Table:
+    return Table(TIMELINE_HEADERS, history.timeline_rows(facts, at, issuing), caption=caption)
 
 
 def annotation(letterhead: Letterhead) -> str:
@@ -134,7 +134,7 @@ def urge_notice(facts: OrderFacts, *, at: datetime, number: str, letterhead: Let
         blocks.append(Paragraph(reminders))
     blocks += [Paragraph(f"{_basis(letterhead)}现予催办。请你单位接此通知后立即组织办理，于{due}前办结并答复市民，"
                          "同时将办理结果回复12345热线。逾期仍未办结回复的，本办将依规亮牌督办，并纳入年度绩效考核。"),
-               _timeline(facts, at)]
+               _timeline(facts, at, ("urge_notice", number))]
     return DocumentContent("urge_notice", number, f"关于督促办理工单{facts.number}的催办通知书",
                            f"{facts.unit_name}：", tuple(blocks), letterhead.issuer, letterhead.mark, local_day(at),
                            letterhead.cc, title_parts=("关于", "督促办理", f"工单{facts.number}的", "催办通知书"),
@@ -169,7 +169,7 @@ def supervision_letter(facts: OrderFacts, *, at: datetime, number: str, letterhe
         f"{_basis(letterhead)}现予督办。请你单位主要负责同志亲自督办{follow}，于{handle}前办结并答复市民，"
         f"于{due}前将办理情况书面反馈本办（一事一文，加盖公章）。逾期未反馈的，本办将提请约谈你单位主要负责人，"
         "并纳入年度绩效考核。"))
-    blocks.append(_timeline(facts, at))
+    blocks.append(_timeline(facts, at, ("supervision_letter", number)))
     if instruction is not None:
         title, parts = (f"关于落实领导批示督办工单{facts.number}的督办函",
                         ("关于", "落实领导批示", f"督办工单{facts.number}的", "督办函"))
@@ -196,7 +196,7 @@ def special_report(facts: OrderFacts, *, at: datetime, number: str, letterhead: 
     blocks.append(Paragraph("三、督办情况", "heading"))
     reminders = _reminders_sentence(facts, at)
     blocks.append(Paragraph(reminders or "办理时限届满后，本办尚未对该工单采取催办措施。"))
-    blocks.append(_timeline(facts, at, "历次催办、亮牌、督办及办理记录"))
+    blocks.append(_timeline(facts, at, ("special_report", number), "历次催办、亮牌、督办及办理记录"))
     blocks.append(Paragraph("四、承办单位办理情况", "heading"))
     responses = [e for e in facts.events if e.type in history.RESPONSE_EVENTS and e.at <= at]
     if responses:

@@ -110,7 +110,7 @@ def test_letter_docx_follows_gbt9704_and_states_the_facts(engine, overdue_order,
     assert "国办发〔2020〕53号" in text  # the basis, from config
     # 5 working days after Wed 06-17: 18, (19 端午), 22, 23, 24, 25
     assert "于2026年6月25日前将办理情况书面反馈本办" in text and "于2026年6月19日前办结" not in text
-    assert paragraphs[-1].text == "抄送：市政务服务和数据管理局。"
+    assert paragraphs[-1].text == "\u3000抄送：市政务服务和数据管理局。"  # 左空一字, at the foot (a frame)
     assert "（联系人：陈晓敏，电话：0663-8212345）" in [p.text for p in paragraphs]  # 附注, a named person
     assert "2026年6月17日" in [p.text for p in paragraphs]  # 成文日期 = the day of the rule step
     history = doc.tables[0]

@@ -135,7 +135,7 @@ def test_the_issued_report_states_the_figures(quarter, tmp_path):
     path.write_bytes(files["docx"])
     doc = Document(str(path))
     text = "\n".join(p.text for p in doc.paragraphs)
-    assert "2026年第二季度12345热线典型案例督办专报" in text
+    assert "2026年第二季度12345热线\n典型案例督办专报" in text  # the 2号 title on two lines, between phrases
     assert "2026年4月1日至2026年6月30日，12345热线共受理工单7件，派发承办单位7件。按时签收5件，按时签收率71.4%；" \
            "应办结回复6件，按时办结回复3件，按时办结回复率50.0%。" in text
     assert "回访4件，满意和基本满意3件，满意率75.0%。" in text

@@ -68,5 +68,5 @@ def test_the_letters_own_sms_not_yet_gone_is_not_listed_as_sent(letter):
     content, _ = letter
     [table] = [b for b in content.blocks if isinstance(b, Table)]
     letter_line = [row for row in table.rows if row[1].startswith("发出督办函")]
-    assert letter_line
+    assert letter_line[-1][1] == f"发出督办函（{content.number}）"  # the letter's own line, with its number
     assert not any(what == "短信提醒（督办函）" for _, what in table.rows)  # it left after the letter was worded

@@ -40,7 +40,7 @@ def test_an_instructed_order_open_for_three_months_gets_a_letter_then_a_special_
     path = tmp_path / "report.docx"
     path.write_bytes(docx_bytes)
     text = "\n".join(p.text for p in Document(str(path)).paragraphs)
-    assert "关于领导批示工单GD20260302007办理情况的专报" in text
+    assert "关于领导批示工单GD20260302007\n办理情况的专报" in text  # 2号 title, two lines between phrases
     assert "市委、市政府：" in text
     assert "2026年3月3日，张副市长批示：“请市住建局尽快协调解决，按期报告。”" in text
     assert "批示已92天" in text  # 3 March to 3 June
