@@ -177,5 +177,7 @@ def test_export_verify_names_a_changed_row_and_refuses_a_bad_folder(client, busy
     assert f"{last.name}:" in out and "not JSON" in out
     from tests.api.conftest import duban
 
-    assert duban(["export", "verify", str(tmp_path / "nowhere"), "--database", sqlite_url]) != 0
-    assert "not a folder" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as refused:  # the argument's check: one line on stderr, exit 2
+        duban(["export", "verify", str(tmp_path / "nowhere"), "--database", sqlite_url])
+    assert refused.value.code == 2
+    assert "no such folder" in capsys.readouterr().err
