@@ -30,10 +30,61 @@ CASES = [
 ]
 
 
+# One bad input for every command and action (tests/setup/test_command_reference.py checks the list is complete).
+EVERY_COMMAND = [
+    (["replay", "missing.jsonl"], "missing.jsonl: no such file"),
+    (["worker", "--health-port", "70000"], "port 70000 is out of range"),
+    (["web", "--port", "99999"], "port 99999 is out of range"),
+    (["demo", "--orders", "0"], "must be at least 1"),
+    (["migrate", "--database", "bogus://x"], "unusable database URL 'bogus://x'"),
+    (["check-config", "--nonsense"], "unrecognized arguments: --nonsense"),
+    (["recompute-deadlines", "--database", "sqlite:////nonexistent/x.db"], "/nonexistent: no such folder"),
+    (["sms", "--limit", "0"], "must be at least 1"),
+    (["status", "--database", "mysql://u@h/db"], "use sqlite:///path/duban.db or postgresql://"),
+    (["backup", "/nonexistent/dir/x.dump"], "/nonexistent/dir does not exist"),
+    (["restore", "missing.dump"], "missing.dump"),
+    (["benchmark", "--tick-seconds", "abc"], "invalid float value: 'abc'"),
+    (["web-benchmark", "--orders", "0"], "must be at least 1"),
+    (["documents", "list", "--limit", "0"], "must be at least 1"),
+    (["documents", "show", "99"], "document 99 not found"),
+    (["documents", "export", "1", "--out", "/nonexistent/x.pdf"], "the folder /nonexistent does not exist"),
+    (["documents", "issue", "--database", "sqlite:////nonexistent/x.db"], "/nonexistent: no such folder"),
+    (["documents", "correct", "99", "--reason", "typo"], "document 99 not found"),
+    (["assessment", "compute", "2026-13"], "no month 13"),
+    (["assessment", "publish", "2026-06"], "required: --actor"),
+    (["assessment", "verify", "2026-06"], "has not been published"),
+    (["assessment", "show", "2026-06", "U99"], "no score for unit U99"),
+    (["assessment", "callback", "GD1", "--satisfaction", "满意", "--at", "soon"], "required: --solved"),
+    (["assessment", "exempt", "GD404", "--reason", "x", "--actor", "a"], "unknown work order 'GD404'"),
+    (["assessment", "appeal", "2026-06", "--unit", "U01", "--item", "nonsense", "--order", "X", "--reason", "r",
+      "--actor", "a"], "invalid choice: 'nonsense'"),
+    (["assessment", "decide", "99", "accept", "--note", "n", "--actor", "a"], "no appeal 99"),
+    (["assessment", "appeals", "--status", "nonsense"], "invalid choice: 'nonsense'"),
+    (["assessment", "export", "2026-06", "--out", "/nonexistent/x.xlsx"], "the folder /nonexistent does not exist"),
+    (["assessment", "benchmark", "--units", "0"], "must be at least 1"),
+    (["api-client", "create"], "create needs NAME and --scopes"),
+    (["import", "missing.csv"], "missing.csv"),
+    (["push"], "no push target configured"),
+    (["export", "verify", "/nonexistent"], "/nonexistent: no such folder"),
+    (["api-benchmark", "--orders", "0"], "must be at least 1"),
+    (["unit", "add", "U01", "揭阳市生态环境局", "--phone", "123"], "phone '123' rejected"),
+    (["unit", "import", "missing.csv"], "missing.csv: no such file"),
+    (["unit", "list", "--database", "sqlite:////nonexistent/x.db"], "/nonexistent: no such folder"),
+    (["unit", "disable", "U99"], "unknown handling unit 'U99'"),
+    (["user", "create", "bob", "--role", "nonsense"], "invalid choice: 'nonsense'"),
+    (["user", "list", "--database", "postgresql://nobody:secret@127.0.0.1:1/x"], "nobody:***@127.0.0.1:1/x"),
+    (["user", "passwd", "nobody", "--password-stdin"], "a password needs 10 to 128 characters"),
+    (["user", "disable", "nobody"], "unknown user"),
+    (["user", "enable", "nobody"], "unknown user"),
+    (["create-admin", "root"], "no terminal to ask the password on"),
+]
+CASES += [(argv, {}, message) for argv, message in EVERY_COMMAND]
+
+
 @pytest.mark.parametrize(("argv", "env", "message"), CASES, ids=[" ".join(c[0])[:40] for c in CASES])
 def test_bad_input_gets_one_clear_line(argv, env, message, tmp_path):
     result = subprocess.run([sys.executable, "-m", "web.cli", *argv], capture_output=True, text=True, timeout=60,
-                            cwd=tmp_path, env={**os.environ, **env})
+                            cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT), **env}, stdin=subprocess.DEVNULL)
     assert result.returncode == 2
     assert message in result.stderr
     assert len(result.stderr.splitlines()) == 1, result.stderr

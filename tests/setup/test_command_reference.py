@@ -27,6 +27,17 @@ def test_every_command_and_action_has_a_row_that_says_what_it_does():
     assert all(what for _, what in rows(build_parser()))
 
 
+def test_the_bad_input_test_covers_every_command_and_action():
+    from tests.integration.test_cli_errors import EVERY_COMMAND
+    from web.cli.reference import _sub_commands
+
+    commands = _sub_commands(build_parser())
+    wanted = {f"{name} {action}" if _sub_commands(parser) else name
+              for name, parser in commands.items() for action in (_sub_commands(parser) or [""])}
+    covered = {" ".join(argv[:2]) if _sub_commands(commands[argv[0]]) else argv[0] for argv, _ in EVERY_COMMAND}
+    assert wanted - covered == set(), "no bad-input case in tests/integration/test_cli_errors.py"
+
+
 def test_a_changed_option_makes_the_table_differ():
     parser = build_parser()
     for action in parser._actions:

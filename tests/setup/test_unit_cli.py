@@ -44,7 +44,7 @@ def test_a_fresh_database_gets_its_units_and_then_its_unit_users(db, capsys, mon
 def test_a_landline_is_refused_in_one_line(db, capsys):
     code, out, err = duban(capsys, "unit", "add", "U02", "揭阳市住建局", "--phone", "0663-8212345", "--database", db)
     assert code == 2 and out == ""
-    assert err == "duban unit: error: unit U02: phone '0663-8212345' rejected: a landline: it cannot receive SMS\n"
+    assert err == "duban unit add: error: unit U02: phone '0663-8212345' rejected: a landline: it cannot receive SMS\n"
 
 
 def test_an_import_with_bad_rows_writes_nothing_and_names_each_row(db, capsys, tmp_path):

@@ -44,17 +44,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.log_format = args.log_format or os.environ.get("DUBAN_LOG_FORMAT", "json")
     configure_logging(args.log_format)
+    name = " ".join([args.command, *([action] if (action := getattr(args, f"{args.command}_action", None)) else [])])
     try:
         code: Any = args.fn(args)
         return int(code or 0)
     except DubanError as exc:
-        print(f"duban {args.command}: error: {exc}", file=sys.stderr)
+        print(f"duban {name}: error: {exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # e.g. `duban replay … | head`: stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except (OSError, ValueError) as exc:
-        print(f"duban {args.command}: error: {exc}", file=sys.stderr)
+        print(f"duban {name}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
@@ -62,7 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not _is_database_error(exc):
             raise
         reason = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or ["(no reason given)"])[0]
-        print(f"duban {args.command}: error: cannot use the database: {reason}", file=sys.stderr)
+        print(f"duban {name}: error: cannot use the database: {reason}", file=sys.stderr)
         return 2
 
 
