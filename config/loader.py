@@ -14,6 +14,7 @@ from engine.sms.delivery import DeliveryPolicy
 from engine.sms.templates import SmsTemplates
 
 CONFIG_DIR = Path(__file__).parent
+FIRST_YEAR, LAST_YEAR = 2000, 2100  # the years a calendar.toml may describe
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -38,9 +39,44 @@ def _count(value: Any, where: str, low: int = 1, high: int = 366) -> int:
     return value
 
 
+# Every setting rules.toml may hold, by table: anything else is a typo that would silently keep a default.
+RULE_KEYS: dict[str, frozenset[str]] = {
+    "handling": frozenset({"working_days", "by_source"}),
+    "urgent": frozenset({"hours", "yellow_card_hours_after_deadline", "red_card_hours_after_deadline"}),
+    "sign_for": frozenset({"working_days", "chase_at"}),
+    "ladder": frozenset({"due_soon_at", "step_at", "overdue_working_days", "yellow_card_working_days",
+                         "red_card_working_days", "supervision_letter_working_days", "letter_reply_working_days"}),
+    "objection": frozenset({"window_working_days", "decision_working_days", "pause_clock", "reasons"}),
+    "hard_case": frozenset({"reopens", "units"}),
+    "instruction": frozenset({"supervision_letter_after_months", "special_report_after_months",
+                              "progress_report_waives_letter"}),
+    "quarterly_report": frozenset({"at"}),
+    "sms": frozenset({"window_start", "window_end", "urgent_ignores_quiet_hours"}),
+}
+
+
+def _unknown_keys(raw: dict[str, Any], path: Path) -> None:
+    """Refuse a table or setting the rules do not know, and unknown names inside the keyed tables."""
+    for table, value in raw.items():
+        if table not in RULE_KEYS:
+            raise RuleError(f"{path}: unknown table [{table}]; known: {', '.join(RULE_KEYS)}")
+        if not isinstance(value, dict):
+            raise RuleError(f"{path}: {table} must be a table [{table}]")
+        for key in value:
+            if key not in RULE_KEYS[table]:
+                raise RuleError(f"{path}: unknown setting {table}.{key}; known: {', '.join(sorted(RULE_KEYS[table]))}")
+    keyed = {"handling.working_days": (raw.get("handling", {}).get("working_days", {}), CATEGORIES),
+             "urgent.hours": (raw.get("urgent", {}).get("hours", {}), ("紧急", "特急"))}
+    for where, (table, known) in keyed.items():
+        unknown = set(table) - set(known) if isinstance(table, dict) else set()
+        if unknown:
+            raise RuleError(f"{path}: {where}: unknown {', '.join(sorted(unknown))}; known: {', '.join(known)}")
+
+
 def load_rules(path: Path | None = None) -> RuleTable:
     path = path or CONFIG_DIR / "rules.toml"
     raw = _read(path)
+    _unknown_keys(raw, path)
     try:
         handling = raw["handling"]
         days = {c: _count(handling["working_days"][c], f"handling.working_days.{c}") for c in CATEGORIES}
@@ -169,6 +205,8 @@ def load_calendar(path: Path | None = None) -> WorkingCalendar:
         if not str(year_text).isdigit():
             raise RuleError(f"{path}: years.{year_text}: not a year")
         year = int(year_text)
+        if not FIRST_YEAR <= year <= LAST_YEAR:
+            raise RuleError(f"{path}: years.{year}: a calendar year must be from {FIRST_YEAR} to {LAST_YEAR}")
         years.add(year)
         if not isinstance(spec, dict):
             raise RuleError(f"{path}: years.{year} must be a table with holidays and working_days")
@@ -186,6 +224,10 @@ def load_calendar(path: Path | None = None) -> WorkingCalendar:
             if day.year != year:
                 raise RuleError(f"{path}: years.{year}.working_days: {day_text} is not in {year}")
             working.add(day)
+    both = sorted(set(holidays) & working)
+    if both:
+        raise RuleError(f"{path}: {', '.join(d.isoformat() for d in both)} listed both as a holiday and as a working "
+                        f"day; keep one")
     overrides = WorkingCalendar(frozenset(years), holidays, frozenset(working))
     return builtin_calendar().merged(overrides)
 

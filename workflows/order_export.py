@@ -16,6 +16,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from engine.clock import LOCAL_TZ
+from engine.intake.cells import formula_safe
 from engine.domain.work_order import STATUS_LABELS
 
 Row = Mapping[str, Any]
@@ -24,8 +25,6 @@ Value = str | datetime | None
 CARD_LABELS = {"yellow": "黄牌", "red": "红牌"}
 TIME_FORMAT = "%Y-%m-%d %H:%M"
 EXCEL_TIME_FORMAT = "yyyy-mm-dd hh:mm"
-# a spreadsheet may run a cell that starts with one of these as a formula (CSV injection)
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 SHEET_TITLE = "工单列表"
 
 
@@ -89,7 +88,7 @@ def _local(at: datetime) -> datetime:
 def csv_text(value: Value) -> str:
     """A CSV cell: local times as YYYY-MM-DD HH:MM, and text that could run as a formula behind a quote."""
     if isinstance(value, str):
-        return "'" + value if value.startswith(FORMULA_STARTS) else value
+        return formula_safe(value)
     return "" if value is None else value.astimezone(LOCAL_TZ).strftime(TIME_FORMAT)
 
 

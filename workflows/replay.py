@@ -73,6 +73,8 @@ def read_events(lines: Iterable[str], *, rules: RuleTable | None = None,
             record = json.loads(line)
         except json.JSONDecodeError as exc:
             raise ReplayError(number, f"not valid JSON ({exc.msg})") from None
+        except RecursionError:
+            raise ReplayError(number, "JSON nested too deeply (an event is a flat object)") from None
         if not isinstance(record, dict):
             raise ReplayError(number, "each line must be a JSON object")
         try:

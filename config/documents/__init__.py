@@ -39,16 +39,30 @@ def load_document_settings(path: Path | None = None, env: Mapping[str, str] | No
         raise RuleError(f"{path}: {exc}") from None
     try:
         return _parse(data, env)
-    except (KeyError, TypeError, ValueError) as exc:
+    except KeyError as exc:
+        raise RuleError(f"{path}: missing setting {exc.args[0]!r}") from None
+    except (TypeError, ValueError) as exc:
         raise RuleError(f"{path}: {exc}") from None
 
 
+def _table(data: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+    value = data.get(name)
+    if not isinstance(value, dict):
+        raise ValueError(f"missing the [{name}] table" if value is None else f"[{name}] must be a table")
+    return value
+
+
 def _parse(data: dict[str, Any], env: Mapping[str, str]) -> DocumentSettings:
-    head = data["letterhead"]
-    prefixes = {str(k): str(v) for k, v in data["numbering"].items()}
+    head = _table(data, "letterhead")
+    if not str(head.get("issuer") or "").strip():
+        raise ValueError("missing letterhead.issuer (the issuing office, as it heads every document)")
+    prefixes = {str(k): str(v) for k, v in _table(data, "numbering").items()}
     missing = set(KIND_NAMES) - set(prefixes)
     if missing:
         raise ValueError(f"[numbering] lacks a prefix for {', '.join(sorted(missing))}")
+    for x in data.get("leaders", []):
+        if not isinstance(x, dict) or not x.get("name") or not x.get("phone"):
+            raise ValueError("each [[leaders]] needs name and phone")
     leaders = tuple(Leader(str(x["name"]), str(x.get("title", "")), normalise_mobile(f"leader {x['name']}", x["phone"]))
                     for x in data.get("leaders", []))
     days = int(data.get("supervision_letter", {}).get("reply_working_days", 5))

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from engine.clock import format_local
+from engine.intake.cells import formula_safe
 from engine.intake.masking import mask_address, mask_name, mask_phone, mask_text
 
 CSV_COLUMNS = ["record_type", "id", "order_number", "at", "type", "actor", "source", "external_no", "unit_code",
@@ -85,10 +86,11 @@ def page_records(orders: list[dict[str, Any]], events: list[dict[str, Any]], act
 
 
 def csv_row(record: dict[str, Any]) -> list[str]:
+    """One CSV line of a record; text a spreadsheet would run as a formula is written behind a quote."""
     out = []
     for column in CSV_COLUMNS:
         value = record.get(column)
         if column == "details" and value is not None:
             value = json.dumps(value, ensure_ascii=False, sort_keys=True)
-        out.append("" if value is None else str(value))
+        out.append("" if value is None else formula_safe(str(value)))
     return out

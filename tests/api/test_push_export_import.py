@@ -63,6 +63,20 @@ def test_incremental_export_since_a_cursor_ndjson_and_csv(client, token, api_eng
     assert client.get("/api/v1/export?since=garbage", headers=auth(t)).status_code == 422
 
 
+def test_the_csv_export_writes_formula_like_text_as_text_as_the_web_export_does(client, token):
+    """Opened in Excel or WPS, `=HYPERLINK(…)` in a title would be a live link (CSV injection): the cell is quoted."""
+    t = token("intake", "export", "personal_data")
+    title = '=HYPERLINK("http://evil.example/x","点击查看")'
+    client.post("/api/v1/orders", headers=auth(t), json=order_body(
+        "F1", title=title, content="+86 13912345678 来电", address="@SUM(1+1)", citizen={"name": "-张", "phone": "13912345678"}))
+    row = next(csv.DictReader(io.StringIO(client.get("/api/v1/export/full?format=csv", headers=auth(t))
+                                          .get_data(as_text=True))))
+    assert row["title"] == "'" + title
+    assert row["content"].startswith("'+86") and row["address"] == "'@SUM(1+1)" and row["citizen_name"] == "'-张"
+    assert row["order_number"] == "F1"  # ordinary text is left alone
+    assert _lines(client.get("/api/v1/export/full", headers=auth(t)))[0]["title"] == title  # JSON keeps it as it is
+
+
 def _results_waiting(client, t, endpoint):
     """Three 12315 orders replied and closed while the 12315 system is down: six results to send, in order."""
     for n in range(3):

@@ -1,14 +1,26 @@
-"""schemathesis against the served OpenAPI document: generated requests (valid and invalid) never get a 5xx."""
+"""schemathesis against the served OpenAPI document: generated requests (valid and invalid) never get a 5xx, and
+every response conforms to the document: a documented status code, the documented content type, a body that
+validates against the response schema, the documented headers."""
 from __future__ import annotations
 
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings, strategies as st
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+from schemathesis.core.failures import FailureGroup
 from schemathesis.generation import GenerationMode
 
 from tests.api.conftest import auth, order_body
 
 EXAMPLES = 120  # bounded: about 10 s on a laptop
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
+          response_headers_conformance]
 
 
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
@@ -28,9 +40,11 @@ def test_generated_requests_never_get_a_server_error(app, client, token, mode):
         case = data.draw(operation.as_strategy(generation_mode=mode))
         response = case.call(headers=auth(key))
         statuses.append(response.status_code)
-        if response.status_code >= 500:
-            failures.append((operation.label, case.body, response.status_code, response.text[:300]))
-        assert response.status_code < 500
+        try:
+            case.validate_response(response, checks=CHECKS)
+        except (AssertionError, FailureGroup) as exc:
+            failures.append((operation.label, case.body, response.status_code, response.text[:300], str(exc)[:500]))
+            raise
 
     run()
     assert failures == []

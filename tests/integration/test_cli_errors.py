@@ -128,3 +128,95 @@ def test_status_prints_local_times(tmp_path):
                             text=True, timeout=60, cwd=tmp_path)
     shown = json.loads(result.stdout)
     assert shown["timer_backlog"]["oldest_due_at"].endswith("+08:00")
+
+
+# Files whose reading used to end in a traceback (exit 1), and settings that used to be taken silently.
+HEADER = "order_no,unit_code,category,urgency,dispatched_at,title\n"
+ROW = "GD1,U1,咨询,一般,2026-06-01 10:00,"
+
+
+def _zip_without_workbook_parts(path):
+    import zipfile
+
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("hello.txt", "not a workbook")
+
+
+FILE_CASES = [
+    ("replay", "deep.jsonl", '{"type":"unit","x":' + "[" * 100_000 + "]" * 100_000 + "}\n",
+     "line 1: JSON nested too deeply"),
+    ("import", "big.csv", HEADER + ROW + '"' + "x" * 140_000 + '"\n', "row 2: a cell is longer than 131072 characters"),
+    ("import", "not-zip.xlsx", "this is not a workbook", "not an Excel workbook (an .xlsx file is a zip archive"),
+    ("import", "bare.xlsx", _zip_without_workbook_parts, "the archive has no [Content_Types].xml"),
+    ("import", "twice.csv", "order_no,unit_code,title,title\nGD1,U1,a,b\n", "row 1: column title appears twice"),
+    ("import", "alias.csv", "order_no,unit_code,title,工单标题\nGD1,U1,a,b\n", "row 1: column 工单标题 appears and title"),
+    ("import", "open-quote.csv", HEADER + ROW + '"never closed\n' + ROW + "ok\n",
+     "row 2: a quoted cell is never closed"),
+    ("import", "stray-quote.csv", HEADER + ROW + "ok\n" + ROW + '"half"quoted\n',
+     "row 3: a quote inside a cell must be written twice"),
+]
+
+
+@pytest.mark.parametrize(("command", "name", "content", "message"), FILE_CASES, ids=[c[1] for c in FILE_CASES])
+def test_an_unreadable_file_gets_one_line_naming_the_problem(command, name, content, message, tmp_path):
+    path = tmp_path / name
+    content(path) if callable(content) else path.write_text(content, encoding="utf-8")
+    argv = [command, str(path)] + (["--database", f"sqlite:///{tmp_path}/d.db"] if command == "import" else [])
+    result = subprocess.run([sys.executable, "-m", "web.cli", *argv], capture_output=True, text=True, timeout=120,
+                            cwd=tmp_path, env=os.environ)
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert result.stdout == ""
+
+
+def test_import_prints_its_bad_rows_on_stderr_and_exits_2(tmp_path):
+    path = tmp_path / "orders.csv"
+    path.write_text(HEADER + "GD1,NOPE,咨询,一般,2026-06-01 10:00,路灯不亮\nGD2,U1,咨询,很急,2026-06-01 10:00,噪音\n",
+                    encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "web.cli", "import", str(path), "--database",
+                             f"sqlite:///{tmp_path}/d.db"], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "row 2: unit_code: unknown handling unit 'NOPE'" in result.stderr
+    assert "row 3: urgency" in result.stderr and "nothing written" in result.stderr
+    assert "row 2" not in result.stdout and "Traceback" not in result.stderr
+    assert "2 row(s): 0 valid, 2 bad" in result.stdout
+
+
+CONFIG_CASES = [
+    ({"DUBAN_BATCH_SIZE": "0"}, "DUBAN_BATCH_SIZE=0: must be at least 1"),
+    ({"DUBAN_BATCH_SIZE": "-5"}, "DUBAN_BATCH_SIZE must not be negative"),
+    ({"DUBAN_CALENDAR_FILE": ('[years.2027]\nholidays = { "2027-10-08" = "国庆节" }\n'
+                              'working_days = ["2027-10-08"]\n')},
+     "2027-10-08 listed both as a holiday and as a working day"),
+    ({"DUBAN_CALENDAR_FILE": '[years.1999]\nholidays = { "1999-10-01" = "国庆节" }\n'}, "from 2000 to 2100"),
+    ({"DUBAN_CALENDAR_FILE": '[years.2101]\nworking_days = ["2101-01-08"]\n'}, "from 2000 to 2100"),
+    ({"DUBAN_RULES_FILE": ("[ladder]", "[ladder]\nred_card_workingdays = 4")}, "unknown setting ladder.red_card_workingdays"),
+    ({"DUBAN_RULES_FILE": ("[sms]", "[sms_rules]\nx = 1\n[sms]")}, "unknown table [sms_rules]"),
+    ({"DUBAN_RULES_FILE": ('"举报" = 15', '"举报" = 15, "投拆" = 15')}, "handling.working_days: unknown 投拆"),
+    ({"DUBAN_DOCUMENTS_FILE": ""}, "missing the [letterhead] table"),
+    ({"DUBAN_DOCUMENTS_FILE": '[letterhead]\nmark = "揭阳12345"\n'}, "missing letterhead.issuer"),
+    ({"DUBAN_DOCUMENTS_FILE": '[letterhead]\nissuer = "揭阳市12345热线服务中心"\n'}, "missing the [numbering] table"),
+]
+
+
+@pytest.mark.parametrize(("env", "message"), CONFIG_CASES, ids=[c[1][:40] for c in CONFIG_CASES])
+def test_a_bad_setting_stops_the_start_with_one_line_naming_it(env, message, tmp_path):
+    """`duban check-config` (and every command that starts a process) refuses, naming what to fix."""
+    variables = {}
+    for name, value in env.items():
+        if name.endswith("_FILE"):  # a file's content, or (old, new) to change in the shipped rules.toml
+            path = tmp_path / f"{name.lower()}.toml"
+            if isinstance(value, tuple):
+                shipped = (ROOT / "config" / "rules.toml").read_text(encoding="utf-8")
+                assert shipped.count(value[0]) == 1
+                value = shipped.replace(*value)
+            path.write_text(value, encoding="utf-8")
+            variables[name] = str(path)
+        else:
+            variables[name] = value
+    result = subprocess.run([sys.executable, "-m", "web.cli", "check-config"], capture_output=True, text=True,
+                            timeout=120, cwd=tmp_path, env={**os.environ, **variables})
+    assert result.returncode == 2, result.stdout[-1000:]
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1

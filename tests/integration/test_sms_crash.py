@@ -172,7 +172,7 @@ class Workers:
         self.parent.stdin.flush()
         return name, self.pids.get(timeout=60)
 
-    def wait_working(self, name: str, timeout: float = 120) -> None:
+    def wait_working(self, name: str, timeout: float = 300) -> None:
         deadline = time.monotonic() + timeout
         while name not in self.working:
             assert time.monotonic() < deadline, f"{name} never finished an outbox pass"

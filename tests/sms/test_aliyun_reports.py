@@ -3,6 +3,9 @@ configured): each recorded once, statuses only forward, failures acted on; and r
 signing an order."""
 from __future__ import annotations
 
+import json
+
+import pytest
 import requests
 
 from tests.sms.aliyun_world import PUSH_TOKEN, AliyunWorld, aliyun, aliyun_world, make_aliyun_world  # noqa: F401
@@ -123,3 +126,38 @@ def test_a_reply_signs_the_order_once_and_only_from_the_units_number(aliyun_worl
                            "send_time": "2026-06-02 10:05:00", "dest_code": "1234"}], kind="up")
     assert "无需重复签收" in answer.json()["outcomes"][0]  # a second sign-for is answered, not applied twice
     assert push(world, [{"content": "签收 WO-1"}], kind="up").status_code == 400
+
+
+HOSTILE = {"surrogate-key": b'[{"\\ud800": 1}]',
+           "surrogate-values": b'[{"out_id": "\\ud800", "phone_number": "\\udfff", "success": true, '
+                               b'"content": "\\ud800", "sequence_id": "\\udc00"}]',
+           "deep-nesting": b"[" * 30_000 + b"]" * 30_000}  # as deep as the pushes' 64 KB limit allows
+
+
+@pytest.mark.parametrize("kind", ["report", "up"])
+@pytest.mark.parametrize("name", list(HOSTILE))
+def test_hostile_json_pushed_to_aliyun_urls_gets_a_400_and_changes_nothing(aliyun_world: AliyunWorld, kind: str,
+                                                                          name: str):
+    world = aliyun_world
+    before = world.rows()
+    response = requests.post(f"{world.base}/aliyun/{kind}/{PUSH_TOKEN}", data=HOSTILE[name], timeout=30,
+                             headers={"Content-Type": "application/json"})
+    assert response.status_code == 400, response.text[:300]
+    assert world.rows() == before
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le"])
+def test_a_utf16_report_is_read_as_json(aliyun_world: AliyunWorld, encoding: str):
+    world = aliyun_world
+    world.engine.register_unit("U1", "揭阳市生态环境局", ["+8613900000001"])
+    world.engine.open_work_order(number="GD1", unit_code="U1", category="咨询", urgency="一般", source="12345",
+                                 at=world.clock.now())
+    world.run()
+    row = world.rows()[0]
+    item = {"phone_number": "13900000001", "success": True, "err_code": "DELIVERED", "out_id": row["provider_id"],
+            "report_time": "2026-06-01 08:01:00", "biz_id": "1^0"}
+    response = requests.post(f"{world.base}/aliyun/report/{PUSH_TOKEN}", timeout=30,
+                             data=json.dumps([item], ensure_ascii=False).encode(encoding),
+                             headers={"Content-Type": "application/json"})
+    assert response.status_code == 200, response.text[:300]
+    assert world.rows()[0]["status"] == "delivered"

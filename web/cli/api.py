@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -47,16 +48,17 @@ def cmd_import(args: argparse.Namespace) -> int:
     if not path.is_file():
         raise DubanError(f"{path}: no such file")
     report = import_file(engine_for(args), path, dry_run=args.dry_run, skip_bad=args.skip_bad)
-    for error in report.errors:
-        print(f"row {error.row}: {error.field}: {error.reason}")
+    for error in report.errors:  # what is wrong goes to stderr, what happened to stdout
+        print(f"duban import: row {error.row}: {error.field}: {error.reason}", file=sys.stderr)
     print(f"{report.rows} row(s): {report.valid} valid, {report.bad_rows} bad")
     if report.written:
         print(f"written: {report.created} created, {report.existing} already there")
     elif args.dry_run:
         print("dry run: nothing written")
     else:
-        print("nothing written: fix the rows above, or pass --skip-bad to import the valid rows")
-    return 1 if report.errors and not report.written else 0
+        print("duban import: error: nothing written: fix the rows above, or pass --skip-bad to import the valid "
+              "rows", file=sys.stderr)
+    return 2 if report.errors and not report.written else 0
 
 
 def cmd_push(args: argparse.Namespace) -> int:

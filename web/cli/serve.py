@@ -14,9 +14,11 @@ log = logging.getLogger("duban.cli")
 
 def cmd_worker(args: argparse.Namespace) -> int:
     from workflows.bootstrap import build_engine, build_sms
+    from workflows.documents.issuing import default_settings
     from workflows.scheduler import WorkerHealth, build_scheduler, run_until_signalled, serve_health
 
     settings = settings_for(args)
+    default_settings()  # a bad documents.toml stops the start, not the first document hours later
     if not os.environ.get("DUBAN_PUBLIC_URL"):
         log.warning("DUBAN_PUBLIC_URL is not set: links in SMS point to %s, which units cannot open unless the web "
                     "server is there", settings.public_url, extra={"public_url": settings.public_url})

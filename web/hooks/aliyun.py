@@ -7,6 +7,7 @@ number is that message's number; each (message, status) is recorded once and sta
 A batch with a malformed item is refused whole (400) so nothing half-applies; Aliyun answers 200 + {"code": 0}."""
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flask import Blueprint, abort, current_app, jsonify, request
@@ -28,10 +29,24 @@ def _checked(token: str) -> tuple[SmsServices, AliyunSmsGateway, list[Any]]:
     if not gateway.token_valid(token):
         current_app.logger.warning("aliyun push refused: wrong token", extra={"path": request.path.split("/")[2]})
         abort(403)
-    items = request.get_json(silent=True)
+    try:  # UTF-8, or UTF-16/32 (json detects them); any Content-Type, as the console sends what it sends
+        items = json.loads(request.get_data(cache=True))
+    except (ValueError, RecursionError):  # not JSON, not Unicode, or nested beyond any report
+        abort(400, "expected a JSON array of objects")
     if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
         abort(400, "expected a JSON array of objects")
+    if not all(_unicode(key) and _unicode(value) for item in items for key, value in item.items()):
+        abort(400, "text with a lone surrogate is not Unicode")  # it could be neither stored nor logged
     return sms, gateway, items
+
+
+def _unicode(value: Any) -> bool:
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+    return True
 
 
 @bp.post(f"{REPORT_PATH}/<token>")

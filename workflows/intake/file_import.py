@@ -6,6 +6,8 @@ nothing is written unless the whole file is valid, or `skip_bad` says to write t
 from __future__ import annotations
 
 import csv
+import re
+import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -55,17 +57,14 @@ class ImportReport:
 
 
 def read_rows(path: Path, headers: Mapping[str, str] = HEADERS) -> list[tuple[int, dict[str, Any]]]:
-    """(row number, {header: cell}) for every non-empty data row; the header is row 1, each column one of `headers`."""
+    """(row number, {header: cell}) for every non-empty data row; the header is row 1, each column one of `headers`.
+    A file that cannot be read as a table (broken quotes, a giant cell, not a workbook, a column twice) is
+    InvalidInput naming the row."""
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            table = list(csv.reader(handle))
+        table = _csv_table(path)
     elif suffix in (".xlsx", ".xlsm"):
-        from openpyxl import load_workbook
-
-        book = load_workbook(path, read_only=True, data_only=True)
-        table = [["" if c is None else c for c in row] for row in book.worksheets[0].iter_rows(values_only=True)]
-        book.close()
+        table = _xlsx_table(path)
     else:
         raise InvalidInput(f"{path}: give a .csv or .xlsx file")
     if not table:
@@ -74,6 +73,12 @@ def read_rows(path: Path, headers: Mapping[str, str] = HEADERS) -> list[tuple[in
     unknown = [h for h in header if h and h not in headers]
     if unknown:
         raise InvalidInput(f"{path}: unknown column(s) {', '.join(unknown)}; known: {', '.join(sorted(headers))}")
+    first: dict[str, str] = {}
+    for h in (h for h in header if h):
+        if headers[h] in first:
+            same = "twice" if first[headers[h]] == h else f"and {first[headers[h]]} (the same field)"
+            raise InvalidInput(f"{path}: row 1: column {h} appears {same}; keep one")
+        first[headers[h]] = h
     if len(table) - 1 > MAX_ROWS:
         raise InvalidInput(f"{path}: at most {MAX_ROWS} rows per file")
     rows = []
@@ -82,6 +87,50 @@ def read_rows(path: Path, headers: Mapping[str, str] = HEADERS) -> list[tuple[in
             continue
         rows.append((number, {h: cells[i] if i < len(cells) else "" for i, h in enumerate(header) if h}))
     return rows
+
+
+def _csv_table(path: Path) -> list[list[str]]:
+    """Strict CSV: a quote left open or a stray quote is an error at the row where its cell starts, not a cell
+    that swallows the rest of the file."""
+    table: list[list[str]] = []
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.reader(handle, strict=True)
+        while True:
+            try:
+                table.append(next(reader))
+            except StopIteration:
+                return table
+            except csv.Error as exc:
+                raise InvalidInput(f"{path}: row {len(table) + 1}: {_csv_problem(str(exc))}") from None
+
+
+def _csv_problem(text: str) -> str:
+    if "field larger than field limit" in text:
+        return f"a cell is longer than {csv.field_size_limit()} characters"
+    if "unexpected end of data" in text:
+        return 'a quoted cell is never closed (a " without its closing ")'
+    if "expected after" in text:
+        return 'a quote inside a cell must be written twice ("")'
+    return f"not valid CSV ({text})"
+
+
+def _xlsx_table(path: Path) -> list[list[Any]]:
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+        try:
+            return [["" if c is None else c for c in row] for row in book.worksheets[0].iter_rows(values_only=True)]
+        finally:
+            book.close()
+    except zipfile.BadZipFile:
+        raise InvalidInput(f"{path}: not an Excel workbook (an .xlsx file is a zip archive; this one is not)") from None
+    except KeyError as exc:  # a zip, but without the parts of a workbook ("There is no item named '…' in …")
+        part = re.search(r"'([^']+)'", str(exc.args[0]) if exc.args else "")
+        raise InvalidInput(f"{path}: not an Excel workbook (the archive has no "
+                           f"{part.group(1) if part else 'workbook parts'})") from None
+    except Exception as exc:  # malformed XML inside, a chart sheet first, …: still the file's fault
+        raise InvalidInput(f"{path}: cannot read it as an Excel workbook ({exc.__class__.__name__}: {exc})") from None
 
 
 def _payload(cells: dict[str, Any]) -> dict[str, Any]:
