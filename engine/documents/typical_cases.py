@@ -85,8 +85,10 @@ def case_blocks(instructed: list[str], escalated: list[str], facts: dict[str, Or
     told = [(facts[n], False) for n in instructed if n in facts][:NARRATED]
     told += [(facts[n], True) for n in escalated if n in facts and n not in instructed][:NARRATED]
     cases = len(set(instructed) | set(escalated))
-    intro = (f"本季度在办的领导批示工单{len(instructed)}件（见表2），因督办函逾期未书面答复提级督办的工单"
-             f"{len(escalated)}件，共{cases}件。")
-    intro += f"择其{len(told)}件报告如下：" if len(told) < cases else "逐件报告如下："
+    counted = [f"在办的领导批示工单{len(instructed)}件（见表2）" if instructed else "",
+               f"因督办函逾期未书面答复提级督办的工单{len(escalated)}件" if escalated else ""]
+    intro = f"本季度{'，'.join(filter(None, counted))}" + (f"，共{cases}件。" if instructed and escalated else "。")
+    if told:
+        intro += f"择其{len(told)}件报告如下：" if len(told) < cases else "逐件报告如下："
     return [Paragraph(intro)] + [case_paragraph(n, f, until, calendar, escalated=kind)
                                  for n, (f, kind) in enumerate(told)]

@@ -197,8 +197,10 @@ def _table(doc: Any, table: Table, fonts: DocxFonts) -> None:
     if table.caption:
         _paragraph(doc, table.caption, fonts.heading, SIZE_4, align=WD_ALIGN_PARAGRAPH.CENTER, keep=True)
     numeric = numeric_columns(table)
-    # the PDF's column widths (each at least its header and widest identifier), from widths in em
-    widths, size_pt = fitted_widths(table, lambda text, font, size: ems(text, latin=0.55) * size * g.PT, g.BODY_W)
+    # the PDF's column widths (each at least its header and widest identifier), from widths in em: Latin as a
+    # substituted font may set it (0.7 em), plus Word's cell margins beyond the PDF's (1.6 mm)
+    widths, size_pt = fitted_widths(table, lambda text, font, size: ems(text, latin=0.7) * size * g.PT + 1.6,
+                                    g.BODY_W)
     size = Pt(size_pt)
     grid = doc.add_table(rows=1, cols=len(table.headers))
     grid.style = "Table Grid"
@@ -219,7 +221,8 @@ def _table(doc: Any, table: Table, fonts: DocxFonts) -> None:
             cell.width = Mm(width)
             p = cell.paragraphs[0]
             p.paragraph_format.keep_with_next = row_index == 0
-            p.paragraph_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY  # off the page's line grid
+            _off_grid(p)  # the cell's own line spacing, not the page's line grid
+            p.paragraph_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY
             p.paragraph_format.line_spacing = Pt(size_pt * LEADING)
             p.paragraph_format.space_before = p.paragraph_format.space_after = Pt(0)
             p.alignment = (WD_ALIGN_PARAGRAPH.CENTER if row_index == 0 else
