@@ -55,6 +55,14 @@ def rendered(tmp_path_factory):
     return render_longest(rows, find_cjk_fonts(real.font_dirs), tmp)
 
 
+def _page_images(pdf, stem: str) -> None:
+    """test-artifacts/<stem>-N.png at 60 dpi, an earlier run's images of the same document removed first."""
+    for old in ARTIFACTS.glob(f"{stem}-*.png"):
+        if old.stem[len(stem) + 1:].isdigit():
+            old.unlink()
+    subprocess.run(["pdftoppm", "-png", "-r", "60", str(pdf), str(ARTIFACTS / stem)], check=True)
+
+
 def render_longest(rows: list[dict], fonts, tmp):
     """Render the PDF of each kind's longest document (and each quarterly report) from its snapshot."""
     longest: dict[str, dict] = {}
@@ -71,7 +79,7 @@ def render_longest(rows: list[dict], fonts, tmp):
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
         path = tmp / f"{key}.pdf"
         path.write_bytes(data)
-        subprocess.run(["pdftoppm", "-png", "-r", "60", str(path), str(ARTIFACTS / f"gbt9704-{key}")], check=True)
+        _page_images(path, f"gbt9704-{key}")
         out[key] = {"path": path, "content": content, "pages": lines(path), "seconds": seconds, "cpu": cpu}
     return rows, out, tmp
 
@@ -269,7 +277,7 @@ def test_the_docx_as_libreoffice_prints_it(rendered):
     measured = {}
     for key, doc in out.items():
         pdf, content = folder / f"{key}.pdf", doc["content"]
-        subprocess.run(["pdftoppm", "-png", "-r", "60", str(pdf), str(ARTIFACTS / f"gbt9704-docx-{key}")], check=True)
+        _page_images(pdf, f"gbt9704-docx-{key}")
         pages = lines(pdf)
         mark = next(line for line in pages[0] if line.text == content.mark)
         letter = g.format_of(content.kind) == "letter"
