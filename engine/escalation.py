@@ -5,6 +5,7 @@ for the supervisor. `escalate` is the same step taken at once (hard cases, issue
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -38,17 +39,25 @@ class Escalation(WorkflowSteps):
             order = tx.get_order(number, lock=True)
             if order is None:
                 raise UnknownWorkOrder(number)
-            if order.status in (Status.REPLIED, Status.CLOSED) or order.returned_at is not None:
-                raise InvalidTransition(f"工单 {number} 已回复、办结或退单，无需提级督办")
-            if "escalated" in order.fired_steps:
-                raise InvalidTransition(f"工单 {number} 本轮已提级督办")
-            self._stop_reply_watch(tx, number)
-            self._start_reply_watch(tx, order, tx.get_unit(order.unit_code), at, reply_by=None, escalate_at=None)
-            tx.add_event(number, "escalated", at, actor, {"reason": reason}, self.clock.now())
-            tx.audit(self.clock.now(), actor, "order.escalated", number, {"reason": reason, "at": at.isoformat()})
+            refusal = _escalation_refused(order)
+            if refusal:
+                raise InvalidTransition(refusal)
+            self._escalate_now(tx, order, at, actor, reason)
             tx.update_order(order)
-        log.info("order escalated", extra={"order": number, "actor": actor})
         return order
+
+    def _escalate_now(self, tx: SqlTransaction, order: WorkOrder, at: datetime, actor: str, reason: str) -> bool:
+        """The one way an order escalates at once (a supervisor's 提级督办, a hard case): the `escalated` step of
+        bpmn/letter_reply.bpmn (record, SMS, supervisor task; leadership lists it until the order is replied).
+        False, and nothing done, when the order cannot escalate now (see `_escalation_refused`)."""
+        if _escalation_refused(order):
+            return False
+        self._stop_reply_watch(tx, order.number)
+        self._start_reply_watch(tx, order, tx.get_unit(order.unit_code), at, reply_by=None, escalate_at=None)
+        tx.add_event(order.number, "escalated", at, actor, {"reason": reason}, self.clock.now())
+        tx.audit(self.clock.now(), actor, "order.escalated", order.number, {"reason": reason, "at": at.isoformat()})
+        log.info("order escalated", extra={"order": order.number, "actor": actor})
+        return True
 
     def answer_letter(self, number: str, *, text: str, at: datetime, actor: str, unit_code: str) -> None:
         """The unit's written answer to the order's 督办函, recorded on the order (supervisors read it there)."""
@@ -86,11 +95,21 @@ class Escalation(WorkflowSteps):
     def _stop_reply_watch(self, tx: SqlTransaction, number: str) -> None:
         self._cancel_instances(tx, number, (LETTER_REPLY,))
 
-    def _cancel_instances(self, tx: SqlTransaction, number: str, kinds: tuple[str, ...]) -> None:
-        """Cancel the order's waiting instances of these kinds."""
+    def _cancel_instances(self, tx: SqlTransaction, number: str, kinds: tuple[str, ...],
+                          units: Collection[str] | None = None) -> None:
+        """Cancel the order's waiting instances of these kinds (only those serving `units`, if given)."""
         for instance, state in tx.open_instances_of_order(number):
-            if instance.kind in kinds:
+            if instance.kind in kinds and (units is None or instance.unit_code in units):
                 wf = self._load(instance, state)
                 runner.cancel(wf)
                 instance.status, instance.next_due_at = "cancelled", None
                 tx.update_instance(instance, self._state_to_store(instance, wf), self.clock.now())
+
+
+def _escalation_refused(order: WorkOrder) -> str | None:
+    """Why the order cannot escalate now: replied, closed or returned, or already escalated in this round."""
+    if order.status in (Status.REPLIED, Status.CLOSED) or order.returned_at is not None:
+        return f"工单 {order.number} 已回复、办结或退单，无需提级督办"
+    if "escalated" in order.fired_steps:
+        return f"工单 {order.number} 本轮已提级督办"
+    return None

@@ -4,7 +4,8 @@ units signing for and adding their part, hard cases (疑难工单) and the coord
 
 Each BPMN process here is a new, small one started by the engine: `dispatch_objection` per objection (the
 decision's deadline and the supervisor task when it passes), `co_unit_sign_for` per co-handling unit (SMS, the
-sign-for chase and the card for that unit), `hard_case` per hard case (the escalation, recorded as an action).
+sign-for chase and the card for that unit), `hard_case` per hard case (the record that it is one); a hard case
+then escalates the one way every order does at once (提级督办, `Escalation._escalate_now`: bpmn/letter_reply.bpmn).
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from engine.domain.objections import (
     DECISION_LABELS,
     check_co_sign,
     check_co_units,
+    check_consultation,
     check_decision,
     check_objection,
     co_unit_entry,
@@ -35,6 +37,7 @@ from engine.workflow_steps import local_iso as _iso
 log = logging.getLogger("duban.engine")
 
 OBJECTION, CO_UNIT, HARD_CASE = "dispatch_objection", "co_unit_sign_for", "hard_case"
+CO_UNIT_KIND = "co_unit"  # the kind of a co-handling unit's sign-for instance
 
 
 def _aware(at: object) -> None:
@@ -44,7 +47,7 @@ def _aware(at: object) -> None:
 
 class ObjectionCases(WorkflowSteps):
     """Needs from `Engine`: _order, _cancel_ladder, _start_work_order_process, _deliver, _hand_over,
-    _set_deadline, _deadline_from_basis."""
+    _set_deadline, _deadline_from_basis, _escalate_now."""
 
     # ------------------------------------------------------------------ dispatch objections (退单)
     def object_to_dispatch(self, number: str, *, reason: str, at: datetime, actor: str, note: str = "",
@@ -125,7 +128,7 @@ class ObjectionCases(WorkflowSteps):
         data = {"sign_overdue_at": _iso(sign_at),
                 "co_yellow_at": _iso(deadlines.local_instant(yellow_day.result, self.rules.ladder_time))}
         for unit in units:
-            step = _Step(tx, Instance(0, "co_unit", "", "waiting", None, order_number=order.number,
+            step = _Step(tx, Instance(0, CO_UNIT_KIND, "", "waiting", None, order_number=order.number,
                                       unit_code=unit.code), order, unit)
             self._start(step, CO_UNIT, data, at)
 
@@ -170,7 +173,8 @@ class ObjectionCases(WorkflowSteps):
 
     # ------------------------------------------------------------------ hard cases (疑难工单) and 会商
     def _check_hard_case(self, tx: SqlTransaction, order: WorkOrder, unit: HandlingUnit | None, at: datetime) -> None:
-        """Mark the order a hard case the first time it meets the rule, and start its escalation."""
+        """Mark the order a hard case the first time it meets the rule, and escalate it (提级督办) unless it already
+        is in this round."""
         if order.hard_case_at is not None:
             return
         reason = hard_case_reason(self.rules, order, queries.units_dispatched(tx.c, order.number))
@@ -181,6 +185,7 @@ class ObjectionCases(WorkflowSteps):
         tx.audit(self.clock.now(), "rules", "order.hard_case", order.number, {"reason": reason, "at": at.isoformat()})
         step = _Step(tx, Instance(0, "hard_case", "", "waiting", None, order_number=order.number), order, unit)
         self._start(step, HARD_CASE, {}, at)
+        self._escalate_now(tx, order, at, "rules", f"疑难工单：{reason}")  # type: ignore[attr-defined]
         log.info("hard case", extra={"order": order.number, "reason": reason})
 
     def record_consultation(self, number: str, *, held_on: datetime, present: list[str], decision: str,
@@ -188,21 +193,11 @@ class ObjectionCases(WorkflowSteps):
         """A coordination meeting (会商) on a hard case: who was there, what was decided; it sets the lead and
         co-handling units and a new deadline `working_days` after the meeting."""
         _aware(held_on)
-        if not isinstance(decision, str) or not decision.strip() or len(decision) > 2000:
-            raise InvalidInput("会商结论须为 1 到 2000 个字符 (the meeting's decision is required)")
-        if not present or not all(isinstance(p, str) and p.strip() for p in present):
-            raise InvalidInput("请填写参会单位 (the units present are required)")
-        if not isinstance(working_days, int) or isinstance(working_days, bool) or not 1 <= working_days <= 180:
-            raise InvalidInput(f"新办理时限须为 1 到 180 个工作日 (got {working_days!r})")
         with self.store.transaction() as tx:
             order = self._order(tx, number)  # type: ignore[attr-defined]
-            if order.hard_case_at is None:
-                raise InvalidTransition(f"只有疑难工单才能登记会商 ({number} is not a hard case)")
-            check_event(order, "instruction", held_on)  # not closed, not before the last event
-            for code in [*present, lead_unit, *co_units]:
-                if tx.get_unit(code) is None:
-                    raise UnknownUnit(code)
-            check_co_units(lead_unit, co_units)
+            co_units = check_consultation(order, held_on, present=present, decision=decision, lead_unit=lead_unit,
+                                          co_units=co_units, working_days=working_days,
+                                          unit_known=lambda code: tx.get_unit(code) is not None)
             lead = tx.get_unit(lead_unit)
             assert lead is not None
             if order.unit_code != lead_unit or order.returned_at is not None:
@@ -217,13 +212,16 @@ class ObjectionCases(WorkflowSteps):
             order.fired_steps = []
             self._start_work_order_process(tx, order, lead, held_on, reopen=False)  # type: ignore[attr-defined]
             known = {c["unit"]: c for c in order.co_units}
+            dropped = [c for c in known if c not in co_units]  # left out by the meeting, or made the lead
+            self._cancel_instances(tx, number, (CO_UNIT_KIND,), units=dropped)  # type: ignore[attr-defined]
             order.co_units = []
             fresh = [c for c in co_units if c not in known]
             self._start_co_units(tx, order, fresh, held_on)
             order.co_units = [known[c] for c in co_units if c in known] + order.co_units
             order.last_event_at = held_on
             details = {"present": present, "decision": decision.strip(), "unit": lead_unit, "co_units": co_units,
-                       "working_days": working_days, "deadline": _iso(order.deadline_at)}
+                       "working_days": working_days, "deadline": _iso(order.deadline_at),
+                       **({"dropped": dropped} if dropped else {})}
             tx.add_event(number, "consultation", held_on, actor, details, self.clock.now())
             tx.audit(self.clock.now(), actor, "order.consultation", number, {**details, "at": held_on.isoformat()})
             tx.update_order(order)

@@ -112,6 +112,7 @@ def read_events(lines: Iterable[str], *, rules: RuleTable | None = None,
                 co_units = national.co_units_of(record, unit, units)
                 orders[order_number] = WorkOrder(order_number, unit, category, urgency, source, at, last_event_at=at,
                                                  co_units=[{"unit": c, "signed_at": None} for c in co_units])
+                precheck.created(orders[order_number])
             elif kind in national.EVENTS:
                 order = orders.get(order_number)
                 if order is None:
@@ -139,6 +140,7 @@ def read_events(lines: Iterable[str], *, rules: RuleTable | None = None,
                     order.last_event_at = at
                 else:
                     apply_event(order, kind, at)
+                    precheck.after_event(kind, order, at)
             else:
                 raise InvalidInput(f"unknown type {kind!r}")
         except (InvalidInput, ValueError) as exc:

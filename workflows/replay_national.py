@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from engine.domain import objections as rule
 from engine.domain.calendar import WorkingCalendar
 from engine.domain.errors import InvalidInput
-from engine.domain.objections import check_co_sign, check_co_units, check_decision, check_objection, co_unit_entry
 from engine.domain.rules import RuleTable
 from engine.domain.work_order import WorkOrder, apply_event, check_event
 from engine.services import Engine
@@ -31,7 +31,7 @@ def _unit(record: dict[str, Any], units: set[str], key: str = "unit") -> str:
 
 
 def co_units_of(record: dict[str, Any], lead: str, units: set[str]) -> list[str]:
-    codes = check_co_units(lead, record.get("co_units"))
+    codes = rule.check_co_units(lead, record.get("co_units"))
     for code in codes:
         if code not in units:
             raise InvalidInput(f"unknown co-handling unit {code!r}")
@@ -44,11 +44,26 @@ class Precheck:
     def __init__(self, rules: RuleTable, calendar: WorkingCalendar) -> None:
         self.rules, self.calendar = rules, calendar
         self.open_objections: set[str] = set()
+        self.dispatched: dict[str, set[str]] = {}  # the units each order was dispatched to (the hard-case rule)
+
+    def created(self, order: WorkOrder) -> None:
+        self.dispatched[order.number] = {order.unit_code}
+
+    def _handed_to(self, order: WorkOrder, unit: str, at: datetime) -> None:
+        order.unit_code = unit
+        apply_event(order, "redispatched", at)
+        self.dispatched[order.number].add(unit)
+        self._mark_hard_case(order, at)
+
+    def _mark_hard_case(self, order: WorkOrder, at: datetime) -> None:
+        """As the engine does: reopened or re-dispatched often enough, the order is a hard case (会商 allowed)."""
+        if order.hard_case_at is None and rule.hard_case_reason(self.rules, order, self.dispatched[order.number]):
+            order.hard_case_at = at
 
     def check(self, kind: str, record: dict[str, Any], order: WorkOrder, at: datetime, units: set[str]) -> None:
         """Raise InvalidInput / InvalidTransition if the line cannot happen; else apply it to the pre-check order."""
         if kind == "objected":
-            check_objection(order, at, record.get("reason"), self.rules, self.calendar)
+            rule.check_objection(order, at, record.get("reason"), self.rules, self.calendar)
             _optional_text(record, "note")
             apply_event(order, "objected", at)
             self.open_objections.add(order.number)
@@ -56,27 +71,35 @@ class Precheck:
             decision, unit = record.get("decision"), record.get("unit")
             if decision == "accepted":
                 unit = _unit(record, units)
-            check_decision(order, at, decision, unit, order.number in self.open_objections)
+            rule.check_decision(order, at, decision, unit, order.number in self.open_objections)
             _optional_text(record, "note")
             self.open_objections.discard(order.number)
             if decision == "accepted":
-                order.unit_code = str(unit)
-                apply_event(order, "redispatched", at)
+                self._handed_to(order, str(unit), at)
             else:
                 order.returned_at, order.last_event_at = None, at
         elif kind == "co_signed":
             unit = _unit(record, units)
-            check_co_sign(order, unit, at)
+            rule.check_co_sign(order, unit, at)
             order.co_units = [{**c, "signed_at": at.isoformat()} if c["unit"] == unit else c for c in order.co_units]
             order.last_event_at = at
         elif kind == "contributed":
-            co_unit_entry(order, _unit(record, units))
+            rule.co_unit_entry(order, _unit(record, units))
             if not isinstance(record.get("text"), str) or not record["text"].strip() or len(record["text"]) > 2000:
                 raise InvalidInput("a contribution needs a text of 1 to 2000 characters")
             check_event(order, "progress_reported", at)
             order.last_event_at = at
         elif kind == "consultation":
-            raise InvalidInput("consultation (会商) is recorded on the order page, not in replay")
+            co_units = rule.check_consultation(order, at, present=record.get("present"),
+                                               decision=record.get("decision"), lead_unit=record.get("unit"),
+                                               co_units=record.get("co_units"), working_days=record.get("working_days"),
+                                               unit_known=units.__contains__)
+            if order.unit_code != record["unit"] or order.returned_at is not None:
+                self.open_objections.discard(order.number)
+                self._handed_to(order, record["unit"], at)
+            known = {c["unit"]: c for c in order.co_units}
+            order.co_units = [known.get(c, {"unit": c, "signed_at": None}) for c in co_units]
+            order.last_event_at = at
 
     def unit_event(self, kind: str, record: dict[str, Any], order: WorkOrder) -> None:
         """A lifecycle event that names its `unit` must come from the lead unit (only the lead replies)."""
@@ -85,6 +108,11 @@ class Precheck:
                                f"not {record['unit']!r} (co-handling units sign and contribute; the lead replies)")
         if kind == "closed":  # the hotline may close the order instead of deciding the objection
             self.open_objections.discard(order.number)
+
+    def after_event(self, kind: str, order: WorkOrder, at: datetime) -> None:
+        """After a lifecycle event was applied to the pre-check order: a reopen may make it a hard case."""
+        if kind == "reopened":
+            self._mark_hard_case(order, at)
 
 
 def apply(engine: Engine, kind: str, record: dict[str, Any], at: datetime) -> None:
@@ -98,3 +126,7 @@ def apply(engine: Engine, kind: str, record: dict[str, Any], at: datetime) -> No
         engine.co_sign(number, unit_code=record["unit"], at=at, actor="replay")
     elif kind == "contributed":
         engine.contribute(number, unit_code=record["unit"], text=record["text"], at=at, actor="replay")
+    elif kind == "consultation":
+        engine.record_consultation(number, held_on=at, present=record["present"], decision=record["decision"],
+                                   lead_unit=record["unit"], co_units=record.get("co_units") or [],
+                                   working_days=record["working_days"], actor="replay")

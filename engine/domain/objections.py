@@ -8,13 +8,13 @@ distinct units becomes a hard case.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 
 from engine.clock import LOCAL_TZ
 from engine.domain.calendar import WorkingCalendar
 from engine.domain.deadlines import END_OF_DAY, local_date, local_instant
-from engine.domain.errors import InvalidInput, InvalidTransition
+from engine.domain.errors import InvalidInput, InvalidTransition, UnknownUnit
 from engine.domain.rules import RuleTable
 from engine.domain.work_order import Status, WorkOrder, check_event
 
@@ -119,3 +119,25 @@ def hard_case_reason(rules: RuleTable, order: WorkOrder, units_dispatched: Itera
     if units >= rules.hard_case_units:
         return f"派至 {units} 个不同单位（达到 {rules.hard_case_units} 个）"
     return None
+
+
+def check_consultation(order: WorkOrder, held_on: datetime, *, present: object, decision: object, lead_unit: object,
+                       co_units: object, working_days: object, unit_known: Callable[[str], bool]) -> list[str]:
+    """Raise unless a coordination meeting (会商) on the order can be recorded so (the engine, the replay pre-check
+    and through them the web form and the API apply this one check); returns the co-handling unit codes."""
+    if not isinstance(decision, str) or not decision.strip() or len(decision) > 2000:
+        raise InvalidInput("会商结论须为 1 到 2000 个字符 (the meeting's decision is required)")
+    if not isinstance(present, list) or not present or not all(isinstance(p, str) and p.strip() for p in present):
+        raise InvalidInput("请填写参会单位 (the units present are required)")
+    if not isinstance(working_days, int) or isinstance(working_days, bool) or not 1 <= working_days <= 180:
+        raise InvalidInput(f"新办理时限须为 1 到 180 个工作日 (got {working_days!r})")
+    if not isinstance(lead_unit, str) or not lead_unit.strip():
+        raise InvalidInput("请选择主办单位 (the lead unit is required)")
+    if order.hard_case_at is None:
+        raise InvalidTransition(f"只有疑难工单才能登记会商 ({order.number} is not a hard case)")
+    check_event(order, "instruction", held_on)  # not closed, not before the last event
+    codes = check_co_units(lead_unit, co_units)
+    for code in [*present, lead_unit, *codes]:
+        if not unit_known(code):
+            raise UnknownUnit(code)
+    return codes

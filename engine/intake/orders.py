@@ -14,13 +14,14 @@ ORDER_FIELDS = {"order_no", "unit_code", "category", "urgency", "dispatched_at",
 CITIZEN_FIELDS = {"name", "phone"}
 API_EVENT_TYPES = ("signed", "progress_reported", "returned", "extension_requested", "extension_approved",
                    "replied", "closed", "callback", "reopened", "objected", "objection_decided", "co_signed",
-                   "contributed")
+                   "contributed", "consultation")
 EVENT_FIELDS = {"type", "at", "actor", "note", "reason", "working_days", "satisfaction", "solved", "decision", "unit",
-                "text"}
+                "text", "present", "co_units"}
 # the fields each event type uses beyond type/at/actor/note (any other given is refused)
 _EVENT_USES = {"extension_requested": {"working_days", "reason"}, "extension_approved": {"working_days"},
                "returned": {"reason"}, "callback": {"satisfaction", "solved"}, "objected": {"reason"},
-               "objection_decided": {"decision", "unit"}, "co_signed": {"unit"}, "contributed": {"unit", "text"}}
+               "objection_decided": {"decision", "unit"}, "co_signed": {"unit"}, "contributed": {"unit", "text"},
+               "consultation": {"present", "decision", "unit", "co_units", "working_days"}}
 INSTRUCTION_FIELDS = {"leader", "text", "at"}
 MAX_BATCH = 500
 
@@ -78,10 +79,7 @@ def parse_order(body: object, *, now: datetime, prefix: str = "") -> tuple[Intak
     content = c.text("content", max_length=4000, multiline=True)
     channel = c.text("channel", max_length=32)
     address = c.text("address", max_length=500)
-    co_units = data.get("co_units", [])
-    if not isinstance(co_units, list) or not all(isinstance(u, str) and 0 < len(u) <= 32 for u in co_units) \
-            or len(co_units) > 10 or len(set(co_units)) != len(co_units) or unit_code in co_units:
-        c.fail("co_units", "a list of at most 10 distinct unit codes, not including the lead unit_code")
+    co_units = _unit_codes(c, "co_units", lead=unit_code)
     name = phone = None
     citizen = data.get("citizen")
     if citizen is not None:
@@ -119,15 +117,19 @@ def parse_event(body: object, *, now: datetime) -> tuple[EventInput | None, list
     at = c.instant("at")
     actor = c.text("actor", max_length=64) or ""
     note = c.text("note", max_length=2000, multiline=True) or ""
-    needs_days = kind in ("extension_requested", "extension_approved")
+    meeting = kind == "consultation"  # 会商 on a hard case: decision is its text, unit the lead
+    needs_days = kind in ("extension_requested", "extension_approved", "consultation")
     working_days = c.integer("working_days", low=1, high=180, required=needs_days)
     reason = c.text("reason", max_length=2000, multiline=True,
                     required=kind in ("returned", "extension_requested", "objected"))
     satisfaction = c.choice("satisfaction", SATISFACTION_GRADES, required=kind == "callback")
     solved = c.boolean("solved", required=kind == "callback")
-    decision = c.choice("decision", ("accepted", "rejected"), required=kind == "objection_decided")
-    unit = c.text("unit", max_length=32, required=kind in ("co_signed", "contributed") or (
+    decision = (c.text("decision", max_length=2000, multiline=True, required=True) if meeting else
+                c.choice("decision", ("accepted", "rejected"), required=kind == "objection_decided"))
+    unit = c.text("unit", max_length=32, required=kind in ("co_signed", "contributed", "consultation") or (
         kind == "objection_decided" and decision == "accepted"))
+    present = _unit_codes(c, "present", required=meeting) if "present" in data or meeting else None
+    co_units = _unit_codes(c, "co_units", lead=unit) if "co_units" in data else None
     text = c.text("text", max_length=2000, multiline=True, required=kind == "contributed")
     for name in sorted(set(data) & (EVENT_FIELDS - {"type", "at", "actor", "note"})):
         if kind is not None and name not in _EVENT_USES.get(kind, set()):
@@ -140,8 +142,21 @@ def parse_event(body: object, *, now: datetime) -> tuple[EventInput | None, list
         details["reason"] = reason
     if kind == "callback":
         details.update(satisfaction=satisfaction, solved=solved)
-    details.update({k: v for k, v in (("decision", decision), ("unit", unit), ("text", text)) if v is not None})
+    details.update({k: v for k, v in (("decision", decision), ("unit", unit), ("text", text), ("present", present),
+                                      ("co_units", co_units)) if v is not None})
     return EventInput(kind, at, actor, note, working_days, details), []
+
+
+def _unit_codes(c: Checker, name: str, *, lead: str | None = None, required: bool = False) -> list[str]:
+    """A list of at most 10 distinct unit codes (not the lead's), [] if absent and not required."""
+    codes = c.body.get(name, None if required else [])
+    if not isinstance(codes, list) or not all(isinstance(u, str) and 0 < len(u) <= 32 for u in codes) \
+            or len(codes) > 10 or len(set(codes)) != len(codes) or (lead is not None and lead in codes) \
+            or (required and not codes):
+        c.fail(name, "a list of 1 to 10 distinct unit codes" if required else
+               "a list of at most 10 distinct unit codes, not including the lead unit_code")
+        return []
+    return list(codes)
 
 
 def parse_instruction(body: object, *, now: datetime) -> tuple[dict[str, Any] | None, list[FieldError]]:

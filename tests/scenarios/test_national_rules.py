@@ -139,6 +139,10 @@ def test_an_order_passed_among_three_units_becomes_a_hard_case():
                event("objection_decided", "H1", "2026-06-01T16:00:00+08:00", decision="accepted", unit="U3")], END)
     hard = [line for line in got if line["type"] == "hard_case"]
     assert [(h["at"][:16], h["unit"]) for h in hard] == [("2026-06-01T16:00", "U3")]
+    # and it escalates as in 提级督办: the record, the SMS to the unit and the supervisor's task, at once
+    assert escalation(got, "H1") == [("2026-06-01T16:00", "U3", "escalated", ""),
+                                     ("2026-06-01T16:00", "U3", "phone_urge", ""),
+                                     ("2026-06-01T16:00", "U3", "sms", "escalated")]
 
 
 def test_an_order_reopened_three_times_becomes_a_hard_case():
@@ -148,5 +152,20 @@ def test_an_order_reopened_three_times_becomes_a_hard_case():
                     event("reopened", "H2", f"2026-06-0{day}T15:00:00+08:00")]
     got = run(records, END)
     assert [(h["at"][:16], h["unit"]) for h in got if h["type"] == "hard_case"] == [("2026-06-04T15:00", "U1")]
+    assert escalation(got, "H2") == [("2026-06-04T15:00", "U1", "escalated", ""),
+                                     ("2026-06-04T15:00", "U1", "phone_urge", ""),
+                                     ("2026-06-04T15:00", "U1", "sms", "escalated")]
     records_two = records[:-2]
-    assert not [h for h in run(records_two, END) if h["type"] == "hard_case"]
+    two = run(records_two, END)
+    assert not [h for h in two if h["type"] == "hard_case"]
+    # not a hard case: it escalates only the ordinary way, its 督办函's reply date passed unanswered
+    assert [h["at"][:10] for h in two if h["type"] == "escalated"] == ["2026-07-17"]
+
+
+def escalation(got: list[dict], number: str) -> list[tuple[str, str, str, str]]:
+    """The 提级督办 step's lines for the order (its record, SMS and supervisor task) when it became a hard case (a
+    督办函 sent later and not answered by its date escalates again, as for any order)."""
+    at = {line["at"] for line in got if line.get("order") == number and line["type"] == "hard_case"}
+    return sorted((line["at"][:16], line["unit"], line["type"], line.get("template", "")) for line in got
+                  if line.get("order") == number and line["at"] in at
+                  and (line["type"] in ("escalated", "phone_urge") or line.get("template") == "escalated"))

@@ -70,12 +70,18 @@ SCHEMAS: dict[str, Any] = {
         "type": {"type": "string", "enum": list(API_EVENT_TYPES)}, "at": TIME, "actor": _text(64),
         "note": _text(2000), "reason": _text(2000, "returned / extension_requested: required; objected: required, "
                                                    "a reason code of config/rules.toml [objection] reasons"),
-        "decision": {"type": "string", "enum": ["accepted", "rejected"], "description": "objection_decided: required"},
+        "decision": _text(2000, "objection_decided: required, accepted or rejected; consultation: required, "
+                                "the meeting's decision (会商结论)"),
         "unit": _text(32, "objection_decided accepted: the unit to re-dispatch to; co_signed / contributed: "
-                          "the co-handling unit"),
+                          "the co-handling unit; consultation: required, the lead unit the meeting chose"),
+        "present": {"type": "array", "maxItems": 10, "items": _text(32), "description":
+                    "consultation: required, the units present at the meeting (会商参会单位)"},
+        "co_units": {"type": "array", "maxItems": 10, "items": _text(32), "description":
+                     "consultation: the co-handling units the meeting chose (units left out stop being chased)"},
         "text": _text(2000, "contributed: the co-handling unit's contribution"),
         "working_days": {"type": "integer", "minimum": 1, "maximum": 180,
-                         "description": "extension_requested / extension_approved: required"},
+                         "description": "extension_requested / extension_approved / consultation: required "
+                                        "(consultation: the new deadline in working days after the meeting)"},
         "satisfaction": {"type": "string", "enum": list(SATISFACTION_GRADES), "description": "callback: required"},
         "solved": {"type": "boolean", "description": "callback: required"}}},
     "InstructionIn": {"type": "object", "additionalProperties": False, "required": ["leader", "text", "at"], "properties": {

@@ -10,7 +10,7 @@ KIND_LABELS = {
     "sms": "短信", "phone_urge": "电话催办", "urge_notice": "催办通知书", "yellow_card": "黄牌", "red_card": "红牌",
     "supervision_letter": "督办函", "special_report": "专报", "quarterly_report": "季度专报",
     "sms_failed": "短信失败待处理", "document_failed": "公文生成失败", "objection_overdue": "退单审核超期",
-    "redispatched": "改派", "hard_case": "疑难工单提级督办", "escalated": "提级督办",
+    "redispatched": "改派", "hard_case": "认定疑难工单", "escalated": "提级督办",
 }
 QUEUE_KINDS = {  # the call queue's kinds: a phone task by the step that raised it, or another task kind
     "sign_overdue": "催签收", "overdue": "超期催办", "escalated": "提级督办", "sms_failed": "短信失败待处理",

@@ -150,6 +150,11 @@ def record_event(engine: Engine, number: str, event: EventInput, client: str) ->
         return engine.co_sign(number, unit_code=d["unit"], at=event.at, actor=actor)
     if event.type == "contributed":
         return engine.contribute(number, unit_code=d["unit"], text=d["text"], at=event.at, actor=actor)
+    if event.type == "consultation":
+        assert event.working_days is not None
+        return engine.record_consultation(number, held_on=event.at, present=d["present"], decision=d["decision"],
+                                          lead_unit=d["unit"], co_units=d.get("co_units", []),
+                                          working_days=event.working_days, actor=actor)
     return engine.record_event(number, event.type, at=event.at, actor=event.actor or f"api:{client}",
                                working_days=event.working_days, note=event.note, details=event.details)
 
