@@ -220,3 +220,14 @@ def test_a_bad_setting_stops_the_start_with_one_line_naming_it(env, message, tmp
     assert result.returncode == 2, result.stdout[-1000:]
     assert message in result.stderr
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_postgresql_without_its_driver_is_one_line(monkeypatch, capsys):
+    from web.cli import main
+
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # as on an install without psycopg: `import psycopg` fails
+    with pytest.raises(SystemExit) as caught:
+        main(["status", "--database", "postgresql://duban@127.0.0.1/duban"])
+    err = capsys.readouterr().err
+    assert caught.value.code == 2 and err.count("\n") == 1
+    assert "PostgreSQL needs the psycopg driver: pip install 'psycopg[binary]'" in err
