@@ -65,3 +65,16 @@ def test_the_demo_prints_its_url_last_and_stops_on_ctrl_c_within_3_seconds(tmp_p
     shown = json.loads(status.stdout)  # `duban status` in the same folder reads the demo's database
     assert shown["database"] == f"sqlite:///{tmp_path / 'home' / 'duban.db'}"
     assert shown["timer_backlog"]["waiting_instances"] > 0
+
+
+def test_the_demo_refuses_to_replace_a_database_it_did_not_create(tmp_path, monkeypatch, capsys):
+    from web.cli import main
+
+    monkeypatch.setenv("DUBAN_HOME", str(tmp_path))
+    monkeypatch.delenv("DUBAN_DATABASE_URL", raising=False)
+    assert main(["unit", "add", "U01", "揭阳市生态环境局", "--phone", "13800138000"]) == 0
+    capsys.readouterr()
+    assert main(["demo", "--no-serve", "--orders", "5", "--verbose"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"duban demo: error: {tmp_path / 'duban.db'} holds data the demo did not create")
+    assert main(["unit", "list"]) == 0 and capsys.readouterr().out.startswith("U01 ")  # untouched
