@@ -9,6 +9,9 @@ only if it happened before M's end (and was recorded by the moment the facts wer
   the quarterly report); yes = a grade the formula counts as satisfied; orders accepted as unreasonable
   requests (不合理诉求) are listed as exempt and not counted.
 - reopen: orders replied to or reopened in M; yes = reopened in M (lower is better).
+- returns (回退率, shown; scored only if the version gives it a weight): each dispatch objection (退单) the hotline
+  decided in M, a line of the objecting unit; yes = accepted (成立, re-dispatched), no = rejected (back to the unit).
+  An accepted objection's order is the new unit's from then on: its other lines leave the objecting unit.
 - deductions: each yellow card, red card and supervision letter issued to the unit in M; and each letter whose
   written-reply date (N working days after issue) falls in M with no response event on the order by then.
 A line excluded by an accepted appeal stays in the explanation, marked, and counts nowhere.
@@ -21,7 +24,7 @@ from datetime import date, datetime, timedelta, timezone
 
 from engine.assessment.definitions import is_replied_on_time, is_signed_on_time, local_day, sign_for_due_on
 from engine.assessment.facts import ActionFact, Facts, OrderFact
-from engine.assessment.formula import DEDUCTION_ITEMS, RATE_ITEMS, Formula
+from engine.assessment.formula import DEDUCTION_ITEMS, RATE_ITEMS, SHOWN_ITEMS, Formula
 from engine.assessment.periods import Period
 from engine.assessment.scores import DEDUCT, EXEMPT, NO, YES, ItemFigure, Line, PeriodScore, UnitScore, combine, score
 from engine.domain.calendar import WorkingCalendar
@@ -69,7 +72,8 @@ def classify_months(periods: list[Period], facts: Facts, formulas: Mapping[str, 
         touched = {month_key(due_on)}
         if o.first_deadline_at is not None:
             touched.add(month_key(_day(o.first_deadline_at)))
-        touched.update(month_key(_day(at)) for at in (*o.replies, *o.reopens, *(c[0] for c in o.callbacks)))
+        touched.update(month_key(_day(at)) for at in (*o.replies, *o.reopens, *(c[0] for c in o.callbacks),
+                                                       *(r.decided_at for r in o.returns)))
         for key in touched:
             period = by_month.get(key)
             if period is not None:
@@ -79,7 +83,7 @@ def classify_months(periods: list[Period], facts: Facts, formulas: Mapping[str, 
             formula = formulas[period.label]
             cache_of = letter_caches.setdefault(formula.letter_reply_working_days, {})
             out[period.label].extend(_action_lines(a, period, formula, calendar, orders, cache_of))
-    order_of = {k: i for i, k in enumerate((*RATE_ITEMS, *DEDUCTION_ITEMS))}
+    order_of = {k: i for i, k in enumerate((*RATE_ITEMS, *SHOWN_ITEMS, *DEDUCTION_ITEMS))}
     for lines in out.values():
         lines.sort(key=lambda x: (x.unit_code, order_of[x.item], x.order_number or "", x.ref))
     return out
@@ -117,6 +121,12 @@ def _order_lines(o: OrderFact, period: Period, formula: Formula, due_on: date) -
         text = "；".join(filter(None, [f"本月回复 {len(replied)} 次" if replied else "",
                                        "重办 " + "、".join(_fmt(r) for r in reopened) if reopened else "未重办"]))
         lines.append(Line(u, "reopen", n, "", YES if reopened else NO, text))
+    for r in o.returns:
+        if start <= r.decided_at < end:
+            lines.append(Line(r.unit_code, "returns", n, r.decided_at.isoformat(), YES if r.accepted else NO,
+                              f"{_fmt(r.objected_at)} 退单（{r.reason}）；{_fmt(r.decided_at)} 审核"
+                              + (f"同意，改派 {r.to_unit}，该工单此后各项不再计入本单位" if r.accepted
+                                 else "不同意，退回本单位继续办理，原办理时限不变")))
     return lines
 
 

@@ -17,6 +17,17 @@ from engine.domain.rules import RuleTable
 
 
 @dataclass(frozen=True)
+class ReturnFact:
+    """A dispatch objection (退单) the hotline decided: by `unit_code`, accepted (改派 to `to_unit`) or rejected."""
+    unit_code: str
+    objected_at: datetime
+    reason: str
+    decided_at: datetime
+    accepted: bool
+    to_unit: str
+
+
+@dataclass(frozen=True)
 class OrderFact:
     number: str
     unit_code: str
@@ -28,6 +39,7 @@ class OrderFact:
     callbacks: tuple[tuple[datetime, str], ...] = ()  # (at, satisfaction)
     responses: tuple[tuple[str, datetime], ...] = ()  # (event type, at): signed/progress_reported/replied/closed
     exempt_reason: str | None = None  # accepted as an unreasonable request (不合理诉求)
+    returns: tuple[ReturnFact, ...] = ()  # its decided dispatch objections (the objecting unit's 回退率)
 
 
 @dataclass(frozen=True)
@@ -86,4 +98,19 @@ def order_fact(order: Mapping[str, Any], events: list[Mapping[str, Any]], first_
                         if e["type"] == "callback" and e["details"].get("satisfaction")),
         responses=tuple((e["type"], e["at"]) for e in events
                         if e["type"] in ("signed", "progress_reported", "replied", "closed")),
-        exempt_reason=exempt_reason)
+        exempt_reason=exempt_reason, returns=_returns(events))
+
+
+def _returns(events: list[Mapping[str, Any]]) -> tuple[ReturnFact, ...]:
+    """Each objection_decided with the objection it decided (the last `objected` before it)."""
+    found, objected = [], None
+    for e in events:
+        if e["type"] == "objected":
+            objected = e
+        elif e["type"] == "objection_decided" and objected is not None:
+            d = e["details"]
+            found.append(ReturnFact(str(d.get("from") or objected["details"].get("unit")), objected["at"],
+                                    str(objected["details"].get("reason", "")), e["at"], d.get("decision") == "accepted",
+                                    str(d.get("unit", ""))))
+            objected = None
+    return tuple(found)

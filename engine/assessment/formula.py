@@ -11,11 +11,15 @@ from typing import Any
 from engine.domain.errors import RuleError
 
 RATE_ITEMS = ("sign_for", "reply", "satisfaction", "reopen")
+# Items explained to the order but scored only when a [[version]] gives them a weight (items.returns): the 回退率 of
+# the 2025 national rules, each dispatch objection (退单) the hotline decided, accepted (成立) or rejected (不成立).
+SHOWN_ITEMS = ("returns",)
 DEDUCTION_ITEMS = ("yellow_card", "red_card", "supervision_letter", "missed_letter_reply")
 NOT_APPLICABLE, FULL_MARKS = "not_applicable", "full_marks"
 NO_DATA_POLICIES = (NOT_APPLICABLE, FULL_MARKS)
 ITEM_LABELS = {
     "sign_for": "按时签收率", "reply": "按时办结回复率", "satisfaction": "满意率", "reopen": "重办率",
+    "returns": "回退率（退单成立）",
     "yellow_card": "黄牌", "red_card": "红牌", "supervision_letter": "督办函", "missed_letter_reply": "督办函逾期未反馈",
 }
 
@@ -68,6 +72,9 @@ class Formula:
     def full_marks(self) -> Decimal:
         return sum((i.weight for i in self.items), Decimal(0))
 
+    def scores(self, key: str) -> bool:
+        return any(i.key == key for i in self.items)
+
     def item(self, key: str) -> RateItem:
         for item in self.items:
             if item.key == key:
@@ -94,9 +101,10 @@ class Formula:
             version = str(raw["version"])
             effective_from = _date(raw["effective_from"], f"{where}.effective_from")
             items_raw = raw["items"]
-            if not isinstance(items_raw, dict) or set(items_raw) != set(RATE_ITEMS):
-                raise RuleError(f"{where}.items: give exactly {', '.join(RATE_ITEMS)}")
-            items = tuple(_rate_item(key, items_raw[key], f"{where}.items.{key}") for key in RATE_ITEMS)
+            if not isinstance(items_raw, dict) or not set(RATE_ITEMS) <= set(items_raw) <= {*RATE_ITEMS, *SHOWN_ITEMS}:
+                raise RuleError(f"{where}.items: give {', '.join(RATE_ITEMS)} (and {', '.join(SHOWN_ITEMS)} to score it)")
+            items = tuple(_rate_item(key, items_raw[key], f"{where}.items.{key}")
+                          for key in (*RATE_ITEMS, *SHOWN_ITEMS) if key in items_raw)
             ded_raw = raw["deductions"]
             if not isinstance(ded_raw, dict) or set(ded_raw) != set(DEDUCTION_ITEMS):
                 raise RuleError(f"{where}.deductions: give exactly {', '.join(DEDUCTION_ITEMS)}")

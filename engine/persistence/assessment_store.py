@@ -24,7 +24,8 @@ from engine.persistence.account_tables import cards
 from engine.persistence.store import SqlTransaction
 from engine.persistence.tables import actions, handling_units, order_events, work_orders
 
-FACT_EVENTS = ("signed", "progress_reported", "replied", "closed", "reopened", "callback", "extension_approved")
+FACT_EVENTS = ("signed", "progress_reported", "replied", "closed", "reopened", "callback", "extension_approved",
+               "objected", "objection_decided")
 CARD_KINDS = ("yellow_card", "red_card", "supervision_letter")
 LOOKBACK = timedelta(days=180)  # a first-round deadline falls at most this long after dispatch (extensions included)
 
@@ -48,8 +49,10 @@ class AssessmentRecords:
         relevant = sa.and_(wo.dispatched_at < end, sa.or_(
             wo.dispatched_at >= start - LOOKBACK, wo.deadline_at >= start, wo.last_event_at >= start,
             wo.number.in_(letter_orders)))
-        if unit_code is not None:
-            relevant = sa.and_(wo.unit_code == unit_code, relevant)
+        if unit_code is not None:  # its orders, and those it returned in the period (now another unit's: 回退率)
+            returned = sa.select(order_events.c.order_number).where(
+                order_events.c.type == "objection_decided", order_events.c.at >= start, order_events.c.at < end)
+            relevant = sa.and_(sa.or_(wo.unit_code == unit_code, wo.number.in_(returned)), relevant)
         orders = {r["number"]: dict(r) for r in self.c.execute(sa.select(
             wo.number, wo.unit_code, wo.category, wo.urgency, wo.source, wo.dispatched_at, wo.deadline_at)
             .where(relevant)).mappings()}

@@ -8,7 +8,7 @@ from urllib.parse import quote
 from flask import Blueprint, Flask, Response, abort, current_app, redirect, render_template, request, url_for
 from markupsafe import Markup
 
-from engine.assessment.formula import DEDUCTION_ITEMS, ITEM_LABELS, RATE_ITEMS
+from engine.assessment.formula import DEDUCTION_ITEMS, ITEM_LABELS, RATE_ITEMS, SHOWN_ITEMS
 from engine.assessment.periods import month_of, parse_period
 from engine.assessment.ranking import grade, trend
 from engine.accounts.users import ADMIN, LEADER, SUPERVISOR, UNIT
@@ -81,11 +81,16 @@ def unit_view(label: str, code: str) -> str:
     if unit is None:
         abort(404)
     lines = [x for x in result.lines if x.unit_code == code]
-    groups = [(k, [x for x in lines if x.item == k]) for k in (*RATE_ITEMS, *DEDUCTION_ITEMS)]
+    groups = [(k, [x for x in lines if x.item == k]) for k in (*RATE_ITEMS, *SHOWN_ITEMS, *DEDUCTION_ITEMS)]
+    # items explained but not scored by this month's formula (回退率 unless a version weighs it): (key, yes, counted)
+    counting = {k: [x for x in g if x.excluded_by is None] for k, g in groups if k in SHOWN_ITEMS}
+    shown = [(k, sum(x.outcome == "yes" for x in g), len(g)) for k, g in counting.items()
+             if g and not result.formula.scores(k)]
     appeals = _service().appeals(period=period.label, unit_code=code)
     place = _service().boards(_service().period(period.label)).place_of(code)
     return render_template("assessment_unit.html", period=period, unit=unit, groups=groups, result=result, place=place,
                            appeals=appeals, ITEM_LABELS=ITEM_LABELS, OUTCOMES=OUTCOMES, formula=result.formula,
+                           shown=shown, shown_keys=[k for k, _, _ in shown],
                            error=request.args.get("error"), done=request.args.get("done"))
 
 

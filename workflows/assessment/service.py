@@ -9,7 +9,7 @@ from typing import Any
 
 from config.assessment_loader import AssessmentConfig
 from engine.assessment.compute import apply_appeals, classify, classify_months
-from engine.assessment.formula import DEDUCTION_ITEMS, RATE_ITEMS, Formula
+from engine.assessment.formula import DEDUCTION_ITEMS, RATE_ITEMS, SHOWN_ITEMS, Formula
 from engine.assessment.periods import Period, parse_period
 from engine.assessment.ranking import Boards, Ranked, boards, rank
 from engine.assessment.scores import Line, PeriodScore, UnitScore, combine, figures_of, score, unit_score_from
@@ -264,11 +264,13 @@ class AssessmentService:
                     reason: str, actor: str) -> int:
         """A unit appeals one line: a deduction (item + the card's or letter's ref) or an order's inclusion in a
         rate. The line must be in the month's current figures."""
-        if item not in (*RATE_ITEMS, *DEDUCTION_ITEMS):
+        if item not in (*RATE_ITEMS, *SHOWN_ITEMS, *DEDUCTION_ITEMS):
             raise InvalidInput(f"unknown assessment item {item!r}")
         if not reason or not reason.strip() or len(reason) > 2000:
             raise InvalidInput("an appeal needs a reason of 1 to 2000 characters")
         result = self.month(label)
+        if item in SHOWN_ITEMS and not result.formula.scores(item):
+            raise AssessmentError(f"{label}: {item} is shown, not scored, under formula {result.formula.version}")
         key = (unit_code, item, order_number, ref)
         line = next((x for x in result.lines if x.key == key), None)
         if line is None:
