@@ -221,7 +221,7 @@ class ObjectionCases(WorkflowSteps):
             order.last_event_at = held_on
             details = {"present": present, "decision": decision.strip(), "unit": lead_unit, "co_units": co_units,
                        "working_days": working_days, "deadline": _iso(order.deadline_at),
-                       **({"dropped": dropped} if dropped else {})}
+                       **({"dropped": dropped} if dropped else {}), **({"added": fresh} if fresh else {})}
             tx.add_event(number, "consultation", held_on, actor, details, self.clock.now())
             tx.audit(self.clock.now(), actor, "order.consultation", number, {**details, "at": held_on.isoformat()})
             tx.update_order(order)

@@ -4,6 +4,7 @@ Definitions (口径) for a month M = [first day 00:00, next month's first day 00
 only if it happened before M's end (and was recorded by the moment the facts were read):
 - sign_for: orders whose last sign-for day (the Nth working day after the dispatch date, N from the rule table)
   is in M; yes = signed for by the end of that day (the quarterly report's definition, `definitions.py`).
+  A co-handling unit (协办) has its own sign_for line (from dispatch, or the meeting that named it; its co_signed).
 - reply: orders whose first-round deadline falls in M; yes = first reply not after it.
 - satisfaction: orders with a rated callback in M, judged by their last callback in M (final satisfaction, as
   the quarterly report); yes = a grade the formula counts as satisfied; orders accepted as unreasonable
@@ -69,7 +70,9 @@ def classify_months(periods: list[Period], facts: Facts, formulas: Mapping[str, 
 
     for o in facts.orders:
         due_on = sign_for_due_on(o.dispatched_at, calendar, sign_working_days, cache)
-        touched = {month_key(due_on)}
+        co_due = [(code, asked, signed, sign_for_due_on(asked, calendar, sign_working_days, cache))
+                  for code, asked, signed in o.co_units]
+        touched = {month_key(due_on), *(month_key(c[3]) for c in co_due)}
         if o.first_deadline_at is not None:
             touched.add(month_key(_day(o.first_deadline_at)))
         touched.update(month_key(_day(at)) for at in (*o.replies, *o.reopens, *(c[0] for c in o.callbacks),
@@ -77,7 +80,7 @@ def classify_months(periods: list[Period], facts: Facts, formulas: Mapping[str, 
         for key in touched:
             period = by_month.get(key)
             if period is not None:
-                out[period.label].extend(_order_lines(o, period, formulas[period.label], due_on))
+                out[period.label].extend(_order_lines(o, period, formulas[period.label], due_on, co_due))
     for a in facts.actions:
         for period in periods:
             formula = formulas[period.label]
@@ -89,16 +92,19 @@ def classify_months(periods: list[Period], facts: Facts, formulas: Mapping[str, 
     return out
 
 
-def _order_lines(o: OrderFact, period: Period, formula: Formula, due_on: date) -> list[Line]:
+def _order_lines(o: OrderFact, period: Period, formula: Formula, due_on: date,
+                 co_due: list[tuple[str, datetime, datetime | None, date]]) -> list[Line]:
     start, end = period.start, period.end
     u, n = o.unit_code, o.number
     lines = []
-    if period.first_day <= due_on < period.following_day:
-        signed = o.signed_at if o.signed_at is not None and o.signed_at < end else None
-        ok = is_signed_on_time(signed, due_on)
-        lines.append(Line(u, "sign_for", n, "", YES if ok else NO,
-                          f"派发 {_fmt(o.dispatched_at)}，应于 {due_on.isoformat()} 前签收；"
-                          + (f"{_fmt(signed)} 签收" if signed else "期末未签收") + ("，按时" if ok else "，超时")))
+    for unit, asked, signed_at, due, role in [(u, o.dispatched_at, o.signed_at, due_on, ""),
+                                              *((*c, "协办") for c in co_due)]:
+        if period.first_day <= due < period.following_day:  # the lead's sign-for, and each co-unit's own (协办)
+            signed = signed_at if signed_at is not None and signed_at < end else None
+            ok = is_signed_on_time(signed, due)
+            lines.append(Line(unit, "sign_for", n, "", YES if ok else NO,
+                              f"{role}派发 {_fmt(asked)}，应于 {due.isoformat()} 前签收；"
+                              + (f"{_fmt(signed)} 签收" if signed else "期末未签收") + ("，按时" if ok else "，超时")))
     if o.first_deadline_at is not None and start <= o.first_deadline_at < end:
         reply = next((r for r in o.replies if r < end), None)
         ok = is_replied_on_time(reply, o.first_deadline_at)

@@ -40,6 +40,7 @@ class OrderFact:
     responses: tuple[tuple[str, datetime], ...] = ()  # (event type, at): signed/progress_reported/replied/closed
     exempt_reason: str | None = None  # accepted as an unreasonable request (不合理诉求)
     returns: tuple[ReturnFact, ...] = ()  # its decided dispatch objections (the objecting unit's 回退率)
+    co_units: tuple[tuple[str, datetime, datetime | None], ...] = ()  # 协办: (unit, asked at, signed for at)
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,24 @@ def order_fact(order: Mapping[str, Any], events: list[Mapping[str, Any]], first_
                         if e["type"] == "callback" and e["details"].get("satisfaction")),
         responses=tuple((e["type"], e["at"]) for e in events
                         if e["type"] in ("signed", "progress_reported", "replied", "closed")),
-        exempt_reason=exempt_reason, returns=_returns(events))
+        exempt_reason=exempt_reason, returns=_returns(events), co_units=_co_units(order, events))
+
+
+def _co_units(order: Mapping[str, Any],
+              events: list[Mapping[str, Any]]) -> tuple[tuple[str, datetime, datetime | None], ...]:
+    """The order's co-handling units (as it names them now), each asked at dispatch or at the coordination meeting
+    that added it, and its first sign-for among `events`."""
+    asked = {str(c["unit"]): order["dispatched_at"] for c in order.get("co_units") or []}
+    for e in events:
+        if e["type"] == "consultation":
+            for code in e["details"].get("added", []):
+                if code in asked:
+                    asked[code] = e["at"]  # named at the meeting: its sign-for runs from then
+    signed: dict[str, datetime] = {}
+    for e in events:
+        if e["type"] == "co_signed":
+            signed.setdefault(str(e["details"].get("unit")), e["at"])
+    return tuple((code, at, signed.get(code)) for code, at in asked.items())
 
 
 def _returns(events: list[Mapping[str, Any]]) -> tuple[ReturnFact, ...]:

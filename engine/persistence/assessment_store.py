@@ -25,7 +25,7 @@ from engine.persistence.store import SqlTransaction
 from engine.persistence.tables import actions, handling_units, order_events, work_orders
 
 FACT_EVENTS = ("signed", "progress_reported", "replied", "closed", "reopened", "callback", "extension_approved",
-               "objected", "objection_decided")
+               "objected", "objection_decided", "co_signed", "consultation")
 CARD_KINDS = ("yellow_card", "red_card", "supervision_letter")
 LOOKBACK = timedelta(days=180)  # a first-round deadline falls at most this long after dispatch (extensions included)
 
@@ -54,7 +54,7 @@ class AssessmentRecords:
                 order_events.c.type == "objection_decided", order_events.c.at >= start, order_events.c.at < end)
             relevant = sa.and_(sa.or_(wo.unit_code == unit_code, wo.number.in_(returned)), relevant)
         orders = {r["number"]: dict(r) for r in self.c.execute(sa.select(
-            wo.number, wo.unit_code, wo.category, wo.urgency, wo.source, wo.dispatched_at, wo.deadline_at)
+            wo.number, wo.unit_code, wo.category, wo.urgency, wo.source, wo.dispatched_at, wo.deadline_at, wo.co_units)
             .where(relevant)).mappings()}
         events: dict[str, list[dict[str, Any]]] = defaultdict(list)
         moved: set[str] = set()  # orders reopened or extended at any time: their first deadline is recomputed

@@ -68,3 +68,19 @@ def test_the_units_explanation_page_explains_its_returns(returned, engine, setti
     assert "回退率（退单成立）（2）：仅展示，不计分" in page
     assert "50.00%</td><td>仅展示，不计分" in page
     assert "审核不同意，退回本单位继续办理，原办理时限不变" in page and ">R1</a>" in page
+
+
+def test_each_co_handling_unit_is_assessed_for_its_own_sign_for(engine, clock, service):
+    engine.open_work_order(number="C1", unit_code="U01", category="咨询", urgency="一般", source="12345",
+                           at=local(2026, 6, 1, 10), co_units=["U02", "U03"])
+    engine.record_event("C1", "signed", at=local(2026, 6, 1, 11))
+    engine.co_sign("C1", unit_code="U02", at=local(2026, 6, 1, 12), actor="u02")
+    run_until(engine, clock, local(2026, 7, 1, 8))
+    june = service.month("2026-06")
+    sign_for = {x.unit_code: (x.outcome, x.detail) for x in june.lines if x.order_number == "C1" and x.item == "sign_for"}
+    assert sign_for == {
+        "U01": ("yes", "派发 2026-06-01 10:00，应于 2026-06-02 前签收；2026-06-01 11:00 签收，按时"),
+        "U02": ("yes", "协办派发 2026-06-01 10:00，应于 2026-06-02 前签收；2026-06-01 12:00 签收，按时"),
+        "U03": ("no", "协办派发 2026-06-01 10:00，应于 2026-06-02 前签收；期末未签收，超时")}
+    # only the lead owes the reply
+    assert {x.unit_code for x in june.lines if x.order_number == "C1" and x.item == "reply"} == {"U01"}
