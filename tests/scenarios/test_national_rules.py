@@ -122,6 +122,17 @@ def test_co_handling_units_each_get_the_dispatch_sms_and_a_late_one_is_chased_an
     assert by_unit("U1") == [("2026-06-01T10:00", "sms", "dispatched")]  # the lead replied in time
 
 
+def test_a_co_unit_that_signs_after_its_chase_gets_no_card():
+    got = run([*UNITS, {**order("C3", "2026-06-01T10:00:00+08:00"), "co_units": ["U3"]},
+               event("signed", "C3", "2026-06-01T11:00:00+08:00"),
+               event("co_signed", "C3", "2026-06-04T10:00:00+08:00", unit="U3")], END)
+    u3 = sorted((line["at"][:16], line["type"], line.get("template", "")) for line in got
+                if line.get("order") == "C3" and line["unit"] == "U3")
+    # chased on 06-03 (SMS + call), signed on 06-04: the yellow card due on 06-05 is not given
+    assert u3 == [("2026-06-01T10:00", "sms", "dispatched"), ("2026-06-03T09:00", "phone_urge", ""),
+                  ("2026-06-03T09:00", "sms", "sign_overdue")]
+
+
 def test_only_the_lead_unit_replies():
     lines = [json.dumps(r, ensure_ascii=False) for r in [
         U1, U2, {**order("C2", "2026-06-01T10:00:00+08:00"), "co_units": ["U2"]},
