@@ -84,3 +84,17 @@ def test_each_co_handling_unit_is_assessed_for_its_own_sign_for(engine, clock, s
         "U03": ("no", "协办派发 2026-06-01 10:00，应于 2026-06-02 前签收；期末未签收，超时")}
     # only the lead owes the reply
     assert {x.unit_code for x in june.lines if x.order_number == "C1" and x.item == "reply"} == {"U01"}
+
+
+def test_a_co_unit_named_at_a_coordination_meeting_owes_its_sign_for_from_the_meeting(engine, clock, service):
+    engine.open_work_order(number="C2", unit_code="U01", category="咨询", urgency="一般", source="12345",
+                           at=local(2026, 6, 1, 10))
+    for hour, unit in ((11, "U02"), (15, "U03")):  # passed among three units: a hard case
+        engine.object_to_dispatch("C2", reason="非本单位职责", at=local(2026, 6, 1, hour), actor="u")
+        engine.decide_objection("C2", decision="accepted", unit_code=unit, at=local(2026, 6, 1, hour + 1), actor="sup")
+    engine.record_consultation("C2", held_on=local(2026, 6, 10, 10), present=["U01", "U02", "U03"], decision="城管牵头",
+                               lead_unit="U02", co_units=["U03"], working_days=5, actor="sup")
+    run_until(engine, clock, local(2026, 7, 1, 8))
+    june = service.month("2026-06")
+    assert [(x.outcome, x.detail) for x in june.lines if x.order_number == "C2" and x.unit_code == "U03"
+            and x.item == "sign_for"] == [("no", "协办派发 2026-06-10 10:00，应于 2026-06-11 前签收；期末未签收，超时")]
