@@ -89,6 +89,7 @@ def test_a_hard_case_is_listed_for_leadership_and_a_meeting_sets_units_and_deadl
     act(world["sup"], f"/orders/{number}/objection-decision", {"decision": "accepted", "unit_code": "U03"})
     assert world.order(number).hard_case_at is not None
     assert number in text_of(world["lead"].get("/leader/hard-cases"))
+    assert number in text_of(world["lead"].get("/leader"))  # escalated (提级督办) as a hard case, until replied
     page = text_of(world["sup"].get(f"/orders/{number}"))
     assert "疑难工单" in page and "登记会商" in page
     form = {"held_on": TODAY, "present": ["U01", "U02", "U03"], "lead_unit": "U02", "co_units": ["U03"],
@@ -99,6 +100,8 @@ def test_a_hard_case_is_listed_for_leadership_and_a_meeting_sets_units_and_deadl
     assert order.unit_code == "U02" and [c["unit"] for c in order.co_units] == ["U03"]
     assert order.deadline_at.astimezone(world.clock.now().tzinfo).date().isoformat() == "2026-07-07"
     audited(world, "order.consultation", "sup", number)
+    page = text_of(world["sup"].get(f"/orders/{number}"))  # units by name: U03 was the lead, now co-handling
+    assert "参会单位：区住建局、区城管局、区水务局" in page and "新增协办：区水务局" in page
 
 
 def test_the_rules_page_shows_the_dispatch_catalogue_and_the_objection_rules(world: World) -> None:

@@ -20,8 +20,10 @@ DETAIL_KEYS = {
     "color": "牌色", "username": "用户名", "role": "角色", "address": "地址", "code": "单位代码", "name": "名称",
     "phones": "号码数", "decision": "决定", "working_days": "工作日", "outcome": "结果", "template": "短信模板",
     "period": "考核期", "active": "启用", "display_name": "姓名", "contact": "联系人",
+    "dropped": "不再协办", "added": "新增协办", "from": "原单位",
 }
-UNIT_KEYS = {"unit", "unit_code", "from_unit", "to_unit", "lead_unit", "co_units", "present"}
+UNIT_KEYS = {"unit", "unit_code", "from_unit", "to_unit", "lead_unit", "co_units", "present", "dropped", "added",
+             "from"}
 COLORS = {"red": "红牌", "yellow": "黄牌"}
 
 
@@ -54,6 +56,11 @@ def unit_name(code: str | None) -> str:
     if not code:
         return "—"
     return _names()[1].get(code, code)
+
+
+def unit_names(value: Any) -> Any:
+    """A unit code, or a list of them, as unit names (joined with 、)."""
+    return _unit_value(value, _names()[1])
 
 
 def _unit_value(value: Any, units: dict[str, str]) -> Any:

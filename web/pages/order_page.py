@@ -24,6 +24,7 @@ from engine.runtime.progress import progress_of
 from web.auth import current
 from web.context import duban, order_or_404
 from web.diagram import readable_width, render_svg
+from web.pages.actors import UNIT_KEYS, unit_names
 from web.pages.labels import detail_value, template_label
 from web.pages.objection_view import objection_context
 
@@ -42,7 +43,8 @@ DETAIL_LABELS = {
     "text": "内容", "color": "牌色", "card": "牌号", "outcome": "结果", "satisfaction": "满意度", "solved": "已解决",
     "handled_on": "办结日期", "to": "号码", "template": "短信模板", "send_at": "发送时间", "kind": "类型",
     "task": "任务", "provisional": "暂定", "decision": "结论", "decide_by": "审核期限", "late": "超期审核",
-    "present": "参会单位", "co_units": "协办单位", "deadline": "新时限", "attachments": "附件说明", "attributed_to_unit": "归责承办单位",
+    "present": "参会单位", "co_units": "协办单位", "deadline": "新时限", "dropped": "不再协办", "added": "新增协办",
+    "attachments": "附件说明", "attributed_to_unit": "归责承办单位",
 }
 HIDDEN_DETAILS = {"params", "instance", "at"}
 
@@ -59,6 +61,8 @@ def describe(details: dict[str, Any], step: str | None = None) -> str:
             shown = template_label(str(value))
         elif key.endswith("_at") and isinstance(value, str):
             shown = _local_text(value)
+        elif key in UNIT_KEYS:
+            shown = unit_names(value)
         else:
             shown = detail_value(key, value)
         parts.append(f"{DETAIL_LABELS.get(key, key)}：{shown}")
