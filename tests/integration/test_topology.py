@@ -215,7 +215,12 @@ def test_two_webs_two_workers_behind_nginx_lose_and_double_nothing(topology: dic
     assert per_step == Counter({(n, t, phone[n]): 1 for n in numbers for t in ("dispatched", "due_soon", "sign_overdue")})
     sent = [r for r in sms if r.status in SENT]
     assert {m.sid for m in fake.messages} == {r.provider_id for r in sent}  # each reached Twilio once
-    assert len(fake.messages) == len(sent) > ORDERS
+    assert len(fake.messages) == len(sent) > 0
+    # the rest were merged into a digest (how many depends on timing); each such digest was sent
+    by_id = {r.id: r for r in sms}
+    merged = [r for r in sms if r.status == "merged"]
+    assert all(by_id[r.related_id].status in SENT for r in merged)
+    assert len(sent) + len(merged) >= 3 * ORDERS and {r.status for r in sms} <= set(SENT) | {"merged"}
 
     # /metrics of each process: the database gauges agree, the counters are the process's own
     scrape_started = time.perf_counter()
