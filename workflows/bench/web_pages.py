@@ -107,7 +107,8 @@ def time_every_page(app: Any, engine: Engine, accounts_class: Any, numbers: Sequ
             def run(i: int, path: Callable[[int], str] = path, failures: list[str] = failures,
                     streamed: list[bool] = streamed) -> None:
                 response = client.get(path(i))
-                if response.is_streamed:  # a download: what the user waits for is its first piece
+                download = "attachment" in response.headers.get("Content-Disposition", "")
+                if download and "Content-Length" not in response.headers:  # streamed: the user waits for its start
                     next(iter(response.response), b"")
                     response.close()
                     streamed.append(True)
