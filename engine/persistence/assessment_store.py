@@ -58,10 +58,7 @@ class AssessmentRecords:
             .where(relevant)).mappings()}
         events: dict[str, list[dict[str, Any]]] = defaultdict(list)
         moved: set[str] = set()  # orders reopened or extended at any time: their first deadline is recomputed
-        ev = order_events.c
-        for r in self.c.execute(sa.select(ev.order_number, ev.type, ev.at, ev.details, ev.recorded_at)
-                                .join(work_orders, work_orders.c.number == ev.order_number)
-                                .where(relevant, ev.type.in_(FACT_EVENTS))).mappings():
+        for r in self._fact_events(relevant, list(orders) if unit_code is not None else None):
             if r["type"] in ("reopened", "extension_approved"):
                 moved.add(r["order_number"])
             if r["at"] < end and r["recorded_at"] <= as_of:
@@ -83,6 +80,20 @@ class AssessmentRecords:
                                .where(handling_units.c.created_at < end, handling_units.c.created_at <= as_of,
                                       sa.true() if unit_code is None else handling_units.c.code == unit_code)).all()
         return Facts({r.code: r.name for r in units}, facts, acts, {r.code: r.created_at for r in units})
+
+    def _fact_events(self, relevant: Any, numbers: list[str] | None) -> Iterable[Any]:
+        """The fact events of the relevant orders: joined for the whole city; for one unit's explanation page by
+        its orders' numbers, in chunks (the join's OR over unit and returned orders walked every event: 382 ms at
+        100,000 orders, against a few ms by number)."""
+        ev = order_events.c
+        columns = (ev.order_number, ev.type, ev.at, ev.details, ev.recorded_at)
+        if numbers is None:
+            yield from self.c.execute(sa.select(*columns).join(work_orders, work_orders.c.number == ev.order_number)
+                                      .where(relevant, ev.type.in_(FACT_EVENTS))).mappings()
+            return
+        for i in range(0, len(numbers), 500):
+            yield from self.c.execute(sa.select(*columns).where(ev.order_number.in_(numbers[i:i + 500]),
+                                                                ev.type.in_(FACT_EVENTS)).order_by(ev.id)).mappings()
 
     def is_known_order(self, number: str) -> bool:
         return self.c.execute(sa.select(work_orders.c.number).where(work_orders.c.number == number)).first() is not None
