@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import signal
 import threading
 import time
@@ -204,7 +205,22 @@ def run_until_signalled(scheduler: BaseScheduler, health: WorkerHealth, started:
     except KeyboardInterrupt:
         pass
     finally:
+        exit_by(STOP_DEADLINE_SECONDS)
         stop(scheduler, health)
+
+
+STOP_DEADLINE_SECONDS = 2.5
+
+
+def exit_by(seconds: float) -> None:
+    """Whatever a job thread is doing (a signal can land while a lock is held), the process ends within `seconds`
+    of a stop: the work is crash-safe (claims and leases bring it back), so it is not waited for."""
+    def force() -> None:
+        os.write(2, b"duban worker: a job did not end within the stop deadline; exiting without it\n")
+        os._exit(0)
+    timer = threading.Timer(seconds, force)
+    timer.daemon = True
+    timer.start()
 
 
 def interrupt_on_signals() -> None:

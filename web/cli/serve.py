@@ -28,8 +28,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
     if port:
         serve_health(engine, health, port, args.health_host, metrics_token=settings.metrics_token)
     scheduler = build_scheduler(engine, build_sms(settings, engine), settings, health, blocking=False)
+    backlog = engine.backlog()["due_now"]  # read before the signals are taken over: a stop never lands mid-query
     run_until_signalled(scheduler, health, lambda: log.info("worker started", extra={
-        "worker": engine.worker_id, "tick_seconds": settings.tick_seconds, "backlog": engine.backlog()["due_now"]}))
+        "worker": engine.worker_id, "tick_seconds": settings.tick_seconds, "backlog": backlog}))
     log.info("worker stopped", extra={"worker": engine.worker_id})
     return 0
 
