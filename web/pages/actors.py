@@ -9,22 +9,14 @@ from flask import g
 
 from engine.persistence.account_tables import users
 from web.context import duban
+from web.pages.labels import DETAIL_LABELS, detail_value
 
 SYSTEM_ACTORS = {"replay": "回放", "demo": "演示数据", "seed": "初始数据", "cli": "命令行", "system": "系统",
                  "规则": "规则", "benchmark": "基准测试", "web-benchmark": "基准测试", "sms-benchmark": "基准测试"}
 PREFIXED_ACTORS = (("api:", "接口 "), ("import:", "导入 "), ("sms-link ", "短信链接 "), ("sms ", "短信回复 "),
                    ("worker", "系统（定时任务）"))
-DETAIL_KEYS = {
-    "unit": "单位", "unit_code": "单位", "from_unit": "原单位", "to_unit": "改派单位", "lead_unit": "主办单位",
-    "co_units": "协办单位", "present": "参会单位", "reason": "理由", "note": "说明", "at": "时间", "leader": "批示领导",
-    "color": "牌色", "username": "用户名", "role": "角色", "address": "地址", "code": "单位代码", "name": "名称",
-    "phones": "号码数", "decision": "决定", "working_days": "工作日", "outcome": "结果", "template": "短信模板",
-    "period": "考核期", "active": "启用", "display_name": "姓名", "contact": "联系人",
-    "dropped": "不再协办", "added": "新增协办", "from": "原单位",
-}
 UNIT_KEYS = {"unit", "unit_code", "from_unit", "to_unit", "lead_unit", "co_units", "present", "dropped", "added",
              "from"}
-COLORS = {"red": "红牌", "yellow": "黄牌"}
 
 
 def _names() -> tuple[dict[str, str], dict[str, str]]:
@@ -74,9 +66,6 @@ def audit_details(details: dict[str, Any] | None) -> list[tuple[str, Any]]:
     _, units = _names()
     shown = []
     for key, value in (details or {}).items():
-        if key in UNIT_KEYS:
-            value = _unit_value(value, units)
-        elif key == "color":
-            value = COLORS.get(value, value)
-        shown.append((DETAIL_KEYS.get(key, key), value))
+        shown.append((DETAIL_LABELS.get(key, key), _unit_value(value, units) if key in UNIT_KEYS
+                      else detail_value(key, value)))
     return shown

@@ -23,6 +23,17 @@ TEMPLATE_LABELS = {  # the SMS templates of config/sms_templates.toml
     "yellow_card": "黄牌通知", "red_card": "红牌通知", "supervision_letter": "督办函通知", "instruction": "批示通知",
     "reopened": "重办通知", "escalated": "提级督办通知", "digest": "汇总提醒", "document_issued": "公文印发通知",
 }
+DETAIL_LABELS = {  # the keys of event, action and audit details: the order timeline and the audit log
+    "reason": "理由", "note": "说明", "working_days": "工作日", "unit": "单位", "from": "原单位", "leader": "领导",
+    "text": "内容", "color": "牌色", "card": "牌号", "outcome": "结果", "satisfaction": "满意度", "solved": "已解决",
+    "handled_on": "办结日期", "to": "号码", "template": "短信模板", "send_at": "发送时间", "kind": "类型",
+    "task": "任务", "provisional": "暂定", "decision": "结论", "decide_by": "审核期限", "late": "超期审核",
+    "present": "参会单位", "co_units": "协办单位", "deadline": "新时限", "dropped": "不再协办", "added": "新增协办",
+    "attachments": "附件说明", "attributed_to_unit": "归责承办单位", "at": "时间", "unit_code": "单位",
+    "from_unit": "原单位", "to_unit": "改派单位", "lead_unit": "主办单位", "username": "用户名", "role": "角色",
+    "address": "地址", "code": "单位代码", "name": "名称", "phones": "号码数", "period": "考核期", "active": "启用",
+    "display_name": "姓名", "contact": "联系人",
+}
 INSTANCE_STATUS_LABELS = {"waiting": "等待中", "completed": "已结束", "cancelled": "已取消", "failed": "出错已停止"}
 
 

@@ -25,7 +25,7 @@ from web.auth import current
 from web.context import duban, order_or_404
 from web.diagram import readable_width, render_svg
 from web.pages.actors import UNIT_KEYS, unit_names
-from web.pages.labels import detail_value, template_label
+from web.pages.labels import DETAIL_LABELS, detail_value, template_label
 from web.pages.objection_view import objection_context
 
 EVENT_LABELS = {
@@ -38,14 +38,6 @@ EVENT_LABELS = {
 }
 
 
-DETAIL_LABELS = {
-    "reason": "理由", "note": "说明", "working_days": "工作日", "unit": "单位", "from": "原单位", "leader": "领导",
-    "text": "内容", "color": "牌色", "card": "牌号", "outcome": "结果", "satisfaction": "满意度", "solved": "已解决",
-    "handled_on": "办结日期", "to": "号码", "template": "短信模板", "send_at": "发送时间", "kind": "类型",
-    "task": "任务", "provisional": "暂定", "decision": "结论", "decide_by": "审核期限", "late": "超期审核",
-    "present": "参会单位", "co_units": "协办单位", "deadline": "新时限", "dropped": "不再协办", "added": "新增协办",
-    "attachments": "附件说明", "attributed_to_unit": "归责承办单位",
-}
 HIDDEN_DETAILS = {"params", "instance", "at"}
 
 
