@@ -24,6 +24,7 @@ class Settings:
     rules_file: Path = ROOT / "config" / "rules.toml"
     calendar_file: Path = ROOT / "config" / "calendar.toml"
     catalogue_file: Path = ROOT / "config" / "dispatch_catalogue.toml"
+    hotspots_file: Path = ROOT / "config" / "hotspots.toml"
     tick_seconds: float = 5.0
     outbox_seconds: float = 10.0
     batch_size: int = 200
@@ -81,6 +82,7 @@ class Settings:
             rules_file=Path(env.get("DUBAN_RULES_FILE", defaults.rules_file)),
             calendar_file=Path(env.get("DUBAN_CALENDAR_FILE", defaults.calendar_file)),
             catalogue_file=Path(env.get("DUBAN_CATALOGUE_FILE", defaults.catalogue_file)),
+            hotspots_file=Path(env.get("DUBAN_HOTSPOTS_FILE", defaults.hotspots_file)),
             tick_seconds=number("DUBAN_TICK_SECONDS", defaults.tick_seconds),
             outbox_seconds=number("DUBAN_OUTBOX_SECONDS", defaults.outbox_seconds),
             batch_size=int(number("DUBAN_BATCH_SIZE", defaults.batch_size, int)),

@@ -35,6 +35,16 @@ def print_aliyun_check(settings: Settings) -> None:
           f"(values up to {approved.variable_limit} characters, links up to {approved.link_limit}){mode}")
 
 
+def print_hotspot_check(settings: Settings) -> None:
+    from config.hotspot_loader import load_hotspots
+
+    config = load_hotspots(settings.hotspots_file)
+    area = "districts" if config.area_by == "district" else f"{config.grid_metres} m grid cells"
+    print(f"hotspots: {area}, windows of {'/'.join(map(str, config.rules.window_days))} days, at least "
+          f"{config.rules.min_count} orders and {config.rules.min_ratio:g}× expected; {len(config.leaders)} leader(s) "
+          f"told of 严重 flags at {config.run_at:%H:%M}")
+
+
 def cmd_check_config(args: argparse.Namespace) -> int:
     from datetime import date
 
@@ -55,6 +65,7 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     from config.loader import load_catalogue
 
     print(f"dispatch catalogue {settings.catalogue_file}: {len(load_catalogue(settings.catalogue_file).entries)} entries ok")
+    print_hotspot_check(settings)
     from workflows.bootstrap import load_sms_settings
 
     templates, _, _ = load_sms_settings(settings, definitions)
@@ -142,7 +153,7 @@ def add_commands(add: Add) -> None:
     add_database(p)
 
     add("check-config", cmd_check_config, "validate the rule table, the calendar, the dispatch catalogue, the SMS "
-        "templates, the documents' settings and the BPMN files (every process the engine starts must be there); warn when next year's "
+        "templates, the documents' settings, the hotspot settings and the BPMN files (every process the engine starts must be there); warn when next year's "
         "calendar, DUBAN_SECRET_KEY or a CJK font is missing")
 
     p = add("recompute-deadlines", cmd_recompute,
