@@ -17,6 +17,7 @@ from engine.domain import deadlines
 from engine.domain.calendar import WorkingCalendar
 from engine.domain.catalogue import DispatchCatalogue
 from engine.domain.errors import InvalidInput, InvalidTransition, UnknownUnit, UnknownWorkOrder
+from engine.domain.location import OrderLocation
 from engine.domain.model import HandlingUnit, Instance, Instruction
 from engine.domain.phones import normalise_mobile
 from engine.domain.rules import ROUTINE, RuleTable
@@ -90,9 +91,10 @@ class Engine(ObjectionCases, ManualCards, Escalation, TimerFiring):
     def open_work_order(self, *, number: str, unit_code: str, category: str, urgency: str, source: str,
                         at: datetime, title: str = "", actor: str = "system",
                         along: Callable[[SqlTransaction], None] | None = None,
-                        co_units: list[str] | None = None) -> WorkOrder:
+                        co_units: list[str] | None = None, location: OrderLocation | None = None) -> WorkOrder:
         """Dispatch a new order to its unit (the lead, 主办) and start its escalation process; each co-handling
-        unit (协办) in `co_units` gets its own sign-for process. `along` runs first inside the same transaction (the
+        unit (协办) in `co_units` gets its own sign-for process; `location` is the request's content, address,
+        district, coordinates and caller (checked by engine/domain/location.order_location). `along` runs first inside the same transaction (the
         API's idempotency record): whatever it writes is committed with the order or not at all."""
         validate_new_order(number, category, urgency, source)
         _require_aware(at)
@@ -108,7 +110,7 @@ class Engine(ObjectionCases, ManualCards, Escalation, TimerFiring):
                               dispatched_at=at, last_event_at=at, title=title,
                               deadline_basis=[{"rule": "handling", "start_at": at.isoformat()}])
             self._set_deadline(order, self._deadline_from_basis(order))
-            tx.insert_order(order)
+            tx.insert_order(order, location.columns() if location else None)
             self._start_co_units(tx, order, co_units or [], at)
             tx.add_event(number, "dispatched", at, actor, {"unit": unit_code, **(
                 {"co_units": [c["unit"] for c in order.co_units]} if order.co_units else {})}, self.clock.now())

@@ -24,6 +24,7 @@ from config.loader import load_calendar, load_rules
 from engine.clock import VirtualClock, format_local, parse_instant
 from engine.domain.calendar import WorkingCalendar
 from engine.domain.errors import DubanError, InvalidInput
+from engine.domain.location import OrderLocation, order_location
 from engine.domain.model import HandlingUnit
 from engine.domain.rules import RuleTable
 from engine.domain.work_order import EVENT_TYPES, WorkOrder, apply_event, check_event, validate_new_order
@@ -110,6 +111,7 @@ def read_events(lines: Iterable[str], *, rules: RuleTable | None = None,
                 source = str(record.get("source", "12345"))
                 validate_new_order(order_number, category, urgency, source)
                 co_units = national.co_units_of(record, unit, units)
+                location_of(record)  # content, address, district, coordinates, caller: checked now, stored on apply
                 orders[order_number] = WorkOrder(order_number, unit, category, urgency, source, at, last_event_at=at,
                                                  co_units=[{"unit": c, "signed_at": None} for c in co_units])
                 precheck.created(orders[order_number])
@@ -301,7 +303,7 @@ def _apply(engine: Engine, record: dict[str, Any], at: datetime) -> None:
         engine.open_work_order(number=number, unit_code=record["unit"], category=record["category"],
                                urgency=record.get("urgency", "一般"), source=str(record.get("source", "12345")),
                                at=at, title=str(record.get("title", "")), actor="replay",
-                               co_units=record.get("co_units"))
+                               co_units=record.get("co_units"), location=location_of(record))
     elif kind in national.EVENTS:
         national.apply(engine, kind, record, at)
     elif kind == "instruction":
@@ -310,6 +312,15 @@ def _apply(engine: Engine, record: dict[str, Any], at: datetime) -> None:
         engine.issue_card(number, color=record["color"], reason=record["reason"], actor="replay")
     else:
         engine.record_event(number, kind, at=at, working_days=record.get("working_days"), actor="replay")
+
+
+def location_of(record: dict[str, Any]) -> OrderLocation:
+    """An order_created line's request: content, address, district, latitude/longitude with coord_system
+    (WGS-84 or GCJ-02) and caller_phone, all optional; InvalidInput names a bad one."""
+    return order_location(content=record.get("content"), address=record.get("address"),
+                          district=record.get("district"), latitude=record.get("latitude"),
+                          longitude=record.get("longitude"), system=record.get("coord_system"),
+                          caller_phone=record.get("caller_phone"))
 
 
 def read_file(path: Path) -> Iterator[str]:

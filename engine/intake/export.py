@@ -14,7 +14,7 @@ from engine.intake.masking import mask_address, mask_name, mask_phone, mask_text
 CSV_COLUMNS = ["record_type", "id", "order_number", "at", "type", "actor", "source", "external_no", "unit_code",
                "category", "urgency", "status", "cycle", "title", "dispatched_at", "deadline_at", "signed_at",
                "replied_at", "closed_at", "channel", "citizen_name", "citizen_phone", "address", "content",
-               "step", "details"]
+               "step", "details", "district", "latitude", "longitude"]
 _CURSOR = re.compile(r"^p(\d{1,18})$")
 _LEGACY_CURSOR = re.compile(r"^e(\d{1,18})-a(\d{1,18})$")  # before the change log: last event id, last action id
 
@@ -55,11 +55,17 @@ def order_record(row: dict[str, Any], *, personal_data: bool) -> dict[str, Any]:
         "closed_at": _time(row["closed_at"]), "channel": row.get("channel"),
         "citizen_name": row.get("citizen_name"), "citizen_phone": row.get("citizen_phone"),
         "address": row.get("address"), "content": row.get("content"),
+        "district": row.get("district"), "latitude": row.get("latitude"), "longitude": row.get("longitude"),
     }
-    if not personal_data:
+    if not personal_data:  # coordinates to 0.01° (about 1 km): enough for hotspots, not for a doorstep
         record.update(citizen_name=mask_name(record["citizen_name"]), citizen_phone=mask_phone(record["citizen_phone"]),
-                      address=mask_address(record["address"]), content=mask_text(record["content"]))
+                      address=mask_address(record["address"]), content=mask_text(record["content"]),
+                      latitude=_coarse(record["latitude"]), longitude=_coarse(record["longitude"]))
     return record
+
+
+def _coarse(degrees: float | None) -> float | None:
+    return None if degrees is None else round(degrees, 2)
 
 
 def event_record(row: dict[str, Any], *, personal_data: bool) -> dict[str, Any]:

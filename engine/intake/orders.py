@@ -7,11 +7,15 @@ from typing import Any
 
 from engine.domain.rules import CATEGORIES, URGENCIES
 from engine.domain.work_order import SATISFACTION_GRADES
+from engine.domain.errors import InvalidInput
+from engine.domain.location import MAX_ADDRESS, MAX_DISTRICT, OrderLocation, order_location, wgs84_point
 from engine.intake.fields import Checker, FieldError, body_hash
 
 ORDER_FIELDS = {"order_no", "unit_code", "category", "urgency", "dispatched_at", "title", "content", "channel",
-                "address", "citizen", "co_units"}
+                "address", "citizen", "co_units", "district", "coordinates"}
 CITIZEN_FIELDS = {"name", "phone"}
+COORDINATE_FIELDS = {"latitude", "longitude", "system"}
+_LOCATION_FIELDS = ("district", "latitude", "longitude", "coord_system")  # hashed only when given (issue 19)
 API_EVENT_TYPES = ("signed", "progress_reported", "returned", "extension_requested", "extension_approved",
                    "replied", "closed", "callback", "reopened", "objected", "objection_decided", "co_signed",
                    "contributed", "consultation")
@@ -44,6 +48,16 @@ class IntakeOrder:
     citizen_phone: str | None = None
     co_units: tuple[str, ...] = ()  # co-handling units (协办); unit_code is the lead (主办)
     extra: dict[str, Any] = field(default_factory=dict)
+    district: str | None = None  # 区县
+    latitude: float | None = None  # as sent, in coord_system (checked by parse_coordinates)
+    longitude: float | None = None
+    coord_system: str | None = None  # WGS-84 | GCJ-02
+
+    def location(self) -> OrderLocation:
+        """The columns the order keeps: coordinates in WGS-84, the address normalised (engine/domain/location.py)."""
+        return order_location(content=self.content, address=self.address, district=self.district,
+                               latitude=self.latitude, longitude=self.longitude, system=self.coord_system,
+                               caller_phone=self.citizen_phone)
 
 
 @dataclass(frozen=True)
@@ -78,7 +92,9 @@ def parse_order(body: object, *, now: datetime, prefix: str = "") -> tuple[Intak
     title = c.text("title", max_length=500, default="")
     content = c.text("content", max_length=4000, multiline=True)
     channel = c.text("channel", max_length=32)
-    address = c.text("address", max_length=500)
+    address = c.text("address", max_length=MAX_ADDRESS)
+    district = c.text("district", max_length=MAX_DISTRICT)
+    point = parse_coordinates(c, data.get("coordinates"))
     co_units = _unit_codes(c, "co_units", lead=unit_code)
     name = phone = None
     citizen = data.get("citizen")
@@ -95,13 +111,36 @@ def parse_order(body: object, *, now: datetime, prefix: str = "") -> tuple[Intak
     return with_hash(IntakeOrder(number=number, unit_code=unit_code, category=category, urgency=urgency,
                                  dispatched_at=dispatched_at, source="12345", body_hash="", external_no=number,
                                  title=title or "", content=content, channel=channel, address=address,
-                                 citizen_name=name, citizen_phone=phone, co_units=tuple(co_units))), []
+                                 citizen_name=name, citizen_phone=phone, co_units=tuple(co_units),
+                                 district=district, **point)), []
+
+
+def parse_coordinates(c: Checker, value: object, name: str = "coordinates") -> dict[str, Any]:
+    """{"latitude", "longitude", "system"} → IntakeOrder's latitude, longitude and coord_system ({} when absent);
+    a bad one is a FieldError naming what is wrong (range, missing half, unknown system)."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        c.fail(name, "must be an object {latitude, longitude, system}")
+        return {}
+    for unknown in sorted(set(value) - COORDINATE_FIELDS):
+        c.fail(f"{name}.{unknown}", "unknown field")
+    lat, lng, system = value.get("latitude"), value.get("longitude"), value.get("system")
+    try:
+        if lat is None or lng is None or system is None:
+            raise InvalidInput("latitude, longitude and system (WGS-84 or GCJ-02) are all required")
+        wgs84_point(lat, lng, system)
+    except InvalidInput as exc:
+        c.fail(name, str(exc))
+        return {}
+    return {"latitude": float(lat), "longitude": float(lng), "coord_system": str(system)}
 
 
 def with_hash(order: IntakeOrder) -> IntakeOrder:
     """Hash what the order says after defaults and time zones are normalised, so that the same order sent again
     (keys in another order, `Z` instead of `+08:00`, the default urgency spelled out) is recognised as the same."""
-    facts = {name: getattr(order, name) for name in IntakeOrder.__dataclass_fields__ if name != "body_hash"}
+    facts = {name: getattr(order, name) for name in IntakeOrder.__dataclass_fields__ if name != "body_hash"
+             and not (name in _LOCATION_FIELDS and getattr(order, name) is None)}  # hashes from before issue 19 hold
     facts["dispatched_at"] = order.dispatched_at.isoformat()
     return replace(order, body_hash=body_hash(facts))
 

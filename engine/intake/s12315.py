@@ -11,7 +11,8 @@ from typing import Any
 
 from engine.clock import format_local
 from engine.intake.fields import Checker, FieldError
-from engine.intake.orders import IntakeOrder, with_hash
+from engine.domain.location import MAX_ADDRESS, MAX_DISTRICT
+from engine.intake.orders import IntakeOrder, parse_coordinates, with_hash
 
 SOURCE = "12315"
 # 12315 field → (Duban field, meaning)
@@ -26,6 +27,10 @@ FIELD_MAP: dict[str, tuple[str, str]] = {
     "tsrxm": ("citizen.name", "投诉人姓名 (personal data)"),
     "tsrdh": ("citizen.phone", "投诉人电话 (personal data)"),
     "fsdz": ("address", "事发地址"),
+    "fsqx": ("district", "事发区县"),
+    "wd": ("coordinates.latitude", "纬度 (degrees; with jd and zbx)"),
+    "jd": ("coordinates.longitude", "经度 (degrees)"),
+    "zbx": ("coordinates.system", "坐标系: WGS-84 or GCJ-02"),
     "btsrmc": ("extra.respondent", "被投诉人名称 (the business complained about)"),
     "btsrdz": ("extra.respondent_address", "被投诉人地址"),
     "spmc": ("extra.product", "商品或服务名称"),
@@ -55,7 +60,11 @@ def parse_12315(body: object, *, now: datetime) -> tuple[IntakeOrder | None, lis
     content = c.text("sqnr", max_length=4000, multiline=True)
     name = c.text("tsrxm", max_length=100)
     phone = c.text("tsrdh", max_length=32)
-    address = c.text("fsdz", max_length=500)
+    address = c.text("fsdz", max_length=MAX_ADDRESS)
+    district = c.text("fsqx", max_length=MAX_DISTRICT)
+    given = {key: body[name] for key, name in (("latitude", "wd"), ("longitude", "jd"), ("system", "zbx"))
+             if body.get(name) is not None}
+    point = parse_coordinates(c, given or None, "wd/jd/zbx")
     extra: dict[str, Any] = {}
     for key, target in (("btsrmc", "respondent"), ("btsrdz", "respondent_address"), ("spmc", "product")):
         value = c.text(key, max_length=500)
@@ -73,7 +82,8 @@ def parse_12315(body: object, *, now: datetime) -> tuple[IntakeOrder | None, lis
     return with_hash(IntakeOrder(
         number=f"12315-{external}", unit_code=unit_code, category=str(category), urgency=urgency,
         dispatched_at=dispatched_at, source=SOURCE, body_hash="", external_no=external, title=title or "",
-        content=content, channel="12315", address=address, citizen_name=name, citizen_phone=phone, extra=extra)), []
+        content=content, channel="12315", address=address, citizen_name=name, citizen_phone=phone, extra=extra,
+        district=district, **point)), []
 
 
 RESULT_EVENTS = ("returned", "replied", "closed", "callback", "reopened")

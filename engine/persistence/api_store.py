@@ -19,8 +19,13 @@ from engine.persistence.tables import actions, handling_units, order_events, out
 PUSH = "push"
 PARKED = "parked"  # failed for longer than the configured time: held for a person (the target waits behind it)
 _UNSENT = ("pending", "sending", PARKED)
+# the request as the intake record has it, else as the order keeps it (orders replayed, imported before the intake
+# record existed, or opened by the demo: issue 19 put content, address and caller on every order)
 _INTAKE_COLUMNS = [api_intake.c.external_no, api_intake.c.channel, api_intake.c.citizen_name,
-                   api_intake.c.citizen_phone, api_intake.c.address, api_intake.c.content, api_intake.c.client]
+                   sa.func.coalesce(api_intake.c.citizen_phone, work_orders.c.caller_phone).label("citizen_phone"),
+                   sa.func.coalesce(api_intake.c.address, work_orders.c.address).label("address"),
+                   sa.func.coalesce(api_intake.c.content, work_orders.c.content).label("content"), api_intake.c.client]
+_ORDER_COLUMNS = [c for c in work_orders.c if c.name not in ("content", "address")]
 
 
 class ApiRecords:
@@ -89,7 +94,7 @@ class ApiRecords:
 
     # --- reading orders and the export -----------------------------------------------------
     def _orders(self) -> sa.Select[Any]:
-        return (sa.select(work_orders, *_INTAKE_COLUMNS)
+        return (sa.select(*_ORDER_COLUMNS, *_INTAKE_COLUMNS)
                 .outerjoin(api_intake, api_intake.c.number == work_orders.c.number))
 
     def order_view(self, number: str) -> dict[str, Any] | None:

@@ -1,6 +1,6 @@
 """Everything the work-order detail page shows, read in one transaction: the facts, the timeline (events and
 rule actions merged), the workflow instances with their stored state, SMS, documents, cards, instructions,
-supervisor tasks and the citizen's contact from the intake record."""
+supervisor tasks and the citizen's contact and request (the intake record's, else the order's own columns)."""
 from __future__ import annotations
 
 from typing import Any
@@ -33,9 +33,20 @@ def order_page(tx: SqlTransaction, number: str) -> dict[str, Any] | None:
     intake = c.execute(sa.select(api_intake.c.citizen_name, api_intake.c.citizen_phone, api_intake.c.address,
                                  api_intake.c.content, api_intake.c.channel)
                        .where(api_intake.c.number == number)).mappings().first()
-    detail["citizen"] = dict(intake) if intake else None
+    detail["citizen"] = _request(detail["order"], dict(intake) if intake else {})
     detail["timeline"] = timeline(detail["events"], detail["actions"])
     return detail
+
+
+def _request(order: dict[str, Any], intake: dict[str, Any]) -> dict[str, Any] | None:
+    """The citizen and the request: the intake record's words where there is one, else what the order keeps
+    (issue 19 put content, address, district, coordinates and caller on every order)."""
+    found = {"citizen_name": intake.get("citizen_name"), "channel": intake.get("channel"),
+             "citizen_phone": intake.get("citizen_phone") or order.get("caller_phone"),
+             "address": intake.get("address") or order.get("address"),
+             "content": intake.get("content") or order.get("content"), "district": order.get("district"),
+             "latitude": order.get("latitude"), "longitude": order.get("longitude")}
+    return found if intake or any(v is not None for v in found.values()) else None
 
 
 def timeline(events: list[dict[str, Any]], done: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -180,9 +180,10 @@ class SqlTransaction(SmsRecords):
         row = self.c.execute(query, {"number": number}).mappings().first()
         return _order_from(row) if row is not None else None
 
-    def insert_order(self, order: WorkOrder) -> None:
+    def insert_order(self, order: WorkOrder, location: dict[str, Any] | None = None) -> None:
+        """`location`: the request's columns (engine/domain/location.py), written once here and never by updates."""
         try:  # the primary key decides, also when two requests race to create the same order
-            self.c.execute(_INSERT_ORDER, asdict(order))
+            self.c.execute(_INSERT_ORDER, {**asdict(order), **(location or {})})
         except sa.exc.IntegrityError:
             raise DuplicateWorkOrder(order.number) from None  # the transaction is rolled back by the caller
 

@@ -87,6 +87,15 @@ work_orders = sa.Table(
     # co-handling units (协办): [{"unit": code, "signed_at": iso or null}]; the lead is unit_code (0014)
     sa.Column("co_units", sa.JSON, nullable=False, server_default="[]"),
     sa.Column("hard_case_at", UtcDateTime()),  # became a hard case (疑难工单) then (0014)
+    # what the citizen asked and where (issue 19, 0018; engine/domain/location.py): the address as given and its
+    # normalised key, the district (区县), WGS-84 coordinates (GCJ-02 input converted on intake), the caller's phone
+    sa.Column("content", sa.Text),
+    sa.Column("address", sa.String(300)),
+    sa.Column("address_key", sa.String(300), index=True),
+    sa.Column("district", sa.String(50), index=True),
+    sa.Column("latitude", sa.Float),
+    sa.Column("longitude", sa.Float),
+    sa.Column("caller_phone", sa.String(32), index=True),
     # the work-order list's filters followed by its sort, so a page is read in index order (migration 0007)
     sa.Index("ix_work_orders_status_dispatched", "status", "dispatched_at"),
     sa.Index("ix_work_orders_status_deadline", "status", "deadline_at"),

@@ -58,4 +58,8 @@ def test_the_supervisor_sees_exactly_the_open_calls_with_full_numbers(demo_db):
 
 def test_the_demo_orders_carry_a_realistic_request_and_address(demo_db):
     assert scalar(demo_db, "SELECT count(*) FROM work_orders") == scalar(
-        demo_db, "SELECT count(*) FROM api_intake WHERE content LIKE '来电人%' AND address LIKE '揭阳市%号'")
+        demo_db, "SELECT count(*) FROM api_intake WHERE content LIKE '来电人%' AND address LIKE '揭阳市%号%'")
+    # issue 19: the order keeps the request too, with its district and a point converted from GCJ-02
+    assert scalar(demo_db, "SELECT count(*) FROM work_orders") == scalar(
+        demo_db, "SELECT count(*) FROM work_orders WHERE content LIKE '来电人%' AND address LIKE '揭阳市%号%' "
+                 "AND address LIKE '%' || district || '%' AND latitude BETWEEN 23 AND 24 AND caller_phone LIKE '1%'")

@@ -7,6 +7,7 @@ from engine.domain.rules import CATEGORIES, URGENCIES
 from engine.domain.work_order import SATISFACTION_GRADES
 from engine.intake.fields import NUMBER_PATTERN
 from engine.intake.orders import API_EVENT_TYPES, MAX_BATCH
+from engine.domain.location import COORDINATE_SYSTEMS, MAX_ADDRESS, MAX_DISTRICT
 from engine.intake.s12315 import FIELD_MAP
 
 
@@ -19,6 +20,14 @@ def _text(max_length: int, description: str = "", min_length: int = 0) -> dict[s
 
 TIME = {"type": "string", "format": "date-time", "description": "ISO-8601 with UTC offset, e.g. 2026-06-01T09:30:00+08:00"}
 NUMBER = {"type": "string", "pattern": NUMBER_PATTERN, "description": "工单编号 (external order number)"}
+_SYSTEM = {"type": "string", "enum": list(COORDINATE_SYSTEMS),
+           "description": "坐标系: WGS-84 (GPS) or GCJ-02 (Chinese map services); GCJ-02 is converted to WGS-84 on intake"}
+COORDINATES = {"type": "object", "additionalProperties": False, "required": ["latitude", "longitude", "system"],
+               "description": "where the matter is (personal data); stored in WGS-84", "properties": {
+                   "latitude": {"type": "number", "minimum": -90, "maximum": 90, "description": "纬度"},
+                   "longitude": {"type": "number", "minimum": -180, "maximum": 180, "description": "经度"},
+                   "system": _SYSTEM}}
+_NULL_NUMBER = {"type": "number", "nullable": True}
 
 SCHEMAS: dict[str, Any] = {
     "Problem": {"type": "object", "required": ["type", "title", "status", "detail"], "properties": {
@@ -33,7 +42,8 @@ SCHEMAS: dict[str, Any] = {
         "category": {"type": "string", "enum": list(CATEGORIES), "description": "诉求类型"},
         "urgency": {"type": "string", "enum": list(URGENCIES), "default": "一般", "description": "紧急程度"},
         "dispatched_at": TIME, "title": _text(500, "工单标题"), "content": _text(4000, "诉求内容 (personal data inside is masked on export)"),
-        "channel": _text(32, "受理渠道"), "address": _text(500, "事发地址 (personal data)"),
+        "channel": _text(32, "受理渠道"), "address": _text(MAX_ADDRESS, "事发地址 (personal data)"),
+        "district": _text(MAX_DISTRICT, "区县 (the area the matter is in)"), "coordinates": COORDINATES,
         "citizen": {"type": "object", "additionalProperties": False, "description": "诉求人 (personal data)",
                     "properties": {"name": _text(100), "phone": _text(32)}}}},
     "Order": {"type": "object", "properties": {
@@ -45,7 +55,10 @@ SCHEMAS: dict[str, Any] = {
         "signed_at": {"type": "string", "nullable": True}, "replied_at": {"type": "string", "nullable": True},
         "closed_at": {"type": "string", "nullable": True}, "channel": {"type": "string", "nullable": True},
         "citizen_name": {"type": "string", "nullable": True}, "citizen_phone": {"type": "string", "nullable": True},
-        "address": {"type": "string", "nullable": True}, "content": {"type": "string", "nullable": True}}},
+        "address": {"type": "string", "nullable": True}, "content": {"type": "string", "nullable": True},
+        "district": {"type": "string", "nullable": True},
+        "latitude": {**_NULL_NUMBER, "description": "WGS-84; without personal_data rounded to 0.01° (about 1 km)"},
+        "longitude": _NULL_NUMBER}},
     "IntakeResult": {"type": "object", "properties": {
         "outcome": {"type": "string", "enum": ["created", "existing"]}, "order": {"$ref": "#/components/schemas/Order"}}},
     "BatchIn": {"type": "object", "additionalProperties": False, "required": ["orders"], "properties": {
@@ -65,7 +78,11 @@ SCHEMAS: dict[str, Any] = {
         "djsj": TIME, "cbdwdm": _text(32, FIELD_MAP["cbdwdm"][1], 1),
         "jjcd": {"type": "string", "enum": list(URGENCIES)},
         "tsrxm": _text(100, FIELD_MAP["tsrxm"][1]), "tsrdh": _text(32, FIELD_MAP["tsrdh"][1]),
-        "sqnr": _text(4000, FIELD_MAP["sqnr"][1]), "sqje": {"type": "number", "minimum": 0, "maximum": 1e12}}},
+        "sqnr": _text(4000, FIELD_MAP["sqnr"][1]), "sqje": {"type": "number", "minimum": 0, "maximum": 1e12},
+        "fsdz": _text(MAX_ADDRESS, FIELD_MAP["fsdz"][1]), "fsqx": _text(MAX_DISTRICT, FIELD_MAP["fsqx"][1]),
+        "wd": {**COORDINATES["properties"]["latitude"], "description": FIELD_MAP["wd"][1]},
+        "jd": {**COORDINATES["properties"]["longitude"], "description": FIELD_MAP["jd"][1]},
+        "zbx": {**_SYSTEM, "description": FIELD_MAP["zbx"][1]}}},
     "EventIn": {"type": "object", "additionalProperties": False, "required": ["type", "at"], "properties": {
         "type": {"type": "string", "enum": list(API_EVENT_TYPES)}, "at": TIME, "actor": _text(64),
         "note": _text(2000), "reason": _text(2000, "returned / extension_requested: required; objected: required, "

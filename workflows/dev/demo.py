@@ -13,6 +13,7 @@ from typing import Any
 from engine.clock import format_local
 from engine.domain.rules import CATEGORIES
 from engine.domain.work_order import WorkOrder, apply_event, check_event
+from workflows.dev.demo_requests import add_requests
 
 UNITS = [
     ("U01", "揭阳市生态环境局"), ("U02", "揭阳市住房和城乡建设局"), ("U03", "揭阳市交通运输局"),
@@ -88,21 +89,14 @@ def demo_records(now: datetime, *, orders: int = 300, days: int = 42, seed: int 
             seq += 1
             timed.append((at, seq, {**event, "order": number, "at": format_local(at)}))
     timed.sort(key=lambda item: (item[0], item[1]))
-    return records + [record for _, _, record in timed]
-
-
-STREETS = ["榕城区临江北路", "榕城区进贤门大道", "揭东区城西大道", "榕城区东山大道", "揭东区曲溪街道", "榕城区马牙路"]
-COMPLAINTS = {
-    "咨询": "来电人想了解{title}的具体办理流程和所需材料，希望相关部门给予明确答复。",
-    "求助": "来电人反映{title}，已影响周边居民正常生活，请相关部门尽快到场处理。",
-    "建议": "来电人{title}，认为可以方便周边群众出行和生活，希望相关部门研究采纳。",
-    "投诉": "来电人投诉{title}，多次向有关方面反映未果，要求相关部门依法查处并回复处理结果。",
-    "举报": "来电人{title}，情况已持续一段时间，请相关部门核实查处。",
-}
+    records += [record for _, _, record in timed]
+    add_requests(records)
+    return records
 
 
 def seed_requests(engine: Any, records: list[dict[str, Any]]) -> int:
-    """The citizen's request (诉求内容) and address of each demo order, as the intake API would have stored them."""
+    """The intake record of each demo order (the citizen's name, the channel; the request as on the order), as the
+    intake API would have stored it."""
     import sqlalchemy as sa
 
     from engine.persistence.api_tables import api_intake
@@ -111,12 +105,10 @@ def seed_requests(engine: Any, records: list[dict[str, Any]]) -> int:
     for r in records:
         if r.get("type") != "order_created":
             continue
-        address = f"揭阳市{rng.choice(STREETS)}{rng.randint(1, 300)}号"
         rows.append({"number": r["order"], "client": "demo", "source": r.get("source", "12345"),
                      "body_hash": "0" * 64, "external_no": r["order"], "channel": "phone",
                      "citizen_name": rng.choice("陈林黄李张吴郑王") + rng.choice(["先生", "女士"]),
-                     "citizen_phone": f"139{rng.randrange(10**8):08d}", "address": address,
-                     "content": COMPLAINTS[r["category"]].format(title=r.get("title", "")) + f"地址：{address}。",
+                     "citizen_phone": r["caller_phone"], "address": r["address"], "content": r["content"],
                      "extra": {}, "received_at": datetime.fromisoformat(r["at"])})
     with engine.store.transaction() as tx:
         known = set(tx.c.execute(sa.select(api_intake.c.number)).scalars())

@@ -30,7 +30,10 @@ HEADERS = {
     "content": "content", "诉求内容": "content", "channel": "channel", "受理渠道": "channel",
     "address": "address", "事发地址": "address", "citizen_name": "citizen.name", "诉求人姓名": "citizen.name",
     "citizen_phone": "citizen.phone", "联系电话": "citizen.phone",
-    "co_units": "co_units", "协办单位编码": "co_units",
+    "co_units": "co_units", "协办单位编码": "co_units", "district": "district", "区县": "district",
+    "latitude": "coordinates.latitude", "纬度": "coordinates.latitude",
+    "longitude": "coordinates.longitude", "经度": "coordinates.longitude",
+    "coord_system": "coordinates.system", "坐标系": "coordinates.system",
 }
 MAX_ROWS = 100_000
 
@@ -147,11 +150,20 @@ def _payload(cells: dict[str, Any]) -> dict[str, Any]:
         if target == "co_units":  # several unit codes in one cell, separated by commas, 、 or spaces
             payload["co_units"] = [c for c in text.replace("、", ",").replace(" ", ",").split(",") if c]
             continue
-        if target.startswith("citizen."):
-            payload.setdefault("citizen", {})[target.split(".", 1)[1]] = text
+        if target.startswith(("citizen.", "coordinates.")):
+            group, name = target.split(".", 1)
+            payload.setdefault(group, {})[name] = _degrees(text) if name in ("latitude", "longitude") else text
         else:
             payload[target] = text
     return payload
+
+
+def _degrees(text: str) -> float | str:
+    """A coordinate cell as a number; text that is not one is passed on for the order's check to name."""
+    try:
+        return float(text)
+    except ValueError:
+        return text
 
 
 def _local_if_naive(text: str) -> str:

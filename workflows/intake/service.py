@@ -117,7 +117,7 @@ def submit(engine: Engine, intake: IntakeOrder, client: str, *, actor: str | Non
         engine.open_work_order(number=intake.number, unit_code=intake.unit_code, category=intake.category,
                                urgency=intake.urgency, source=intake.source, at=intake.dispatched_at,
                                title=intake.title, actor=actor or f"api:{client}", along=claim,
-                               co_units=list(intake.co_units))
+                               co_units=list(intake.co_units), location=intake.location())
         return IntakeResult("created", intake.number)
     except _ReceivedBefore:
         with engine.store.reading() as tx:
