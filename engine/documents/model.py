@@ -54,12 +54,14 @@ class Table:
 
 @dataclass(frozen=True)
 class Chart:
-    """A bar chart drawn on the server (`workflows/documents/charts.py`) in the document's CJK font: labels (unit
-    short names, dates) and legends in Chinese; the caption says what the bars are and their unit."""
+    """A column chart, drawn by the pages' chart code (`workflows/documents/charts.py`): labels (unit short names,
+    dates) and legends in Chinese; the caption, printed under it, says what the columns are; `unit` is the values'
+    unit on the y axis (件)."""
 
     caption: str
     labels: tuple[str, ...]
     series: tuple[tuple[str, tuple[float, ...]], ...]  # (legend, one value per label)
+    unit: str = ""
 
 
 Block = Union[Paragraph, Table, Chart]
@@ -95,7 +97,7 @@ def content_to_json(content: DocumentContent) -> dict[str, Any]:
             return {"type": "table", "headers": list(b.headers), "rows": [list(r) for r in b.rows],
                     "caption": b.caption}
         return {"type": "chart", "caption": b.caption, "labels": list(b.labels),
-                "series": [[legend, list(values)] for legend, values in b.series]}
+                "series": [[legend, list(values)] for legend, values in b.series], "unit": b.unit}
 
     return {"kind": content.kind, "number": content.number, "title": content.title, "addressee": content.addressee,
             "blocks": [block(b) for b in content.blocks], "issuer": content.issuer, "mark": content.mark,
@@ -113,7 +115,8 @@ def content_from_json(data: dict[str, Any]) -> DocumentContent:
             return Table(tuple(b["headers"]), tuple(tuple(r) for r in b["rows"]), b["caption"])
         if b["type"] == "chart":
             return Chart(b["caption"], tuple(b["labels"]),
-                         tuple((legend, tuple(float(v) for v in values)) for legend, values in b["series"]))
+                         tuple((legend, tuple(float(v) for v in values)) for legend, values in b["series"]),
+                         b.get("unit", ""))
         raise ValueError(f"unknown block type {b['type']!r}")
 
     return DocumentContent(kind=data["kind"], number=data["number"], title=data["title"],

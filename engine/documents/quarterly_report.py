@@ -105,9 +105,9 @@ def _units(f: QuarterFigures, short: ShortName) -> list[Block]:
         caption="表1 各承办单位办理及督办情况"),
         Chart("图1 各承办单位受理量和按时办结回复量（件）", names,
               (("受理量", tuple(float(u.received) for u in f.units)),
-               ("按时办结回复量", tuple(float(u.replied_on_time) for u in f.units)))),
+               ("按时办结回复量", tuple(float(u.replied_on_time) for u in f.units))), "件"),
         Chart("图2 本季度各周受理工单量（件，横轴为每周起始日）", tuple(day_words(w) for w, _ in f.weekly),
-              (("受理量", tuple(float(n) for _, n in f.weekly)),))]
+              (("受理量", tuple(float(n) for _, n in f.weekly)),), "件")]
 
 
 def _cases(f: QuarterFigures, short: ShortName, calendar: WorkingCalendar) -> list[Block]:

@@ -267,11 +267,10 @@ def test_the_docx_as_libreoffice_prints_it(rendered):
     title broken between phrases only, page numbers on the outer side, the 版记 on the last page."""
     _, out, tmp = rendered
     settings = load_document_settings()
-    fonts = find_cjk_fonts(settings.font_dirs)
     folder = tmp / "docx"
     folder.mkdir(exist_ok=True)
     for key, doc in out.items():
-        (folder / f"{key}.docx").write_bytes(render_docx(doc["content"], settings.docx_fonts, fonts))
+        (folder / f"{key}.docx").write_bytes(render_docx(doc["content"], settings.docx_fonts))
     subprocess.run(["soffice", "--headless", "--convert-to", "pdf", "--outdir", str(folder),
                     *sorted(map(str, folder.glob("*.docx")))], check=True, capture_output=True, timeout=600)
     measured = {}

@@ -3,6 +3,7 @@ written out by hand below (orders, sign-for, replies, satisfaction, instructed c
 from the engine's action log (cards and documents)."""
 from __future__ import annotations
 
+import re
 from collections import Counter
 from datetime import datetime
 
@@ -14,7 +15,7 @@ from engine.documents.quarterly import compute_figures
 from engine.persistence.document_store import DocumentRecords
 from engine.persistence.tables import actions
 from tests.conftest import local
-from tests.documents.helpers import pdf_fonts, pdf_text, run_until, squeeze
+from tests.documents.helpers import ARTIFACTS, pdf_fonts, pdf_text, run_until, squeeze
 
 UNITS = {"U01": "揭阳市生态环境局", "U02": "揭阳市住房和城乡建设局", "U03": "揭阳市交通运输局"}
 # number, unit, urgency, dispatched: the 咨询 deadline is 23:59:59 of the 2nd working day after dispatch
@@ -195,3 +196,54 @@ def test_the_report_speaks_chinese_and_tells_its_typical_cases(quarter):
     assert a3.startswith("（二）提级督办件。2026年5月12日10:00") and "派发揭阳市生态环境局办理" in a3
     assert "5月28日发出督办函（揭热线督〔2026〕3号）；6月5日提级督办" in a3
     assert a3.endswith("办理结果：该工单至今未签收，截至2026年6月30日尚未办结回复，已超过办理时限32个工作日。")
+
+
+def test_the_charts_are_the_pages_charts_drawn_in_chinese(quarter, tmp_path):
+    """Each chart of the 专报 is the dashboard's column chart (workflows.charts.column_chart) rasterised: the PNG in
+    the DOCX and the picture in the PDF are exactly that drawing, whose text is the Chinese legends, the units'
+    short names, every count over its column (0 too) and the axis' unit."""
+    import subprocess
+    import xml.etree.ElementTree as ET
+    from io import BytesIO
+
+    from PIL import Image
+
+    from engine.documents.model import Chart, content_from_json
+    from workflows.charts import column_chart
+    from workflows.documents.charts import chart_svg, render_chart
+
+    engine, document, files, figures, _ = quarter
+    with engine.store.reading() as tx:
+        content = content_from_json(DocumentRecords(tx).get(document["id"])["content"])
+    units, weeks = [b for b in content.blocks if isinstance(b, Chart)]
+    drawing = chart_svg(units)
+    assert drawing == column_chart(["生态环境局", "住建局", "交通局"], [("受理量", [3, 2, 2]), ("按时办结回复量", [1, 1, 1])],
+                                   title="图1 各承办单位受理量和按时办结回复量（件）", unit="件", titled=False)
+    words = ["".join(t.itertext()) for t in ET.fromstring(drawing).iter("{http://www.w3.org/2000/svg}text")]
+    assert words[:3] == ["受理量", "按时办结回复量", "单位：件"]
+    assert {"生态环境局", "住建局", "交通局", "3", "2", "1"} <= set(words)
+    week_texts = list(ET.fromstring(chart_svg(weeks)).iter("{http://www.w3.org/2000/svg}text"))
+    assert "4月1日" in ["".join(t.itertext()) for t in week_texts]
+    counts = ["".join(t.itertext()) for t in week_texts if t.get("class") == "dbc-value"]
+    assert counts == [str(figures.weekly[i][1]) for i in range(13)] and counts.count("0") == 9  # weeks without orders
+    pngs = [render_chart(units), render_chart(weeks)]
+    path = tmp_path / "q.docx"
+    path.write_bytes(files["docx"])
+    doc = Document(str(path))
+    embedded = [doc.part.related_parts[s._inline.graphic.graphicData.pic.blipFill.blip.embed].blob
+                for s in doc.inline_shapes]
+    assert embedded == pngs
+    pdf = tmp_path / "q.pdf"
+    pdf.write_bytes(files["pdf"])
+    subprocess.run(["pdfimages", "-png", str(pdf), str(tmp_path / "img")], check=True, capture_output=True)
+    pictures = [Image.open(p).convert("RGB") for p in sorted(tmp_path.glob("img-*.png"))
+                if Image.open(p).mode != "L"]  # the pictures, not their transparency masks
+    assert [p.tobytes() for p in pictures] == [Image.open(BytesIO(png)).convert("RGB").tobytes() for png in pngs]
+    for page in range(1, 1 + int(re.search(r"Pages:\s+(\d+)", subprocess.run(
+            ["pdfinfo", str(pdf)], check=True, capture_output=True, text=True).stdout).group(1))):
+        text = subprocess.run(["pdftotext", "-f", str(page), "-l", str(page), str(pdf), "-"], check=True,
+                              capture_output=True, text=True).stdout
+        if "图1" in text or "图2" in text:  # the chart pages as a reader sees them, in test-artifacts/
+            ARTIFACTS.mkdir(exist_ok=True)
+            subprocess.run(["pdftoppm", "-r", "110", "-png", "-singlefile", "-f", str(page), "-l", str(page), str(pdf),
+                            str(ARTIFACTS / f"quarterly-report-charts-p{page}")], check=True)

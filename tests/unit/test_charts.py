@@ -6,7 +6,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from web.charts import bar_chart, line_chart, nice_ticks, stacked_bar_chart, text_width, truncate
+from workflows.charts import (bar_chart, column_chart, line_chart, nice_ticks, stacked_bar_chart, text_width,
+                              truncate)
 
 NS = {"svg": "http://www.w3.org/2000/svg"}
 NASTY = 'A<&"局>'
@@ -36,6 +37,10 @@ def assert_accessible(root: ET.Element, title: str) -> None:
 SAMPLES = {
     "bar": lambda: bar_chart([("市住房和城乡建设局", 42), ("城管局", 35.5)], title="超期工单", unit="件"),
     "bar_empty": lambda: bar_chart([], title="超期工单"),
+    "columns": lambda: column_chart(["市监局", "住建局"], [("受理量", [12, 0]), ("按时办结回复量", [3, 0])], title="受理",
+                                    unit="件"),
+    "columns_untitled": lambda: column_chart(["市监局"], [("受理量", [1])], title="图1 受理", titled=False),
+    "columns_empty": lambda: column_chart([], [], title="受理"),
     "stacked": lambda: stacked_bar_chart(["住建局", "城管局"], [("黄牌", [3, 5]), ("红牌", [1, 0])], title="黄红牌"),
     "stacked_empty": lambda: stacked_bar_chart([], [], title="黄红牌"),
     "line": lambda: line_chart(["1周", "2周", "3周"], [("全市", [90, None, 95]), ("住建局", [80, 85, 88])],
@@ -65,6 +70,7 @@ def test_hostile_text_is_escaped_everywhere():
         bar_chart([(NASTY, 3)], title=NASTY, unit="<件>", highlight={NASTY}),
         stacked_bar_chart([NASTY], [(NASTY, [2])], title=NASTY, colors={NASTY: '"><script>'}),
         line_chart([NASTY, "b"], [(NASTY, [1, 2]), ("x", [2, 1])], title=NASTY, unit="&"),
+        column_chart([NASTY], [(NASTY, [2])], title=NASTY, unit="<件>", colors={NASTY: '"><script>'}),
     ]
     for svg in charts:
         root = parse(svg)  # would fail on a raw < or &

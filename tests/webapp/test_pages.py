@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from datetime import date, timedelta
 from html import unescape
 import tomllib
 from pathlib import Path
@@ -288,6 +289,37 @@ def test_the_dashboard_shows_the_figures_and_two_charts(world: World) -> None:
     assert figure(page, "待办电话催办") == str(sum(len(world.tasks_of(n)) for n in ALL))
     assert page.count("<svg") == 2 and "近 14 天每日派发与办结（件）" in page and "超期工单最多的单位" in page
     assert "超期率（超期 ÷ 在办）" in page and "71.4%" in page  # 5 of 7 open orders
+
+
+def test_the_dashboard_draws_dispatched_and_closed_apart_as_the_report_draws_its_chart(world: World) -> None:
+    """派发 and 办结 are separate columns, each day's count written over its column (0 too), in Chinese; and the
+    drawing is the 专报's: the quarterly report's chart function gives the same text for the same numbers."""
+    import xml.etree.ElementTree as ET
+
+    from engine.clock import LOCAL_TZ
+    from engine.documents.model import Chart
+    from engine.persistence.tables import work_orders
+    from workflows.documents.charts import chart_svg
+
+    title = "近 14 天每日派发与办结（件）"
+    page = world["sup"].get("/dashboard").get_data(as_text=True)
+    drawn = re.search(rf'<svg [^>]*aria-label="{title}".*?</svg>', page, re.S).group(0)
+    days = [date(2026, 6, 17) + timedelta(days=i) for i in range(14)]  # the world's now: 2026-06-30 10:00
+    with world.engine.store.reading() as tx:
+        rows = tx.c.execute(sa.select(work_orders.c.dispatched_at, work_orders.c.closed_at)).all()
+    local_days = [[at.astimezone(LOCAL_TZ).date() for at in column if at is not None] for column in zip(*rows)]
+    dispatched, closed = ([column.count(d) for d in days] for column in local_days)
+    assert dispatched[days.index(date(2026, 6, 29))] >= 1 and sum(closed) == 0  # GD203; GD105 closed on 06-02
+
+    def words(svg: str, kind: str | None = None) -> list[str]:
+        return ["".join(t.itertext()) for t in ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}text")
+                if kind is None or t.get("class") == kind]
+
+    assert words(drawn)[:3] == [title, "派发", "办结"] and "单位：件" in words(drawn)
+    assert words(drawn, "dbc-value") == [str(n) for pair in zip(dispatched, closed) for n in pair]
+    report = chart_svg(Chart(title, tuple(d.strftime("%m-%d") for d in days),
+                             (("派发", tuple(map(float, dispatched))), ("办结", tuple(map(float, closed)))), "件"))
+    assert words(report) == words(drawn)[1:]  # the report prints the title as the caption under its picture
 
 
 def test_the_workbench_lists_what_waits_for_the_supervisor(world: World) -> None:

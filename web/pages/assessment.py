@@ -14,8 +14,8 @@ from engine.assessment.ranking import grade, trend
 from engine.accounts.users import ADMIN, LEADER, SUPERVISOR, UNIT
 from engine.domain.errors import DubanError
 from web.auth import current, roles
-from web.charts import line_chart
 from web.context import visible_unit_or_404
+from workflows.charts import line_chart
 from workflows.assessment.service import AssessmentService, build_assessment
 from workflows.assessment.xlsx import export_period
 

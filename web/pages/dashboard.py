@@ -7,8 +7,8 @@ from markupsafe import Markup
 from engine.accounts.users import ADMIN, LEADER, SUPERVISOR
 from engine.persistence import board_queries as board
 from web.auth import roles
-from web.charts import bar_chart, line_chart
 from web.context import duban
+from workflows.charts import bar_chart, column_chart
 from workflows.leadership import home as home_figures
 
 bp = Blueprint("dashboard", __name__)
@@ -28,9 +28,9 @@ def dashboard() -> str:
     charts = {
         "overdue": bar_chart([(short(r["code"], r["name"]), r["overdue"]) for r in overdue],
                              title="超期工单最多的单位（件）", unit="件"),
-        "flow": line_chart([d.strftime("%m-%d") for d, _, _ in flow],
-                           [("派发", [a for _, a, _ in flow]), ("办结", [b for _, _, b in flow])],
-                           title="近 14 天每日派发与办结（件）", unit="件"),
+        "flow": column_chart([d.strftime("%m-%d") for d, _, _ in flow],
+                             [("派发", [a for _, a, _ in flow]), ("办结", [b for _, _, b in flow])],
+                             title="近 14 天每日派发与办结（件）", unit="件"),
     }
     rates, rates_as_of = home_figures.rates(assessment, now)
     overdue_rate = round(100 * figures["overdue"] / figures["open"], 1) if figures["open"] else None

@@ -9,8 +9,8 @@ from engine.accounts.users import ADMIN, LEADER, SUPERVISOR
 from engine.persistence import board_queries as board
 from engine.persistence.escalation_queries import escalated_orders
 from web.auth import roles
-from web.charts import bar_chart, line_chart, stacked_bar_chart
 from web.context import duban
+from workflows.charts import bar_chart, line_chart, stacked_bar_chart
 from workflows.leadership import home as home_figures
 
 bp = Blueprint("leadership", __name__)

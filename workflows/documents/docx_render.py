@@ -235,11 +235,11 @@ def _table(doc: Any, table: Table, fonts: DocxFonts) -> None:
                 _font(run, fonts.heading if row_index == 0 else fonts.body, size)
 
 
-def _chart(doc: Any, chart: Chart, fonts: DocxFonts, cjk: Any) -> None:
+def _chart(doc: Any, chart: Chart, fonts: DocxFonts) -> None:
     p = doc.add_paragraph()
     p.alignment = WD_ALIGN_PARAGRAPH.CENTER
     p.paragraph_format.keep_with_next = True
-    p.add_run().add_picture(io.BytesIO(render_chart(chart, cjk)), width=Mm(150))
+    p.add_run().add_picture(io.BytesIO(render_chart(chart)), width=Mm(150))
     _paragraph(doc, chart.caption, fonts.body, SIZE_4, align=WD_ALIGN_PARAGRAPH.CENTER, line=None)
 
 
@@ -310,7 +310,7 @@ def _imprint(doc: Any, content: DocumentContent, fonts: DocxFonts) -> None:
         _border(p, "bottom", "single", 8, "000000")
 
 
-def render_docx(content: DocumentContent, fonts: DocxFonts, cjk: Any = None) -> bytes:
+def render_docx(content: DocumentContent, fonts: DocxFonts) -> bytes:
     doc = Document()
     section = doc.sections[0]
     section.page_width, section.page_height = Mm(g.PAGE_W), Mm(g.PAGE_H)
@@ -335,7 +335,7 @@ def render_docx(content: DocumentContent, fonts: DocxFonts, cjk: Any = None) -> 
         elif isinstance(block, Table):
             _table(doc, block, fonts)
         elif isinstance(block, Chart):
-            _chart(doc, block, fonts, cjk)
+            _chart(doc, block, fonts)
     if last is not None and isinstance(content.blocks[-1], Paragraph):
         last.paragraph_format.keep_with_next = True
         last.paragraph_format.keep_together = True

@@ -63,7 +63,7 @@ def render_files(content: DocumentContent, settings: DocumentSettings) -> tuple[
         fonts = find_cjk_fonts(settings.font_dirs)
     except CjkFontMissing as exc:
         return {"docx": render_docx(content, settings.docx_fonts)}, str(exc)
-    return {"docx": render_docx(content, settings.docx_fonts, fonts), "pdf": render_pdf(content, fonts)}, None
+    return {"docx": render_docx(content, settings.docx_fonts), "pdf": render_pdf(content, fonts)}, None
 
 
 @dataclasses.dataclass(frozen=True)

@@ -113,8 +113,8 @@ def _table(pdf: Any, table: Table) -> list[Item]:
     return items
 
 
-def _chart(chart: Chart, fonts: Any) -> list[Item]:
-    png = render_chart(chart, fonts)
+def _chart(chart: Chart) -> list[Item]:
+    png = render_chart(chart)
     width = 150.0
     from PIL import Image
 
@@ -128,7 +128,7 @@ def _chart(chart: Chart, fonts: Any) -> list[Item]:
             Item(3.0, lambda pdf, top: None, blank=True)]
 
 
-def _blocks(pdf: Any, content: DocumentContent, fonts: Any) -> list[Item]:
+def _blocks(pdf: Any, content: DocumentContent) -> list[Item]:
     items = [*paragraph_items(pdf, content.addressee, indent=0)]
     for block in content.blocks:
         if isinstance(block, Paragraph):
@@ -140,7 +140,7 @@ def _blocks(pdf: Any, content: DocumentContent, fonts: Any) -> list[Item]:
         elif isinstance(block, Table):
             items += _table(pdf, block)
         elif isinstance(block, Chart):
-            items += _chart(block, fonts)
+            items += _chart(block)
     while items and items[-1].blank:
         items.pop()
     return items
@@ -266,10 +266,10 @@ def imprint_pages(body_pages: int, fits: bool) -> tuple[int, bool]:
     return body_pages + 1, False
 
 
-def draw_document(pdf: Any, content: DocumentContent, fonts: Any = None) -> None:
+def draw_document(pdf: Any, content: DocumentContent) -> None:
     pdf.add_page()
     first_top = _head(pdf, content)
-    items = _blocks(pdf, content, fonts)
+    items = _blocks(pdf, content)
     if items:
         items[-1].keep_with_next = True
     items += _signature(pdf, content)

@@ -93,5 +93,5 @@ def _new_pdf(fonts: CjkFonts, content: DocumentContent) -> FPDF:
 
 def render_pdf(content: DocumentContent, fonts: CjkFonts) -> bytes:
     pdf = _new_pdf(fonts, content)
-    draw_document(pdf, content, fonts)
+    draw_document(pdf, content)
     return bytes(pdf.output())

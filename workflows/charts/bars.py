@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
 
-from web.charts import svg
+from workflows.charts import svg
 
 # --- bar chart -------------------------------------------------------------------------------------
 
@@ -54,12 +54,8 @@ def stacked_bar_chart(categories: Sequence[str], series: Sequence[tuple[str, Seq
     `series` is [(name, values)] with one value per category (ValueError otherwise). Colours come from
     `colors`, else 黄牌/红牌/督办函/专报 get the UI's card colours, else a fixed palette.
     """
-    labels = [str(c) for c in categories]
-    names = [str(name) for name, _ in series]
-    table = [[max(svg.finite(v) or 0.0, 0.0) for v in values] for _, values in series]
-    for name, values in zip(names, table, strict=True):
-        if len(values) != len(labels):
-            raise ValueError(f"series {name!r} has {len(values)} values for {len(labels)} categories")
+    labels, names, values = svg.table_of(categories, series)
+    table = svg.counts(values)
     if not labels or not table:
         return svg.empty_chart(title)
     palette = svg.series_colors(names, colors)

@@ -11,6 +11,7 @@ PAD = 12
 TITLE_SIZE = 16
 LABEL_SIZE = 14
 SMALL_SIZE = 12
+VALUE_SIZE = 11  # a value written over its column
 EMPTY_TEXT = "暂无数据"
 PALETTE: tuple[str, ...] = ("#1f5f99", "#d97706", "#2e7d32", "#9b1c1c", "#6a1b9a", "#00838f", "#6d4c41", "#c2185b")
 SERIES_COLORS: dict[str, str] = {  # the card colours used elsewhere in the UI (see base.html)
@@ -22,6 +23,7 @@ _STYLE = (
     f"fill:#333;font-size:{LABEL_SIZE}px}}"
     f".dbc .dbc-title{{font-size:{TITLE_SIZE}px;font-weight:bold;fill:#222}}"
     f".dbc .dbc-small{{font-size:{SMALL_SIZE}px;fill:#555}}"
+    f".dbc .dbc-value{{font-size:{VALUE_SIZE}px;fill:#222}}"
     ".dbc .dbc-empty{fill:#888}.dbc .dbc-strong{font-weight:bold;fill:#9b1c1c}"
     ".dbc .dbc-bg{fill:#fff}.dbc .dbc-grid{stroke:#e4e4e4;stroke-width:1}.dbc .dbc-axis{stroke:#999;stroke-width:1}"
     ".dbc .dbc-bar{fill:#3b6ea5}.dbc .dbc-bar.dbc-hl{fill:#c62828}"
@@ -41,12 +43,17 @@ def esc(text: object) -> str:
 
 
 def _char_width(char: str) -> float:
-    """Approximate advance of one character in ems (CJK and full-width forms are square)."""
-    if ord(char) >= 0x2E80 or char == "…":
+    """Advance of one character in ems, at least Noto Sans CJK SC's (the charts' font; bold digits 0.59): CJK,
+    full-width forms, … and · are square; Latin letters and signs are proportional."""
+    if ord(char) >= 0x2E80 or char in "…·":
         return 1.0
+    if char in "%@mwMW":
+        return 0.95
     if char in " .,:;'|!il":
-        return 0.3
-    return 0.62 if char.isupper() or char in "%@mwMW" else 0.56
+        return 0.33
+    if char.isdigit():
+        return 0.6
+    return 0.76 if char.isupper() else 0.68
 
 
 def text_width(text: str, size: float) -> float:
@@ -140,28 +147,48 @@ def nice_ticks(low: float, high: float, *, integer: bool = False, max_ticks: int
 
 # --- svg scaffolding -------------------------------------------------------------------------------
 
-def document(title: str, desc: str, height: float, body: list[str]) -> str:
-    """Wrap chart `body` elements in the accessible, scalable <svg> shell with a visible title."""
+def document(title: str, desc: str, height: float, body: list[str], *, titled: bool = True) -> str:
+    """Wrap chart `body` elements in the accessible, scalable <svg> shell; the title is drawn when `titled`
+    (a document prints its own caption under the picture instead) and is always the accessible name."""
+    visible = (f'<text class="dbc-title" x="{PAD}" y="{PAD + TITLE_SIZE}">'
+               f"{esc(truncate(title, WIDTH - 2 * PAD, TITLE_SIZE))}</text>") if titled else ""
     head = (f'<svg xmlns="http://www.w3.org/2000/svg" class="dbc" role="img" aria-label="{esc(title)}" '
             f'viewBox="0 0 {WIDTH} {num(height)}" width="100%" preserveAspectRatio="xMidYMid meet" '
-            f'style="display:block;max-width:{WIDTH}px;height:auto">'
+            f'style="display:block;max-width:{WIDTH}px">'
             f"<title>{esc(title)}</title><desc>{esc(desc)}</desc><style>{_STYLE}</style>"
-            f'<rect class="dbc-bg" width="{WIDTH}" height="{num(height)}" rx="4"/>'
-            f'<text class="dbc-title" x="{PAD}" y="{PAD + TITLE_SIZE}">'
-            f"{esc(truncate(title, WIDTH - 2 * PAD, TITLE_SIZE))}</text>")
+            f'<rect class="dbc-bg" width="{WIDTH}" height="{num(height)}" rx="4"/>{visible}')
     return head + "".join(body) + "</svg>"
 
 
-def top() -> float:
-    """First y below the visible title."""
-    return PAD + TITLE_SIZE + 14
+def top(titled: bool = True) -> float:
+    """First y below the visible title (or the top margin of an untitled chart)."""
+    return PAD + TITLE_SIZE + 14 if titled else PAD + 6
 
 
-def empty_chart(title: str) -> str:
+def empty_chart(title: str, *, titled: bool = True) -> str:
     """A chart frame that says there is nothing to show."""
-    height = top() + 70
-    body = [f'<text class="dbc-empty" x="{WIDTH / 2:g}" y="{num(top() + 36)}" text-anchor="middle">{EMPTY_TEXT}</text>']
-    return document(title, EMPTY_TEXT, height, body)
+    height = top(titled) + 70
+    body = [f'<text class="dbc-empty" x="{WIDTH / 2:g}" y="{num(top(titled) + 36)}" text-anchor="middle">'
+            f"{EMPTY_TEXT}</text>"]
+    return document(title, EMPTY_TEXT, height, body, titled=titled)
+
+
+def table_of(categories: Sequence[object], series: Sequence[tuple[str, Sequence[float | None]]],
+             what: str = "categories") -> tuple[list[str], list[str], list[list[float | None]]]:
+    """(labels, series names, values per series) with non-finite values as None; ValueError when a series
+    does not have one value per category."""
+    labels = [str(c) for c in categories]
+    names = [str(name) for name, _ in series]
+    table = [[finite(v) for v in values] for _, values in series]
+    for name, values in zip(names, table, strict=True):
+        if len(values) != len(labels):
+            raise ValueError(f"series {name!r} has {len(values)} values for {len(labels)} {what}")
+    return labels, names, table
+
+
+def counts(table: Sequence[Sequence[float | None]]) -> list[list[float]]:
+    """Bar heights: a missing or negative value draws as 0."""
+    return [[max(v or 0.0, 0.0) for v in values] for values in table]
 
 
 def series_colors(names: Sequence[str], colors: Mapping[str, str] | None) -> list[str]:
@@ -218,8 +245,8 @@ def y_axis(ticks: Ticks, left: float, right: float, y_of: Callable[[float], floa
 
 
 def tick_suffix(unit: str) -> str:
-    """Short units (%, 件, 天) go on every tick label; longer ones are shown once above the axis."""
-    return unit if len(unit) <= 1 else ""
+    """% goes on every tick label (0%…100%); any other unit (件, 工作日) is named once over the axis, 单位：件."""
+    return unit if unit == "%" else ""
 
 
 def unit_caption(unit: str, x: float, y: float) -> list[str]:
@@ -232,12 +259,12 @@ def x_labels(labels: Sequence[str], centers: Sequence[float], slot: float, y: fl
     """Category labels under the plot: level if they fit, slanted if there is room, else every k-th one."""
     need = max(text_width(label, SMALL_SIZE) for label in labels) + 4
     parts: list[str] = []
-    if need <= slot:
+    if need <= slot and all(text_width(label, SMALL_SIZE) <= _centred_room(x) for label, x in zip(labels, centers)):
         for label, x in zip(labels, centers, strict=True):
             parts.append(f'<text class="dbc-small" x="{num(x)}" y="{num(y + SMALL_SIZE + 4)}" text-anchor="middle">'
                          f"{esc(label)}</text>")
         return parts, SMALL_SIZE + 10
-    if slot >= SMALL_SIZE + 4 and len(labels) <= 24:
+    if slot * math.sin(math.radians(40)) >= SMALL_SIZE + 1 and len(labels) <= 24:  # slanted lines 1 em apart
         longest, slant = 0.0, math.cos(math.radians(40))
         for label, x in zip(labels, centers, strict=True):
             short = truncate(label, min(96.0, (x + 4 - PAD) / slant), SMALL_SIZE)  # never past the left edge
@@ -249,7 +276,12 @@ def x_labels(labels: Sequence[str], centers: Sequence[float], slot: float, y: fl
     every = math.ceil(need / slot)
     for index, (label, x) in enumerate(zip(labels, centers, strict=True)):
         if index % every == 0:
-            short = truncate(label, every * slot - 6, SMALL_SIZE)
+            short = truncate(label, min(every * slot - 6, _centred_room(x)), SMALL_SIZE)
             parts.append(f'<text class="dbc-small" x="{num(x)}" y="{num(y + SMALL_SIZE + 4)}" text-anchor="middle">'
                          f"{esc(short)}</text>")
     return parts, SMALL_SIZE + 10
+
+
+def _centred_room(x: float) -> float:
+    """The widest text centred on `x` that stays inside the picture."""
+    return 2 * min(x - 2, WIDTH - 2 - x)

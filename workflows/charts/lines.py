@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from web.charts import svg
+from workflows.charts import svg
 
 # --- line chart ------------------------------------------------------------------------------------
 
@@ -14,12 +14,7 @@ def line_chart(labels: Sequence[str], series: Sequence[tuple[str, Sequence[float
     The y axis starts at 0 (or lower if a value is negative) and reaches `y_max` (e.g. 100 for a rate in %)
     or the largest value, whichever is higher, in 4–5 round ticks.
     """
-    periods = [str(label) for label in labels]
-    names = [str(name) for name, _ in series]
-    table = [[svg.finite(v) for v in values] for _, values in series]
-    for name, values in zip(names, table, strict=True):
-        if len(values) != len(periods):
-            raise ValueError(f"series {name!r} has {len(values)} values for {len(periods)} periods")
+    periods, names, table = svg.table_of(labels, series, "periods")
     present = [v for values in table for v in values if v is not None]
     if not periods or not present:
         return svg.empty_chart(title)
