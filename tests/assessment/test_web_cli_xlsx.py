@@ -6,7 +6,8 @@ from io import BytesIO
 import pytest
 from openpyxl import load_workbook
 
-from tests.assessment.conftest import run_june
+from tests.assessment.conftest import run_june, run_until
+from tests.conftest import local
 from tests.web_login import client_as, post
 from web import create_app
 from web.cli import main as duban
@@ -97,18 +98,49 @@ def test_xlsx_export_is_laid_out_for_the_annual_assessment(client, service):
     assert any(r[1] == "2026.1" for r in wb["考核办法"].iter_rows(min_row=2, values_only=True))
 
 
-def test_cli_commands(engine, clock, service, sqlite_url, capsys, tmp_path):
-    run_june(engine, clock, service)
+def test_cli_commands_say_not_applicable_and_small_sample_as_the_pages_do(engine, clock, service, settings,
+                                                                           sqlite_url, capsys, tmp_path):
+    """June plus a unit U04 whose one order was signed and replied on time, due only in July and never called back:
+    its 按时办结回复率 and 满意率 are 不适用 (not full marks) and it is 样本不足 with 0 due orders, in the same words
+    on its explanation page, on the ranking page, in `duban assessment show` and `compute`, and in the XLSX."""
+    import re
+    from html import unescape
+
+    engine.register_unit("U04", "揭阳市档案局", ["+8613800138004"])
+    run_june(engine, clock, service, until=local(2026, 6, 29, 11))
+    engine.open_work_order(number="K1", unit_code="U04", category="咨询", urgency="一般", source="12345", at=clock.now())
+    for hour, event in ((12, "signed"), (15, "replied")):
+        run_until(engine, clock, local(2026, 6, 29, hour))
+        engine.record_event("K1", event, at=clock.now())
+    run_until(engine, clock, local(2026, 7, 1, 8))
+
     def run(*argv):
-        return duban(["assessment", *argv, "--database", sqlite_url])
+        assert duban(["assessment", *argv, "--database", sqlite_url]) == 0
+        return capsys.readouterr().out
 
     # the CLI's engine reads the system clock: June 2026 is over only in the system clock's view when run later,
     # so publish/verify are exercised through the service above and the read-only commands here
-    assert run("compute", "2026-06") == 0
-    out = capsys.readouterr().out
-    assert "U01" in out and "U03" in out
-    assert run("show", "2026-06", "U01") == 0
-    out = capsys.readouterr().out
-    assert "J2" in out and "按时签收率" in out
-    assert run("export", "2026-06", "--out", str(tmp_path / "a.xlsx")) == 0
-    assert load_workbook(tmp_path / "a.xlsx").sheetnames[0] == "考核汇总"
+    computed = run("compute", "2026-06")
+    assert "U01" in computed and "U03" in computed
+    assert re.search(r"样本不足\s+U04\s+100\.00\s+揭阳市档案局（应办结回复工单 0 件）", computed)
+    shown = run("show", "2026-06", "U01")
+    assert "J2" in shown and "按时签收率" in shown
+    shown = run("show", "2026-06", "U04")
+    assert "按时办结回复率: 不适用（本期无可考核工单）" in shown and "满意率: 不适用（本期无可考核工单）" in shown
+    assert "按时办结回复率、满意率不适用（本期无可考核工单）" in shown  # the explanation the page prints
+    assert "样本不足（应办结回复工单 0 件，不排名）" in shown
+    app = create_app(settings, engine=engine)
+    app.extensions["duban.assessment"] = service
+    client = client_as(app, engine, "supervisor1", "supervisor")
+    page = re.sub(r"<[^>]+>", " ", unescape(client.get("/assessment/2026-06/units/U04").get_data(as_text=True)))
+    for item in ("按时办结回复率", "满意率"):
+        assert re.search(rf"{item}\s+0\s+0\s+无可考核工单\s+不适用", page)  # counted, met, rate, points
+    assert "按时办结回复率、满意率不适用（本期无可考核工单）" in page
+    assert "样本不足（应办结回复工单 0 件，不排名）" in page
+    ranking = client.get("/assessment?period=2026-06").get_data(as_text=True)
+    assert re.search(r"揭阳市档案局</a></td>\s*<td>[^<]*</td><td><strong>样本不足</strong></td><td>0</td>", ranking)
+    run("export", "2026-06", "--out", str(tmp_path / "a.xlsx"))
+    workbook = load_workbook(tmp_path / "a.xlsx")
+    assert workbook.sheetnames[0] == "考核汇总"
+    rows = {r[2]: r for r in workbook["考核汇总"].iter_rows(min_row=4, values_only=True) if r[0]}
+    assert rows["U04"][1] == "样本不足" and "少于最低样本" in rows["U04"][-1]
