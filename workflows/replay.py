@@ -27,7 +27,7 @@ from engine.domain.errors import DubanError, InvalidInput
 from engine.domain.location import OrderLocation, order_location
 from engine.domain.model import HandlingUnit
 from engine.domain.rules import RuleTable
-from engine.domain.work_order import EVENT_TYPES, WorkOrder, apply_event, check_event, validate_new_order
+from engine.domain.work_order import EVENT_TYPES, WorkOrder, validate_new_order
 from engine.services import Engine
 from config.settings import Settings
 from workflows import replay_national as national
@@ -136,13 +136,7 @@ def read_events(lines: Iterable[str], *, rules: RuleTable | None = None,
                 if kind == "instruction":
                     _text(record, "leader", 100)
                     _text(record, "text", 2000)
-                precheck.unit_event(kind, record, order)
-                check_event(order, kind, at, working_days=record.get("working_days"))
-                if kind == "instruction":
-                    order.last_event_at = at
-                else:
-                    apply_event(order, kind, at)
-                    precheck.after_event(kind, order, at)
+                precheck.lifecycle(kind, record, order, at)
             else:
                 raise InvalidInput(f"unknown type {kind!r}")
         except (InvalidInput, ValueError) as exc:

@@ -3,12 +3,13 @@
 replay before anything is printed, with its line number); `apply` runs them on the engine."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from engine.domain import objections as rule
 from engine.domain.calendar import WorkingCalendar
-from engine.domain.errors import InvalidInput
+from engine.domain.errors import InvalidInput, UnknownUnit
 from engine.domain.rules import RuleTable
 from engine.domain.work_order import WorkOrder, apply_event, check_event
 from engine.services import Engine
@@ -23,10 +24,13 @@ def _optional_text(record: dict[str, Any], key: str, limit: int = 2000) -> str:
     return value
 
 
-def _unit(record: dict[str, Any], units: set[str], key: str = "unit") -> str:
+def _unit(record: dict[str, Any], units: set[str] | None = None, key: str = "unit") -> str:
+    """The unit code the line names; with `units`, one of them (else UnknownUnit, as the engine says)."""
     value = record.get(key)
-    if not isinstance(value, str) or value not in units:
-        raise InvalidInput(f"{key} must name a unit defined before it, got {value!r}")
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput(f"{key} must name a unit, got {value!r}")
+    if units is not None and value not in units:
+        raise UnknownUnit(value)
     return value
 
 
@@ -49,6 +53,13 @@ class Precheck:
     def created(self, order: WorkOrder) -> None:
         self.dispatched[order.number] = {order.unit_code}
 
+    def stored(self, order: WorkOrder, units_dispatched: Iterable[str], objection_open: bool) -> None:
+        """Start from an order already in the database (`duban import` of events): the units it was dispatched to
+        and whether an objection of it waits for the hotline."""
+        self.dispatched[order.number] = {*units_dispatched, order.unit_code}
+        if objection_open:
+            self.open_objections.add(order.number)
+
     def _handed_to(self, order: WorkOrder, unit: str, at: datetime) -> None:
         order.unit_code = unit
         apply_event(order, "redispatched", at)
@@ -69,9 +80,9 @@ class Precheck:
             self.open_objections.add(order.number)
         elif kind == "objection_decided":
             decision, unit = record.get("decision"), record.get("unit")
+            rule.check_decision(order, at, decision, unit, order.number in self.open_objections)  # the engine's order
             if decision == "accepted":
                 unit = _unit(record, units)
-            rule.check_decision(order, at, decision, unit, order.number in self.open_objections)
             _optional_text(record, "note")
             self.open_objections.discard(order.number)
             if decision == "accepted":
@@ -79,12 +90,12 @@ class Precheck:
             else:
                 order.returned_at, order.last_event_at = None, at
         elif kind == "co_signed":
-            unit = _unit(record, units)
+            unit = _unit(record)  # not one of the order's co-units: refused as the engine refuses it
             rule.check_co_sign(order, unit, at)
             order.co_units = [{**c, "signed_at": at.isoformat()} if c["unit"] == unit else c for c in order.co_units]
             order.last_event_at = at
         elif kind == "contributed":
-            rule.co_unit_entry(order, _unit(record, units))
+            rule.co_unit_entry(order, _unit(record))
             if not isinstance(record.get("text"), str) or not record["text"].strip() or len(record["text"]) > 2000:
                 raise InvalidInput("a contribution needs a text of 1 to 2000 characters")
             check_event(order, "progress_reported", at)
@@ -109,8 +120,16 @@ class Precheck:
         if kind == "closed":  # the hotline may close the order instead of deciding the objection
             self.open_objections.discard(order.number)
 
-    def after_event(self, kind: str, order: WorkOrder, at: datetime) -> None:
-        """After a lifecycle event was applied to the pre-check order: a reopen may make it a hard case."""
+    def lifecycle(self, kind: str, record: dict[str, Any], order: WorkOrder, at: datetime,
+                  details: dict[str, Any] | None = None) -> None:
+        """A lifecycle event (signed … reopened) or an instruction, checked as the engine checks it, then applied to
+        the pre-check order; a reopen may make it a hard case."""
+        self.unit_event(kind, record, order)
+        check_event(order, kind, at, working_days=record.get("working_days"), details=details)
+        if kind == "instruction":
+            order.last_event_at = at
+            return
+        apply_event(order, kind, at)
         if kind == "reopened":
             self._mark_hard_case(order, at)
 

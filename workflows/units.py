@@ -82,7 +82,7 @@ def registered_directory(engine: Engine, configured: UnitDirectory) -> UnitDirec
 def entries_from_file(path: Path) -> tuple[list[UnitEntry], list[str]]:
     """Units from a .csv or .xlsx file, one row per contact (rows of one unit code form the unit; its name, short
     name and tier from the first); the problems as `row N: reason`, every row checked."""
-    from workflows.intake.file_import import read_rows
+    from workflows.intake.sheet import read_rows
 
     allowed, rows = tiers(), read_rows(path, HEADERS)
     units: dict[str, tuple[int, UnitEntry]] = {}

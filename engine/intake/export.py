@@ -14,7 +14,7 @@ from engine.intake.masking import mask_address, mask_name, mask_phone, mask_text
 CSV_COLUMNS = ["record_type", "id", "order_number", "at", "type", "actor", "source", "external_no", "unit_code",
                "category", "urgency", "status", "cycle", "title", "dispatched_at", "deadline_at", "signed_at",
                "replied_at", "closed_at", "channel", "citizen_name", "citizen_phone", "address", "content",
-               "step", "details", "district", "latitude", "longitude"]
+               "step", "details", "district", "latitude", "longitude", "co_units", "hard_case_at"]
 _CURSOR = re.compile(r"^p(\d{1,18})$")
 _LEGACY_CURSOR = re.compile(r"^e(\d{1,18})-a(\d{1,18})$")  # before the change log: last event id, last action id
 
@@ -56,6 +56,8 @@ def order_record(row: dict[str, Any], *, personal_data: bool) -> dict[str, Any]:
         "citizen_name": row.get("citizen_name"), "citizen_phone": row.get("citizen_phone"),
         "address": row.get("address"), "content": row.get("content"),
         "district": row.get("district"), "latitude": row.get("latitude"), "longitude": row.get("longitude"),
+        "co_units": co_units(row.get("co_units")), "hard_case": row.get("hard_case_at") is not None,
+        "hard_case_at": _time(row.get("hard_case_at")),
     }
     if not personal_data:  # coordinates to 0.01° (about 1 km): enough for hotspots, not for a doorstep
         record.update(citizen_name=mask_name(record["citizen_name"]), citizen_phone=mask_phone(record["citizen_phone"]),
@@ -66,6 +68,13 @@ def order_record(row: dict[str, Any], *, personal_data: bool) -> dict[str, Any]:
 
 def _coarse(degrees: float | None) -> float | None:
     return None if degrees is None else round(degrees, 2)
+
+
+def co_units(stored: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    """The co-handling units (协办), each with its own sign-for: signed true/false and when."""
+    return [{"unit_code": c["unit"], "signed": bool(c.get("signed_at")),
+             "signed_at": _time(datetime.fromisoformat(c["signed_at"])) if c.get("signed_at") else None}
+            for c in stored or []]
 
 
 def event_record(row: dict[str, Any], *, personal_data: bool) -> dict[str, Any]:
@@ -96,7 +105,7 @@ def csv_row(record: dict[str, Any]) -> list[str]:
     out = []
     for column in CSV_COLUMNS:
         value = record.get(column)
-        if column == "details" and value is not None:
+        if column in ("details", "co_units") and value is not None:
             value = json.dumps(value, ensure_ascii=False, sort_keys=True)
         out.append("" if value is None else formula_safe(str(value)))
     return out

@@ -2,7 +2,7 @@
 push outbox (channel "push", claimed, marked and parked here; the SMS and document channels are not touched)."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import sqlalchemy as sa
@@ -87,6 +87,17 @@ class ApiRecords:
             chunk = numbers[start:start + 500]
             found.update(self.c.execute(sa.select(work_orders.c.number)
                                         .where(work_orders.c.number.in_(chunk))).scalars())
+        return found
+
+    def event_keys(self, numbers: list[str]) -> set[tuple[str, str, datetime]]:
+        """(order number, event type, time in UTC) of every event of these orders: an event imported again is
+        recognised by them."""
+        found: set[tuple[str, str, datetime]] = set()
+        for start in range(0, len(numbers), 500):
+            chunk = numbers[start:start + 500]
+            found.update((r[0], r[1], r[2].astimezone(timezone.utc)) for r in self.c.execute(
+                sa.select(order_events.c.order_number, order_events.c.type, order_events.c.at)
+                .where(order_events.c.order_number.in_(chunk))))
         return found
 
     def unit_codes(self) -> set[str]:

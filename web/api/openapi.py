@@ -29,6 +29,27 @@ COORDINATES = {"type": "object", "additionalProperties": False, "required": ["la
                    "system": _SYSTEM}}
 _NULL_NUMBER = {"type": "number", "nullable": True}
 
+LOCAL_TIME = {"type": "string", "nullable": True, "description": "local time (+08:00)"}
+ORDER_PROPERTIES: dict[str, Any] = {
+    "order_number": {"type": "string"}, "source": {"type": "string"}, "external_no": {"type": "string"},
+    "unit_code": {"type": "string", "description": "承办单位 (the lead unit, 主办)"},
+    "category": {"type": "string"}, "urgency": {"type": "string"},
+    "status": {"type": "string", "enum": ["dispatched", "signed", "replied", "closed"]},
+    "cycle": {"type": "integer"}, "title": {"type": "string"},
+    "dispatched_at": LOCAL_TIME, "deadline_at": LOCAL_TIME, "signed_at": LOCAL_TIME, "replied_at": LOCAL_TIME,
+    "closed_at": LOCAL_TIME, "channel": {"type": "string", "nullable": True},
+    "citizen_name": {"type": "string", "nullable": True}, "citizen_phone": {"type": "string", "nullable": True},
+    "address": {"type": "string", "nullable": True}, "content": {"type": "string", "nullable": True},
+    "district": {"type": "string", "nullable": True},
+    "latitude": {**_NULL_NUMBER, "description": "WGS-84; without personal_data rounded to 0.01° (about 1 km)"},
+    "longitude": _NULL_NUMBER,
+    "co_units": {"type": "array", "description": "协办单位, each with its own sign-for (签收)", "items": {
+        "type": "object", "additionalProperties": False, "required": ["unit_code", "signed", "signed_at"],
+        "properties": {"unit_code": {"type": "string"}, "signed": {"type": "boolean"}, "signed_at": LOCAL_TIME}}},
+    "hard_case": {"type": "boolean", "description": "疑难工单 (reopened or passed among units often enough)"},
+    "hard_case_at": {**LOCAL_TIME, "description": "when it became a hard case (null: it is not one)"},
+}
+
 SCHEMAS: dict[str, Any] = {
     "Problem": {"type": "object", "required": ["type", "title", "status", "detail"], "properties": {
         "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
@@ -36,29 +57,22 @@ SCHEMAS: dict[str, Any] = {
         "errors": {"type": "array", "items": {"type": "object", "properties": {
             "field": {"type": "string"}, "reason": {"type": "string"}}}}}},
     "OrderIn": {"type": "object", "additionalProperties": False,
-                "required": ["order_no", "unit_code", "category", "dispatched_at"], "properties": {
+                "required": ["order_no", "category", "dispatched_at"], "properties": {
         "order_no": NUMBER,
-        "unit_code": _text(32, "承办单位编码 (a registered handling unit)", 1),
+        "unit_code": _text(32, "承办单位编码 (a registered handling unit; left out: the dispatch catalogue's unit)", 1),
         "category": {"type": "string", "enum": list(CATEGORIES), "description": "诉求类型"},
         "urgency": {"type": "string", "enum": list(URGENCIES), "default": "一般", "description": "紧急程度"},
         "dispatched_at": TIME, "title": _text(500, "工单标题"), "content": _text(4000, "诉求内容 (personal data inside is masked on export)"),
         "channel": _text(32, "受理渠道"), "address": _text(MAX_ADDRESS, "事发地址 (personal data)"),
         "district": _text(MAX_DISTRICT, "区县 (the area the matter is in)"), "coordinates": COORDINATES,
+        "co_units": {"type": "array", "maxItems": 10, "uniqueItems": True, "items": _text(32, "", 1),
+                     "description": "协办单位: co-handling unit codes, not the lead unit_code"},
         "citizen": {"type": "object", "additionalProperties": False, "description": "诉求人 (personal data)",
                     "properties": {"name": _text(100), "phone": _text(32)}}}},
-    "Order": {"type": "object", "properties": {
-        "order_number": {"type": "string"}, "source": {"type": "string"}, "external_no": {"type": "string"},
-        "unit_code": {"type": "string"}, "category": {"type": "string"}, "urgency": {"type": "string"},
-        "status": {"type": "string", "enum": ["dispatched", "signed", "replied", "closed"]},
-        "cycle": {"type": "integer"}, "title": {"type": "string"},
-        "dispatched_at": {"type": "string", "nullable": True}, "deadline_at": {"type": "string", "nullable": True},
-        "signed_at": {"type": "string", "nullable": True}, "replied_at": {"type": "string", "nullable": True},
-        "closed_at": {"type": "string", "nullable": True}, "channel": {"type": "string", "nullable": True},
-        "citizen_name": {"type": "string", "nullable": True}, "citizen_phone": {"type": "string", "nullable": True},
-        "address": {"type": "string", "nullable": True}, "content": {"type": "string", "nullable": True},
-        "district": {"type": "string", "nullable": True},
-        "latitude": {**_NULL_NUMBER, "description": "WGS-84; without personal_data rounded to 0.01° (about 1 km)"},
-        "longitude": _NULL_NUMBER}},
+    "Order": {"type": "object", "additionalProperties": False, "required": list(ORDER_PROPERTIES),
+              "properties": ORDER_PROPERTIES},
+    "EventResult": {"type": "object", "additionalProperties": False, "required": ["event", "order"], "properties": {
+        "event": {"type": "string", "enum": list(API_EVENT_TYPES)}, "order": {"$ref": "#/components/schemas/Order"}}},
     "IntakeResult": {"type": "object", "properties": {
         "outcome": {"type": "string", "enum": ["created", "existing"]}, "order": {"$ref": "#/components/schemas/Order"}}},
     "BatchIn": {"type": "object", "additionalProperties": False, "required": ["orders"], "properties": {
@@ -160,9 +174,11 @@ def document() -> dict[str, Any]:
             "/api/v1/orders/{number}/events": {"post": {
                 "summary": "Record a lifecycle event", "security": security, "parameters": [_NUMBER_PARAM],
                 "description": "Scope events. signed 签收, progress_reported 进展, returned 退单, extension_requested "
-                               "延期申请, extension_approved 延期, replied 办结回复, closed 办结, callback 回访, reopened 重办.",
+                               "延期申请, extension_approved 延期, replied 办结回复, closed 办结, callback 回访, reopened 重办, "
+                               "objected 退单 (派单异议), objection_decided 退单审核, co_signed 协办签收, contributed "
+                               "协办意见, consultation 会商. `duban import` takes the same events as rows.",
                 "requestBody": _body("EventIn"),
-                "responses": {"201": {"description": "recorded", "content": {"application/json": {"schema": {"type": "object"}}}},
+                "responses": {"201": _json("EventResult", "recorded; the order as it is now"),
                               **_problems(400, 401, 403, 404, 409, 413, 415, 422, 429)}}},
             "/api/v1/orders/{number}/instructions": {"post": {
                 "summary": "Add a leadership instruction (领导批示)", "security": security, "parameters": [_NUMBER_PARAM],

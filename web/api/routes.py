@@ -122,13 +122,13 @@ def post_event(number: str) -> Response:
     if event is None:
         raise _invalid(errors)
     try:
-        service.record_event(duban(), number, event, current_client()["name"])
+        service.record_event(duban(), number, event, default_actor=f"api:{current_client()['name']}")
     except UnknownWorkOrder:
         raise ApiProblem(404, f"no work order {number}") from None
     except InvalidTransition as exc:
-        raise ApiProblem(409, str(exc), [FieldError("type", str(exc))]) from None
+        raise ApiProblem(409, str(exc), [service.refusal(exc)]) from None
     except InvalidInput as exc:
-        raise _invalid([FieldError("(body)", str(exc))]) from None
+        raise _invalid([service.refusal(exc)]) from None
     response = jsonify({"event": event.type, "order": _order_or_404(number)})
     response.status_code = 201
     return response

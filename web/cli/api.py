@@ -52,13 +52,17 @@ def cmd_import(args: argparse.Namespace) -> int:
         print(f"duban import: row {error.row}: {error.field}: {error.reason}", file=sys.stderr)
     print(f"{report.rows} row(s): {report.valid} valid, {report.bad_rows} bad")
     if report.written:
-        print(f"written: {report.created} created, {report.existing} already there")
+        done = f"{report.recorded} recorded" if report.kind == "events" else f"{report.created} created"
+        print(f"written: {done}, {report.existing} already there")
+        if report.refused_on_write:
+            print(f"duban import: error: {report.refused_on_write} row(s) refused while writing (see above); the "
+                  "others are written", file=sys.stderr)
     elif args.dry_run:
         print("dry run: nothing written")
     else:
         print("duban import: error: nothing written: fix the rows above, or pass --skip-bad to import the valid "
               "rows", file=sys.stderr)
-    return 2 if report.errors and not report.written else 0
+    return 2 if (report.errors and not report.written) or report.refused_on_write else 0
 
 
 def cmd_push(args: argparse.Namespace) -> int:
@@ -108,7 +112,8 @@ def add_commands(add: Add) -> None:
     p.add_argument("--rate", type=positive_int, default=600, help="requests per minute (default 600)")
     add_database(p)
 
-    p = add("import", cmd_import, "import work orders from a .csv or .xlsx file (every bad row reported)")
+    p = add("import", cmd_import, "import work orders, or events on them (objections, decisions, 会商 …: a file "
+            "with a `type` column), from a .csv or .xlsx file (every bad row reported)")
     p.add_argument("file")
     p.add_argument("--dry-run", action="store_true", help="check and report, write nothing")
     p.add_argument("--skip-bad", action="store_true", help="write the valid rows even when some are bad")

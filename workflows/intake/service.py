@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from engine.domain.errors import DuplicateWorkOrder, InvalidInput, UnknownUnit
+from engine.domain.errors import DuplicateWorkOrder, InvalidInput, InvalidTransition, UnknownUnit
 from engine.domain.model import Instruction
 from engine.domain.work_order import WorkOrder
 from engine.intake import export
@@ -138,9 +138,12 @@ def submit(engine: Engine, intake: IntakeOrder, client: str, *, actor: str | Non
         return IntakeResult("invalid", intake.number, [FieldError("(body)", str(exc))])
 
 
-def record_event(engine: Engine, number: str, event: EventInput, client: str) -> WorkOrder:
-    """:raises UnknownWorkOrder, InvalidTransition, InvalidInput: from the engine."""
-    actor, d = event.actor or f"api:{client}", event.details
+def record_event(engine: Engine, number: str, event: EventInput, *, default_actor: str) -> WorkOrder:
+    """Record one event of the API's layout (`parse_event`) on the engine: the API and `duban import` alike. The
+    event's own `actor`, else `default_actor` (api:<client>, import:<file>).
+
+    :raises UnknownWorkOrder, InvalidTransition, InvalidInput: from the engine (`refusal` words them)."""
+    actor, d = event.actor or default_actor, event.details
     if event.type == "objected":
         return engine.object_to_dispatch(number, reason=d["reason"], note=event.note, at=event.at, actor=actor)
     if event.type == "objection_decided":
@@ -155,8 +158,14 @@ def record_event(engine: Engine, number: str, event: EventInput, client: str) ->
         return engine.record_consultation(number, held_on=event.at, present=d["present"], decision=d["decision"],
                                           lead_unit=d["unit"], co_units=d.get("co_units", []),
                                           working_days=event.working_days, actor=actor)
-    return engine.record_event(number, event.type, at=event.at, actor=event.actor or f"api:{client}",
-                               working_days=event.working_days, note=event.note, details=event.details)
+    return engine.record_event(number, event.type, at=event.at, actor=actor, working_days=event.working_days,
+                               note=event.note, details=event.details)
+
+
+def refusal(exc: InvalidInput) -> FieldError:
+    """An event the engine refused, as the API (409 / 422) and `duban import` (the row's error) report it: a
+    transition that cannot happen now on `type`, anything else on the body."""
+    return FieldError("type" if isinstance(exc, InvalidTransition) else "(body)", str(exc))
 
 
 def add_instruction(engine: Engine, number: str, values: dict[str, Any], client: str) -> Instruction:
