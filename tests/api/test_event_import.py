@@ -119,3 +119,27 @@ def test_a_hard_case_and_its_meeting_from_a_workbook_and_the_order_view_shows_th
     exported = [r for r in client.get("/api/v1/export/full", headers=auth(t)).get_data(as_text=True).splitlines()
                 if '"record_type": "order"' in r]
     assert '"hard_case": true' in exported[0] and '"unit_code": "U-JD", "signed": false' in exported[0]
+
+
+def test_a_row_the_order_outran_between_check_and_write_is_reported_the_others_written(tmp_path, client, token,
+                                                                                       api_engine, monkeypatch):
+    from workflows.intake import event_import
+
+    t = token("intake", "events")
+    for number in ("W1", "W2"):
+        assert client.post("/api/v1/orders", json=order_body(number), headers=auth(t)).status_code == 201
+    checked = event_import.check_events
+
+    def a_supervisor_decides_meanwhile(engine, rows):
+        found = checked(engine, rows)
+        engine.decide_objection("W1", decision="rejected", note="网上已审核", at=engine.clock.now(), actor="sup")
+        return found
+
+    api_engine.object_to_dispatch("W1", reason="其他", note="待核实", at=api_engine.clock.now(), actor="u")
+    monkeypatch.setattr(event_import, "check_events", a_supervisor_decides_meanwhile)
+    path = _csv(tmp_path, "W1,objection_decided,2026-06-01 08:00,,,accepted,U-SCJ\nW2,signed,2026-06-01 08:00,,,,\n")
+    report = import_file(api_engine, path)
+    assert report.written and (report.recorded, report.refused_on_write) == (1, 1)
+    assert [(e.row, e.field) for e in report.errors] == [(2, "type")]
+    assert report.errors[0].reason.startswith("not written: ") and "no open dispatch objection" in report.errors[0].reason
+    assert _order(api_engine, "W1").unit_code == UNIT and _events(api_engine, "W2") == ["dispatched", "signed"]
