@@ -24,7 +24,7 @@ def line_chart(labels: Sequence[str], series: Sequence[tuple[str, Sequence[float
     suffix = svg.tick_suffix(unit)
     legend, legend_height = (svg.legend(list(zip(names, palette, strict=True)), svg.top() - 6, lines=True)
                              if len(names) > 1 else ([], 0.0))
-    caption_height = 16.0 if unit and not suffix else 0.0
+    caption_height = 20.0 if unit and not suffix else 0.0
     plot_top = svg.top() - 6 + legend_height + caption_height + 12
     plot_height = 200.0
     left = svg.PAD + max(svg.text_width(ticks.label(v) + suffix, svg.SMALL_SIZE) for v in ticks.values) + 8
@@ -37,7 +37,7 @@ def line_chart(labels: Sequence[str], series: Sequence[tuple[str, Sequence[float
     def y_of(value: float) -> float:
         return plot_top + plot_height * (1 - (value - ticks.low) / (ticks.high - ticks.low))
 
-    body = legend + svg.unit_caption(unit, svg.PAD, plot_top - 8) + svg.y_axis(ticks, left, right, y_of, suffix)
+    body = legend + svg.unit_caption(unit, svg.PAD, plot_top - 12) + svg.y_axis(ticks, left, right, y_of, suffix)
     markers: list[str] = []
     for index, (name, values, color) in enumerate(zip(names, table, palette, strict=True)):
         line, points = _series_line(name, periods, values, xs, y_of, color, svg.SHAPES[index % len(svg.SHAPES)], unit)
