@@ -26,10 +26,13 @@ from engine.persistence import queries
 from engine.persistence.api_store import ApiRecords
 from engine.services import Engine
 from config.assessment_loader import load_assessment
+from config.hotspot_loader import HotspotConfig, load_hotspots
+from engine.clock import LOCAL_TZ
 from config.settings import Settings
 from workflows.assessment.service import build_assessment
 from workflows.bootstrap import SmsServices
 from workflows.documents.issuing import issue_all_pending
+from workflows.hotspots import run_hotspots
 from workflows.intake.push import push_all
 from workflows.metrics import CONTENT_TYPE, FiringMetrics, authorized, exposition, registry_for
 
@@ -155,6 +158,11 @@ def refresh_assessment(engine: Engine, health: WorkerHealth) -> None:
     guarded("assessment refresh", health, run)
 
 
+def compute_hotspots(engine: Engine, config: HotspotConfig, health: WorkerHealth) -> None:
+    """The day's hotspot flags (热点预警), stored, and the leaders' SMS for a 严重 one (idempotent per window)."""
+    guarded("hotspot warning", health, lambda: run_hotspots(engine, config))
+
+
 def build_scheduler(engine: Engine, sms: SmsServices, settings: Settings, health: WorkerHealth, *,
                     blocking: bool = True) -> BaseScheduler:
     # a year added to config/calendar.toml takes effect at start: provisional deadlines are redone before the
@@ -181,7 +189,10 @@ def build_scheduler(engine: Engine, sms: SmsServices, settings: Settings, health
     scheduler.add_job(refresh_assessment, "interval", minutes=load_assessment().refresh_minutes,
                       id="assessment.refresh", next_run_time=now + timedelta(seconds=5), args=[engine, health],
                       replace_existing=True)
-
+    hotspots = load_hotspots(settings.hotspots_file)
+    scheduler.add_job(compute_hotspots, "cron", hour=hotspots.run_at.hour, minute=hotspots.run_at.minute,
+                      timezone=LOCAL_TZ, id="hotspots.compute", next_run_time=now + timedelta(seconds=7),
+                      args=[engine, hotspots, health], replace_existing=True)
     return scheduler
 
 

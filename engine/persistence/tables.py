@@ -275,3 +275,4 @@ from engine.persistence import document_tables  # noqa: E402,F401  (registers th
 from engine.persistence import api_tables  # noqa: E402,F401  (registers the integration API tables on metadata)
 from engine.persistence import assessment_tables  # noqa: E402,F401  (registers the assessment tables on metadata)
 from engine.persistence import account_tables  # noqa: E402,F401  (registers users, login attempts and cards)
+from engine.persistence import hotspot_tables  # noqa: E402,F401  (registers the hotspot runs and flags)

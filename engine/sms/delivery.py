@@ -32,7 +32,7 @@ from engine.sms.templates import PLACEHOLDER_WIDTHS, SmsTemplates
 log = logging.getLogger("duban.sms")
 
 DIGEST = "digest"
-NOT_DIGESTED = {"document_issued"}  # notices to leaders stand on their own
+NOT_DIGESTED = {"document_issued", "hotspot"}  # notices to leaders stand on their own
 WAITING = ("pending", "sending", "unknown", "queued", "sent")
 FINAL = ("delivered", "undelivered", "failed", "suppressed", "merged")
 # The provider's view of a message, in the only order it may move (callbacks can arrive in any order).

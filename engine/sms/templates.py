@@ -26,6 +26,11 @@ PLACEHOLDER_WIDTHS: dict[str, int] = {
     "kind": 6,        # document kind (督办函, 专报 …)
     "number": 20,     # document number 揭热线督〔2026〕12号
     "link": 60,
+    "area": 22,       # hotspot: a district, or a grid cell 网格34.0725,-118.2878
+    "category": 8,    # hotspot: the orders' category
+    "days": 2,        # hotspot: the window's days
+    "total": 6,       # hotspot: orders in the window
+    "ratio": 5,       # hotspot: times the expected count, 3.2
 }
 ELLIPSIS = "…"
 

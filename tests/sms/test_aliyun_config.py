@@ -92,7 +92,7 @@ def test_check_config_names_the_approved_codes_and_refuses_a_missing_one(tmp_pat
     monkeypatch.setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "secret")
     assert main(["--log-format", "text", "check-config"]) == 0
     (line,) = [line for line in capsys.readouterr().out.splitlines() if line.startswith("aliyun:")]
-    assert "signature 揭阳12345, 12 approved template codes ok" in line and "polled every 60 s" in line
+    assert "signature 揭阳12345, 13 approved template codes ok" in line and "polled every 60 s" in line
     path = tmp_path / "sms.toml"
     path.write_text(re.sub(r"(?m)^red_card = \{.*\n", "", SHIPPED), encoding="utf-8")
     monkeypatch.setenv("DUBAN_SMS_TEMPLATES", str(path))

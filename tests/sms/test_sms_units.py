@@ -412,7 +412,7 @@ def test_check_config_reports_the_sms_templates(capsys, monkeypatch):
     assert main(["--log-format", "text", "check-config"]) == 0
     out = capsys.readouterr().out
     (line,) = [line for line in out.splitlines() if line.startswith("sms templates")]
-    assert "sms_templates.toml" in line and "12 ok" in line and "limit 140" in line
+    assert "sms_templates.toml" in line and "13 ok" in line and "limit 140" in line
     assert "sign 【揭阳12345】" in line and "gateway outbox" in line
 
 

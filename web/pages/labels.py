@@ -22,6 +22,7 @@ TEMPLATE_LABELS = {  # the SMS templates of config/sms_templates.toml
     "dispatched": "派单通知", "sign_overdue": "催签收", "due_soon": "临期提醒", "overdue": "超期提醒",
     "yellow_card": "黄牌通知", "red_card": "红牌通知", "supervision_letter": "督办函通知", "instruction": "批示通知",
     "reopened": "重办通知", "escalated": "提级督办通知", "digest": "汇总提醒", "document_issued": "公文印发通知",
+    "hotspot": "热点预警",
 }
 DETAIL_LABELS = {  # the keys of event, action and audit details: the order timeline and the audit log
     "reason": "理由", "note": "说明", "working_days": "工作日", "unit": "单位", "from": "原单位", "leader": "领导",
