@@ -3,6 +3,7 @@ leaders get one SMS (rendered by the real outbox delivery) however often the job
 the monthly themes come from the orders and their callbacks."""
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import date
 
@@ -36,13 +37,14 @@ def rows(engine, table, *where):
         return [dict(r) for r in tx.c.execute(sa.select(table).where(*where)).mappings()]
 
 
-def test_the_surge_is_flagged_stored_once_and_the_leaders_told_once(city, settings):
+def test_the_surge_is_flagged_stored_once_and_the_leaders_told_once(city, settings, sqlite_url, capsys):
     engine, clock = city
     assert [s.hotspots for s in compute(engine, CONFIG, local(2026, 6, 9, 12, 0))] == [()]  # before it: nothing
     grid = replace(CONFIG, area_by="grid", grid_metres=5000)  # by grid cells from the coordinates: found too
     hits = [h for s in compute(engine, grid) for h in s.hotspots]
     assert hits and all(h.category == "投诉" and h.area.startswith("网格") for h in hits)
     assert rows(engine, hotspot_flags) == []  # compute stores nothing
+    check_the_command(sqlite_url, capsys)
 
     report = run_hotspots(engine, CONFIG)
     assert [(h.category, h.area, h.window.key, h.severity) for h in report.hotspots] == [
@@ -72,6 +74,25 @@ def test_the_surge_is_flagged_stored_once_and_the_leaders_told_once(city, settin
                       f"{flag['ratio']:.1f}倍，请关注：http://127.0.0.1:8000/hotspots"}
 
 
+def check_the_command(sqlite_url, capsys):
+    """`duban hotspots`: the flags as JSON lines or text, the themes, a bad time refused."""
+    from web.cli import main
+
+    assert main(["hotspots", "--database", sqlite_url, "--at", "2026-06-17", "--format", "jsonl"]) == 0
+    [line] = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert set(line) == {"category", "area", "window", "count", "expected", "score"}
+    assert (line["category"], line["area"], line["window"]) == ("投诉", "惠来县", "2026-06-10/7d")
+    assert line["count"] > 3 * line["expected"] and line["score"] > 10
+    assert main(["hotspots", "--database", sqlite_url, "--at", "2026-06-09T23:00+08:00"]) == 0
+    assert capsys.readouterr().out.startswith("窗口 2026-06-02–2026-06-08（7天）：检验")
+    assert main(["hotspots", "--database", sqlite_url, "--themes", "2026-05", "--format", "jsonl"]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == CONFIG.theme_size
+    with pytest.raises(SystemExit) as refused:
+        main(["hotspots", "--database", sqlite_url, "--at", "17 June"])
+    assert refused.value.code == 2
+    assert "is not a date or time like 2026-06-17" in capsys.readouterr().err
+
+
 def test_the_worker_runs_the_job_daily_at_the_configured_time(make_engine, clock, settings):
     engine = make_engine(clock=clock)
     scheduler = build_scheduler(engine, build_sms(settings, engine), settings, WorkerHealth(5.0), blocking=False)
@@ -89,3 +110,4 @@ def test_the_monthly_themes_weigh_volume_growth_and_dissatisfaction(make_engine)
     assert (found[0].figures.category, found[0].figures.area) == ("求助", "普宁市")
     assert found[0].figures.volume > 2 * found[0].figures.previous and found[0].figures.dissatisfaction > 0.25
     assert len(found) == CONFIG.theme_size and "回访不满意" in found[0].reasons
+

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 from engine.domain.errors import DubanError
-from web.cli import api, assessment, backup, bench, demo, documents, maintenance, replay, serve, units, users
+from web.cli import api, assessment, backup, bench, demo, documents, hotspots, maintenance, replay, serve, units, users
 
 
 class Parser(argparse.ArgumentParser):
@@ -32,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(fn=fn)
         return p
 
-    for group in (replay, serve, demo, maintenance, backup, bench, documents, assessment, api, units, users):
+    for group in (replay, serve, demo, maintenance, backup, bench, documents, assessment, hotspots, api, units, users):
         group.add_commands(add)
     return parser
 
