@@ -22,6 +22,7 @@ from web.pages import ack as ack_pages
 from web.pages import admin, dashboard, leadership, objection_forms, order_forms, orders, workbench
 from web.pages import assessment as assessment_web
 from web.pages import documents as documents_web
+from web.pages import hotspots as hotspots_web
 from web.pages import push as push_pages
 from web.pages import rules as rules_pages
 from web.pages import sms as sms_pages
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         app.register_blueprint(blueprint)
     documents_web.register(app)
     assessment_web.register(app)
+    hotspots_web.register(app, settings)
     api_web.register(app)
     csrf.exempt(twilio_hooks.bp)  # Twilio signs its requests
     csrf.exempt(aliyun_hooks.bp)  # the push URLs carry a secret

@@ -15,8 +15,11 @@ from config.hotspot_loader import HotspotConfig
 from engine.clock import LOCAL_TZ
 from engine.hotspots.areas import area_of
 from engine.hotspots.detect import SEVERITY_WORDS, YEAR, CountBook, Hotspot, HotspotRules, Scan, detect
+from engine.documents.model import Block
+from engine.documents.quarterly import quarter_bounds
+from engine.hotspots.report import hotspot_blocks
 from engine.hotspots.themes import Theme, ThemeFigures, rank_themes
-from engine.persistence.hotspot_store import HotspotRecords
+from engine.persistence.hotspot_store import Connected, HotspotRecords
 from engine.services import Engine
 
 log = logging.getLogger("duban.hotspots")
@@ -50,13 +53,16 @@ def area_label(config: HotspotConfig) -> str:
 
 def count_book(records: HotspotRecords, end: date, config: HotspotConfig) -> tuple[CountBook, date | None]:
     start = records.history_start()
-    book = CountBook()
     if start is None:
-        return book, None
-    for category, district, lat, lon, day, n in records.day_counts(needed_days(end, config.rules),
-                                                                   located=config.area_by == "grid"):
+        return CountBook(), None
+    return read_book(records, needed_days(end, config.rules), config), start
+
+
+def read_book(records: HotspotRecords, ranges: list[tuple[date, date]], config: HotspotConfig) -> CountBook:
+    book = CountBook()
+    for category, district, lat, lon, day, n in records.day_counts(ranges, located=config.area_by == "grid"):
         book.add(category, area_of(district, lat, lon, by=config.area_by, grid_metres=config.grid_metres), day, n)
-    return book, start
+    return book
 
 
 def window_end(at: datetime) -> date:
@@ -138,3 +144,56 @@ def themes(engine: Engine, config: HotspotConfig, month: str) -> list[Theme]:
     figures = [ThemeFigures(category, place, now, then, *rated.get((category, place), [0, 0]))
                for (category, place), (then, now) in volume.items()]
     return rank_themes(figures, min_volume=config.theme_min_volume, limit=config.theme_size)
+
+
+@dataclass(frozen=True)
+class FlagEpisode:
+    """A category and area flagged in one or more windows lately: its latest flag and how long it has lasted."""
+
+    latest: dict[str, object]
+    windows: int
+    since: date
+
+    @property
+    def severity_words(self) -> str:
+        return severity_words(str(self.latest["severity"]))
+
+
+def recent_episodes(engine: Engine, at: datetime, days: int = 28) -> list[FlagEpisode]:
+    """Flags of the windows starting in the last `days` days, one line per category and area, most severe and
+    most recent first."""
+    since = window_end(at) - timedelta(days=days)
+    with engine.store.reading() as tx:
+        flags = HotspotRecords(tx).flags(since=since, limit=2000)
+    grouped: dict[tuple[object, object], list[dict[str, object]]] = {}
+    for f in flags:  # newest window first
+        grouped.setdefault((f["category"], f["area"]), []).append(f)
+    episodes = [FlagEpisode(found[0], len(found), min(f["window_first"] for f in found))  # type: ignore[type-var]
+                for found in grouped.values()]
+    order = {"severe": 0, "warning": 1, "notice": 2}
+    episodes.sort(key=lambda e: (-e.latest["window_first"].toordinal(),  # type: ignore[attr-defined]
+                                 order.get(str(e.latest["severity"]), 3), e.latest["p_value"]))
+    return episodes
+
+
+def last_run(engine: Engine) -> dict[str, object] | None:
+    with engine.store.reading() as tx:
+        return HotspotRecords(tx).last_run()
+
+
+def daily_series(engine: Engine, config: HotspotConfig, cells: list[tuple[str, str]], end: date, days: int = 35
+                 ) -> tuple[list[date], dict[tuple[str, str], list[int]]]:
+    """Orders a day of each (category, area) over the `days` days before `end`, for the chart."""
+    first = end - timedelta(days=days)
+    with engine.store.reading() as tx:
+        book = read_book(HotspotRecords(tx), [(first, end)], config)
+    return ([first + timedelta(days=i) for i in range(days)],
+            {cell: book.series(cell[0], cell[1], first, end) for cell in cells})
+
+
+
+def quarter_hotspots(records: Connected, label: str) -> tuple[Block, ...]:
+    """The quarterly 专报's 热点预警 section: the flags of the windows that started in quarter `label` (2026Q2)."""
+    first, following = quarter_bounds(label)
+    flags = HotspotRecords(records).flags(since=first.date(), limit=10_000)
+    return tuple(hotspot_blocks([f for f in flags if f["window_first"] < following.date()]))

@@ -138,10 +138,12 @@ def _advice(f: QuarterFigures) -> list[Block]:
 
 def quarterly_report(figures: QuarterFigures, *, at: datetime, number: str, letterhead: Letterhead,
                      calendar: WorkingCalendar, ranking: QuarterRanking | None = None,
-                     short: ShortName = lambda code, name: derived_short_name(name)) -> DocumentContent:
+                     short: ShortName = lambda code, name: derived_short_name(name),
+                     hotspots: tuple[Block, ...] = ()) -> DocumentContent:
+    """`hotspots`: the 热点预警 section (engine/hotspots/report.py), last."""
     f = figures
     blocks = [*_overview(f), *_units(f, short), *_cases(f, short, calendar),
-              Paragraph("四、承办单位绩效考核排名", "heading"), *_ranking_blocks(ranking), *_advice(f)]
+              Paragraph("四、承办单位绩效考核排名", "heading"), *_ranking_blocks(ranking), *_advice(f), *hotspots]
     period = quarter_words(f.label)
     return DocumentContent("quarterly_report", number, f"{period}12345热线典型案例督办专报",
                            f"{letterhead.report_addressee}：", tuple(blocks), letterhead.issuer, letterhead.mark,

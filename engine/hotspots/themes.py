@@ -43,7 +43,7 @@ def _reasons(f: ThemeFigures, rank: int) -> str:
     growth = f"较上月增长{f.growth:.0%}" if f.volume > f.previous else (
         "与上月持平" if f.volume == f.previous else f"较上月下降{-f.growth:.0%}")
     heard = f"回访不满意{f.dissatisfied}/{f.rated}件（{f.dissatisfaction:.0%}）" if f.rated else "本月无回访评价"
-    return f"受理{f.volume}件（第{rank}多），{growth}（上月{f.previous}件），{heard}"
+    return f"受理{f.volume}件（第{rank}位），{growth}（上月{f.previous}件），{heard}"
 
 
 def rank_themes(figures: Iterable[ThemeFigures], *, min_volume: int = 20, limit: int = 10) -> list[Theme]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -13,7 +13,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from engine.clock import LOCAL_TZ
 from engine.hotspots.detect import Hotspot, Scan, Window
 from engine.persistence.hotspot_tables import hotspot_flags, hotspot_runs
-from engine.persistence.store import SqlTransaction
 from engine.persistence.tables import order_events, work_orders
 
 # Asia/Shanghai has kept UTC+8 all year since 1991: a local day is the UTC time plus 8 hours, cut to a date
@@ -34,8 +33,15 @@ def _as_date(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
+class Connected(Protocol):
+    """A transaction's connection and dialect: a SqlTransaction, or the records object of another store."""
+
+    c: sa.Connection
+    is_postgres: bool
+
+
 class HotspotRecords:
-    def __init__(self, tx: SqlTransaction) -> None:
+    def __init__(self, tx: Connected) -> None:
         self.c = tx.c
         self.is_postgres = tx.is_postgres
 

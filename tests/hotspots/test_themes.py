@@ -14,11 +14,11 @@ def test_a_theme_strong_on_all_three_leads_and_the_reasons_say_why():
     assert [(t.figures.category, t.figures.area) for t in themes] == [("投诉", "江区"), ("咨询", "湖区"),
                                                                         ("求助", "山区")]
     assert themes[1].score == themes[2].score  # volume against growth: the tie goes to the bigger
-    assert themes[0].reasons == "受理300件（第2多），较上月增长99%（上月150件），回访不满意12/40件（30%）"
+    assert themes[0].reasons == "受理300件（第2位），较上月增长99%（上月150件），回访不满意12/40件（30%）"
     assert 0 <= themes[-1].score < themes[0].score <= 100
     assert rank_themes(figures, min_volume=500) == []
 
 
 def test_falling_and_unrated_themes_are_worded_as_such():
     [theme] = rank_themes([ThemeFigures("举报", "东区", 120, 130)], min_volume=1)
-    assert theme.reasons == "受理120件（第1多），较上月下降8%（上月130件），本月无回访评价"
+    assert theme.reasons == "受理120件（第1位），较上月下降8%（上月130件），本月无回访评价"

@@ -9,6 +9,7 @@ from engine.persistence import board_queries as board
 from web.auth import roles
 from web.context import duban
 from workflows.charts import bar_chart, column_chart
+from web.pages.hotspots import panel as hotspot_panel
 from workflows.leadership import home as home_figures
 
 bp = Blueprint("dashboard", __name__)
@@ -35,4 +36,5 @@ def dashboard() -> str:
     rates, rates_as_of = home_figures.rates(assessment, now)
     overdue_rate = round(100 * figures["overdue"] / figures["open"], 1) if figures["open"] else None
     return render_template("dashboard.html", figures=figures, now=now, rates=rates, rates_as_of=rates_as_of,
-                           overdue_rate=overdue_rate, charts={k: Markup(v) for k, v in charts.items()})
+                           overdue_rate=overdue_rate, hotspots=hotspot_panel(now),
+                           charts={k: Markup(v) for k, v in charts.items()})

@@ -11,6 +11,7 @@ from engine.persistence.escalation_queries import escalated_orders
 from web.auth import roles
 from web.context import duban
 from workflows.charts import bar_chart, line_chart, stacked_bar_chart
+from web.pages.hotspots import panel as hotspot_panel
 from workflows.leadership import home as home_figures
 
 bp = Blueprint("leadership", __name__)
@@ -35,7 +36,7 @@ def home() -> str:
     with engine.store.reading() as tx:
         escalated = escalated_orders(tx.c)
     return render_template("leader_home.html", now=now, figures=home_figures.figures(engine, now), rates=rates,
-                           escalated=escalated,
+                           escalated=escalated, hotspots=hotspot_panel(now),
                            rates_as_of=rates_as_of, units=units, charts={k: Markup(v) for k, v in charts.items()},
                            **home_figures.attention(engine, now))
 

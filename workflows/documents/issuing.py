@@ -42,6 +42,7 @@ from workflows.documents.docx_render import render_docx
 from workflows.documents.fonts import CjkFontMissing, find_cjk_fonts
 from workflows.documents.pdf_render import render_pdf
 from workflows.documents.quarter_inputs import quarter_ranking, quarter_rankings, short_names
+from workflows.hotspots import quarter_hotspots
 
 log = logging.getLogger("duban.documents")
 MAX_ATTEMPTS = 3
@@ -88,8 +89,10 @@ def _subject(records: DocumentRecords, engine: Engine, settings: DocumentSetting
         figures = compute_figures(records.quarter_data(label), engine.calendar,
                                   sign_working_days=engine.rules.sign_for_working_days)
         ranking, short = (rankings or {}).get(label), short_names(engine)
+        hotspots = quarter_hotspots(records, label)
         return _Subject(kind, lambda number: quarterly_report(figures, at=at, number=number, letterhead=head,
-                                                              calendar=engine.calendar, ranking=ranking, short=short),
+                                                              calendar=engine.calendar, ranking=ranking, short=short,
+                                                              hotspots=hotspots),
                         None, label, None, [c.order_number for c in figures.cases],
                         [{"role": "主送", "name": head.report_addressee}])
     if kind not in ORDER_BUILDERS:
