@@ -45,6 +45,7 @@ EVERY_COMMAND = [
     (["restore", "missing.dump"], "missing.dump"),
     (["benchmark", "--tick-seconds", "abc"], "invalid float value: 'abc'"),
     (["web-benchmark", "--orders", "0"], "must be at least 1"),
+    (["hotspots", "--themes", "2026-13"], "is not a month like 2026-11"),
     (["documents", "list", "--limit", "0"], "must be at least 1"),
     (["documents", "show", "99"], "document 99 not found"),
     (["documents", "export", "1", "--out", "/nonexistent/x.pdf"], "the folder /nonexistent does not exist"),
