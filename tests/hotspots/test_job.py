@@ -111,3 +111,16 @@ def test_the_monthly_themes_weigh_volume_growth_and_dissatisfaction(make_engine)
     assert found[0].figures.volume > 2 * found[0].figures.previous and found[0].figures.dissatisfaction > 0.25
     assert len(found) == CONFIG.theme_size and "回访不满意" in found[0].reasons
 
+
+
+@pytest.mark.postgres
+def test_two_workers_on_postgresql_store_one_flag_and_tell_the_leaders_once(make_engine, pg_url):
+    from concurrent.futures import ThreadPoolExecutor
+
+    engines = [make_engine(clock=VirtualClock(local(2026, 6, 17, 6, 30)), database_url=pg_url) for _ in range(2)]
+    insert(engines[0], order_rows(date(2026, 4, 5), 73, 100, surges=[SURGE]))
+    with ThreadPoolExecutor(2) as pool:
+        reports = list(pool.map(lambda engine: run_hotspots(engine, CONFIG), engines))
+    assert [len(r.hotspots) for r in reports] == [1, 1] and sum(len(r.notified) for r in reports) == 1
+    assert len(rows(engines[0], hotspot_flags)) == 1 and len(rows(engines[0], hotspot_runs)) == 1
+    assert len(rows(engines[0], outbox, outbox.c.template == "hotspot")) == 2
