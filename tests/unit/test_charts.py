@@ -6,8 +6,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from workflows.charts import (bar_chart, column_chart, line_chart, nice_ticks, stacked_bar_chart, text_width,
-                              truncate)
+from workflows.charts import bar_chart, column_chart, line_chart, nice_ticks, text_width, truncate
 
 NS = {"svg": "http://www.w3.org/2000/svg"}
 NASTY = 'A<&"局>'
@@ -41,8 +40,6 @@ SAMPLES = {
                                     unit="件"),
     "columns_untitled": lambda: column_chart(["市监局"], [("受理量", [1])], title="图1 受理", titled=False),
     "columns_empty": lambda: column_chart([], [], title="受理"),
-    "stacked": lambda: stacked_bar_chart(["住建局", "城管局"], [("黄牌", [3, 5]), ("红牌", [1, 0])], title="黄红牌"),
-    "stacked_empty": lambda: stacked_bar_chart([], [], title="黄红牌"),
     "line": lambda: line_chart(["1周", "2周", "3周"], [("全市", [90, None, 95]), ("住建局", [80, 85, 88])],
                                title="按期办结率", unit="%", y_max=100),
     "line_empty": lambda: line_chart(["1周"], [("全市", [None])], title="按期办结率"),
@@ -68,7 +65,6 @@ def test_output_is_deterministic(name):
 def test_hostile_text_is_escaped_everywhere():
     charts = [
         bar_chart([(NASTY, 3)], title=NASTY, unit="<件>", highlight={NASTY}),
-        stacked_bar_chart([NASTY], [(NASTY, [2])], title=NASTY, colors={NASTY: '"><script>'}),
         line_chart([NASTY, "b"], [(NASTY, [1, 2]), ("x", [2, 1])], title=NASTY, unit="&"),
         column_chart([NASTY], [(NASTY, [2])], title=NASTY, unit="<件>", colors={NASTY: '"><script>'}),
     ]
@@ -136,40 +132,23 @@ def test_long_labels_are_truncated_but_kept_in_the_tooltip():
     assert any(label in tip for tip in tooltips)
 
 
-# --- stacked columns -----------------------------------------------------------------------------
+# --- columns ----------------------------------------------------------------------------------
 
-def test_stacked_segments_stack_and_scale():
-    root = parse(stacked_bar_chart(["甲", "乙"], [("黄牌", [3, 6]), ("红牌", [3, 0])], title="t"))
-    segments = [r for r in root.iter(f"{{{NS['svg']}}}rect") if r.get("class") == "dbc-seg"]
-    assert len(segments) == 3  # the zero red-card segment is not drawn
-    yellow_a, red_a, yellow_b = (float(r.get("height")) for r in segments)
-    assert yellow_a == pytest.approx(red_a, abs=0.1)
-    assert yellow_b == pytest.approx(yellow_a * 2, abs=0.1)
-    # red sits directly on top of yellow in column 甲
-    assert float(segments[1].get("y")) + red_a == pytest.approx(float(segments[0].get("y")), abs=0.1)
-    assert segments[0].get("fill") == "#f5c518" and segments[1].get("fill") == "#c62828"
+def test_columns_take_the_cards_colours_and_a_callers_colour():
+    root = parse(column_chart(["甲"], [("黄牌", [3]), ("红牌", [1]), ("派单", [2])], title="t",
+                              colors={"派单": "#123456"}))
+    fills = [r.get("fill") for r in root.iter(f"{{{NS['svg']}}}rect") if r.get("class") == "dbc-col"]
+    assert fills == ["#f5c518", "#c62828", "#123456"]
 
 
-def test_stacked_has_a_legend_and_totals():
-    root = parse(stacked_bar_chart(["甲", "乙"], [("派单", [2, 4]), ("办结", [1, 1])], title="t",
-                                   colors={"派单": "#123456"}))
-    shown = texts(root)
-    assert {"派单", "办结", "甲", "乙", "3", "5"} <= set(shown)
-    assert '#123456' in {r.get("fill") for r in root.iter(f"{{{NS['svg']}}}rect")}
-
-
-def test_stacked_rejects_mismatched_series():
+def test_columns_reject_mismatched_series():
     with pytest.raises(ValueError):
-        stacked_bar_chart(["甲", "乙"], [("黄牌", [1])], title="t")
-
-
-def test_stacked_empty_says_no_data():
-    assert "暂无数据" in texts(parse(stacked_bar_chart([], [("黄牌", [])], title="t")))
+        column_chart(["甲", "乙"], [("黄牌", [1])], title="t")
 
 
 def test_many_categories_still_parse_and_thin_their_labels():
     days = [f"4月{d}日" for d in range(1, 31)]
-    root = parse(stacked_bar_chart(days, [("派单", list(range(30)))], title="t"))
+    root = parse(column_chart(days, [("派单", list(range(30)))], title="t"))
     shown = [t for t in texts(root) if t in days]
     assert 0 < len(shown) < 30
 

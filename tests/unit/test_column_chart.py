@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from workflows.charts import bar_chart, column_chart, line_chart, stacked_bar_chart, text_width
+from workflows.charts import bar_chart, column_chart, line_chart, text_width
 from workflows.charts import svg as parts
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -152,4 +152,3 @@ def test_no_text_overlaps_in_the_other_charts(categories, data, unit):
     numbers = data.draw(st.lists(value, min_size=len(categories), max_size=len(categories)))
     assert_readable(bar_chart(list(zip(categories, numbers)), title="超期工单最多的单位", unit=unit))
     assert_readable(line_chart(categories, [("按期办结率", numbers), ("全市", numbers[::-1])], title="趋势", unit=unit))
-    assert_readable(stacked_bar_chart(categories, [("黄牌", numbers), ("红牌", numbers[::-1])], title="红黄牌"))

@@ -360,7 +360,11 @@ def test_leadership_sees_the_card_board_by_unit(world: World) -> None:
     page = world["lead"].get("/leader/cards").get_data(as_text=True)
     assert "<tr><td>区住建局</td><td>3</td><td>3</td></tr>" in page  # none for GD103 once it was returned
     assert "<tr><td>区城管局</td><td>3</td><td>2</td></tr>" in page
-    assert "推诿扯皮" in page and "<svg" in page
+    assert "推诿扯皮" in page
+    chart = re.search(r'<svg [^>]*aria-label="各单位在督红黄牌（张）".*?</svg>', page, re.S).group(0)
+    # yellow and red side by side for each unit (not one stacked bar with their sum), counts written over them
+    values = re.findall(r'<text class="dbc-value"[^>]*>(\d+)</text>', chart)
+    assert values == ["3", "3", "3", "2"] and "单位：张" in chart and ">黄牌<" in chart and ">红牌<" in chart
 
 
 def test_the_health_check_is_public_json(world: World) -> None:

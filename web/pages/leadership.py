@@ -10,8 +10,8 @@ from engine.persistence import board_queries as board
 from engine.persistence.escalation_queries import escalated_orders
 from web.auth import roles
 from web.context import duban
-from workflows.charts import bar_chart, line_chart, stacked_bar_chart
 from web.pages.hotspots import panel as hotspot_panel
+from workflows.charts import bar_chart, column_chart, line_chart
 from workflows.leadership import home as home_figures
 
 bp = Blueprint("leadership", __name__)
@@ -48,9 +48,10 @@ def card_board() -> str:
         rows = board.card_board(tx.c)
         recent = board.unit_cards(tx.c, limit=50)
     short = current_app.extensions["duban.assessment"].config.units.short_name
-    chart = stacked_bar_chart([short(r["code"], r["name"]) for r in rows[:15]],
-                              [("黄牌", [r["yellow"] for r in rows[:15]]), ("红牌", [r["red"] for r in rows[:15]])],
-                              title="各单位在督红黄牌", colors={"黄牌": "#f5c518", "红牌": "#c62828"})
+    top = rows[:12]  # the most carded; the table below lists every unit
+    chart = column_chart([short(r["code"], r["name"]) for r in top],
+                         [("黄牌", [r["yellow"] for r in top]), ("红牌", [r["red"] for r in top])],
+                         title="各单位在督红黄牌（张）", unit="张")  # the cards' own colours
     return render_template("leader_cards.html", rows=rows, recent=recent, chart=Markup(chart))
 
 

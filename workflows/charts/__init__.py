@@ -8,9 +8,9 @@ Every function returns a complete, self-contained `<svg>` string that is safe to
 whose selectors are all prefixed `.dbc` so several charts can share one page. Output is deterministic:
 the same input always gives byte-identical SVG.
 """
-from workflows.charts.bars import bar_chart, stacked_bar_chart
+from workflows.charts.bars import bar_chart
 from workflows.charts.columns import column_chart
 from workflows.charts.lines import line_chart
 from workflows.charts.svg import format_value, nice_ticks, text_width, truncate
 
-__all__ = ["bar_chart", "column_chart", "format_value", "line_chart", "nice_ticks", "stacked_bar_chart", "text_width", "truncate"]
+__all__ = ["bar_chart", "column_chart", "format_value", "line_chart", "nice_ticks", "text_width", "truncate"]

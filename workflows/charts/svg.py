@@ -28,7 +28,6 @@ _STYLE = (
     ".dbc .dbc-bg{fill:#fff}.dbc .dbc-grid{stroke:#e4e4e4;stroke-width:1}.dbc .dbc-axis{stroke:#999;stroke-width:1}"
     ".dbc .dbc-bar{fill:#3b6ea5}.dbc .dbc-bar.dbc-hl{fill:#c62828}"
     ".dbc .dbc-line{fill:none;stroke-width:2.2;stroke-linejoin:round;stroke-linecap:round}"
-    ".dbc .dbc-seg{stroke:#fff;stroke-width:.6}"
 )
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
