@@ -20,7 +20,7 @@ def cmd_web_benchmark(args: argparse.Namespace) -> int:
     from workflows.bench.web import main as main_web_benchmark
 
     argv = ["--orders", str(args.orders), "--requests", str(args.requests), "--app", "web:create_app",
-            "--page-requests", str(args.page_requests)]
+            "--page-requests", str(args.page_requests)] + (["--keep"] if args.keep else [])
     return main_web_benchmark(argv + (["--database-url", args.database] if args.database else []))
 
 
@@ -42,3 +42,6 @@ def add_commands(add: Add) -> None:
                    help="samples per page in the every-page table, for each role (30)")
     add_database(p, "PostgreSQL (a schema of its own, dropped afterwards) or a new SQLite file; default: a temporary "
                     "SQLite file")
+    p.add_argument("--keep", action="store_true",
+                   help="keep the filled --database (PostgreSQL: its schema) and reuse it when an earlier --keep run "
+                        "filled it, instead of filling again")

@@ -63,7 +63,9 @@ from workflows.bench.web_data import (
     analyze,
     database_size,
     fill,
+    kept_fill,
     prepare_engine,
+    reopen,
 )
 from workflows.order_export import write_csv
 
@@ -285,50 +287,63 @@ def _load_factory(spec: str) -> Callable[..., Any]:
 def create_supervisor(accounts_class: Any, engine: Engine) -> None:
     """The benchmark's supervisor, through the accounts service."""
     accounts = accounts_class(engine.store, engine.clock)
+    if accounts.by_username(SUPERVISOR) is not None:  # a kept database
+        return
     accounts.create(username=SUPERVISOR, display_name="基准测试督办员", role="supervisor", password=PASSWORD,
                     actor="web-benchmark")
 
 
 # ---------------------------------------------------------------------------------------- main
 @contextmanager
-def fresh_database(url: str | None) -> Iterator[tuple[str, str]]:
-    """(URL to use, how to show it): a temp SQLite file, a given empty SQLite file, or a PostgreSQL schema."""
+def fresh_database(url: str | None, keep: bool = False) -> Iterator[tuple[str, str, bool]]:
+    """(URL to use, how to show it, whether it holds a kept fill to reuse): a temp SQLite file, a given SQLite file
+    (with `keep`: one a previous run filled), or a PostgreSQL schema (dropped afterwards unless `keep`)."""
     if url is None:
         with tempfile.TemporaryDirectory(prefix="duban-web-bench-") as name:
-            yield f"sqlite:///{name}/bench.db", "SQLite (temporary file, WAL)"
+            yield f"sqlite:///{name}/bench.db", "SQLite (temporary file, WAL)", False
         return
     shown = sa.engine.make_url(url).render_as_string(hide_password=True)
     if url.startswith("sqlite"):
         database = sa.engine.make_url(url).database
-        if not database or database == ":memory:" or Path(database).exists():
-            raise SystemExit(f"{shown}: give a SQLite file that does not exist yet (the benchmark fills it)")
-        yield url, f"SQLite ({database})"
+        if not database or database == ":memory:" or (Path(database).exists() and not keep):
+            raise SystemExit(f"{shown}: give a SQLite file that does not exist yet (the benchmark fills it), "
+                             "or --keep to reuse the one a previous --keep run filled")
+        reuse = Path(database).exists()
+        yield url, f"SQLite ({database}{', kept fill reused' if reuse else ''})", reuse
         return
     why = reachable(url)
     if why is not None:
         raise SystemExit(f"{shown} is not reachable: {why}")
-    reset_schema(url, PG_SCHEMA)
+    reuse = keep and kept_fill(schema_url(url, PG_SCHEMA))
+    if not reuse:
+        reset_schema(url, PG_SCHEMA)
     try:
-        yield schema_url(url, PG_SCHEMA), f"PostgreSQL ({shown}, schema {PG_SCHEMA}, dropped afterwards)"
+        what = "kept fill reused" if reuse else "kept afterwards" if keep else "dropped afterwards"
+        yield schema_url(url, PG_SCHEMA), f"PostgreSQL ({shown}, schema {PG_SCHEMA}, {what})", reuse
     finally:
-        reset_schema(url, PG_SCHEMA, recreate=False)
+        if not keep:
+            reset_schema(url, PG_SCHEMA, recreate=False)
 
 
 def run(orders: int, url: str | None, requests: int, app_spec: str, out: Out,
-        pages_requests: int = 30) -> dict[str, list[Figure]]:
+        pages_requests: int = 30, keep: bool = False) -> dict[str, list[Figure]]:
     for name in ("duban", "alembic", "spiff", "werkzeug"):
         logging.getLogger(name).setLevel(logging.WARNING)
     results: dict[str, list[Figure]] = {}
-    with fresh_database(url) as (db_url, shown):
+    with fresh_database(url, keep) as (db_url, shown, reuse):
         out.line(f"Duban web benchmark: {orders:,} work orders on {shown}; now = {NOW:%Y-%m-%d %H:%M} (+08:00)")
         began = time.perf_counter()
-        engine, units, key, state = prepare_engine(db_url)
-        data = fill(engine, units, key, state, max(orders - 1, 0), out)
-        data.numbers.append(f"{NUMBER_PREFIX}{NOW.strftime('%Y%m%d')}00000")
+        if reuse:
+            engine, data = reopen(db_url, orders)
+        else:
+            engine, units, key, state = prepare_engine(db_url)
+            data = fill(engine, units, key, state, max(orders - 1, 0), out)
+            data.numbers.append(f"{NUMBER_PREFIX}{NOW.strftime('%Y%m%d')}00000")
+        units = data.units
         filled = time.perf_counter() - began
         stats = analyze(engine)
         counts = ", ".join(f"{table} {n:,}" for table, n in data.rows.items())
-        out.line(f"  filled in {filled:.1f} s: {counts}; {len(units)} units; {database_size(engine)}; {stats}")
+        out.line(f"  {'reopened' if reuse else 'filled'} in {filled:.1f} s: {counts}; {len(units)} units; {database_size(engine)}; {stats}")
         samples = Samples.draw(data, requests)
         results["data layer"] = data_layer(engine, samples, requests)
         print_table(out, "Data layer (one pooled connection per request, as a page uses it), milliseconds",
@@ -358,8 +373,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--app", default="web:create_app", help="the Flask app factory, module:function")
     parser.add_argument("--page-requests", type=positive_int, default=30,
                         help="samples per page in the every-page table (30)")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the filled database (the PostgreSQL schema is not dropped) and, when the given one "
+                             "was kept by an earlier run, reuse it instead of filling again (minutes at 100,000)")
     args = parser.parse_args(argv)
-    results = run(args.orders, args.database_url, args.requests, args.app, Out(), args.page_requests)
+    results = run(args.orders, args.database_url, args.requests, args.app, Out(), args.page_requests, args.keep)
     slow = [f.label for figures in results.values() for f in figures if f.p95 >= GOAL_MS or f.errors]
     if slow:
         print(f"\nOver the {GOAL_MS:.0f} ms p95 goal or failing: {', '.join(slow)}")

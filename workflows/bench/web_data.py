@@ -16,8 +16,8 @@ from engine.domain import deadlines
 from engine.domain.rules import CATEGORIES, SOURCES, URGENCIES
 from engine.domain.work_order import Status
 from engine.persistence.account_tables import cards
-from engine.persistence.tables import actions, instructions, order_events, supervisor_tasks, work_orders, \
-    workflow_instances
+from engine.persistence.tables import actions, handling_units, instructions, order_events, supervisor_tasks, \
+    work_orders, workflow_instances
 from engine.services import Engine
 from workflows.bench.output import Out
 from workflows.bootstrap import build_engine
@@ -259,6 +259,36 @@ def prepare_engine(url: str) -> tuple[Engine, list[str], str, str]:
         key, state = tx.c.execute(sa.select(workflow_instances.c.process_key, workflow_instances.c.state)
                                   .where(workflow_instances.c.order_number == number)).one()
     return engine, units, key, state
+
+
+def kept_fill(url: str) -> bool:
+    """Does the database at `url` hold a fill (work orders) a previous --keep run left?"""
+    db = sa.create_engine(url)
+    try:
+        with db.connect() as connection:
+            if not sa.inspect(connection).has_table(work_orders.name):
+                return False
+            return connection.execute(sa.select(work_orders.c.number).limit(1)).first() is not None
+    finally:
+        db.dispose()
+
+
+def reopen(url: str, orders: int) -> tuple[Engine, Dataset]:
+    """The engine on a kept fill (migrated to the current head) and the dataset read back from it."""
+    clock = VirtualClock(NOW)
+    settings = replace(Settings.from_env(), worker_id="web-bench", secret_key=SECRET, database_url=url)
+    engine = build_engine(settings, clock=clock, database_url=url)
+    with engine.store.reading() as tx:
+        numbers = list(tx.c.execute(sa.select(work_orders.c.number).order_by(work_orders.c.number)).scalars())
+        units = list(tx.c.execute(sa.select(handling_units.c.code).order_by(handling_units.c.code)).scalars())
+        rows = {table.name: tx.c.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+                for table, _ in Rows().tables()}
+    if len(numbers) != orders:
+        raise SystemExit(f"the kept database holds {len(numbers):,} work orders, not {orders:,}: give --orders "
+                         f"{len(numbers)} or another database")
+    data = Dataset(units=units, numbers=numbers, rows=rows)
+    data.day_prefixes = sorted({n[:len(NUMBER_PREFIX) + 8] for n in numbers})
+    return engine, data
 
 
 def fill(engine: Engine, units: list[str], process_key: str, state: str, count: int, out: Out,
