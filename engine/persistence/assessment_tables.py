@@ -84,4 +84,17 @@ assessment_kept_months = sa.Table(
     sa.Column("as_of", UtcDateTime(), nullable=False),
     sa.Column("formula_version", sa.String(32), nullable=False),
     sa.Column("scores", sa.JSON, nullable=False),  # [{unit_code, unit_name, total, figures}]
+    sa.Column("lines", sa.JSON),  # the explanation lines of the same computation (None: kept before 0018)
+)
+
+# The XLSX export of a month, quarter or year as last built from its kept or published months; `stamp` digests
+# what it was built from (each month's revision or kept moment, the tiers and ranks), so a download serves it
+# while the stamp is current and builds it again otherwise.
+assessment_exports = sa.Table(
+    "assessment_exports", metadata,
+    sa.Column("period", sa.String(8), primary_key=True),  # 2026-06, 2026Q2, 2026
+    sa.Column("stamp", sa.String(64), nullable=False),
+    sa.Column("as_of", UtcDateTime(), nullable=False),  # the figures' moment (截至)
+    sa.Column("built_at", UtcDateTime(), nullable=False),
+    sa.Column("content", sa.LargeBinary, nullable=False),
 )

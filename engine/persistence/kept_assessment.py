@@ -16,11 +16,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from engine.assessment.scores import UnitScore, figures_of, unit_score_from
+from engine.assessment.scores import Line, UnitScore, figures_of, unit_score_from
 from engine.persistence.assessment_store import CARD_KINDS, FACT_EVENTS
 from engine.persistence.assessment_tables import (
     assessment_appeals,
     assessment_exemptions,
+    assessment_exports,
     assessment_kept_months,
     assessment_periods,
 )
@@ -31,12 +32,25 @@ COMMIT_MARGIN = timedelta(minutes=1)  # an event recorded just before as_of may 
 
 
 def read_kept(c: sa.Connection, period: str) -> dict[str, Any] | None:
-    """{period, as_of, formula_version, scores: [UnitScore]} or None when the month was never kept."""
-    row = c.execute(sa.select(assessment_kept_months).where(assessment_kept_months.c.period == period)).mappings().first()
+    """{period, as_of, formula_version, scores: [UnitScore]} or None when the month was never kept (its lines are
+    not read: `read_kept_lines`)."""
+    k = assessment_kept_months.c
+    row = c.execute(sa.select(k.period, k.as_of, k.formula_version, k.scores)
+                    .where(k.period == period)).mappings().first()
     if row is None:
         return None
     scores = [unit_score_from(s["unit_code"], s["unit_name"], s["total"], s["figures"]) for s in row["scores"]]
     return {"period": row["period"], "as_of": row["as_of"], "formula_version": row["formula_version"], "scores": scores}
+
+
+def read_kept_lines(c: sa.Connection, period: str, as_of: datetime) -> list[Line] | None:
+    """The explanation lines kept with the month's figures computed as of `as_of`; None when the row kept then
+    has none (kept before lines were) or was recomputed since."""
+    k = assessment_kept_months.c
+    row = c.execute(sa.select(k.as_of, k.lines).where(k.period == period)).first()
+    if row is None or row.lines is None or row.as_of != as_of:
+        return None
+    return [Line(*values) for values in row.lines]
 
 
 def kept_months(c: sa.Connection) -> dict[str, datetime]:
@@ -44,12 +58,32 @@ def kept_months(c: sa.Connection) -> dict[str, datetime]:
     return {r.period: r.as_of for r in c.execute(sa.select(assessment_kept_months.c.period, assessment_kept_months.c.as_of))}
 
 
-def write_kept(c: sa.Connection, period: str, as_of: datetime, formula_version: str, scores: list[UnitScore]) -> None:
+def write_kept(c: sa.Connection, period: str, as_of: datetime, formula_version: str, scores: list[UnitScore],
+               lines: list[Line]) -> None:
     rows = [{"unit_code": s.unit_code, "unit_name": s.unit_name, "total": None if s.total is None else str(s.total),
              "figures": figures_of(s)} for s in scores]
     c.execute(assessment_kept_months.delete().where(assessment_kept_months.c.period == period))
-    c.execute(assessment_kept_months.insert().values(period=period, as_of=as_of, formula_version=formula_version,
-                                                     scores=rows))
+    c.execute(assessment_kept_months.insert().values(
+        period=period, as_of=as_of, formula_version=formula_version, scores=rows,
+        lines=[[x.unit_code, x.item, x.order_number, x.ref, x.outcome, x.detail, x.excluded_by] for x in lines]))
+
+
+def read_export(c: sa.Connection, period: str, stamp: str) -> bytes | None:
+    """The XLSX of `period` when the one stored was built from what `stamp` digests, else None."""
+    e = assessment_exports.c
+    return c.execute(sa.select(e.content).where(e.period == period, e.stamp == stamp)).scalar()
+
+
+def export_stamps(c: sa.Connection) -> dict[str, str]:
+    """Every stored export's period and stamp."""
+    return dict(c.execute(sa.select(assessment_exports.c.period, assessment_exports.c.stamp)).all())
+
+
+def write_export(c: sa.Connection, period: str, stamp: str, as_of: datetime, built_at: datetime,
+                 content: bytes) -> None:
+    c.execute(assessment_exports.delete().where(assessment_exports.c.period == period))
+    c.execute(assessment_exports.insert().values(period=period, stamp=stamp, as_of=as_of, built_at=built_at,
+                                                 content=content))
 
 
 def changed_since(c: sa.Connection, period: str, end: datetime, as_of: datetime) -> bool:

@@ -3,10 +3,18 @@ must equal a full recomputation after a stream of events, late events for a clos
 from __future__ import annotations
 
 from datetime import timedelta
+from io import BytesIO
 
-from engine.assessment.scores import figures_of
+from openpyxl import load_workbook
+
+from engine.assessment.scores import combine, figures_of
+from engine.clock import LOCAL_TZ
+from engine.persistence.kept_assessment import export_stamps
 from tests.assessment.conftest import run_june, run_until
 from tests.conftest import local
+from workflows.assessment.exports import export_period, export_stamp, figures_as_of
+from workflows.assessment.service import PeriodResult
+from workflows.assessment.xlsx import export_xlsx
 
 
 def kept_equals_recomputed(service, label):
@@ -15,6 +23,28 @@ def kept_equals_recomputed(service, label):
     assert [(s.unit_code, s.total, figures_of(s)) for s in kept.scores] == [
         (s.unit_code, s.total, figures_of(s)) for s in again.scores], label
     return kept
+
+
+def cells(content):
+    return {ws.title: [[c.value for c in row] for row in ws.iter_rows()] for ws in load_workbook(BytesIO(content))}
+
+
+def stored_stamps(engine):
+    with engine.store.reading() as tx:
+        return export_stamps(tx.c)
+
+
+def export_equals_recomputed(service, label):
+    """The download (the file the worker built and stored) equals a workbook from a full recomputation."""
+    result = service.period(label)
+    assert stored_stamps(service.engine).get(label) == export_stamp(result, service.boards(result)), label
+    months = [service.compute_month(m.label) for m in result.months]
+    scores = months[0].scores if result.period.kind == "month" else combine((m.period.label, m.scores) for m in months)
+    again = PeriodResult(result.period, scores, result.months)
+    fresh = export_xlsx(again, service.boards(again), months, as_of=figures_as_of(result))
+    downloaded = export_period(service, label)
+    assert cells(downloaded) == cells(fresh), label
+    return cells(downloaded)
 
 
 def test_kept_months_follow_the_events_and_equal_a_full_recomputation(engine, clock, service):
@@ -42,6 +72,12 @@ def test_kept_months_follow_the_events_and_equal_a_full_recomputation(engine, cl
     july = kept_equals_recomputed(service, "2026-07")
     assert june.as_of == clock.now() and july.provisional and not june.provisional
     assert june.scores != june_before.scores  # the late callback and the exemption changed June
+    # the XLSX exports were rebuilt by the same refresh, and equal a workbook of recomputed figures
+    june_sheets = export_equals_recomputed(service, "2026-06")
+    export_equals_recomputed(service, "2026Q3")
+    year_sheets = export_equals_recomputed(service, "2026")
+    assert f"数据截至 {clock.now().astimezone(LOCAL_TZ):%Y-%m-%d %H:%M}" in june_sheets["考核汇总"][1][0]
+    assert any(row[4] == "J3" and row[6] == "免于考核" for row in year_sheets["考核明细"])  # the late exemption
     for label in ("2026-01", "2026-05"):
         kept_equals_recomputed(service, label)
     # a quarter and the year are assembled from the kept months, equal to combining recomputed months
@@ -55,6 +91,8 @@ def test_kept_months_follow_the_events_and_equal_a_full_recomputation(engine, cl
     run_until(engine, clock, clock.now() + timedelta(minutes=5))
     assert "2026-06" not in service.refresh()
     assert service.kept.month("2026-06").source == "published"
+    published = cells(export_period(service, "2026-06"))  # rebuilt from the revision: its lines and its version
+    assert published["考核明细"] == june_sheets["考核明细"] and "第1版" in published["考核办法"][1][3]
 
 
 def test_a_changed_formula_version_makes_kept_months_stale(engine, clock, service, tmp_path):

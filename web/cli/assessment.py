@@ -123,7 +123,7 @@ def cmd_appeals(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from workflows.assessment.xlsx import export_period
+    from workflows.assessment.exports import export_period
 
     Path(args.out).write_bytes(export_period(_service(args), args.period))
     print(f"wrote {args.out}")

@@ -17,7 +17,7 @@ from web.auth import current, roles
 from web.context import visible_unit_or_404
 from workflows.charts import line_chart
 from workflows.assessment.service import AssessmentService, build_assessment
-from workflows.assessment.xlsx import export_period
+from workflows.assessment.exports import export_period
 
 bp = Blueprint("assessment", __name__)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

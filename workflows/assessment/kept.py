@@ -76,7 +76,7 @@ class KeptMonths:
         now = self.clock.now()
         result = self.compute(period.label, now)
         with self.store.transaction() as tx:
-            kept.write_kept(tx.c, period.label, now, result.formula.version, result.scores)
+            kept.write_kept(tx.c, period.label, now, result.formula.version, result.scores, result.lines)
         return MonthFigures(period, result.formula.version, result.scores, now, "kept", provisional=now < period.end)
 
     def refresh(self) -> list[str]:

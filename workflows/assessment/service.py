@@ -192,8 +192,13 @@ class AssessmentService:
                       min_sample=self.config.min_sample[result.period.kind], size=self.config.list_size)
 
     def refresh(self) -> list[str]:
-        """Recompute the kept months whose facts changed (the worker's job); the months recomputed."""
-        return self.kept.refresh()
+        """Recompute the kept months whose facts changed (the worker's job), then build the XLSX exports whose
+        figures changed (workflows.assessment.exports); the months recomputed."""
+        from workflows.assessment.exports import refresh_exports  # it builds on this module
+
+        months = self.kept.refresh()
+        refresh_exports(self, months)
+        return months
 
     def year_by_facts(self, year: int, *, as_of: datetime | None = None) -> list[MonthResult]:
         """Every month of a year from one read of the facts (used by the benchmark and the annual export)."""

@@ -3,6 +3,7 @@ monthly scores, the period score, rates, deductions, grade), a sheet of every ex
 number, and the formula versions used."""
 from __future__ import annotations
 
+from datetime import datetime
 from io import BytesIO
 from typing import Any
 
@@ -13,7 +14,8 @@ from openpyxl.utils import get_column_letter
 from engine.assessment.formula import DEDUCTION_ITEMS, ITEM_LABELS, NOT_APPLICABLE, RATE_ITEMS
 from engine.assessment.ranking import Boards, Unranked, grade
 from engine.assessment.scores import PeriodScore, combine
-from workflows.assessment.service import AssessmentService, MonthResult, PeriodResult
+from engine.clock import LOCAL_TZ
+from workflows.assessment.service import MonthResult, PeriodResult
 
 OUTCOMES = {"yes": "是", "no": "否", "exempt": "免于考核", "deduct": "扣分"}
 THIN = Side(style="thin", color="999999")
@@ -21,17 +23,12 @@ BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 HEAD = PatternFill("solid", fgColor="EEEEEE")
 
 
-def export_period(service: AssessmentService, label: str) -> bytes:
-    """The XLSX of a month, quarter or year: the same figures, tiers and lists as the pages, every line."""
-    result = service.period(label)
-    return export_xlsx(result, service.boards(result), [service.month(m.label) for m in result.months])
-
-
-def export_xlsx(result: PeriodResult, boards: Boards, months: list[MonthResult], *,
+def export_xlsx(result: PeriodResult, boards: Boards, months: list[MonthResult], *, as_of: datetime,
                 issuer: str = "12345热线督办") -> bytes:
-    """`boards`: the period's tiers and lists (AssessmentService.boards); `months`: each month with its lines."""
+    """`boards`: the period's tiers and lists (AssessmentService.boards); `months`: each month with its lines;
+    `as_of`: the moment the figures stand at (截至). Stored and served by workflows.assessment.exports."""
     wb = Workbook()
-    _summary(wb.active, result, boards, issuer)
+    _summary(wb.active, result, boards, issuer, as_of)
     _details(wb.create_sheet("考核明细"), months)
     _formulas(wb.create_sheet("考核办法"), months)
     out = BytesIO()
@@ -48,7 +45,7 @@ def _header(ws: Any, row: int, titles: list[str], widths: list[int]) -> None:
     ws.freeze_panes = ws.cell(row=row + 1, column=4)
 
 
-def _summary(ws: Any, result: PeriodResult, boards: Boards, issuer: str) -> None:
+def _summary(ws: Any, result: PeriodResult, boards: Boards, issuer: str, as_of: datetime) -> None:
     ws.title = "考核汇总"
     months = [m.label for m in result.period.months]  # every month of the period; blank until it has begun
     titles = (["档次", "档内排名", "单位代码", "承办单位"] + [f"{int(m[-2:])}月" for m in months]
@@ -58,7 +55,7 @@ def _summary(ws: Any, result: PeriodResult, boards: Boards, issuer: str) -> None
     ws.cell(row=1, column=1, value=f"{result.period.title}12345热线承办单位绩效考核汇总表").font = Font(bold=True, size=16)
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(titles))
     provisional = f"；{'、'.join(result.provisional)}尚未结束，得分为暂定" if result.provisional else ""
-    ws.cell(row=2, column=1, value=f"{issuer}；得分为各单位参加考核月份得分的平均值，各月按当月适用的考核办法计分；"
+    ws.cell(row=2, column=1, value=f"{issuer}；数据截至 {as_of.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M}（as of）；得分为各单位参加考核月份得分的平均值，各月按当月适用的考核办法计分；"
                                    f"无可考核工单的项目为“不适用”，得分按适用项目折算为百分制；应办结回复工单少于"
                                    f"{boards.min_sample}件的单位为“样本不足”，不排名；各单位在本档内排名{provisional}。"
                                    "明细见“考核明细”，办法见“考核办法”。")
