@@ -21,6 +21,7 @@ def cmd_web_benchmark(args: argparse.Namespace) -> int:
 
     argv = ["--orders", str(args.orders), "--requests", str(args.requests), "--app", "web:create_app",
             "--page-requests", str(args.page_requests)] + (["--keep"] if args.keep else [])
+    argv += ["--only", args.only] if args.only else []
     return main_web_benchmark(argv + (["--database-url", args.database] if args.database else []))
 
 
@@ -45,3 +46,5 @@ def add_commands(add: Add) -> None:
     p.add_argument("--keep", action="store_true",
                    help="keep the filled --database (PostgreSQL: its schema) and reuse it when an earlier --keep run "
                         "filled it, instead of filling again")
+    p.add_argument("--only", metavar="REGEX", help="time only the pages whose path matches, for each role (with --keep: "
+                                                  "a slow page again, alone, on the kept fill)")

@@ -265,7 +265,7 @@ def web_layer(engine: Engine, url: str, app_spec: str, samples: Samples, count: 
 
 
 def every_page(engine: Engine, url: str, app_spec: str, samples: Samples, count: int,
-               out: Out) -> dict[str, list[Figure]]:
+               out: Out, only: str | None = None) -> dict[str, list[Figure]]:
     """Every page each role can open, from the URL map (workflows/bench/web_pages.py)."""
     from engine.accounts.service import Accounts  # type: ignore[import-not-found]
 
@@ -273,7 +273,7 @@ def every_page(engine: Engine, url: str, app_spec: str, samples: Samples, count:
     app = _load_factory(app_spec)(settings, engine=engine)
     app.logger.setLevel(logging.CRITICAL)
     return time_every_page(app, engine, Accounts, samples.numbers, sorted(set(samples.units)), count, out, timed,
-                           log_in)
+                           log_in, only)
 
 
 def _load_factory(spec: str) -> Callable[..., Any]:
@@ -326,7 +326,7 @@ def fresh_database(url: str | None, keep: bool = False) -> Iterator[tuple[str, s
 
 
 def run(orders: int, url: str | None, requests: int, app_spec: str, out: Out,
-        pages_requests: int = 30, keep: bool = False) -> dict[str, list[Figure]]:
+        pages_requests: int = 30, keep: bool = False, only: str | None = None) -> dict[str, list[Figure]]:
     for name in ("duban", "alembic", "spiff", "werkzeug"):
         logging.getLogger(name).setLevel(logging.WARNING)
     results: dict[str, list[Figure]] = {}
@@ -345,6 +345,14 @@ def run(orders: int, url: str | None, requests: int, app_spec: str, out: Out,
         counts = ", ".join(f"{table} {n:,}" for table, n in data.rows.items())
         out.line(f"  {'reopened' if reuse else 'filled'} in {filled:.1f} s: {counts}; {len(units)} units; {database_size(engine)}; {stats}")
         samples = Samples.draw(data, requests)
+        if only is not None:  # a few pages again, e.g. alone when the machine is idle
+            out.line(f"\nThe pages matching {only!r} (read from the URL map), milliseconds")
+            for role, role_figures in every_page(engine, db_url, app_spec, samples, pages_requests, out, only).items():
+                results[f"pages ({role})"] = role_figures
+                if role_figures:
+                    print_table(out, f"As {role}", role_figures)
+            engine.store.engine.dispose()
+            return results
         results["data layer"] = data_layer(engine, samples, requests)
         print_table(out, "Data layer (one pooled connection per request, as a page uses it), milliseconds",
                     results["data layer"])
@@ -376,8 +384,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true",
                         help="keep the filled database (the PostgreSQL schema is not dropped) and, when the given one "
                              "was kept by an earlier run, reuse it instead of filling again (minutes at 100,000)")
+    parser.add_argument("--only", metavar="REGEX", default=None,
+                        help="time only the pages whose path matches (each role), skipping the other tables; with "
+                             "--keep, to measure a slow page again on a kept fill")
     args = parser.parse_args(argv)
-    results = run(args.orders, args.database_url, args.requests, args.app, Out(), args.page_requests, args.keep)
+    results = run(args.orders, args.database_url, args.requests, args.app, Out(), args.page_requests, args.keep,
+                  args.only)
     slow = [f.label for figures in results.values() for f in figures if f.p95 >= GOAL_MS or f.errors]
     if slow:
         print(f"\nOver the {GOAL_MS:.0f} ms p95 goal or failing: {', '.join(slow)}")

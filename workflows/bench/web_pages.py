@@ -44,6 +44,8 @@ def page_paths(app: Any, values: dict[str, Callable[[int], str]]) -> tuple[dict[
     for label in (_previous_month_label(month.first_day.year, month.first_day.month), month.label,
                   f"{NOW.year}Q{(NOW.month - 1) // 3 + 1}", str(NOW.year)):
         paths[f"/assessment?period={label}"] = lambda i, label=label: f"/assessment?period={label}"
+    year_export = f"/assessment/{NOW.year}/export.xlsx"  # the largest workbook (the rule above: the last month)
+    paths[year_export] = lambda i: year_export
     return paths, skipped
 
 
@@ -78,7 +80,7 @@ def argument_values(engine: Engine, numbers: Sequence[str], units: Sequence[str]
 
 def time_every_page(app: Any, engine: Engine, accounts_class: Any, numbers: Sequence[str], units: Sequence[str],
                     count: int, out: Out, timed: Callable[..., Any],
-                    log_in: Callable[[Any, str, str], None]) -> dict[str, list[Any]]:
+                    log_in: Callable[[Any, str, str], None], only: str | None = None) -> dict[str, list[Any]]:
     """Per role, every page it can open (a 403 or 404 on the first request: not its page, not timed)."""
     began = time.perf_counter()
     recomputed = app.extensions["duban.assessment"].refresh()
@@ -86,6 +88,8 @@ def time_every_page(app: Any, engine: Engine, accounts_class: Any, numbers: Sequ
              f"{time.perf_counter() - began:.1f} s (once; afterwards only months whose facts changed)")
     accounts = accounts_class(engine.store, engine.clock)
     paths, skipped = page_paths(app, argument_values(engine, numbers, units))
+    if only is not None:
+        paths = {label: path for label, path in paths.items() if re.search(only, label)}
     results: dict[str, list[Any]] = {}
     for role, unit in ROLES:
         unit_code = units[0] if unit else None
