@@ -84,7 +84,17 @@ assessment_kept_months = sa.Table(
     sa.Column("as_of", UtcDateTime(), nullable=False),
     sa.Column("formula_version", sa.String(32), nullable=False),
     sa.Column("scores", sa.JSON, nullable=False),  # [{unit_code, unit_name, total, figures}]
-    sa.Column("lines", sa.JSON),  # the explanation lines of the same computation (None: kept before 0018)
+)
+
+# The explanation lines of a kept month, one row per unit (its explanation page reads its own): written with the
+# month's figures from the same computation, `as_of` equal to theirs (a kept month has a row for every unit scored).
+assessment_kept_lines = sa.Table(
+    "assessment_kept_lines", metadata,
+    sa.Column("period", sa.String(8), primary_key=True),
+    sa.Column("unit_code", sa.String(32), primary_key=True),
+    sa.Column("as_of", UtcDateTime(), nullable=False),
+    sa.Column("lines", sa.JSON, nullable=False),  # [[position in the month, unit_code, item, order_number, ref, outcome,
+    #                                                  detail, excluded_by]]
 )
 
 # The XLSX export of a month, quarter or year as last built from its kept or published months; `stamp` digests

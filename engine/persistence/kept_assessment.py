@@ -22,6 +22,7 @@ from engine.persistence.assessment_tables import (
     assessment_appeals,
     assessment_exemptions,
     assessment_exports,
+    assessment_kept_lines,
     assessment_kept_months,
     assessment_periods,
 )
@@ -32,25 +33,25 @@ COMMIT_MARGIN = timedelta(minutes=1)  # an event recorded just before as_of may 
 
 
 def read_kept(c: sa.Connection, period: str) -> dict[str, Any] | None:
-    """{period, as_of, formula_version, scores: [UnitScore]} or None when the month was never kept (its lines are
-    not read: `read_kept_lines`)."""
-    k = assessment_kept_months.c
-    row = c.execute(sa.select(k.period, k.as_of, k.formula_version, k.scores)
-                    .where(k.period == period)).mappings().first()
+    """{period, as_of, formula_version, scores: [UnitScore]} or None when the month was never kept (its lines:
+    `read_kept_lines`)."""
+    row = c.execute(sa.select(assessment_kept_months).where(assessment_kept_months.c.period == period)).mappings().first()
     if row is None:
         return None
     scores = [unit_score_from(s["unit_code"], s["unit_name"], s["total"], s["figures"]) for s in row["scores"]]
     return {"period": row["period"], "as_of": row["as_of"], "formula_version": row["formula_version"], "scores": scores}
 
 
-def read_kept_lines(c: sa.Connection, period: str, as_of: datetime) -> list[Line] | None:
-    """The explanation lines kept with the month's figures computed as of `as_of`; None when the row kept then
-    has none (kept before lines were) or was recomputed since."""
-    k = assessment_kept_months.c
-    row = c.execute(sa.select(k.as_of, k.lines).where(k.period == period)).first()
-    if row is None or row.lines is None or row.as_of != as_of:
+def read_kept_lines(c: sa.Connection, period: str, as_of: datetime, unit_code: str | None = None) -> list[Line] | None:
+    """The explanation lines kept with the month's figures computed as of `as_of` (one unit's with `unit_code`);
+    None when none were kept with those figures (kept before lines were, or recomputed since)."""
+    k = assessment_kept_lines.c
+    query = sa.select(k.as_of, k.lines).where(k.period == period).order_by(k.unit_code)
+    rows = c.execute(query if unit_code is None else query.where(k.unit_code == unit_code)).all()
+    if not rows or any(row.as_of != as_of for row in rows):
         return None
-    return [Line(*values) for values in row.lines]
+    stored = sorted((values for row in rows for values in row.lines), key=lambda values: values[0])
+    return [Line(*values[1:]) for values in stored]  # in the computation's order (the export lists them so)
 
 
 def kept_months(c: sa.Connection) -> dict[str, datetime]:
@@ -63,9 +64,16 @@ def write_kept(c: sa.Connection, period: str, as_of: datetime, formula_version: 
     rows = [{"unit_code": s.unit_code, "unit_name": s.unit_name, "total": None if s.total is None else str(s.total),
              "figures": figures_of(s)} for s in scores]
     c.execute(assessment_kept_months.delete().where(assessment_kept_months.c.period == period))
-    c.execute(assessment_kept_months.insert().values(
-        period=period, as_of=as_of, formula_version=formula_version, scores=rows,
-        lines=[[x.unit_code, x.item, x.order_number, x.ref, x.outcome, x.detail, x.excluded_by] for x in lines]))
+    c.execute(assessment_kept_months.insert().values(period=period, as_of=as_of, formula_version=formula_version,
+                                                     scores=rows))
+    by_unit: dict[str, list[list[Any]]] = {s.unit_code: [] for s in scores}
+    for i, x in enumerate(lines):
+        by_unit.setdefault(x.unit_code, []).append([i, x.unit_code, x.item, x.order_number, x.ref, x.outcome, x.detail,
+                                                    x.excluded_by])
+    c.execute(assessment_kept_lines.delete().where(assessment_kept_lines.c.period == period))
+    if by_unit:
+        c.execute(assessment_kept_lines.insert(), [{"period": period, "unit_code": code, "as_of": as_of, "lines": rows}
+                                                   for code, rows in by_unit.items()])
 
 
 def read_export(c: sa.Connection, period: str, stamp: str) -> bytes | None:

@@ -72,6 +72,12 @@ def test_kept_months_follow_the_events_and_equal_a_full_recomputation(engine, cl
     july = kept_equals_recomputed(service, "2026-07")
     assert june.as_of == clock.now() and july.provisional and not june.provisional
     assert june.scores != june_before.scores  # the late callback and the exemption changed June
+    # a unit's explanation page reads its lines kept with the figures: those of a recomputation
+    again = service.compute_month("2026-06")
+    for code in ("U01", "U02"):
+        page = service.unit_month("2026-06", code)
+        assert page.as_of == june.as_of and page.lines == [x for x in again.lines if x.unit_code == code]
+        assert [figures_of(s) for s in page.scores] == [figures_of(s) for s in again.scores if s.unit_code == code]
     # the XLSX exports were rebuilt by the same refresh, and equal a workbook of recomputed figures
     june_sheets = export_equals_recomputed(service, "2026-06")
     export_equals_recomputed(service, "2026Q3")

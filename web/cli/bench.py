@@ -36,7 +36,8 @@ def add_commands(add: Add) -> None:
                    help="the worker's tick in the lateness measurement (DUBAN_TICK_SECONDS; default 0.5)")
 
     p = add("web-benchmark", cmd_web_benchmark,
-            "fill a fresh database with N work orders and time the list, search, detail and export pages")
+            "fill a fresh database with N work orders and time the list, search, detail and export pages, then "
+            "every page of each role (--keep: keep the fill and reuse it next time; --only: just the matching pages)")
     p.add_argument("--orders", type=positive_int, default=100_000)
     p.add_argument("--requests", type=positive_int, default=200, help="samples per page (200)")
     p.add_argument("--page-requests", type=positive_int, default=30,

@@ -76,7 +76,7 @@ def unit_view(label: str, code: str) -> str:
     period = _period_or_400(label)
     if period.kind != "month":
         abort(400, "a unit's explanation is per month")
-    result = _service().month(period.label, unit_code=code)
+    result = _service().unit_month(period.label, code)
     unit = result.unit(code)
     if unit is None:
         abort(404)

@@ -15,6 +15,7 @@ from engine.assessment.ranking import Boards, Ranked, boards, rank
 from engine.assessment.scores import Line, PeriodScore, UnitScore, combine, figures_of, score, unit_score_from
 from engine.domain.errors import DubanError, InvalidInput, UnknownWorkOrder
 from engine.domain.work_order import SATISFACTION_GRADES
+from engine.persistence import kept_assessment as kept_store
 from engine.persistence.assessment_store import AssessmentRecords
 from engine.services import Engine
 from workflows.assessment.kept import KeptMonths, MonthFigures
@@ -39,6 +40,7 @@ class MonthResult:
     scores: list[UnitScore]
     lines: list[Line]
     revision: dict[str, Any] | None  # the published revision shown, or None for a live computation
+    as_of: datetime | None = None  # a kept month's: the moment its figures were computed (None: now or published)
 
     @property
     def ranked(self) -> list[Ranked]:
@@ -159,6 +161,19 @@ class AssessmentService:
         scores = [unit_score_from(s["unit_code"], s["unit_name"], s["total"], s["figures"]) for s in stored
                   if unit_code is None or s["unit_code"] == unit_code]
         return MonthResult(period, formula, scores, lines, revision)
+
+    def unit_month(self, label: str, unit_code: str) -> MonthResult:
+        """One unit's month for its explanation page: as published; else as kept (the figures the ranking shows,
+        with the lines of the same computation, read for that unit alone); else (never kept) computed now."""
+        period = parse_period(label)
+        with self.engine.store.reading() as tx:
+            published = AssessmentRecords(tx).latest_revision(period.label) is not None
+            row = None if published else kept_store.read_kept(tx.c, period.label)
+            lines = None if row is None else kept_store.read_kept_lines(tx.c, period.label, row["as_of"], unit_code)
+        if row is None or lines is None:
+            return self.month(label, unit_code=unit_code)
+        scores = [s for s in row["scores"] if s.unit_code == unit_code]
+        return MonthResult(period, self.config.formulas.for_day(period.first_day), scores, lines, None, row["as_of"])
 
     def period(self, label: str) -> PeriodResult:
         """A month, quarter or year from its kept (or published) months that have begun; a month still open is

@@ -87,12 +87,14 @@ def time_every_page(app: Any, engine: Engine, accounts_class: Any, numbers: Sequ
     out.line(f"  assessment kept current by the worker's refresh: {len(recomputed)} months computed in "
              f"{time.perf_counter() - began:.1f} s (once; afterwards only months whose facts changed)")
     accounts = accounts_class(engine.store, engine.clock)
-    paths, skipped = page_paths(app, argument_values(engine, numbers, units))
-    if only is not None:
-        paths = {label: path for label, path in paths.items() if re.search(only, label)}
+    values = argument_values(engine, numbers, units)
     results: dict[str, list[Any]] = {}
     for role, unit in ROLES:
         unit_code = units[0] if unit else None
+        own = {"code": lambda i: units[0], "unit_code": lambda i: units[0]} if unit else {}  # its own unit, not 404s
+        paths, skipped = page_paths(app, {**values, **own})
+        if only is not None:
+            paths = {label: path for label, path in paths.items() if re.search(only, label)}
         username = f"pages-{role}"
         if accounts.by_username(username) is None:  # a kept database has them
             accounts.create(username=username, display_name=f"基准{role}", role=role, password=PASSWORD,
