@@ -32,17 +32,12 @@ import random
 import re
 import statistics
 import sys
-import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import timezone
-from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlencode
-
-import sqlalchemy as sa
 
 from config.settings import Settings
 from engine.persistence import queries
@@ -50,7 +45,6 @@ from engine.persistence.order_filter import OrderFilter
 from engine.persistence.order_search import iter_orders, search_orders
 from engine.services import Engine
 from workflows.argtypes import positive_int
-from workflows.bench.engine import reachable, reset_schema, schema_url
 from workflows.bench.output import Out
 from workflows.bench.web_pages import time_every_page
 from workflows.bench.web_data import (
@@ -58,7 +52,6 @@ from workflows.bench.web_data import (
     NOW,
     NUMBER_PREFIX,
     PASSWORD,
-    PG_SCHEMA,
     SEARCH_WORDS,
     SECRET,
     SUPERVISOR,
@@ -66,7 +59,7 @@ from workflows.bench.web_data import (
     analyze,
     database_size,
     fill,
-    kept_fill,
+    fresh_database,
     prepare_engine,
     reopen,
 )
@@ -308,37 +301,6 @@ def create_supervisor(accounts_class: Any, engine: Engine) -> None:
 
 
 # ---------------------------------------------------------------------------------------- main
-@contextmanager
-def fresh_database(url: str | None, keep: bool = False) -> Iterator[tuple[str, str, bool]]:
-    """(URL to use, how to show it, whether it holds a kept fill to reuse): a temp SQLite file, a given SQLite file
-    (with `keep`: one a previous run filled), or a PostgreSQL schema (dropped afterwards unless `keep`)."""
-    if url is None:
-        with tempfile.TemporaryDirectory(prefix="duban-web-bench-") as name:
-            yield f"sqlite:///{name}/bench.db", "SQLite (temporary file, WAL)", False
-        return
-    shown = sa.engine.make_url(url).render_as_string(hide_password=True)
-    if url.startswith("sqlite"):
-        database = sa.engine.make_url(url).database
-        if not database or database == ":memory:" or (Path(database).exists() and not keep):
-            raise SystemExit(f"{shown}: give a SQLite file that does not exist yet (the benchmark fills it), "
-                             "or --keep to reuse the one a previous --keep run filled")
-        reuse = Path(database).exists()
-        yield url, f"SQLite ({database}{', kept fill reused' if reuse else ''})", reuse
-        return
-    why = reachable(url)
-    if why is not None:
-        raise SystemExit(f"{shown} is not reachable: {why}")
-    reuse = keep and kept_fill(schema_url(url, PG_SCHEMA))
-    if not reuse:
-        reset_schema(url, PG_SCHEMA)
-    try:
-        what = "kept fill reused" if reuse else "kept afterwards" if keep else "dropped afterwards"
-        yield schema_url(url, PG_SCHEMA), f"PostgreSQL ({shown}, schema {PG_SCHEMA}, {what})", reuse
-    finally:
-        if not keep:
-            reset_schema(url, PG_SCHEMA, recreate=False)
-
-
 def run(orders: int, url: str | None, requests: int, app_spec: str, out: Out,
         pages_requests: int = 30, keep: bool = False, only: str | None = None) -> dict[str, list[Figure]]:
     for name in ("duban", "alembic", "spiff", "werkzeug"):

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import random
+import tempfile
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -19,6 +21,7 @@ from engine.persistence.account_tables import cards
 from engine.persistence.tables import actions, handling_units, instructions, order_events, supervisor_tasks, \
     work_orders, workflow_instances
 from engine.services import Engine
+from workflows.bench.engine import reachable, reset_schema, schema_url
 from workflows.bench.output import Out
 from workflows.bootstrap import build_engine
 
@@ -259,6 +262,37 @@ def prepare_engine(url: str) -> tuple[Engine, list[str], str, str]:
         key, state = tx.c.execute(sa.select(workflow_instances.c.process_key, workflow_instances.c.state)
                                   .where(workflow_instances.c.order_number == number)).one()
     return engine, units, key, state
+
+
+@contextmanager
+def fresh_database(url: str | None, keep: bool = False) -> Iterator[tuple[str, str, bool]]:
+    """(URL to use, how to show it, whether it holds a kept fill to reuse): a temp SQLite file, a given SQLite file
+    (with `keep`: one a previous run filled), or a PostgreSQL schema (dropped afterwards unless `keep`)."""
+    if url is None:
+        with tempfile.TemporaryDirectory(prefix="duban-web-bench-") as name:
+            yield f"sqlite:///{name}/bench.db", "SQLite (temporary file, WAL)", False
+        return
+    shown = sa.engine.make_url(url).render_as_string(hide_password=True)
+    if url.startswith("sqlite"):
+        database = sa.engine.make_url(url).database
+        if not database or database == ":memory:" or (Path(database).exists() and not keep):
+            raise SystemExit(f"{shown}: give a SQLite file that does not exist yet (the benchmark fills it), "
+                             "or --keep to reuse the one a previous --keep run filled")
+        reuse = Path(database).exists()
+        yield url, f"SQLite ({database}{', kept fill reused' if reuse else ''})", reuse
+        return
+    why = reachable(url)
+    if why is not None:
+        raise SystemExit(f"{shown} is not reachable: {why}")
+    reuse = keep and kept_fill(schema_url(url, PG_SCHEMA))
+    if not reuse:
+        reset_schema(url, PG_SCHEMA)
+    try:
+        what = "kept fill reused" if reuse else "kept afterwards" if keep else "dropped afterwards"
+        yield schema_url(url, PG_SCHEMA), f"PostgreSQL ({shown}, schema {PG_SCHEMA}, {what})", reuse
+    finally:
+        if not keep:
+            reset_schema(url, PG_SCHEMA, recreate=False)
 
 
 def kept_fill(url: str) -> bool:
