@@ -119,7 +119,7 @@ order_events = sa.Table(
     sa.Column("recorded_at", UtcDateTime(), nullable=False),
     sa.Index("ix_order_events_type_order", "type", "order_number", "id"),  # open extension requests (0008)
     sa.Index("ix_order_events_recorded_at", "recorded_at"),  # is a kept assessment month stale? (0015)
-    sa.Index("ix_order_events_type_at", "type", "at"),  # a period's dispatches and objections (回退率, 0019)
+    sa.Index("ix_order_events_type_at", "type", "at"),  # a period's dispatches and objections (回退率, 0020)
 )
 
 instructions = sa.Table(

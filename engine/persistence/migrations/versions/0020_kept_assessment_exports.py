@@ -2,14 +2,14 @@
 period built from the kept figures (assessment_exports), so that no download recomputes a period; an index on
 order_events (type, at) for a period's dispatches and objections (the 回退率 pages read a month of them)
 
-Revision ID: 0019
-Revises: 0018
+Revision ID: 0020
+Revises: 0019
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0019'
-down_revision = '0018'
+revision = '0020'
+down_revision = '0019'
 branch_labels = None
 depends_on = None
 
