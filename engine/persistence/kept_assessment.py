@@ -54,6 +54,14 @@ def read_kept_lines(c: sa.Connection, period: str, as_of: datetime, unit_code: s
     return [Line(*values[1:]) for values in stored]  # in the computation's order (the export lists them so)
 
 
+def has_lines(c: sa.Connection, period: str, as_of: datetime) -> bool:
+    """Were explanation lines kept with the month's figures computed as of `as_of` (not so for a month kept before
+    lines were: the worker computes it again once)?"""
+    k = assessment_kept_lines.c
+    row = c.execute(sa.select(k.as_of).where(k.period == period).limit(1)).first()
+    return row is not None and row.as_of == as_of
+
+
 def kept_months(c: sa.Connection) -> dict[str, datetime]:
     """Every kept month with the moment its figures were computed as of."""
     return {r.period: r.as_of for r in c.execute(sa.select(assessment_kept_months.c.period, assessment_kept_months.c.as_of))}
@@ -71,9 +79,9 @@ def write_kept(c: sa.Connection, period: str, as_of: datetime, formula_version: 
         by_unit.setdefault(x.unit_code, []).append([i, x.unit_code, x.item, x.order_number, x.ref, x.outcome, x.detail,
                                                     x.excluded_by])
     c.execute(assessment_kept_lines.delete().where(assessment_kept_lines.c.period == period))
-    if by_unit:
-        c.execute(assessment_kept_lines.insert(), [{"period": period, "unit_code": code, "as_of": as_of, "lines": rows}
-                                                   for code, rows in by_unit.items()])
+    by_unit = by_unit or {"": []}  # no unit assessed: a row all the same, so the month is known kept with its lines
+    c.execute(assessment_kept_lines.insert(), [{"period": period, "unit_code": code, "as_of": as_of, "lines": rows}
+                                               for code, rows in by_unit.items()])
 
 
 def read_export(c: sa.Connection, period: str, stamp: str) -> bytes | None:

@@ -9,6 +9,7 @@ from openpyxl import load_workbook
 
 from engine.assessment.scores import combine, figures_of
 from engine.clock import LOCAL_TZ
+from engine.persistence.assessment_tables import assessment_kept_lines
 from engine.persistence.kept_assessment import export_stamps
 from tests.assessment.conftest import run_june, run_until
 from tests.conftest import local
@@ -78,6 +79,10 @@ def test_kept_months_follow_the_events_and_equal_a_full_recomputation(engine, cl
         page = service.unit_month("2026-06", code)
         assert page.as_of == june.as_of and page.lines == [x for x in again.lines if x.unit_code == code]
         assert [figures_of(s) for s in page.scores] == [figures_of(s) for s in again.scores if s.unit_code == code]
+    # a month kept before its lines were (migration 0020) is computed again once by the refresh
+    with engine.store.transaction() as tx:
+        tx.c.execute(assessment_kept_lines.delete().where(assessment_kept_lines.c.period == "2026-05"))
+    assert service.refresh() == ["2026-05"] and service.refresh() == []  # once
     # the XLSX exports were rebuilt by the same refresh, and equal a workbook of recomputed figures
     june_sheets = export_equals_recomputed(service, "2026-06")
     export_equals_recomputed(service, "2026Q3")

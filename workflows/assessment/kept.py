@@ -96,7 +96,7 @@ class KeptMonths:
                 if period.start > now:
                     continue
                 row = kept.read_kept(tx.c, label)
-                if row is None or self._stale(tx.c, period, row):
+                if row is None or self._stale(tx.c, period, row) or not kept.has_lines(tx.c, label, row["as_of"]):
                     due.append(label)
         for label in due:
             self.keep(label)
