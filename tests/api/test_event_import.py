@@ -53,6 +53,23 @@ def test_objections_and_decisions_from_a_file_like_the_api_and_again_change_noth
     assert (view["unit_code"], view["co_units"], view["hard_case"], view["hard_case_at"]) == ("U-SCJ", [], False, None)
 
 
+def test_an_events_file_may_name_types_and_decisions_in_chinese(tmp_path, client, token, api_engine):
+    t = token("intake", "events")
+    for number in ("Z1", "Z2"):
+        assert client.post("/api/v1/orders", json=order_body(number), headers=auth(t)).status_code == 201
+    path = _csv(tmp_path, "Z1,退单,2026-06-01 07:40,非本单位职责,,,\n"
+                          "Z1,退单审核,2026-06-01 07:50,,已核实,同意,U-SCJ\n"
+                          "Z2,派单异议,2026-06-01 07:41,重复诉求,,,\n"
+                          "Z2,退单审核,2026-06-01 07:51,,非重复,驳回,\n"
+                          "Z2,签收,2026-06-01 08:10,,,,\n")
+    report = import_file(api_engine, path)
+    assert (report.errors, report.recorded) == ([], 5)
+    assert _events(api_engine, "Z1") == ["dispatched", "objected", "redispatched", "objection_decided"]
+    assert _order(api_engine, "Z1").unit_code == "U-SCJ"
+    assert _events(api_engine, "Z2") == ["dispatched", "objected", "objection_decided", "signed"]
+    assert _order(api_engine, "Z2").unit_code == UNIT
+
+
 BAD_ROWS = [  # (row, API body) — each refused by the import as the API refuses it
     (2, {"type": "objected", "at": "2026-06-01T07:40:00+08:00", "reason": "不归我管"}),
     (3, {"type": "objection_decided", "at": "2026-06-01T07:41:00+08:00", "decision": "rejected"}),

@@ -35,12 +35,34 @@ HEADERS = {
     "satisfaction": "satisfaction", "满意度": "satisfaction", "solved": "solved", "是否解决": "solved",
 }
 TYPE_HEADERS = {"type", "事件类型"}  # a file with one of these columns holds events
+# a clerk's words for an event's type (the API's names are taken as they are)
+TYPE_WORDS = {
+    "签收": "signed", "报告办理进展": "progress_reported", "办理进展": "progress_reported", "退单": "objected",
+    "派单异议": "objected", "退单审核": "objection_decided", "异议审核": "objection_decided",
+    "申请延期": "extension_requested", "批准延期": "extension_approved", "办结回复": "replied", "审核办结": "closed",
+    "办结": "closed", "回访": "callback", "登记回访": "callback", "退回重办": "reopened", "协办签收": "co_signed",
+    "协办意见": "contributed", "会商": "consultation",
+}
+# a dispatch objection's decision in words (a meeting's decision is its own text and stays as written)
+DECISION_WORDS = {"同意": "accepted", "接受": "accepted", "同意改派": "accepted", "驳回": "rejected",
+                  "不同意": "rejected"}
 
 Row = tuple[int, str, EventInput]  # (row number, order number, event)
 
 
 def _row_error(row: int, error: FieldError) -> RowError:
     return RowError(row, "(row)" if error.field == "(body)" else column_of(error, HEADERS), error.reason)
+
+
+def _in_api_words(body: dict[str, Any]) -> dict[str, Any]:
+    """The row with a type and an objection decision written in Chinese turned into the API's names."""
+    kind = body.get("type")
+    if isinstance(kind, str) and kind.strip() in TYPE_WORDS:
+        body["type"] = kind = TYPE_WORDS[kind.strip()]
+    decision = body.get("decision")
+    if kind == "objection_decided" and isinstance(decision, str) and decision.strip() in DECISION_WORDS:
+        body["decision"] = DECISION_WORDS[decision.strip()]
+    return body
 
 
 def _utc(at: datetime) -> datetime:
@@ -69,7 +91,7 @@ def check_events(engine: Engine, rows: list[tuple[int, dict[str, Any]]]) -> tupl
     now = engine.clock.now()
     parsed: list[Row] = []
     for row, cells in rows:
-        body = payload(cells, HEADERS)
+        body = _in_api_words(payload(cells, HEADERS))
         number = body.pop("order_no", None)
         event, errors = parse_event(body, now=now)
         if not number:
