@@ -252,14 +252,14 @@ def _workdir() -> Iterator[Path]:
 
 
 def _postgres_url(args: argparse.Namespace, report: Report) -> str | None:
-    url = args.postgres_url or DEFAULT_POSTGRES_URL
+    url = getattr(args, "database", None) or DEFAULT_POSTGRES_URL
     why = reachable(url)
     if why is None:
         return url
     shown = sa.engine.make_url(url).render_as_string()
     report.section("3. Engine on PostgreSQL: skipped")
     report.line(f"{shown} is not reachable: {why}")
-    if args.postgres_url:
+    if getattr(args, "database", None):
         report.fail("the PostgreSQL URL given is not reachable")
     return None
 
