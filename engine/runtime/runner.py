@@ -26,10 +26,12 @@ from SpiffWorkflow.util.task import TaskState
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from engine.domain.errors import DubanError, RuleExecutionError
-from engine.runtime import serializer
+from engine.runtime import serializer, spiff_speed
 from engine.runtime.definitions import ProcessDefinition
 from engine.runtime.script_engine import SCRIPT_ENGINE, engine_step
 from engine.runtime.spiff_clock import spiff_time
+
+spiff_speed.install()
 
 # (operation, params, bpmn element id, the time of the step) -> result for the task data
 Operation = Callable[[str, dict[str, Any], str, datetime], Mapping[str, Any]]
