@@ -48,19 +48,32 @@ def order_exists(connection: sa.Connection, number: str) -> bool:
 log = logging.getLogger("duban.casework")
 PHONE_TASK = "phone_urge"
 
+# Built once: building and keying these per call cost as much as running them (they run for every rule step that
+# opens a phone task and every sign-for/reply/close event).
+_OPEN_PHONE_TASKS = (supervisor_tasks.c.order_number == sa.bindparam("b_number"), supervisor_tasks.c.kind == PHONE_TASK,
+                     supervisor_tasks.c.status == "open")
+_OF_STEPS = supervisor_tasks.c.step.in_(sa.bindparam("b_steps", expanding=True))
+_SUPERSEDE_VALUES = {"status": "superseded", "superseded_reason": sa.bindparam("b_reason"),
+                     "superseded_by": sa.bindparam("b_by"), "completed_at": sa.bindparam("b_at"),
+                     "completed_by": "rules"}
+_IDS = supervisor_tasks.c.id.in_(sa.bindparam("b_ids", expanding=True))
+_FIND_OPEN_PHONE = {False: sa.select(supervisor_tasks.c.id).where(*_OPEN_PHONE_TASKS),
+                    True: sa.select(supervisor_tasks.c.id).where(*_OPEN_PHONE_TASKS, _OF_STEPS)}
+_SUPERSEDE = {False: supervisor_tasks.update().where(_IDS, *_OPEN_PHONE_TASKS).values(**_SUPERSEDE_VALUES),
+              True: supervisor_tasks.update().where(_IDS, *_OPEN_PHONE_TASKS, _OF_STEPS).values(**_SUPERSEDE_VALUES)}
+
 
 def supersede_phone_tasks(connection: sa.Connection, number: str, *, reason: str, by: str, at: datetime,
                           steps: tuple[str, ...] | None = None) -> list[int]:
     """End the order's open phone tasks (only those raised by `steps`, when given) that no longer need a call;
     returns their ids."""
-    where = [supervisor_tasks.c.order_number == number, supervisor_tasks.c.kind == PHONE_TASK,
-             supervisor_tasks.c.status == "open"]
+    params: dict[str, Any] = {"b_number": number}
     if steps is not None:
-        where.append(supervisor_tasks.c.step.in_(steps))
-    ids = list(connection.execute(sa.select(supervisor_tasks.c.id).where(*where)).scalars())
+        params["b_steps"] = list(steps)
+    ids = list(connection.execute(_FIND_OPEN_PHONE[steps is not None], params).scalars())
     if ids:
-        connection.execute(supervisor_tasks.update().where(supervisor_tasks.c.id.in_(ids), *where).values(
-            status="superseded", superseded_reason=reason, superseded_by=by, completed_at=at, completed_by="rules"))
+        connection.execute(_SUPERSEDE[steps is not None],
+                           {**params, "b_ids": ids, "b_reason": reason, "b_by": by, "b_at": at})
     return ids
 
 
