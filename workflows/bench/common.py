@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import queue
 import resource
 import sys
@@ -26,7 +27,8 @@ from workflows.bootstrap import build_engine
 from workflows.dev import la311
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-PG_SCHEMA = "duban_benchmark"  # everything happens here; dropped and recreated for each measurement
+# everything happens here; dropped and recreated for each measurement (DUBAN_BENCH_SCHEMA: two runs side by side)
+PG_SCHEMA = os.environ.get("DUBAN_BENCH_SCHEMA") or "duban_benchmark"
 START = datetime(2026, 3, 2, 10, 0, tzinfo=LOCAL_TZ)  # a Monday morning, a working day
 CATEGORY, URGENCY = "投诉", ROUTINE  # every benchmark order: same first timer (the sign-for chase)
 REPLAY_START = date(2026, 1, 1)
