@@ -5,8 +5,9 @@ One pass (`SmsDelivery.run`, called by the worker's outbox job):
 1. messages a dead worker left `sending` become `unknown`;
 2. due `unknown` messages are checked with the provider before anything is re-sent;
 3. due `pending` messages are claimed: to a number marked failing → failed; several for one number → one digest;
-   the same text to the same number within 24 hours → suppressed; the rest are rendered and marked `sending`,
-   and that is committed *before* the provider is called;
+   the same text carrying the same reminders to the same number within 24 hours → suppressed (a digest of the
+   same text with a new reminder goes); the rest are rendered and marked `sending`, and that is committed
+   *before* the provider is called;
 4. each call's outcome is stored at once in its own transaction (provider id, retry time, failure reason).
 """
 from __future__ import annotations
@@ -74,8 +75,10 @@ class DeliveryReport:
         return dict(self.__dict__)
 
 
-def content_key(template: str, text_without_link: str) -> str:
-    return hashlib.sha256(f"{template}\x00{text_without_link}".encode()).hexdigest()
+def content_key(template: str, text_without_link: str, carried: Sequence[str] = ()) -> str:
+    """What the 24-hour rule compares: the template and its text without the link, and for a digest the reminders it
+    carries, so that only a true repeat (the same reminders again) is held back, never a new reminder."""
+    return hashlib.sha256("\x00".join((template, text_without_link, *carried)).encode()).hexdigest()
 
 
 @dataclass
@@ -162,7 +165,8 @@ class SmsDelivery:
         params = self._params(row)
         # every attempt sends the same text, link included, so a check after an ambiguous attempt recognises it
         body = row.get("body") if row["attempts"] and row.get("body") else self.templates.render(row["template"], params)
-        key = content_key(row["template"], self.templates.render(row["template"], {**params, "link": ""}))
+        key = content_key(row["template"], self.templates.render(row["template"], {**params, "link": ""}),
+                          carried=self._carried(tx, row))
         earlier = tx.same_content_since(row["recipient"], key, now - self.policy.duplicate_window, row["id"])
         if earlier is not None:
             tx.update_sms(row["id"], status="suppressed", related_id=earlier, status_at=now, body=body,
@@ -175,6 +179,14 @@ class SmsDelivery:
         row = {**row, "attempts": attempts, "body": body, "status_at": now}
         return _Send(row, SmsMessage(to=row["recipient"], template=row["template"], params=params, body=body,
                                      idempotency_key=row["key"], message_id=row["id"]))
+
+    @staticmethod
+    def _carried(tx: SqlTransaction, row: dict[str, Any]) -> list[str]:
+        """The reminders a digest carries (kind and order): its text names only the orders, so two digests of one
+        text may carry different reminders (the 临期提醒, then a day later the 签收超时 of the same orders)."""
+        if row["template"] != DIGEST:
+            return []
+        return sorted({f"{r['template']}:{r['order_number']}" for r in tx.merged_into(row["id"])})
 
     def _params(self, row: dict[str, Any]) -> dict[str, Any]:
         """The template's values; the link's validity counts from the message's creation, so it is the same on

@@ -273,3 +273,39 @@ def test_a_worker_process_killed_after_twilio_accepted_leaves_no_second_sms(worl
     (row,) = world.rows()
     assert row["status"] == "queued" and row["provider_id"] == world.fake.messages[0].sid
     assert len(world.fake.messages) == 1
+
+
+def test_a_digest_with_the_same_text_but_new_reminders_goes_out_and_only_a_true_repeat_is_held(world: SmsWorld):
+    """Two orders of one unit, never signed: the dispatch notices (Tue 10:00), the 临期提醒 (Wed 09:00) and the
+    签收超时 reminders (Thu 09:00, exactly a day later) each come as a digest whose text is the same (您有2件工单的
+    督办提醒（WO-0、WO-1）…) but whose reminders are new: each digest goes out. The same reminders queued again
+    within the day are a true repeat and are held back."""
+    world.engine.register_unit("U1", "揭阳市生态环境局", [PHONE_A])
+    world.clock.set(local(2026, 6, 2, 10, 0))
+    for n in range(2):
+        world.engine.open_work_order(number=f"WO-{n}", unit_code="U1", category="咨询", urgency="一般",
+                                     source="12345", at=world.clock.now())
+    world.run()
+    for day in (3, 4):
+        world.clock.set(local(2026, 6, day, 9, 0))
+        world.engine.fire_due_timers()
+        world.run()
+    digests = world.rows(template="digest")
+    carried = {d["id"]: sorted(r["template"] for r in world.rows(related_id=d["id"], status="merged"))
+               for d in digests}
+    assert sorted(carried.values()) == [["dispatched"] * 2, ["due_soon"] * 2, ["sign_overdue"] * 2]
+    assert [d["status"] for d in digests] == ["queued"] * 3, [(d["status"], d["last_error"]) for d in digests]
+    assert len(world.fake.messages) == 3
+    assert {m.body.split("：")[0] for m in world.fake.messages} == {"【揭阳12345】您有2件工单的督办提醒（WO-0、WO-1），请查看并签收"}
+
+    world.clock.advance(hours=1)
+    sign_overdue = world.rows(template="sign_overdue")
+    with world.engine.store.transaction() as tx:
+        tx.add_outbox([{"key": f"again-{r['order_number']}", "channel": "sms", "order_number": r["order_number"],
+                        "recipient": PHONE_A, "template": "sign_overdue", "params": r["params"],
+                        "send_at": world.clock.now(), "created_at": world.clock.now()} for r in sign_overdue])
+    report = world.run()
+    assert report.merged == 2 and report.suppressed == 1 and report.sent == 0 and len(world.fake.messages) == 3
+    repeat = world.rows(template="digest")[-1]
+    assert repeat["status"] == "suppressed"
+    assert carried[repeat["related_id"]] == ["sign_overdue"] * 2  # held back as the digest that carried the same
