@@ -49,30 +49,54 @@ def lines(pdf: Path) -> list[list[Line]]:
     return pages
 
 
-def horizontal_rules(pdf: Path, page: int, tmp: Path, *, min_length_mm: float = 120.0) -> list[tuple[float, str]]:
-    """(y in mm, colour 'black'|'red') of each horizontal rule at least `min_length_mm` long on a page, from a
-    10 px/mm image."""
+def _page_image(pdf: Path, page: int, tmp: Path):
+    """The page at 10 px/mm, as RGB pixels."""
     from PIL import Image
 
     stem = tmp / f"rules-{pdf.stem}-{page}"
     subprocess.run(["pdftoppm", "-png", "-r", "254", "-f", str(page), "-l", str(page), "-singlefile", str(pdf),
                     str(stem)], check=True)
     image = Image.open(f"{stem}.png").convert("RGB")
-    width, height = image.size
-    pixels = image.load()
+    return image.size, image.load()
+
+
+def _colour(r: int, g: int, b: int) -> str | None:
+    if r < 90 and g < 90 and b < 90:
+        return "black"
+    if r > 180 and g < 80 and b < 80:
+        return "red"
+    return None
+
+
+def horizontal_rules(pdf: Path, page: int, tmp: Path, *, min_length_mm: float = 120.0) -> list[tuple[float, str]]:
+    """(y in mm, colour 'black'|'red') of each horizontal rule at least `min_length_mm` long on a page, from a
+    10 px/mm image."""
+    (width, height), pixels = _page_image(pdf, page, tmp)
     rules: list[tuple[float, str]] = []
     previous: dict[str, int] = {}
     for y in range(height):
-        dark = red = 0
+        counts = {"black": 0, "red": 0}
         for x in range(0, width, 2):
-            r, g, b = pixels[x, y]
-            if r < 90 and g < 90 and b < 90:
-                dark += 2
-            elif r > 180 and g < 80 and b < 80:
-                red += 2
-        for count, colour in ((dark, "black"), (red, "red")):
+            colour = _colour(*pixels[x, y])
+            if colour:
+                counts[colour] += 2
+        for colour, count in counts.items():
             if count / 10 >= min_length_mm:
                 if previous.get(colour) != y - 1:
                     rules.append((y / 10, colour))
                 previous[colour] = y
     return rules
+
+
+def ink_bands(pdf: Path, page: int, tmp: Path, colour: str) -> list[tuple[float, float]]:
+    """(top, bottom) in mm of each band of rows holding ink of `colour` ('black'|'red'): a line of text, a rule.
+    Measures what is printed, whatever font a converter put in (its metrics may not be Noto's)."""
+    (width, height), pixels = _page_image(pdf, page, tmp)
+    bands: list[list[int]] = []
+    for y in range(height):
+        if any(_colour(*pixels[x, y]) == colour for x in range(0, width, 3)):
+            if bands and bands[-1][1] >= y - 1:
+                bands[-1][1] = y
+            else:
+                bands.append([y, y])
+    return [(top / 10, bottom / 10) for top, bottom in bands]

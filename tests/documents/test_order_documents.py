@@ -81,7 +81,7 @@ def test_letter_docx_follows_gbt9704_and_states_the_facts(engine, overdue_order,
                                 section.left_margin, section.right_margin, section.bottom_margin)]
     assert mm == [210, 297, 37, 28, 26, 35]
     grid = section._sectPr.find(qn("w:docGrid"))
-    assert (grid.get(qn("w:type")), grid.get(qn("w:linePitch"))) == ("lines", "580")  # 22 lines
+    assert (grid.get(qn("w:type")), grid.get(qn("w:linePitch"))) == ("lines", "579")  # 22 lines fit in 225 mm
     body = next(p for p in doc.paragraphs if p.text.startswith("市民反映"))  # 28 characters: 3号 0.25 pt tighter
     assert {r._element.rPr.find(qn("w:spacing")).get(qn("w:val")) for r in body.runs} == {"-5"}
     assert section.different_first_page_header_footer  # 信函格式: the mark in the first page's header, no number

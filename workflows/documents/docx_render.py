@@ -30,9 +30,15 @@ RED = RGBColor(0xE6, 0x00, 0x12)
 RED_HEX = "E60012"
 SIZE_2, SIZE_3, SIZE_4 = Pt(g.SIZE_TITLE), Pt(g.SIZE_BODY), Pt(g.SIZE_SMALL)
 LINE = Pt(g.LINE / g.PT)  # the grid's line pitch, 28.99 pt
-LINE_PITCH_TWIPS = round(g.LINE / g.PT * 20)  # 580
+# the grid's pitch in whole twips, rounded down: 22 lines of 580 twips (225.07 mm) do not fit the 225 mm 版心, and
+# LibreOffice then lays out 21 lines and centres them, moving everything on the page 5 mm down
+LINE_PITCH_TWIPS = int(g.LINE / g.PT * 20)  # 579
 # 3号 text set 0.25 pt tighter: 28 characters of 15.75 pt fill 441 pt of the 442.2 pt line (16 pt would give 27)
 BODY_SPACING_TWIPS = -5
+FOOTER_BOTTOM = g.LETTER_FOOT_RULE + 1.6  # mm from the top: the foot of a letter's lower double line (thin, gap, thick)
+LETTER_NUMBER_BEFORE = 3.7  # mm: from where page 1's text starts under a letter's header to its number
+IMPRINT_ROW = 8.5  # mm, as in the PDF
+IMPRINT_THICK, IMPRINT_THIN = 8, 6  # the 版记's rules in eighths of a point: 0.35 mm and 0.26 mm (§7.4.1)
 
 
 def ems(text: str, latin: float = 0.5) -> float:
@@ -125,12 +131,16 @@ def _field_page(paragraph: Any, size: Pt) -> None:
 def _page_numbers(doc: Any, section: Any) -> None:
     """§7.5: odd pages 居右空一字, even pages 居左空一字, the 一字线 7 mm under the 版心."""
     doc.settings.odd_and_even_pages_header_footer = True
-    section.footer_distance = Mm(g.PAGE_H - g.PAGE_NUMBER_TOP - g.SIZE_SMALL * g.PT / 2)
+    # the footers reach down to the foot of a letter's lower double line; the page number's line ends, and its
+    # space after begins, where the number's line is centred 7 mm under the 版心
+    section.footer_distance = Mm(g.PAGE_H - FOOTER_BOTTOM)
+    after = Mm(FOOTER_BOTTOM - g.PAGE_NUMBER_TOP - g.SIZE_SMALL * g.PT / 2)
     for footer, align, side in ((section.footer, WD_ALIGN_PARAGRAPH.RIGHT, "right"),
                                 (section.even_page_footer, WD_ALIGN_PARAGRAPH.LEFT, "left")):
         p = footer.paragraphs[0]
         p.alignment = align
         setattr(p.paragraph_format, f"{side}_indent", SIZE_4)  # 空一字
+        p.paragraph_format.space_after = after
         _field_page(p, SIZE_4)
 
 
@@ -157,12 +167,20 @@ def _head(doc: Any, section: Any, content: DocumentContent, fonts: DocxFonts) ->
     if form == "letter":  # the mark and its double line in the first page's header, 30 mm from the top
         section.different_first_page_header_footer = True
         section.header_distance = Mm(g.LETTER_MARK_TOP)
-        mark = _paragraph(section.first_page_header, "", fonts.mark, size, align=WD_ALIGN_PARAGRAPH.CENTER, line=size)
+        header = section.first_page_header
+        blank = header.paragraphs[0]  # a new header's empty paragraph: above the mark, it moved it 6 mm down
+        mark = _paragraph(header, "", fonts.mark, size, align=WD_ALIGN_PARAGRAPH.CENTER, line=size)
+        blank._p.getparent().remove(blank._p)
         _font(mark.add_run(content.mark), fonts.mark, size, colour=RED)
         _border(mark, "bottom", "thickThinSmallGap", 24, RED_HEX, space_pt=round(g.LETTER_RULE_GAP / g.PT))
         foot = section.first_page_footer.paragraphs[0]
-        _border(foot, "top", "thinThickSmallGap", 24, RED_HEX)
-        number = _paragraph(doc, content.number, fonts.body, SIZE_3, align=WD_ALIGN_PARAGRAPH.RIGHT)
+        _border(foot, "bottom", "thinThickSmallGap", 24, RED_HEX, space_pt=0)  # 上细下粗, 20 mm above the foot
+        # the number's own line, off the grid, 16 pt high: the text of page 1 starts under the header that holds
+        # the mark and its double line, and the space puts the number where the PDF has it (LibreOffice measured;
+        # on the grid's 29 pt line it sat 1.2 mm high and the title 1.1 mm low)
+        number = _paragraph(doc, content.number, fonts.body, SIZE_3, align=WD_ALIGN_PARAGRAPH.RIGHT, line=SIZE_3)
+        number.paragraph_format.space_before = Mm(LETTER_NUMBER_BEFORE)
+        _off_grid(number)
         for _ in range(2):
             _paragraph(doc, "", fonts.body, SIZE_3)
     else:
@@ -178,7 +196,10 @@ def _head(doc: Any, section: Any, content: DocumentContent, fonts: DocxFonts) ->
             _font(number.add_run(f"{content.number}\t签发人：{content.signer}"), fonts.body, SIZE_3)
         else:
             number = _paragraph(doc, content.number, fonts.body, SIZE_3, align=WD_ALIGN_PARAGRAPH.CENTER)
-        _border(number, "bottom", "single", 12, RED_HEX, space_pt=round(g.RULE_BELOW_NUMBER / g.PT))
+        # the rule 4 mm under the number: a border's space counts from the foot of the number's line, and the number
+        # sits in the middle of its line (11 pt put the rule, and all below it, 2 mm low)
+        below = g.RULE_BELOW_NUMBER - (g.LINE - g.SIZE_BODY * g.PT) / 2
+        _border(number, "bottom", "single", 12, RED_HEX, space_pt=round(below / g.PT))
         for _ in range(2):  # 空二行
             _paragraph(doc, "", fonts.body, SIZE_3)
     # in ems of the 2号 title (not of 3号 text): the 版心 less two characters holds 18.7 of them
@@ -193,7 +214,7 @@ def _head(doc: Any, section: Any, content: DocumentContent, fonts: DocxFonts) ->
     _paragraph(doc, "", fonts.body, SIZE_3)  # 标题下空一行
 
 
-def _table(doc: Any, table: Table, fonts: DocxFonts) -> None:
+def _table(doc: Any, table: Table, fonts: DocxFonts) -> Any:
     if table.caption:
         _paragraph(doc, table.caption, fonts.heading, SIZE_4, align=WD_ALIGN_PARAGRAPH.CENTER, keep=True)
     numeric = numeric_columns(table)
@@ -233,6 +254,7 @@ def _table(doc: Any, table: Table, fonts: DocxFonts) -> None:
                     run.add_break()
                 run.add_text(piece)
                 _font(run, fonts.heading if row_index == 0 else fonts.body, size)
+    return grid
 
 
 def _chart(doc: Any, chart: Chart, fonts: DocxFonts) -> None:
@@ -279,35 +301,43 @@ def _off_grid(paragraph: Any) -> None:
                                                "adjustRightInd"))
 
 
+def _twips(mm: float) -> str:
+    return str(round(mm / g.PT * 20))
+
+
 def _imprint(doc: Any, content: DocumentContent, fonts: DocxFonts) -> None:
-    """版记 pinned to the foot of the last page: one paragraph in a frame aligned to the bottom margin (LibreOffice
-    drops the frame of a second framed paragraph), 抄送 and, on the next line, 印发机关 and 印发日期, between a
-    thick rule above and below (the thin rule between the rows cannot be drawn inside one paragraph);
-    信函格式: 抄送 only, no rules."""
+    """版记 at the foot of the last page: one framed paragraph a row (抄送; 印发机关 and 印发日期), each frame at its
+    row's place above the 版心's lower edge (the page is the one its paragraph falls on, and no text runs beside
+    or under it), with a thick rule above the first row and below the last and a thin rule between the rows
+    (§7.4.1; one frame of two lines could not have the thin rule); 信函格式: 抄送 only, no rules."""
     letter = g.format_of(content.kind) == "letter"
     # 左空一字 as an ideographic space, not an indent: LibreOffice counts tab stops from the indent, Word from the
     # margin; without an indent both put the right tab 一字 inside the 版心's right edge (右空一字)
-    lines = [f"\u3000抄送：{'，'.join(content.cc)}。"] if content.cc else []
+    rows = [f"\u3000抄送：{'，'.join(content.cc)}。"] if content.cc else []
     if not letter:
-        lines.append(f"\u3000{content.printer or content.issuer}\t{chinese_date(content.issued_on)}印发")
-    if not lines:
-        return
-    p = _paragraph(doc, "", fonts.body, SIZE_4, align=WD_ALIGN_PARAGRAPH.LEFT, line=Pt(24))
-    for n, text in enumerate(lines):
-        run = p.add_run()
-        if n:
-            run.add_break()
-        run.add_text(text)
-        _font(run, fonts.body, SIZE_4)
-    p.paragraph_format.tab_stops.add_tab_stop(Mm(g.BODY_W - g.SIZE_SMALL * g.PT), WD_TAB_ALIGNMENT.RIGHT)
-    frame = OxmlElement("w:framePr")
-    for key, value in (("w:w", str(round(g.BODY_W / g.PT * 20))), ("w:hAnchor", "margin"), ("w:vAnchor", "margin"),
-                       ("w:yAlign", "bottom"), ("w:wrap", "notBeside")):
-        frame.set(qn(key), value)
-    _place(p._p.get_or_add_pPr(), frame, ("pStyle", "keepNext", "keepLines", "pageBreakBefore"))
-    if not letter:
-        _border(p, "top", "single", 8, "000000")
-        _border(p, "bottom", "single", 8, "000000")
+        rows.append(f"\u3000{content.printer or content.issuer}\t{chinese_date(content.issued_on)}印发")
+    for n, text in enumerate(rows):
+        # an exact line just over the type size, in a frame of the row's height: LibreOffice sets the text at
+        # the foot of an exact line, and this puts it in the middle of the row, as the PDF does; a row without
+        # the top rule and its space (2 pt) above it has that space before it instead
+        more = n < len(rows) - 1  # the rows' paragraphs kept on one page
+        p = _paragraph(doc, text, fonts.body, SIZE_4, align=WD_ALIGN_PARAGRAPH.LEFT, line=Pt(g.SIZE_SMALL + 1),
+                       keep=more)
+        p.paragraph_format.space_before = Pt(0 if n == 0 and not letter else 2)
+        p.paragraph_format.tab_stops.add_tab_stop(Mm(g.BODY_W - g.SIZE_SMALL * g.PT), WD_TAB_ALIGNMENT.RIGHT)
+        frame = OxmlElement("w:framePr")
+        top = g.BODY_H - (len(rows) - n) * IMPRINT_ROW  # from the 版心's top edge
+        for key, value in (("w:w", _twips(g.BODY_W)), ("w:hAnchor", "margin"), ("w:vAnchor", "margin"),
+                           ("w:y", _twips(top)), ("w:h", _twips(IMPRINT_ROW)), ("w:hRule", "exact"),
+                           ("w:wrap", "notBeside")):
+            frame.set(qn(key), value)
+        _place(p._p.get_or_add_pPr(), frame, ("pStyle", "keepNext", "keepLines", "pageBreakBefore"))
+        if more:  # LibreOffice drops the frame of a framed paragraph followed by another one
+            _off_grid(_paragraph(doc, "", fonts.body, SIZE_4, line=Pt(1), keep=True))
+        if not letter:
+            if n == 0:
+                _border(p, "top", "single", IMPRINT_THICK, "000000")
+            _border(p, "bottom", "single", IMPRINT_THICK if n == len(rows) - 1 else IMPRINT_THIN, "000000")
 
 
 def render_docx(content: DocumentContent, fonts: DocxFonts) -> bytes:
@@ -326,19 +356,21 @@ def render_docx(content: DocumentContent, fonts: DocxFonts) -> bytes:
     doc.core_properties.author = content.issuer
     _head(doc, section, content, fonts)
     _paragraph(doc, content.addressee, fonts.body, SIZE_3, align=WD_ALIGN_PARAGRAPH.LEFT)
-    last = None
+    last: list[Any] = []  # the paragraphs that go to the signature's page with it
     for block in content.blocks:
         if isinstance(block, Paragraph):
             heading = block.style == "heading"
-            last = _paragraph(doc, block.text, fonts.heading if heading else fonts.body, SIZE_3, indent=2,
-                              keep=heading)
-        elif isinstance(block, Table):
-            _table(doc, block, fonts)
+            last = [_paragraph(doc, block.text, fonts.heading if heading else fonts.body, SIZE_3, indent=2,
+                               keep=heading)]
+        elif isinstance(block, Table):  # its last two rows
+            last = [p for row in _table(doc, block, fonts).rows[-2:] for cell in row.cells for p in cell.paragraphs]
         elif isinstance(block, Chart):
+            last = []
             _chart(doc, block, fonts)
-    if last is not None and isinstance(content.blocks[-1], Paragraph):
-        last.paragraph_format.keep_with_next = True
-        last.paragraph_format.keep_together = True
+    for p in last:
+        p.paragraph_format.keep_with_next = True
+    if isinstance(content.blocks[-1], Paragraph) and last:
+        last[0].paragraph_format.keep_together = True
     _signature(doc, content, fonts)
     _imprint(doc, content, fonts)
     _page_numbers(doc, section)
