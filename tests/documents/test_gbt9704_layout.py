@@ -146,7 +146,7 @@ def test_page_numbers_sit_on_the_outer_side_7mm_under_the_body(rendered):
         letter = key.startswith("supervision_letter")
         for index, page in enumerate(doc["pages"], 1):
             numbers = [line for line in page if PAGE_NUMBER.match(line.text.replace(" ", ""))]
-            if (letter and index == 1) or _blank_or_imprint_after_blank(doc["pages"], index):
+            if (letter and index == 1) or _blank_or_imprint_after_blank(doc["pages"], index, doc["content"]):
                 assert not numbers, key  # 信函格式: no number on page 1; §7.5: a blank page, the 版记 page after it
                 continue
             [number] = numbers
@@ -162,12 +162,14 @@ def _is_imprint(line) -> bool:
     return line.text.startswith("抄送：") or line.text.endswith("印发")
 
 
-def _blank_or_imprint_after_blank(pages, index: int) -> bool:
-    """Page `index` (from 1) is blank, or holds only the 版记 after a blank page."""
+def _blank_or_imprint_after_blank(pages, index: int, content) -> bool:
+    """Page `index` (from 1) is blank, or holds only the 版记 after a blank page (its 印发机关 may come out as a line
+    of its own, apart from the 印发日期)."""
     def empty(n: int) -> bool:
         return not [line for line in pages[n - 1] if not PAGE_NUMBER.match(line.text.replace(" ", ""))]
 
-    only_imprint = all(_is_imprint(line) for line in pages[index - 1])
+    printer = content.printer or content.issuer
+    only_imprint = all(_is_imprint(line) or line.text == printer for line in pages[index - 1])
     return empty(index) or (index > 1 and only_imprint and empty(index - 1))
 
 
