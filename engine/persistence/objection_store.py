@@ -7,7 +7,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from engine.domain.work_order import Status
 from engine.persistence.tables import order_events, supervisor_tasks, work_orders
+
+OPEN_STATUSES = (Status.DISPATCHED, Status.SIGNED, Status.REPLIED)
 
 OBJECTION_STATE_EVENTS = ("objected", "objection_decided", "returned", "redispatched", "closed")
 
@@ -54,10 +57,11 @@ def hard_cases(connection: sa.Connection, *, open_only: bool = True, limit: int 
 
 def co_handled_orders(connection: sa.Connection, unit_code: str, limit: int = 200) -> list[dict[str, Any]]:
     """Open orders the unit co-handles (协办), not yet closed. `co_units` is JSON text on both databases; the
-    match is on its serialized `"unit": "CODE"` pair (a scan: co-handled orders are few)."""
+    match is on its serialized `"unit": "CODE"` pair, tested on the open orders only (found by the status index: with
+    `status != 'closed'` SQLite walked the deadline index over every order, 0.4 s at 100,000)."""
     needle = f'%"unit": {json.dumps(unit_code)}%'
     query = (sa.select(work_orders.c.number, work_orders.c.title, work_orders.c.deadline_at, work_orders.c.co_units)
-             .where(sa.cast(work_orders.c.co_units, sa.Text).like(needle), work_orders.c.status != "closed")
+             .where(work_orders.c.status.in_(OPEN_STATUSES), sa.cast(work_orders.c.co_units, sa.Text).like(needle))
              .order_by(work_orders.c.deadline_at).limit(limit))
     return [dict(r) for r in connection.execute(query).mappings()
             if any(c.get("unit") == unit_code for c in r["co_units"])]
