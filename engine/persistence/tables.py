@@ -106,6 +106,7 @@ work_orders = sa.Table(
     sa.Index("ix_work_orders_signed_at", "signed_at"),
     sa.Index("ix_work_orders_replied_at", "replied_at"),
     sa.Index("ix_work_orders_closed_at", "closed_at"),
+    sa.Index("ix_work_orders_hard_case_at", "hard_case_at"),  # the leader's hard cases, newest first (0021)
 )
 
 order_events = sa.Table(
