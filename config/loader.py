@@ -9,7 +9,7 @@ from typing import Any
 from engine.domain.calendar import WorkingCalendar
 from engine.domain.catalogue import CatalogueEntry, DispatchCatalogue
 from engine.domain.errors import RuleError
-from engine.domain.rules import CATEGORIES, OBJECTION_REASONS, SOURCES, RuleTable
+from engine.domain.rules import CATEGORIES, OBJECTION_REASONS, SOURCES, DuplicatePolicy, RuleTable
 from engine.sms.delivery import DeliveryPolicy
 from engine.sms.templates import SmsTemplates
 
@@ -48,6 +48,7 @@ RULE_KEYS: dict[str, frozenset[str]] = {
                          "red_card_working_days", "supervision_letter_working_days", "letter_reply_working_days"}),
     "objection": frozenset({"window_working_days", "decision_working_days", "pause_clock", "reasons"}),
     "hard_case": frozenset({"reopens", "units"}),
+    "duplicates": frozenset({"window_days", "distance_m", "min_score"}),
     "instruction": frozenset({"supervision_letter_after_months", "special_report_after_months",
                               "progress_report_waives_letter"}),
     "quarterly_report": frozenset({"at"}),
@@ -127,6 +128,7 @@ def load_rules(path: Path | None = None) -> RuleTable:
             urgent_sms_ignore_quiet_hours=_switch(sms.get("urgent_ignores_quiet_hours", True),
                                                   f"{path}: sms.urgent_ignores_quiet_hours"),
             **_objection_rules(raw, path),
+            duplicates=_duplicate_policy(raw.get("duplicates", {}), path),
         )
     except KeyError as exc:
         raise RuleError(f"{path}: missing setting {exc.args[0]!r}") from None
@@ -149,6 +151,16 @@ def _objection_rules(raw: dict[str, Any], path: Path) -> dict[str, Any]:
         "hard_case_reopens": _count(hard.get("reopens", 3), f"{path}: hard_case.reopens", 1, 20),
         "hard_case_units": _count(hard.get("units", 3), f"{path}: hard_case.units", 2, 20),
     }
+
+
+def _duplicate_policy(table: dict[str, Any], path: Path) -> DuplicatePolicy:
+    """[duplicates] (optional): how far back and how near duplicate candidates are looked for (issue 19)."""
+    score = table.get("min_score", 0.5)
+    if isinstance(score, bool) or not isinstance(score, (int, float)) or not 0.05 <= score <= 1:
+        raise RuleError(f"{path}: duplicates.min_score: expected a number from 0.05 to 1, got {score!r}")
+    return DuplicatePolicy(window=timedelta(days=_count(table.get("window_days", 30), f"{path}: duplicates.window_days")),
+                           distance_m=float(_count(table.get("distance_m", 100), f"{path}: duplicates.distance_m",
+                                                   1, 5000)), min_score=float(score))
 
 
 def load_catalogue(path: Path | None = None) -> DispatchCatalogue:

@@ -234,7 +234,7 @@ def moved_deadline(deadline: deadlines.Deadline, step: dict[str, Any]) -> deadli
         seconds = int(str(step["seconds"]))
         at = deadline.at + timedelta(seconds=seconds)
         return deadlines.Deadline(at, deadline.provisional,
-                                  f"{deadline.explanation}；退单审核期间暂停 {seconds // 3600} 小时，顺延至 "
+                                  f"{deadline.explanation}；{step.get('why', '退单审核')}期间暂停 {seconds // 3600} 小时，顺延至 "
                                   f"{_iso(at)}")
     at = datetime.fromisoformat(str(step["deadline_at"]))
     return deadlines.Deadline(at, deadline.provisional,

@@ -32,6 +32,7 @@ from engine.objection_cases import ObjectionCases, moved_deadline
 from engine.persistence.objection_store import objection_open
 from engine.escalation import LETTER_REPLY, Escalation
 from engine.manual_cards import ManualCards
+from engine.merging import Merging
 from engine.timer_firing import QUARTERLY, TimerFiring
 from engine.workflow_steps import _Step
 from engine.workflow_steps import local_iso as _iso
@@ -48,7 +49,7 @@ def _require_aware(at: object) -> None:
         raise InvalidInput(f"a time with its UTC offset is required, got {at!r}")
 
 
-class Engine(ObjectionCases, ManualCards, Escalation, TimerFiring):
+class Engine(ObjectionCases, ManualCards, Escalation, TimerFiring, Merging):
     def __init__(self, *, store: SqlStore, clock: Clock, rules: RuleTable, calendar: WorkingCalendar,
                  definitions: Mapping[str, ProcessDefinition], operations: Mapping[str, Operation],
                  worker_id: str = "engine", catalogue: DispatchCatalogue | None = None) -> None:
@@ -114,6 +115,8 @@ class Engine(ObjectionCases, ManualCards, Escalation, TimerFiring):
             self._start_co_units(tx, order, co_units or [], at)
             tx.add_event(number, "dispatched", at, actor, {"unit": unit_code, **(
                 {"co_units": [c["unit"] for c in order.co_units]} if order.co_units else {})}, self.clock.now())
+            if location is not None:  # 重复诉求: candidates among open and recent orders (engine/merging.py)
+                self._look_for_duplicates(tx, order, location)
             self._start_work_order_process(tx, order, unit, at, reopen=False)
             tx.update_order(order)
         log.info("work order opened", extra={"order": number, "unit": unit_code, "deadline": _iso(order.deadline_at)})
@@ -153,6 +156,8 @@ class Engine(ObjectionCases, ManualCards, Escalation, TimerFiring):
                 self._cancel_ladder(tx, order)
             elif event in _MESSAGE_OF_EVENT:
                 self._deliver(tx, order, unit, _MESSAGE_OF_EVENT[event], {}, at)
+            if event in ("replied", "closed"):  # 并单: recorded on the merged orders too (engine/merging.py)
+                self._pass_to_children(tx, order, event, at, actor, stored)
             event_id = tx.add_event(number, event, at, actor, stored, self.clock.now())
             end_calls_after(tx.c, number, event, event_id, self.clock.now())
             tx.audit(self.clock.now(), actor, f"order.{event}", number, {**stored, "at": at.isoformat()})

@@ -19,7 +19,7 @@ from web import api as api_web
 from web.hooks import aliyun as aliyun_hooks
 from web.hooks import twilio as twilio_hooks
 from web.pages import ack as ack_pages
-from web.pages import admin, dashboard, leadership, objection_forms, order_forms, orders, workbench
+from web.pages import admin, dashboard, duplicate_forms, leadership, objection_forms, order_forms, orders, workbench
 from web.pages import assessment as assessment_web
 from web.pages import documents as documents_web
 from web.pages import hotspots as hotspots_web
@@ -57,7 +57,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     init_auth(app, Accounts(engine.store, engine.clock))
     for blueprint in (sms_pages.bp, push_pages.bp, ack_pages.bp, twilio_hooks.bp, aliyun_hooks.bp, orders.bp,
                       order_forms.bp, workbench.bp, unit_pages.bp, leadership.bp, admin.bp, rules_pages.bp,
-                      dashboard.bp, objection_forms.bp):
+                      dashboard.bp, objection_forms.bp, duplicate_forms.bp):
         app.register_blueprint(blueprint)
     documents_web.register(app)
     assessment_web.register(app)

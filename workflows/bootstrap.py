@@ -44,11 +44,12 @@ def build_engine(settings: Settings, *, clock: Clock | None = None, database_url
 def required_processes() -> tuple[str, ...]:
     """The processes the engine starts by name: each needs its `<id>.bpmn` in the BPMN folder."""
     from engine.escalation import LETTER_REPLY
+    from engine.merging import MERGE
     from engine.objection_cases import CO_UNIT, HARD_CASE, OBJECTION
     from engine.services import INSTRUCTION, WORK_ORDER
     from engine.timer_firing import QUARTERLY
 
-    return (WORK_ORDER, INSTRUCTION, LETTER_REPLY, QUARTERLY, OBJECTION, CO_UNIT, HARD_CASE)
+    return (WORK_ORDER, INSTRUCTION, LETTER_REPLY, QUARTERLY, OBJECTION, CO_UNIT, HARD_CASE, MERGE)
 
 
 def check_processes(bpmn_dir: Path, definitions: Mapping[str, ProcessDefinition]) -> None:

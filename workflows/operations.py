@@ -90,4 +90,7 @@ OPERATIONS: dict[str, Callable[[ActionContext, Mapping[str, Any]], list[Action]]
     "task.objection_overdue": _order_action("objection_overdue"),
     "order.redispatched": _order_action("redispatched"),
     "case.hard": _order_action("hard_case"),
+    "merge.record": _order_action("merged"),  # 并单 (bpmn/order_merge.bpmn): the child's ladder stopped
+    "merge.parent_replied": _order_action("merged_reply"),  # the parent's reply recorded on the child
+    "merge.parent_closed": _order_action("merged_closed"),  # the parent's closing recorded on the child
 }

@@ -30,6 +30,7 @@ from engine.domain.rules import RuleTable
 from engine.domain.work_order import EVENT_TYPES, WorkOrder, validate_new_order
 from engine.services import Engine
 from config.settings import Settings
+from workflows import replay_merge as merging
 from workflows import replay_national as national
 from workflows.bootstrap import build_engine
 
@@ -64,6 +65,7 @@ def read_events(lines: Iterable[str], *, rules: RuleTable | None = None,
     (default: the shipped ones) decide the windows of the 2025 rules' events (an objection's, for one)."""
     result = ReplayInput()
     precheck = national.Precheck(rules or load_rules(), calendar or load_calendar())
+    merges = merging.MergePrecheck()
     units: set[str] = set()
     orders: dict[str, WorkOrder] = {}
     last_at: datetime | None = None
@@ -120,6 +122,11 @@ def read_events(lines: Iterable[str], *, rules: RuleTable | None = None,
                 if order is None:
                     raise InvalidInput(f"unknown order {order_number!r} (no order_created before it)")
                 precheck.check(kind, record, order, at, units)
+            elif kind in merging.EVENTS:  # 并单 and its undoing
+                order = orders.get(order_number)
+                if order is None:
+                    raise InvalidInput(f"unknown order {order_number!r} (no order_created before it)")
+                merges.check(kind, record, order, orders)
             elif kind == "card":  # a card given by hand (颜色 yellow/red, with its reason)
                 order = orders.get(order_number)
                 if order is None:
@@ -137,6 +144,7 @@ def read_events(lines: Iterable[str], *, rules: RuleTable | None = None,
                     _text(record, "leader", 100)
                     _text(record, "text", 2000)
                 precheck.lifecycle(kind, record, order, at)
+                merges.after_event(kind, order, orders, at)
             else:
                 raise InvalidInput(f"unknown type {kind!r}")
         except (InvalidInput, ValueError) as exc:
@@ -242,8 +250,10 @@ def _replay_one(data: ReplayInput, start: datetime, end: datetime, settings: Set
 
 
 def _shard(data: ReplayInput, index: int, count: int) -> ReplayInput:
+    together = merging.shard_keys(data.events)
+
     def mine(number: str) -> bool:
-        return zlib.crc32(number.encode()) % count == index
+        return zlib.crc32(together.get(number, number).encode()) % count == index
     return ReplayInput(units=data.units, events=[e for e in data.events if mine(e[2]["order"])])
 
 
@@ -300,6 +310,8 @@ def _apply(engine: Engine, record: dict[str, Any], at: datetime) -> None:
                                co_units=record.get("co_units"), location=location_of(record))
     elif kind in national.EVENTS:
         national.apply(engine, kind, record, at)
+    elif kind in merging.EVENTS:
+        merging.apply(engine, kind, record, at)
     elif kind == "instruction":
         engine.add_instruction(number, leader=record["leader"], text=record["text"], at=at, actor="replay")
     elif kind == "card":

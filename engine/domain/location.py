@@ -12,6 +12,7 @@ import unicodedata
 from dataclasses import asdict, dataclass
 
 from engine.domain.errors import InvalidInput
+from engine.domain.grid import grid_cell
 
 WGS84, GCJ02 = "WGS-84", "GCJ-02"
 COORDINATE_SYSTEMS = (WGS84, GCJ02)
@@ -32,7 +33,8 @@ class OrderLocation:
     caller_phone: str | None = None
 
     def columns(self) -> dict[str, object]:
-        return asdict(self)
+        """The work_orders columns: these fields and the point's grid cell (engine/domain/grid.py)."""
+        return {**asdict(self), "grid_cell": grid_cell(self.latitude, self.longitude)}
 
     @property
     def has_point(self) -> bool:

@@ -2,13 +2,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import time
+from datetime import time, timedelta
 
 CATEGORIES = ("咨询", "求助", "建议", "投诉", "举报")
 URGENCIES = ("一般", "紧急", "特急")
 SOURCES = ("12345", "12315")
 ROUTINE = "一般"
 OBJECTION_REASONS = ("非本单位职责", "诉求不清/信息不全", "重复诉求", "已办结/无需办理", "其他")
+
+
+@dataclass(frozen=True)
+class DuplicatePolicy:
+    """`[duplicates]` in config/rules.toml: how far back and how near candidates are sought, what score is listed
+    (engine/duplicates/scoring.py)."""
+    window: timedelta = timedelta(days=30)
+    distance_m: float = 100.0
+    min_score: float = 0.5
+    limit: int = 10  # candidates kept per order, best first
 
 
 @dataclass(frozen=True)
@@ -40,6 +50,7 @@ class RuleTable:
     objection_reasons: tuple[str, ...] = OBJECTION_REASONS
     hard_case_reopens: int = 3
     hard_case_units: int = 3
+    duplicates: DuplicatePolicy = field(default_factory=DuplicatePolicy)  # [duplicates]: where candidates are sought
     extra: dict[str, object] = field(default_factory=dict)
 
     def working_days_for(self, category: str, source: str) -> int:

@@ -46,7 +46,7 @@ class AssessmentRecords:
         letter_orders = (sa.select(actions.c.order_number).where(
             actions.c.kind == "supervision_letter", actions.c.at >= start - timedelta(days=60), actions.c.at < end,
             actions.c.order_number.is_not(None)))
-        relevant = sa.and_(wo.dispatched_at < end, sa.or_(
+        relevant = sa.and_(wo.dispatched_at < end, wo.parent_number.is_(None), sa.or_(  # a merged child: its parent counts
             wo.dispatched_at >= start - LOOKBACK, wo.deadline_at >= start, wo.last_event_at >= start,
             wo.number.in_(letter_orders)))
         if unit_code is not None:  # its orders, and those it returned in the period (now another unit's: 回退率)

@@ -96,6 +96,12 @@ work_orders = sa.Table(
     sa.Column("latitude", sa.Float),
     sa.Column("longitude", sa.Float),
     sa.Column("caller_phone", sa.String(32), index=True),
+    # duplicates and merging (issue 19, 0021): the coarse grid cell of the point (engine/domain/grid.py) for the
+    # "within 100 m" lookup, and the parent a merged order (并单) is a child of, since when
+    sa.Column("grid_cell", sa.BigInteger),
+    sa.Column("parent_number", sa.String(64), index=True),
+    sa.Column("merged_at", UtcDateTime()),
+    sa.Index("ix_work_orders_grid_category_dispatched", "grid_cell", "category", "dispatched_at"),
     # the work-order list's filters followed by its sort, so a page is read in index order (migration 0007)
     sa.Index("ix_work_orders_status_dispatched", "status", "dispatched_at"),
     sa.Index("ix_work_orders_status_deadline", "status", "deadline_at"),
@@ -278,3 +284,4 @@ from engine.persistence import api_tables  # noqa: E402,F401  (registers the int
 from engine.persistence import assessment_tables  # noqa: E402,F401  (registers the assessment tables on metadata)
 from engine.persistence import account_tables  # noqa: E402,F401  (registers users, login attempts and cards)
 from engine.persistence import hotspot_tables  # noqa: E402,F401  (registers the hotspot runs and flags)
+from engine.persistence import duplicate_tables  # noqa: E402,F401  (signatures, bands, duplicate candidates)

@@ -78,6 +78,8 @@ EVERY_COMMAND = [
     (["user", "disable", "nobody"], "unknown user"),
     (["user", "enable", "nobody"], "unknown user"),
     (["create-admin", "root"], "no terminal to ask the password on"),
+    (["duplicates", "--since", "last week"], "not an ISO-8601 time"),
+    (["duplicates-benchmark", "--database", "postgresql://postgres@127.0.0.1:5432/test"], "not 'test'"),
 ]
 CASES += [(argv, {}, message) for argv, message in EVERY_COMMAND]
 

@@ -74,7 +74,12 @@ SCHEMAS: dict[str, Any] = {
     "EventResult": {"type": "object", "additionalProperties": False, "required": ["event", "order"], "properties": {
         "event": {"type": "string", "enum": list(API_EVENT_TYPES)}, "order": {"$ref": "#/components/schemas/Order"}}},
     "IntakeResult": {"type": "object", "properties": {
-        "outcome": {"type": "string", "enum": ["created", "existing"]}, "order": {"$ref": "#/components/schemas/Order"}}},
+        "outcome": {"type": "string", "enum": ["created", "existing"]}, "order": {"$ref": "#/components/schemas/Order"},
+        "possible_duplicates": {"type": "array", "description": "重复诉求: earlier orders this one may repeat, best first",
+                                "items": {"type": "object", "properties": {
+                                    "order": {"type": "string"}, "score": {"type": "number", "minimum": 0, "maximum": 1},
+                                    "reasons": {"type": "array", "items": {"type": "string"}},
+                                    "status": {"type": "string", "enum": ["open", "merged", "dismissed"]}}}}}},
     "BatchIn": {"type": "object", "additionalProperties": False, "required": ["orders"], "properties": {
         "orders": {"type": "array", "minItems": 1, "maxItems": MAX_BATCH, "items": {"$ref": "#/components/schemas/OrderIn"}}}},
     "BatchResult": {"type": "object", "properties": {

@@ -56,7 +56,8 @@ def _intake_response(result: service.IntakeResult) -> Response:
         raise ApiProblem(409, result.detail, [FieldError("order_no", "already received with a different body")])
     if result.outcome == "invalid":
         raise _invalid(result.errors)
-    response = jsonify({"outcome": result.outcome, "order": _order_or_404(result.number)})
+    response = jsonify({"outcome": result.outcome, "order": _order_or_404(result.number),
+                        "possible_duplicates": service.possible_duplicates(duban(), result.number)})
     response.status_code = result.status
     response.headers["Location"] = f"/api/v1/orders/{result.number}"
     return response

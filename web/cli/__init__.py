@@ -12,7 +12,8 @@ from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 from engine.domain.errors import DubanError
-from web.cli import api, assessment, backup, bench, demo, documents, hotspots, maintenance, replay, serve, units, users
+from web.cli import (api, assessment, backup, bench, demo, documents, duplicates, hotspots, maintenance, replay, serve,
+                     units, users)
 
 
 class Parser(argparse.ArgumentParser):
@@ -32,7 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(fn=fn)
         return p
 
-    for group in (replay, serve, demo, maintenance, backup, bench, documents, assessment, hotspots, api, units, users):
+    for group in (replay, serve, demo, maintenance, backup, bench, documents, assessment, hotspots, api, units, users,
+                  duplicates):
         group.add_commands(add)
     return parser
 

@@ -11,6 +11,7 @@ KIND_LABELS = {
     "supervision_letter": "督办函", "special_report": "专报", "quarterly_report": "季度专报",
     "sms_failed": "短信失败待处理", "document_failed": "公文生成失败", "objection_overdue": "退单审核超期",
     "redispatched": "改派", "hard_case": "认定疑难工单", "escalated": "提级督办",
+    "merged": "并单（本单督办停止）", "merged_reply": "主单答复记入本单", "merged_closed": "主单办结记入本单",
 }
 QUEUE_KINDS = {  # the call queue's kinds: a phone task by the step that raised it, or another task kind
     "sign_overdue": "催签收", "overdue": "超期催办", "escalated": "提级督办", "sms_failed": "短信失败待处理",
@@ -33,7 +34,8 @@ DETAIL_LABELS = {  # the keys of event, action and audit details: the order time
     "attachments": "附件说明", "attributed_to_unit": "归责承办单位", "at": "时间", "unit_code": "单位",
     "from_unit": "原单位", "to_unit": "改派单位", "lead_unit": "主办单位", "username": "用户名", "role": "角色",
     "address": "地址", "code": "单位代码", "name": "名称", "phones": "号码数", "period": "考核期", "active": "启用",
-    "display_name": "姓名", "contact": "联系人",
+    "display_name": "姓名", "contact": "联系人", "candidates": "疑似重复", "candidate": "疑似重复工单", "score": "可能性",
+    "parent": "并入工单", "child": "并入的工单", "merged_for": "并单时长",
 }
 INSTANCE_STATUS_LABELS = {"waiting": "等待中", "completed": "已结束", "cancelled": "已取消", "failed": "出错已停止"}
 
@@ -53,6 +55,9 @@ def detail_value(key: str, value: Any) -> Any:
         return PHONE_OUTCOMES.get(str(value), value)
     if key == "kind":
         return KIND_LABELS.get(str(value), value)
+    if key == "candidates" and isinstance(value, list):  # 重复诉求 found at intake: number, score and reasons
+        return "；".join(f"{c.get('candidate')}（{c.get('score')}，{'、'.join(c.get('reasons', []))}）"
+                        for c in value if isinstance(c, dict))
     if isinstance(value, bool):
         return "是" if value else "否"
     return value
@@ -67,6 +72,7 @@ AUDIT_LABELS = {
     "card.issued": "亮牌", "card.withdrawn": "撤销红黄牌", "task.done": "完成督办任务", "unit.registered": "登记单位",
     "instance.failed": "流程出错已停止", "instance.retry": "流程出错稍后重试", "sms.acknowledged": "确认收到短信",
     "order.escalated": "提级督办", "order.instruction": "登记领导批示", "order.redispatched": "重新派发",
+    "order.duplicate_dismissed": "不是重复", "order.merged": "并单", "order.unmerged": "撤销并单",
 }
 ORDER_EVENT_WORDS = {
     "signed": "签收", "progress_reported": "报告办理进展", "replied": "办结回复", "closed": "审核办结", "reopened": "退回重办",

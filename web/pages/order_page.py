@@ -35,9 +35,12 @@ EVENT_LABELS = {
     "card_withdrawn": "撤销红黄牌", "task_done": "完成督办任务", "deadline_recomputed": "时限重算",
     "objected": "退单（派单异议）", "objection_decided": "退单审核", "co_signed": "协办签收", "contributed": "协办意见",
     "hard_case": "认定疑难工单", "consultation": "疑难会商", "escalated": "提级督办", "letter_answered": "督办函书面答复",
+    "duplicates_found": "发现疑似重复", "duplicate_dismissed": "不是重复", "merged": "并单", "unmerged": "撤销并单",
+    "child_merged": "他单并入本单", "child_unmerged": "他单撤销并单",
 }
 
 
+DUPLICATE_LABELS = {"open": "待研判", "merged": "已并单", "dismissed": "不是重复"}
 HIDDEN_DETAILS = {"params", "instance", "at"}
 
 
@@ -95,7 +98,9 @@ def render_order(number: str, *, error: str | None = None, status: int = 200, re
         PHONE_OUTCOMES=PHONE_OUTCOMES, Status=Status, as_unit=me.role == UNIT, as_supervisor=me.role == SUPERVISOR,
         extension_pending=_extension_pending(detail["events"], request_id), describe=describe, STEP_LABELS=STEP_LABELS,
         reply=_last_reply(detail["events"], order), SATISFACTION_GRADES=SATISFACTION_GRADES,
-        kept=_kept(refused), **national)
+        kept=_kept(refused), duplicates=[] if me.role == UNIT else engine.possible_duplicates(number),
+        children=engine.merged_children(number),
+        DUPLICATE_LABELS=DUPLICATE_LABELS, **national)
     return body, status
 
 

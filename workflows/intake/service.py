@@ -183,6 +183,12 @@ def order_view(engine: Engine, number: str, *, personal_data: bool) -> dict[str,
     return record
 
 
+def possible_duplicates(engine: Engine, number: str) -> list[dict[str, Any]]:
+    """The order's duplicate candidates (重复诉求, issue 19) as the intake answer lists them, best first."""
+    return [{"order": p["other"], "score": p["score"], "reasons": p["reasons"], "status": p["status"]}
+            for p in engine.possible_duplicates(number)]
+
+
 def export_page(engine: Engine, cursor: export.Cursor, limit: int, *, personal_data: bool
                 ) -> tuple[list[dict[str, Any]], str]:
     """Records committed since `cursor`: the current state of every order an exported event touched, then the

@@ -1,0 +1,313 @@
+"""`duban duplicates-benchmark`: how long finding one new order's duplicate candidates takes with a million orders
+in history on PostgreSQL, and what the finder makes of the real LA 311 requests.
+
+The history is bulk-filled with multi-row inserts (not through the engine): synthetic-city orders over three
+years, each with its grid cell, normalised address, caller, content signature and bands — the signature of a
+text made of an opening, a place and a matter is the element-wise minimum of the parts' signatures, so a million
+need no word segmentation. Then new orders (repeats of recent ones and fresh ones) are looked up one by one with
+the engine's own code (`engine/duplicates/finder.py`), each in a transaction rolled back afterwards.
+"""
+from __future__ import annotations
+
+import random
+import statistics
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import numpy as np
+import sqlalchemy as sa
+
+from engine.clock import LOCAL_TZ
+from engine.domain.grid import grid_cell
+from engine.domain.location import normalise_address, order_location
+from engine.domain.rules import DuplicatePolicy
+from engine.domain.work_order import WorkOrder
+from engine.duplicates import text
+from engine.duplicates.finder import look_for_duplicates
+from engine.persistence.duplicate_store import DuplicateRecords
+from engine.persistence.duplicate_tables import order_text_bands, order_text_signatures
+from engine.persistence.tables import handling_units, work_orders
+from workflows.bench import synthetic_city as city
+
+BENCH_DATABASE = "duban_bench19"
+START = datetime(2023, 12, 1, 8, 0, tzinfo=LOCAL_TZ)
+BATCH = 10_000
+UNIT = "B19"
+ROADS = [f"{stem}路" for stem in ("临江 进贤 东山 马牙 城西 金溪 流沙 新风 天福 望江 黄岐 仙桥 梅云 磐东 渔湖 京冈 地都 炮台 "
+                                  "月城 玉湖 桂岭 白塔 霖磐 云路 锡场 玉滘 龙尾 新亨 埔田 曲溪 钱坑 棉湖 凤江 金和 五经 京溪 "
+                                  "河婆 东园 南山 坪上").split()]
+
+
+def _parts() -> tuple[list[tuple[str, str, np.ndarray | None]], list[tuple[str, str, np.ndarray]]]:
+    """Signatures of the openings and of the matters' phrasings (the places get theirs as they come)."""
+    openings = [(o, o, text.signature(o)) for o in city.OPENINGS + city.AGAIN]
+    matters = [(kind, p, sig) for kind, (_, phrasings) in city.MATTERS.items() for p in phrasings
+               if (sig := text.signature(p)) is not None]
+    return openings, matters
+
+
+_NEIGHBOURS_SQL = """
+EXPLAIN (ANALYZE, FORMAT JSON)
+SELECT w.number, w.category, w.caller_phone, w.address_key, w.latitude, w.longitude, w.dispatched_at, w.status,
+       w.parent_number, w.content, w.address, s.minhash
+FROM work_orders w LEFT JOIN order_text_signatures s ON s.order_number = w.number
+WHERE w.number IN (
+    SELECT number FROM work_orders WHERE caller_phone = :phone AND (dispatched_at >= :since OR status <> 'closed')
+    UNION SELECT number FROM work_orders WHERE address_key = :key AND category = :category
+        AND (dispatched_at >= :since OR status <> 'closed')
+    UNION SELECT number FROM work_orders WHERE grid_cell = ANY(:cells) AND category = :category
+        AND (dispatched_at >= :since OR status <> 'closed')
+    UNION SELECT order_number FROM order_text_bands WHERE band = ANY(:bands) AND dispatched_at >= :since)
+  AND w.number <> :number
+ORDER BY w.dispatched_at DESC LIMIT 300"""
+
+
+def _server_ms(connection: sa.Connection, order: WorkOrder, location: Any, policy: DuplicatePolicy) -> float:
+    """The database's own time for the neighbour query (EXPLAIN ANALYZE of the SQL the store sends), without
+    the client's round trips — what a loaded machine's scheduling adds is seen beside it."""
+    from engine.domain.grid import cells_around
+
+    sig = text.signature(location.content)
+    bands = (text.bands(sig) if sig is not None else []) + text.mention_bands(
+        text.address_mentions(location.content, location.address))
+    cells = cells_around(location.latitude, location.longitude, policy.distance_m) if location.has_point else []
+    since = (order.dispatched_at - policy.window).astimezone(timezone.utc).replace(tzinfo=None)  # stored naive UTC
+    plan = connection.execute(sa.text(_NEIGHBOURS_SQL), {
+        "phone": location.caller_phone, "since": since, "key": location.address_key, "category": order.category,
+        "cells": cells, "bands": bands, "number": order.number}).scalar()
+    return float(plan[0]["Planning Time"] + plan[0]["Execution Time"])
+
+
+def fill(connection: sa.Connection, orders: int, *, progress: Callable[[str], None]) -> dict[str, Any]:
+    """`orders` synthetic orders over three years before the measurement, on 40 streets × 400 houses of a city."""
+    rng = random.Random(19)
+    openings, matters = _parts()
+    place_sigs: dict[str, np.ndarray] = {}
+    connection.execute(handling_units.insert(), [{"code": UNIT, "name": "基准单位", "created_at": START}])
+    span = timedelta(days=3 * 365).total_seconds()
+    rows: list[dict[str, Any]] = []
+    sigs: list[dict[str, Any]] = []
+    bands: list[dict[str, Any]] = []
+    started = time.perf_counter()
+    for n in range(orders):
+        at = START + timedelta(seconds=span * n / orders)
+        street, house = rng.randrange(40), rng.randrange(1, 400)
+        district, road = city.STREETS[street % len(city.STREETS)][0], ROADS[street]
+        place = f"{road}{house}号"
+        kind, phrasing, matter_sig = rng.choice(matters)
+        opening, _, opening_sig = rng.choice(openings)
+        if place not in place_sigs:
+            place_sigs[place] = text.signature(place)  # type: ignore[assignment]
+        parts = [s for s in (opening_sig, place_sigs[place], matter_sig) if s is not None]
+        sig = np.minimum.reduce(parts)
+        lat, lng = city._point(street, house)
+        number = f"H{n:08d}"
+        address = f"揭阳市{district}{place}"
+        rows.append({
+            "number": number, "unit_code": UNIT, "category": city.MATTERS[kind][0], "urgency": "一般",
+            "source": "12345", "title": "", "status": "closed" if at < START + timedelta(days=3 * 365 - 60) else
+            "signed", "cycle": 1, "dispatched_at": at, "deadline_provisional": False, "deadline_explanation": "",
+            "fired_steps": [], "deadline_basis": [], "co_units": [],
+            "content": f"{opening}{place}{phrasing}，请尽快处理。", "address": address,
+            "address_key": normalise_address(address), "district": district, "latitude": lat, "longitude": lng,
+            "caller_phone": f"1{rng.choice('3589')}{rng.randrange(10 ** 9):09d}", "grid_cell": grid_cell(lat, lng)})
+        sigs.append({"order_number": number, "minhash": text.to_bytes(sig)})
+        keys = text.bands(sig) + text.mention_bands(text.address_mentions(place))
+        bands.extend({"order_number": number, "band_no": i, "band": k, "dispatched_at": at} for i, k in enumerate(keys))
+        if len(rows) == BATCH or n == orders - 1:
+            for table, chunk_rows, size in ((work_orders, rows, 2_000), (order_text_signatures, sigs, 10_000),
+                                            (order_text_bands, bands, 10_000)):
+                for i in range(0, len(chunk_rows), size):  # one INSERT … VALUES (…), (…), … per chunk
+                    connection.execute(table.insert().values(chunk_rows[i:i + size]))
+            connection.commit()
+            rows, sigs, bands = [], [], []
+            if (n + 1) % 50_000 == 0 or n == orders - 1:
+                progress(f"filled {n + 1:,} orders ({time.perf_counter() - started:.0f} s)")
+    connection.execute(sa.text("ANALYZE"))
+    connection.commit()
+    return {"orders": orders, "seconds": time.perf_counter() - started, "end": START + timedelta(days=3 * 365)}
+
+
+def measure(connection: sa.Connection, samples: int, end: datetime, policy: DuplicatePolicy) -> dict[str, Any]:
+    """Time `samples` lookups of new orders at the end of the history: half repeat a recent order (same place,
+    other words, another caller), half are new matters. Each in a transaction rolled back."""
+    rng = random.Random(7)
+    recent = connection.execute(sa.select(work_orders.c.number, work_orders.c.category, work_orders.c.address,
+                                          work_orders.c.latitude, work_orders.c.longitude, work_orders.c.content)
+                                .where(work_orders.c.dispatched_at >= end - timedelta(days=20))
+                                .order_by(work_orders.c.number).limit(5_000)).all()
+    connection.commit()
+    times: list[float] = []
+    found: list[int] = []
+    server: list[float] = []
+    round_trips: list[float] = []
+    for i in range(samples):
+        if i % 2 == 0:
+            base = rng.choice(recent)
+            kind = next(k for k, (c, _) in city.MATTERS.items() if c == base.category)
+            location = order_location(content=f"又有市民反映{base.content.split('号')[0].split('称')[-1]}号附近"
+                                              f"{rng.choice(city.MATTERS[kind][1])}", address=None,
+                                      latitude=base.latitude + 2e-4, longitude=base.longitude, system="WGS-84",
+                                      caller_phone="13800000000")
+            category = base.category
+        else:
+            street, house = rng.randrange(40), rng.randrange(400, 600)  # houses no history order has
+            lat, lng = city._point(street, house)
+            kind = rng.choice(list(city.MATTERS))
+            category = city.MATTERS[kind][0]
+            location = order_location(content=f"来电人反映{house}号{rng.choice(city.MATTERS[kind][1])}",
+                                      address=f"测试路{house}号", latitude=lat, longitude=lng, system="WGS-84",
+                                      caller_phone=f"13{rng.randrange(10 ** 9):09d}")
+        order = WorkOrder(f"NEW{i:06d}", UNIT, category, "一般", "12345", end)
+        row = {**{k: getattr(order, k) for k in ("number", "unit_code", "category", "urgency", "source",
+                                                  "dispatched_at", "status", "cycle", "deadline_provisional",
+                                                  "deadline_explanation", "fired_steps", "deadline_basis")},
+               "title": "", "co_units": [], **location.columns()}
+        transaction = connection.begin()
+        try:
+            connection.execute(work_orders.insert(), row)
+            began = time.perf_counter()
+            candidates = look_for_duplicates(DuplicateRecords(connection), order, location, policy, end)
+            times.append((time.perf_counter() - began) * 1000)
+            found.append(len(candidates))
+            server.append(_server_ms(connection, order, location, policy))
+        finally:
+            transaction.rollback()
+        began = time.perf_counter()
+        connection.execute(sa.text("SELECT 1")).all()
+        round_trips.append((time.perf_counter() - began) * 1000)
+        connection.rollback()
+    times.sort()
+    server.sort()
+    return {"samples": samples, "p50": statistics.median(times), "p95": times[int(0.95 * (len(times) - 1))],
+            "p99": times[int(0.99 * (len(times) - 1))], "max": times[-1],
+            "server_p50": statistics.median(server), "server_p95": server[int(0.95 * (len(server) - 1))],
+            "round_trip_p50": statistics.median(round_trips),
+            "repeats_found": sum(1 for i, n in enumerate(found) if i % 2 == 0 and n > 0) / max(1, (samples + 1) // 2),
+            "fresh_with_candidates": sum(1 for i, n in enumerate(found) if i % 2 == 1 and n > 0) / max(1, samples // 2)}
+
+
+def la311_run(path: Any, policy: DuplicatePolicy) -> dict[str, Any]:
+    """The finder over the real LA 311 requests (1–3 January 2020) in the order they came: their addresses and
+    WGS-84 points, the request type's category; no caller or text is published. Returns the groups found."""
+    import csv
+
+    from engine.persistence.tables import metadata
+    from workflows.dev.la311 import CATEGORY_OF_TYPE
+
+    db = sa.create_engine("sqlite://")
+    metadata.create_all(db)
+    with path.open(encoding="utf-8", newline="") as handle:
+        requests = sorted(csv.DictReader(handle), key=lambda r: (r["created_date"], r["srnumber"]))
+    pairs: list[dict[str, Any]] = []
+    facts: dict[str, dict[str, Any]] = {}
+    times = []
+    with db.connect() as connection:
+        connection.execute(handling_units.insert(), [{"code": UNIT, "name": "LA", "created_at": START}])
+        for r in requests:
+            at = datetime.fromisoformat(r["created_date"]).replace(tzinfo=LOCAL_TZ)
+            lat, lng = (float(r["latitude"]), float(r["longitude"])) if r["latitude"] else (None, None)
+            location = order_location(address=r["address"][:300] or None, district=f"council {r['council_id']}",
+                                      latitude=lat, longitude=lng, system="WGS-84" if lat is not None else None)
+            category = CATEGORY_OF_TYPE.get(r["type_id"], "咨询")
+            order = WorkOrder(r["srnumber"], UNIT, category, "一般", "12345", at)
+            closed = r["closed_date"] and datetime.fromisoformat(r["closed_date"]).replace(tzinfo=LOCAL_TZ) <= at
+            connection.execute(work_orders.insert(), {
+                "number": order.number, "unit_code": UNIT, "category": category, "urgency": "一般", "source": "12345",
+                "title": "", "status": "closed" if closed else "signed", "cycle": 1, "dispatched_at": at,
+                "deadline_provisional": False, "deadline_explanation": "", "fired_steps": [], "deadline_basis": [],
+                "co_units": [], **location.columns()})
+            began = time.perf_counter()
+            found = look_for_duplicates(DuplicateRecords(connection), order, location, policy, at)
+            times.append((time.perf_counter() - began) * 1000)
+            facts[order.number] = {"type": r["type_id"], "address": r["address"], "at": r["created_date"]}
+            pairs += [{"order": order.number, **c.as_dict()} for c in found]
+        connection.commit()
+    groups = _groups(pairs)
+    times.sort()
+    examples = [{"orders": [{"number": n, **facts[n]} for n in sorted(g, key=lambda n: facts[n]["at"])],
+                 "reasons": sorted({x for p in pairs if p["order"] in g for x in p["reasons"]})}
+                for g in sorted(groups, key=len, reverse=True)[:5]]
+    return {"requests": len(requests), "pairs": len(pairs), "groups": len(groups),
+            "orders_in_groups": sum(len(g) for g in groups), "largest": max((len(g) for g in groups), default=0),
+            "p95_ms": times[int(0.95 * (len(times) - 1))] if times else 0.0, "examples": examples}
+
+
+def _groups(pairs: list[dict[str, Any]]) -> list[set[str]]:
+    """Orders linked by candidate pairs, as connected groups."""
+    root: dict[str, str] = {}
+
+    def find(n: str) -> str:
+        while root.setdefault(n, n) != n:
+            n = root[n]
+        return n
+
+    for p in pairs:
+        a, b = find(p["order"]), find(p["candidate"])
+        if a != b:
+            root[max(a, b)] = min(a, b)
+    groups: dict[str, set[str]] = {}
+    for n in list(root):
+        groups.setdefault(find(n), set()).add(n)
+    return [g for g in groups.values() if len(g) > 1]
+
+
+def prepare_database(url: str) -> sa.Engine:
+    """The benchmark's own PostgreSQL database (created when missing, emptied when not); never `test`."""
+    from engine.domain.errors import InvalidInput
+    from engine.persistence.tables import metadata
+
+    target = sa.engine.make_url(url)
+    if target.get_backend_name() != "postgresql":
+        raise InvalidInput("the duplicate benchmark measures PostgreSQL: give postgresql://user@host/duban_bench19")
+    if target.database in (None, "", "test", "postgres"):
+        raise InvalidInput(f"use a database of its own for the benchmark (e.g. {BENCH_DATABASE}), not "
+                           f"{target.database!r}: it is emptied")
+    admin = sa.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        if not connection.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :d"),
+                                  {"d": target.database}).first():
+            connection.execute(sa.text(f'CREATE DATABASE "{target.database}"'))
+    admin.dispose()
+    db = sa.create_engine(target)
+    metadata.drop_all(db)
+    metadata.create_all(db)
+    return db
+
+
+def main(orders: int, samples: int, url: str | None, la311_path: Any, out: Callable[[str], None],
+         progress: Callable[[str], None]) -> int:
+    policy = DuplicatePolicy()
+    if url:
+        db = prepare_database(url)
+        with db.connect() as connection:
+            filled = fill(connection, orders, progress=progress)
+            out(f"history: {filled['orders']:,} orders over 3 years bulk-filled in {filled['seconds']:.0f} s "
+                f"({sa.engine.make_url(url).database} on PostgreSQL)")
+            for key, size in (("work_orders", "ix_work_orders_grid_category_dispatched"),
+                              ("order_text_bands", "ix_order_text_bands_band_dispatched")):
+                count = connection.execute(sa.text(f"SELECT count(*) FROM {key}")).scalar()
+                index = connection.execute(sa.text("SELECT pg_size_pretty(pg_relation_size(:i))"), {"i": size}).scalar()
+                out(f"  {key}: {count:,} rows; index {size}: {index}")
+            measure(connection, 20, filled["end"], policy)  # warm the caches and jieba
+            m = measure(connection, samples, filled["end"], policy)
+        db.dispose()
+        out(f"candidates for one new order ({m['samples']} lookups, half repeats of a recent order): "
+            f"p50 {m['p50']:.1f} ms, p95 {m['p95']:.1f} ms, p99 {m['p99']:.1f} ms, max {m['max']:.1f} ms "
+            f"(goal: p95 <= 20 ms); repeats found {m['repeats_found']:.0%}, new matters with a candidate "
+            f"{m['fresh_with_candidates']:.0%}")
+        out(f"  the neighbour query inside PostgreSQL (EXPLAIN ANALYZE, planning + execution): p50 "
+            f"{m['server_p50']:.2f} ms, p95 {m['server_p95']:.2f} ms; one empty round trip (SELECT 1) on this "
+            f"machine now: p50 {m['round_trip_p50']:.1f} ms (a lookup makes 3 to 4)")
+    if la311_path is not None:
+        r = la311_run(la311_path, policy)
+        out(f"LA 311 ({r['requests']:,} real requests, 1-3 Jan 2020; addresses and points, no text or caller): "
+            f"{r['pairs']:,} candidate pairs in {r['groups']:,} duplicate groups covering {r['orders_in_groups']:,} "
+            f"requests (largest {r['largest']}); p95 {r['p95_ms']:.1f} ms a lookup on SQLite")
+        for i, example in enumerate(r["examples"], start=1):
+            members = "; ".join(f"{o['number']} type {o['type']} {o['at']} {o['address']}" for o in example["orders"][:4])
+            more = f" (+{len(example['orders']) - 4} more)" if len(example["orders"]) > 4 else ""
+            out(f"  group {i} ({len(example['orders'])} requests; {'、'.join(example['reasons'])}): {members}{more}")
+    return 0
