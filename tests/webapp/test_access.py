@@ -28,7 +28,8 @@ UNIT_FORBIDDEN = frozenset({
     "order_forms.approve_extension", "order_forms.reject_extension", "order_forms.redispatch", "order_forms.close", "order_forms.instruction",
     "order_forms.issue_card", "order_forms.withdraw_card", "order_forms.task_done", "sms.message",
     "order_forms.send_back", "order_forms.callback", "admin.change_user", "assessment.decide", "objection_forms.decide_objection", "objection_forms.consultation",
-    "objection_forms.objection_orders"})
+    "objection_forms.objection_orders", "duplicate_forms.dismiss_duplicate", "duplicate_forms.merge_order",
+    "duplicate_forms.unmerge_order"})
 NOT_FOUND = {"number": "GD999", "card_id": 99999, "task_id": 99999, "document_id": 99999, "message_id": 99999,
              "code": "U99", "username": "nobody", "appeal_id": 99999, "label": "2026-06"}
 OWN_ACCOUNT = frozenset({"auth.logout", "auth.change_password"})  # every role's own account
