@@ -1,4 +1,4 @@
-"""Tables of duplicate detection and merging (issue 19, migration 0021): the content signatures and their LSH
+"""Tables of duplicate detection and merging (issue 19, migration 0022): the content signatures and their LSH
 bands (indexed, so a new order's similar predecessors are an index lookup at a million orders), and the candidates
 found at intake with the supervisor's decision. The coarse grid cell and the parent of a merged order are columns
 of work_orders."""

@@ -96,7 +96,7 @@ work_orders = sa.Table(
     sa.Column("latitude", sa.Float),
     sa.Column("longitude", sa.Float),
     sa.Column("caller_phone", sa.String(32), index=True),
-    # duplicates and merging (issue 19, 0021): the coarse grid cell of the point (engine/domain/grid.py) for the
+    # duplicates and merging (issue 19, 0022): the coarse grid cell of the point (engine/domain/grid.py) for the
     # "within 100 m" lookup, and the parent a merged order (并单) is a child of, since when
     sa.Column("grid_cell", sa.BigInteger),
     sa.Column("parent_number", sa.String(64), index=True),

@@ -1,14 +1,14 @@
 """duplicate candidates and merging (issue 19): a coarse grid cell and the parent (并单) on work orders; content
 signatures with their LSH bands; the candidates found at intake with the supervisor's decision
 
-Revision ID: 0021
-Revises: 0020
+Revision ID: 0022
+Revises: 0021
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0021'
-down_revision = '0020'
+revision = '0022'
+down_revision = '0021'
 branch_labels = None
 depends_on = None
 
