@@ -22,6 +22,10 @@ QUARTERLY = "quarterly_report"
 RETRY_DELAYS = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30))
 
 
+class _StepFailed(Exception):
+    """A step failed in a batch run without savepoints: the batch is rolled back and run again with them."""
+
+
 class TimerFiring(WorkflowSteps):
     """Mixed into `Engine`: everything a worker's tick does."""
 
@@ -29,9 +33,21 @@ class TimerFiring(WorkflowSteps):
     observer: FiringObserver = NoObserver()  # the worker's metrics (workflows/metrics.py)
 
     def fire_due_timers(self, *, limit: int = 200) -> int:
-        """Claim instances whose timer is due and advance each; one transaction for the batch,
-        a savepoint per instance so one broken instance cannot hold the others back."""
+        """Claim instances whose timer is due and advance each, in one transaction for the batch.
+
+        The batch first runs without a savepoint per instance (two round trips less per firing). If a step fails,
+        that transaction is rolled back whole and the batch runs again with a savepoint per instance, so the broken
+        instance is retried later or parked and cannot hold the others back. In replay mode (workflows held in
+        memory, where a rolled-back step cannot be run again from the database) every batch has savepoints."""
         now = self.clock.now()
+        if self._held is None:
+            try:
+                return self._fire_batch(now, limit, isolated=False)
+            except _StepFailed:
+                log.info("a step failed in a batch without savepoints; running the batch again with them")
+        return self._fire_batch(now, limit, isolated=True)
+
+    def _fire_batch(self, now: datetime, limit: int, *, isolated: bool) -> int:
         fired: list[tuple[str, datetime]] = []  # (step, due time) of each timer fired, told once committed
         failed: list[str] = []
         with self.store.transaction() as tx:
@@ -39,14 +55,16 @@ class TimerFiring(WorkflowSteps):
                 instance_id = instance.id
                 steps: dict[datetime, str] = {}
                 try:
-                    with tx.savepoint():
+                    with tx.step(isolated=isolated):
                         dues = self._fire(tx, instance, state, now, steps)
                     fired += [(steps.get(due, instance.kind), due) for due in dues]
                 except _Busy:
-                    continue
+                    continue  # nothing was written for it: the order's row is held by a request
                 except StoreUnavailable:
                     raise  # the whole batch rolls back; the next tick retries it
                 except Exception as exc:  # a BPMN or data fault: retry later, then park it; keep the worker alive
+                    if not isolated:
+                        raise _StepFailed from exc  # rolls back the batch; it runs again with savepoints
                     failed.append(next(reversed(steps.values()), instance.kind))
                     self._retry_later(tx, instance_id, exc, now)
         for step_name, due in fired:

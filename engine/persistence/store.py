@@ -127,6 +127,19 @@ class SqlTransaction(SmsRecords):
             del self._changes[written:]  # rolled back with the savepoint
             raise
 
+    @contextmanager
+    def step(self, *, isolated: bool) -> Iterator[None]:
+        """One item of a batch. `isolated`: in a savepoint, so a failure rolls back this item only; otherwise bare
+        (one round trip less each way), and a failure must roll back the whole transaction."""
+        if isolated:
+            with self.savepoint():
+                yield
+            return
+        try:
+            yield
+        except sa.exc.OperationalError as exc:
+            raise StoreUnavailable(str(exc.orig)) from exc
+
     # --- handling units -------------------------------------------------------------------
     def get_order_and_unit(self, number: str) -> tuple[WorkOrder, HandlingUnit] | None:
         """The order with its unit and contacts in one round trip, locked on PostgreSQL; None when it does not

@@ -52,6 +52,29 @@ def test_failing_operation_is_retried_then_parked_while_other_orders_go_on(engin
     assert engine.backlog()["failed_instances"] == 1
 
 
+def test_a_batch_with_no_failing_step_takes_no_savepoint_per_order(engine: Engine, clock: VirtualClock):
+    """The savepoint per instance costs two round trips; it is only taken when a step of the batch fails."""
+    engine.register_unit("U1", "揭阳市生态环境局", ["+8613900000001"])
+    for number in ("A", "B", "C"):
+        engine.open_work_order(number=number, unit_code="U1", category="咨询", urgency="一般", source="12345",
+                               at=local(2026, 6, 1, 10, 0))
+    statements: list[str] = []
+
+    def note(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    sa.event.listen(engine.store.engine, "before_cursor_execute", note)
+    try:
+        clock.set(local(2026, 6, 2, 9, 30))
+        assert engine.fire_due_timers() == 3
+    finally:
+        sa.event.remove(engine.store.engine, "before_cursor_execute", note)
+    assert not [s for s in statements if "SAVEPOINT" in s.upper()]
+    with engine.store.reading() as tx:
+        assert tx.c.execute(sa.select(sa.func.count()).select_from(actions).where(
+            actions.c.step == "due_soon")).scalar() == 3
+
+
 def test_engine_refuses_bad_input_with_clear_errors(engine: Engine, clock: VirtualClock):
     import pytest
 
