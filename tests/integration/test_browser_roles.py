@@ -20,12 +20,12 @@ from web import create_app
 
 # Each role's home after login, and exactly the links its menu shows (改密码 is everyone's).
 HOMES = {"supervisor": "/workbench", "admin": "/workbench", "unit": "/unit", "leader": "/leader"}
-SUPERVISOR_MENU = {"今日工作台", "工单", "统计", "短信", "数据推送", "公文", "绩效考核", "督办规则"}
+SUPERVISOR_MENU = {"今日工作台", "工单", "统计", "热点预警", "短信", "数据推送", "公文", "绩效考核", "督办规则"}
 MENUS = {
     "supervisor": SUPERVISOR_MENU | {"改密码"},
     "admin": SUPERVISOR_MENU | {"用户", "单位", "审计日志", "改密码"},
     "unit": {"本单位待办", "本单位工单", "红黄牌与函件", "改密码"},
-    "leader": {"领导批示件", "红黄牌", "专报", "统计", "工单", "绩效考核", "改密码"},
+    "leader": {"领导批示件", "红黄牌", "专报", "热点预警", "统计", "工单", "绩效考核", "改密码"},
 }
 USERS = {"supervisor": ("sup", None), "admin": ("root", None), "unit": ("unit1", "U1"), "leader": ("boss", None)}
 OTHER_UNIT_ORDERS = ("GD-OTHER", "GD-OTHER2")
@@ -37,6 +37,7 @@ ROLE_PAGES = {
         ("/orders/GD-LATE", "supervisor-order.png", "工单 GD-LATE", ("流程图", "王副市长", "黄牌")),
         ("/dashboard", "supervisor-dashboard.png", "今日统计", ("超期工单",)),
         ("/push", "supervisor-push.png", "数据推送", ("没有搁置的消息",)),
+        ("/hotspots", "supervisor-hotspots.png", "热点预警", ("每月一题",)),
         ("/rules", "supervisor-rules.png", "督办规则", ()),
         ("/rules/calendar", "supervisor-calendar.png", "工作日历", ("端午",)),
     ],
