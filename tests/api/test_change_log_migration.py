@@ -27,10 +27,18 @@ def _ids(engine, table: str) -> list[int]:
         return list(tx.c.exec_driver_sql(f"SELECT id FROM {table} ORDER BY id").scalars())
 
 
+# three different callers about three different matters: no order is a duplicate candidate of another
+DIFFERENT_MATTERS = [{"content": text, "address": address, "citizen": {"name": name, "phone": phone}}
+                     for text, address, name, phone in (
+                         ("楼下烧烤店油烟直排", "揭阳市榕城区进贤门大道1号", "张三", "13912345671"),
+                         ("路灯连续三晚不亮", "揭阳市揭东区曲溪街道新河路88号", "李四", "13812345672"),
+                         ("公交站台广告牌松动", "揭阳市空港区渔湖镇京冈村3号", "王五", "13712345673"))]
+
+
 def test_rows_from_before_the_change_log_get_positions_and_the_push_cursors_carry_over(client, token, api_engine):
     t = token("intake", "events", "export")
     for n in range(3):
-        client.post("/api/v1/orders", json=order_body(f"M{n}"), headers=auth(t))
+        client.post("/api/v1/orders", json=order_body(f"M{n}", **DIFFERENT_MATTERS[n]), headers=auth(t))
     api_engine.clock.advance(days=3)
     api_engine.fire_due_timers()
     events, acts = _ids(api_engine, "order_events"), _ids(api_engine, "actions")

@@ -15,13 +15,15 @@ SCRIPT = ROOT / ".ci" / "missing-packages"
 
 
 def _fake_tools(folder, *, with_cjk: bool) -> dict[str, str]:
-    """fc-list, chromium and pdftotext stand-ins; fc-list prints a long list so a reader that stops early
+    """fc-list, chromium, pdftotext and ldconfig (libcairo present) stand-ins; fc-list prints a long list so a reader that stops early
     (grep -q) would break the pipe, as on a machine with many fonts."""
     fonts = [f"/usr/share/fonts/truetype/f{i}.ttf: Font {i}:style=Regular" for i in range(20000)]
     if with_cjk:
         fonts.insert(3, "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc: Noto Sans CJK SC:style=Regular")
     (folder / "fonts.txt").write_text("\n".join(fonts) + "\n")
-    for name, body in (("fc-list", f"cat {folder / 'fonts.txt'}"), ("chromium", "true"), ("pdftotext", "true")):
+    cairo = "echo '\tlibcairo.so.2 (libc6,x86-64) => /usr/lib/x86_64-linux-gnu/libcairo.so.2'"
+    for name, body in (("fc-list", f"cat {folder / 'fonts.txt'}"), ("chromium", "true"), ("pdftotext", "true"),
+                       ("ldconfig", cairo)):
         tool = folder / name
         tool.write_text(f"#!/bin/sh\n{body}\n")
         tool.chmod(0o755)
