@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import os
 import shutil
 import subprocess
 import time
@@ -271,7 +272,9 @@ def test_imprint_rules_and_letter_double_lines(rendered):
         _check_rules(key, doc["path"], doc["content"], len(doc["pages"]), tmp)
 
 
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (libreoffice-writer-nogui) not installed")
+@pytest.mark.skipif(shutil.which("soffice") is None or not os.environ.get("DUBAN_TEST_LIBREOFFICE"),
+                    reason="LibreOffice (libreoffice-writer-nogui) not installed, or DUBAN_TEST_LIBREOFFICE unset: "
+                           "printing every DOCX takes about a minute, kept out of the CI budget")
 def test_the_docx_as_libreoffice_prints_it(rendered):
     """Each kind's DOCX converted by LibreOffice (Debian's fonts standing in for the official ones): page images in
     test-artifacts/gbt9704-docx-*, the mark where the standard puts it and the number and title where the PDF has
