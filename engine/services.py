@@ -92,10 +92,12 @@ class Engine(ObjectionCases, ManualCards, Escalation, TimerFiring, Merging):
     def open_work_order(self, *, number: str, unit_code: str, category: str, urgency: str, source: str,
                         at: datetime, title: str = "", actor: str = "system",
                         along: Callable[[SqlTransaction], None] | None = None,
-                        co_units: list[str] | None = None, location: OrderLocation | None = None) -> WorkOrder:
+                        co_units: list[str] | None = None, location: OrderLocation | None = None,
+                        find_duplicates: bool = True) -> WorkOrder:
         """Dispatch a new order to its unit (the lead, 主办) and start its escalation process; each co-handling
         unit (协办) in `co_units` gets its own sign-for process; `location` is the request's content, address,
-        district, coordinates and caller (checked by engine/domain/location.order_location). `along` runs first inside the same transaction (the
+        district, coordinates and caller (checked by engine/domain/location.order_location); with it, duplicate
+        candidates are looked for unless `find_duplicates` is False (replay). `along` runs first inside the same transaction (the
         API's idempotency record): whatever it writes is committed with the order or not at all."""
         validate_new_order(number, category, urgency, source)
         _require_aware(at)
@@ -115,7 +117,7 @@ class Engine(ObjectionCases, ManualCards, Escalation, TimerFiring, Merging):
             self._start_co_units(tx, order, co_units or [], at)
             tx.add_event(number, "dispatched", at, actor, {"unit": unit_code, **(
                 {"co_units": [c["unit"] for c in order.co_units]} if order.co_units else {})}, self.clock.now())
-            if location is not None:  # 重复诉求: candidates among open and recent orders (engine/merging.py)
+            if location is not None and find_duplicates:  # 重复诉求: candidates among open and recent orders
                 self._look_for_duplicates(tx, order, location)
             self._start_work_order_process(tx, order, unit, at, reopen=False)
             tx.update_order(order)

@@ -307,7 +307,8 @@ def _apply(engine: Engine, record: dict[str, Any], at: datetime) -> None:
         engine.open_work_order(number=number, unit_code=record["unit"], category=record["category"],
                                urgency=record.get("urgency", "一般"), source=str(record.get("source", "12345")),
                                at=at, title=str(record.get("title", "")), actor="replay",
-                               co_units=record.get("co_units"), location=location_of(record))
+                               co_units=record.get("co_units"), location=location_of(record),
+                               find_duplicates=False)  # a back-test of the rules: no supervisor reads candidates
     elif kind in national.EVENTS:
         national.apply(engine, kind, record, at)
     elif kind in merging.EVENTS:
