@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.casework import CARD_LABELS, PHONE_OUTCOMES
+from engine.domain.event_words import EVENT_WORDS
 from engine.domain.pending_steps import STEP_LABELS
 
 KIND_LABELS = {
@@ -74,15 +75,10 @@ AUDIT_LABELS = {
     "order.escalated": "提级督办", "order.instruction": "登记领导批示", "order.redispatched": "重新派发",
     "order.duplicate_dismissed": "不是重复", "order.merged": "并单", "order.unmerged": "撤销并单",
 }
-ORDER_EVENT_WORDS = {
-    "signed": "签收", "progress_reported": "报告办理进展", "replied": "办结回复", "closed": "审核办结", "reopened": "退回重办",
-    "extension_requested": "申请延期", "extension_approved": "批准延期", "extension_rejected": "不予延期",
-    "returned": "退单", "callback": "登记回访",
-}
 
 
 def audit_label(action: str) -> str:
     """An audit-log action in words (the key stays beside it for whoever searches the log)."""
     kind, _, event = action.partition(".")
-    words = AUDIT_LABELS.get(action) or (ORDER_EVENT_WORDS.get(event) if kind == "order" else None)
+    words = AUDIT_LABELS.get(action) or (EVENT_WORDS.get(event) if kind == "order" else None)
     return f"{words}（{action}）" if words else action

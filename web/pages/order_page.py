@@ -12,6 +12,7 @@ from markupsafe import Markup
 from engine.accounts.users import SUPERVISOR, UNIT
 from engine.casework import CARD_LABELS, PHONE_OUTCOMES
 from engine.clock import LOCAL_TZ
+from engine.domain.event_words import EVENT_WORDS
 from engine.domain.glance import glance
 from engine.domain.model import Instruction
 from engine.domain.pending_steps import STEP_LABELS, pending_steps
@@ -28,16 +29,6 @@ from web.pages.actors import UNIT_KEYS, unit_names
 from web.pages.labels import DETAIL_LABELS, detail_value, template_label
 from web.pages.objection_view import objection_context
 
-EVENT_LABELS = {
-    "dispatched": "派发", "signed": "签收", "progress_reported": "报告办理进展", "replied": "办结回复", "closed": "办结",
-    "reopened": "重办", "extension_requested": "申请延期", "extension_approved": "批准延期", "returned": "退单",
-    "redispatched": "重新派发", "extension_rejected": "不予延期", "callback": "回访", "instruction": "领导批示", "card_issued": "亮牌",
-    "card_withdrawn": "撤销红黄牌", "task_done": "完成督办任务", "deadline_recomputed": "时限重算",
-    "objected": "退单（派单异议）", "objection_decided": "退单审核", "co_signed": "协办签收", "contributed": "协办意见",
-    "hard_case": "认定疑难工单", "consultation": "疑难会商", "escalated": "提级督办", "letter_answered": "督办函书面答复",
-    "duplicates_found": "发现疑似重复", "duplicate_dismissed": "不是重复", "merged": "并单", "unmerged": "撤销并单",
-    "child_merged": "他单并入本单", "child_unmerged": "他单撤销并单",
-}
 
 
 DUPLICATE_LABELS = {"open": "待研判", "merged": "已并单", "dismissed": "不是重复"}
@@ -94,7 +85,7 @@ def render_order(number: str, *, error: str | None = None, status: int = 200, re
     body = render_template(
         "order.html", o=order, d=detail, row=detail["order"], steps=steps, now=now, g=at_a_glance, units=units, error=error,
         diagrams=_diagrams(detail, xml), citizen=_citizen(detail["citizen"], reveal=reveal and me.sees_personal_data),
-        today=now.astimezone(LOCAL_TZ).date().isoformat(), EVENT_LABELS=EVENT_LABELS, CARD_LABELS=CARD_LABELS,
+        today=now.astimezone(LOCAL_TZ).date().isoformat(), EVENT_LABELS=EVENT_WORDS, CARD_LABELS=CARD_LABELS,
         PHONE_OUTCOMES=PHONE_OUTCOMES, Status=Status, as_unit=me.role == UNIT, as_supervisor=me.role == SUPERVISOR,
         extension_pending=_extension_pending(detail["events"], request_id), describe=describe, STEP_LABELS=STEP_LABELS,
         reply=_last_reply(detail["events"], order), SATISFACTION_GRADES=SATISFACTION_GRADES,

@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from engine.domain.errors import InvalidInput, UnknownWorkOrder
+from engine.domain.event_words import event_types_by_word
 from engine.domain.work_order import WorkOrder
 from engine.intake.fields import FieldError
-from engine.intake.orders import EventInput, parse_event
+from engine.intake.orders import API_EVENT_TYPES, EventInput, parse_event
 from engine.persistence import objection_store
 from engine.persistence.api_store import ApiRecords
 from engine.services import Engine
@@ -36,13 +37,7 @@ HEADERS = {
 }
 TYPE_HEADERS = {"type", "事件类型"}  # a file with one of these columns holds events
 # a clerk's words for an event's type (the API's names are taken as they are)
-TYPE_WORDS = {
-    "签收": "signed", "报告办理进展": "progress_reported", "办理进展": "progress_reported", "退单": "objected",
-    "派单异议": "objected", "退单审核": "objection_decided", "异议审核": "objection_decided",
-    "申请延期": "extension_requested", "批准延期": "extension_approved", "办结回复": "replied", "审核办结": "closed",
-    "办结": "closed", "回访": "callback", "登记回访": "callback", "退回重办": "reopened", "协办签收": "co_signed",
-    "协办意见": "contributed", "会商": "consultation",
-}
+TYPE_WORDS = event_types_by_word(API_EVENT_TYPES)
 # a dispatch objection's decision in words (a meeting's decision is its own text and stays as written)
 DECISION_WORDS = {"同意": "accepted", "接受": "accepted", "同意改派": "accepted", "驳回": "rejected",
                   "不同意": "rejected"}
