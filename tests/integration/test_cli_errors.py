@@ -1,4 +1,9 @@
-"""Every `duban` command answers bad input with one line on stderr and exit code 2, never a traceback."""
+"""Every `duban` command answers bad input with one line on stderr and exit code 2, never a traceback.
+
+Most cases run the CLI in-process (tests/cli_run.py: its own environment, folder, stdin and output, as a process
+would have); the cases in REAL_PROCESS start the `duban` executable itself, so the process's own exit code and
+stderr are proven too (an argument error, a database driver's error, a missing terminal, a configuration file,
+a file too deeply nested to read)."""
 from __future__ import annotations
 
 import json
@@ -8,7 +13,22 @@ import sys
 
 import pytest
 
+from tests.cli_run import run_duban
 from tests.conftest import ROOT
+
+
+def duban_process(argv, *, cwd, env=None, drop=(), timeout=120) -> subprocess.CompletedProcess:
+    """The real `duban` process (python -m web.cli), stdin empty."""
+    variables = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    for name in drop:
+        variables.pop(name, None)
+    return subprocess.run([sys.executable, "-m", "web.cli", *argv], capture_output=True, text=True, timeout=timeout,
+                          cwd=cwd, env=variables, stdin=subprocess.DEVNULL)
+
+
+def duban(argv, *, cwd, env=None, drop=(), real=False) -> subprocess.CompletedProcess:
+    return duban_process(argv, cwd=cwd, env=env, drop=drop) if real else run_duban(argv, cwd=cwd, env=env, drop=drop)
+
 
 CASES = [
     (["status", "--database", "bogus://x"], {}, "unusable database URL"),
@@ -82,12 +102,17 @@ EVERY_COMMAND = [
     (["duplicates-benchmark", "--database", "postgresql://postgres@127.0.0.1:5432/test"], "not 'test'"),
 ]
 CASES += [(argv, {}, message) for argv, message in EVERY_COMMAND]
+# Run as the real executable: an argument error, a database driver's error, no terminal on stdin, a configuration
+# file named by the environment, a command on the default database in DUBAN_HOME.
+REAL_PROCESS = [(["no-such-command"], {}), (["status", "--database", "postgresql+psycopg://nobody@127.0.0.1:1/x"], {}),
+                (["create-admin", "root"], {}), (["check-config"], {"DUBAN_RULES_FILE": "/nonexistent/rules.toml"}),
+                (["documents", "show", "99"], {})]
+assert all(any(real == case[:2] for case in CASES) for real in REAL_PROCESS)
 
 
 @pytest.mark.parametrize(("argv", "env", "message"), CASES, ids=[" ".join(c[0])[:40] for c in CASES])
 def test_bad_input_gets_one_clear_line(argv, env, message, tmp_path):
-    result = subprocess.run([sys.executable, "-m", "web.cli", *argv], capture_output=True, text=True, timeout=60,
-                            cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT), **env}, stdin=subprocess.DEVNULL)
+    result = duban(argv, cwd=tmp_path, env=env, real=(argv, env) in REAL_PROCESS)
     assert result.returncode == 2
     assert message in result.stderr
     assert len(result.stderr.splitlines()) == 1, result.stderr
@@ -97,18 +122,15 @@ def test_bad_input_gets_one_clear_line(argv, env, message, tmp_path):
 
 def test_old_names_of_the_database_option_still_work_with_a_note(tmp_path):
     for old in ("--database-url", "--postgres-url"):
-        result = subprocess.run([sys.executable, "-m", "web.cli", "status", old, f"sqlite:///{tmp_path}/old.db"],
-                                capture_output=True, text=True, timeout=60, cwd=tmp_path)
+        result = run_duban(["status", old, f"sqlite:///{tmp_path}/old.db"], cwd=tmp_path)
         assert result.returncode == 0
         assert result.stderr == f"duban: note: {old} is an old name of --database; use --database\n"
         assert '"database": "sqlite:///' in result.stdout
 
 
 def test_a_missing_folder_is_refused_but_duban_home_is_created(tmp_path):
-    env = {**os.environ, "DUBAN_HOME": str(tmp_path / "data" / "home")}
-    env.pop("DUBAN_DATABASE_URL", None)
-    result = subprocess.run([sys.executable, "-m", "web.cli", "status"], capture_output=True, text=True, timeout=60,
-                            cwd=tmp_path, env=env)
+    result = run_duban(["status"], cwd=tmp_path, env={"DUBAN_HOME": str(tmp_path / "data" / "home")},
+                       drop=["DUBAN_DATABASE_URL"])
     assert result.returncode == 0
     assert (tmp_path / "data" / "home" / "duban.db").exists()
     assert not (tmp_path / "duban-data").exists()
@@ -127,8 +149,7 @@ def test_status_prints_local_times(tmp_path):
     engine.register_unit(unit["code"], unit["name"], unit["phones"])
     engine.open_work_order(number="T1", unit_code=unit["code"], category="投诉", urgency="一般", source="12345",
                            at=datetime.now(timezone.utc) - timedelta(days=30))
-    result = subprocess.run([sys.executable, "-m", "web.cli", "status", "--database", url], capture_output=True,
-                            text=True, timeout=60, cwd=tmp_path)
+    result = run_duban(["status", "--database", url], cwd=tmp_path)
     shown = json.loads(result.stdout)
     assert shown["timer_backlog"]["oldest_due_at"].endswith("+08:00")
 
@@ -165,8 +186,7 @@ def test_an_unreadable_file_gets_one_line_naming_the_problem(command, name, cont
     path = tmp_path / name
     content(path) if callable(content) else path.write_text(content, encoding="utf-8")
     argv = [command, str(path)] + (["--database", f"sqlite:///{tmp_path}/d.db"] if command == "import" else [])
-    result = subprocess.run([sys.executable, "-m", "web.cli", *argv], capture_output=True, text=True, timeout=120,
-                            cwd=tmp_path, env=os.environ)
+    result = duban(argv, cwd=tmp_path, real=name == "deep.jsonl")  # the real process's own stack reads that one
     assert result.returncode == 2, result.stderr[-2000:]
     assert message in result.stderr
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
@@ -177,8 +197,7 @@ def test_import_prints_its_bad_rows_on_stderr_and_exits_2(tmp_path):
     path = tmp_path / "orders.csv"
     path.write_text(HEADER + "GD1,NOPE,咨询,一般,2026-06-01 10:00,路灯不亮\nGD2,U1,咨询,很急,2026-06-01 10:00,噪音\n",
                     encoding="utf-8")
-    result = subprocess.run([sys.executable, "-m", "web.cli", "import", str(path), "--database",
-                             f"sqlite:///{tmp_path}/d.db"], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    result = run_duban(["import", str(path), "--database", f"sqlite:///{tmp_path}/d.db"], cwd=tmp_path)
     assert result.returncode == 2
     assert "row 2: unit_code: unknown handling unit 'NOPE'" in result.stderr
     assert "row 3: urgency" in result.stderr and "nothing written" in result.stderr
@@ -218,8 +237,7 @@ def test_a_bad_setting_stops_the_start_with_one_line_naming_it(env, message, tmp
             variables[name] = str(path)
         else:
             variables[name] = value
-    result = subprocess.run([sys.executable, "-m", "web.cli", "check-config"], capture_output=True, text=True,
-                            timeout=120, cwd=tmp_path, env={**os.environ, **variables})
+    result = run_duban(["check-config"], cwd=tmp_path, env=variables)
     assert result.returncode == 2, result.stdout[-1000:]
     assert message in result.stderr
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
