@@ -29,3 +29,14 @@ def cells_around(lat: float, lng: float, distance_m: float) -> list[int]:
     columns = max(1, math.ceil(distance_m / width))
     return [(row + r) * _COLUMNS + ((column + c) % _COLUMNS)
             for r in range(-rows, rows + 1) for c in range(-columns, columns + 1)]
+
+
+def metres_box(lat: float, lng: float, distance_m: float) -> tuple[float, float, float, float]:
+    """South, north, west, east of the box holding every point within `distance_m` of (lat, lng) (a little
+    wider, never narrower: the points inside it are then measured)."""
+    d_lat = distance_m * 1.01 / METRES_PER_DEGREE
+    d_lng = distance_m * 1.01 / (METRES_PER_DEGREE * max(math.cos(math.radians(min(abs(lat) + d_lat, 89.9))), 1e-6))
+    west, east = lng - d_lng, lng + d_lng
+    if west < -180.0 or east > 180.0:  # across the antimeridian: the cells alone bound it
+        west, east = -180.0, 180.0
+    return lat - d_lat, lat + d_lat, west, east

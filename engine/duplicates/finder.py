@@ -1,33 +1,44 @@
 """Duplicate candidates at intake (issue 19 item 2), inside the transaction that opens the order: its content is
-signed and banded, its neighbours read in one query, each judged (scoring.py), and the listed ones recorded."""
+signed and banded, and in one statement (PostgreSQL) its signature and index keys are stored and its neighbours
+read; each neighbour is judged (scoring.py) and the listed ones recorded."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
+from engine.domain.grid import cells_around, metres_box
 from engine.domain.location import OrderLocation
 from engine.domain.work_order import WorkOrder
 from engine.duplicates import text
-from engine.domain.grid import cells_around
 from engine.duplicates.scoring import Candidate, DuplicatePolicy, judge
-from engine.persistence.duplicate_store import DuplicateRecords
+from engine.persistence.duplicate_store import DuplicateRecords, Lookup
+
+
+def lookup_for(order: WorkOrder, location: OrderLocation, policy: DuplicatePolicy
+               ) -> tuple[Lookup, frozenset[str], object]:
+    """What the new order's neighbours are sought by; its places named and its content signature (or None)."""
+    sig = text.signature(location.content)
+    mentions = text.address_mentions(location.content, location.address)
+    point = location.has_point
+    lookup = Lookup(
+        number=order.number, dispatched_at=order.dispatched_at, since=order.dispatched_at - policy.window,
+        category=order.category, caller_phone=location.caller_phone, address_key=location.address_key,
+        cells=tuple(cells_around(location.latitude, location.longitude, policy.distance_m)) if point else (),
+        box=metres_box(location.latitude, location.longitude, policy.distance_m) if point else None,
+        bands=tuple(text.bands(sig)) if sig is not None else (), places=tuple(text.mention_bands(mentions)),
+        minhash=text.to_bytes(sig) if sig is not None else None)
+    return lookup, frozenset(mentions), sig
 
 
 def look_for_duplicates(records: DuplicateRecords, order: WorkOrder, location: OrderLocation,
                         policy: DuplicatePolicy, at: datetime) -> list[Candidate]:
-    sig = text.signature(location.content)
-    mentions = text.address_mentions(location.content, location.address)
-    bands = (text.bands(sig) if sig is not None else []) + text.mention_bands(mentions)
-    records.index_text(order.number, order.dispatched_at, text.to_bytes(sig) if sig is not None else None, bands)
-    new: dict[str, Any] = {"number": order.number, "category": order.category, "mentions": mentions,
-                           **location.columns()}
-    cells = cells_around(location.latitude, location.longitude, policy.distance_m) if location.has_point else []
-    rows = records.neighbours(new, since=order.dispatched_at - policy.window, cells=cells, bands=bands)
+    lookup, mentions, sig = lookup_for(order, location, policy)
+    new = {"number": order.number, "category": order.category, "mentions": mentions, **location.columns()}
     found = []
-    for row in rows:
+    for row in records.index_and_neighbours(lookup):
         similarity = text.similarity(sig, text.from_bytes(row["minhash"])) \
             if sig is not None and row["minhash"] is not None else None
-        row["mentions"] = text.address_mentions(row["content"], row["address"])
+        # the places the other names matter only beside places this one names (in common, or each another)
+        row["mentions"] = text.address_mentions(row["content"], row["address"]) if mentions else ()
         candidate = judge(new, row, similarity, policy)
         if candidate is not None:
             found.append(candidate)

@@ -3,59 +3,138 @@ and bands, its neighbours (one query: same caller, same address, the grid cells 
 candidates found, the supervisor's decisions and the `duban duplicates` listing."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
 
 from engine.persistence.duplicate_tables import duplicate_candidates, order_text_bands, order_text_signatures
-from engine.persistence.tables import work_orders
+from engine.persistence.tables import UtcDateTime, work_orders
 
-NEIGHBOUR_LIMIT = 300  # the most recent this many are judged (a busy crossing in a busy month)
+NEIGHBOUR_LIMIT = 200  # the most recent this many are judged (a busy crossing in a busy month)
+CONTENT_LIMIT = 20  # of the orders sharing content bands, those sharing the most (the likeliest similar) are judged
 _ROW = (work_orders.c.number, work_orders.c.category, work_orders.c.caller_phone, work_orders.c.address_key,
-        work_orders.c.latitude, work_orders.c.longitude, work_orders.c.dispatched_at, work_orders.c.status,
-        work_orders.c.parent_number, work_orders.c.content, work_orders.c.address)
+        work_orders.c.latitude, work_orders.c.longitude, work_orders.c.content, work_orders.c.address,
+        order_text_signatures.c.minhash)
+_BANDS = sa.bindparam("bands", expanding=True)
+_SINCE = sa.bindparam("since", type_=UtcDateTime())
+_OPEN = sa.text("work_orders.status <> 'closed'")  # a literal: the partial index's own condition
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """What the neighbours of a new order are sought by (finder.py): its caller, address key and category, the grid
+    cells around its point with the box of the distance, its content bands and the places it names (index keys)."""
+    number: str
+    dispatched_at: datetime
+    since: datetime
+    category: str
+    caller_phone: str | None = None
+    address_key: str | None = None
+    cells: tuple[int, ...] = ()
+    box: tuple[float, float, float, float] | None = None  # south, north, west, east
+    bands: tuple[int, ...] = ()  # content bands (LSH)
+    places: tuple[int, ...] = ()  # one key per street and number named
+    minhash: bytes | None = None
+
+    def channels(self) -> tuple[str, ...]:
+        present = {"caller": self.caller_phone, "address": self.address_key, "near": self.cells and self.box,
+                   "content": self.bands, "places": self.places}
+        return tuple(name for name, value in present.items() if value)
+
+    def params(self) -> dict[str, Any]:
+        south, north, west, east = self.box or (0.0, 0.0, 0.0, 0.0)
+        return {"number": self.number, "since": self.since, "category": self.category, "caller": self.caller_phone,
+                "address_key": self.address_key, "cells": list(self.cells), "south": south, "north": north,
+                "west": west, "east": east, "bands": list(self.bands), "places": list(self.places)}
+
+
+@lru_cache(maxsize=64)
+def neighbour_query(channels: tuple[str, ...]) -> sa.Select[Any]:
+    """One statement for the channels a new order has (built once per combination; parameters bound at each call):
+    orders that share the caller, or (same category) the address or a point inside the distance's box — dispatched
+    since `since` or still open —, orders naming one of its places, and the CONTENT_LIMIT orders sharing the most
+    content bands (both since `since`); with the columns the judging needs, the newest NEIGHBOUR_LIMIT."""
+    w, b = work_orders, order_text_bands
+    recent = sa.or_(w.c.dispatched_at >= _SINCE, _OPEN)
+    same_category = w.c.category == sa.bindparam("category")
+    parts: list[Any] = []
+    if "caller" in channels:
+        parts.append(sa.select(w.c.number).where(w.c.caller_phone == sa.bindparam("caller"), recent))
+    if "address" in channels:
+        parts.append(sa.select(w.c.number).where(w.c.address_key == sa.bindparam("address_key"), same_category,
+                                                 recent))
+    if "near" in channels:  # the window's orders, then the older open ones (each an index range, 0023)
+        near = (w.c.grid_cell.in_(sa.bindparam("cells", expanding=True)), same_category,
+                w.c.latitude.between(sa.bindparam("south"), sa.bindparam("north")),
+                w.c.longitude.between(sa.bindparam("west"), sa.bindparam("east")))
+        parts.append(sa.select(w.c.number).where(*near, w.c.dispatched_at >= _SINCE))
+        parts.append(sa.select(w.c.number).where(*near, _OPEN))
+    if "places" in channels:
+        parts.append(sa.select(b.c.order_number).where(b.c.band.in_(sa.bindparam("places", expanding=True)),
+                                                       b.c.dispatched_at >= _SINCE))
+    if "content" in channels:
+        best = (sa.select(b.c.order_number).where(b.c.band.in_(_BANDS), b.c.dispatched_at >= _SINCE)
+                .group_by(b.c.order_number).order_by(sa.func.count().desc(), b.c.order_number.desc())
+                .limit(CONTENT_LIMIT).subquery("best"))
+        parts.append(sa.select(best.c.order_number))
+    numbers = sa.union(*parts).subquery("numbers")
+    return (sa.select(*_ROW)
+            .outerjoin(order_text_signatures, order_text_signatures.c.order_number == w.c.number)
+            .where(w.c.number.in_(sa.select(numbers.c[0])), w.c.number != sa.bindparam("number"))
+            .order_by(w.c.dispatched_at.desc()).limit(NEIGHBOUR_LIMIT))
+
+
+@lru_cache(maxsize=4)
+def _index_ctes(with_signature: bool) -> tuple[Any, ...]:
+    """PostgreSQL: the new order's signature and index keys written by the statement that reads its neighbours
+    (data-modifying CTEs: one round trip; the read does not see them, and need not)."""
+    from sqlalchemy.dialects import postgresql
+
+    keys = sa.func.unnest(sa.bindparam("keys", type_=postgresql.ARRAY(sa.BigInteger))).table_valued(
+        "key", with_ordinality="ordinal").render_derived()
+    rows = sa.select(sa.bindparam("number", type_=sa.String), sa.cast(keys.c.ordinal - 1, sa.SmallInteger),
+                     keys.c.key, sa.bindparam("at", type_=UtcDateTime()))
+    ctes = [order_text_bands.insert().from_select(["order_number", "band_no", "band", "dispatched_at"], rows)
+            .cte("new_bands")]
+    if with_signature:
+        ctes.append(order_text_signatures.insert().values(order_number=sa.bindparam("number"),
+                                                          minhash=sa.bindparam("minhash")).cte("new_signature"))
+    return tuple(ctes)
 
 
 class DuplicateRecords:
     def __init__(self, connection: sa.Connection) -> None:
         self.c = connection
 
+    def index_and_neighbours(self, lookup: Lookup) -> list[dict[str, Any]]:
+        """Store the new order's signature and index keys (content bands, then places) and read its neighbours —
+        one statement on PostgreSQL, the writes first elsewhere (SQLite has no data-modifying CTE, and no round
+        trips to save)."""
+        keys = list(lookup.bands) + list(lookup.places)
+        channels = lookup.channels()
+        if not channels:  # no caller, address, point or words: nothing to write or read
+            return []
+        query: Any = neighbour_query(channels)
+        params = lookup.params()
+        if self.c.dialect.name == "postgresql":
+            if keys:
+                query = query.add_cte(*_index_ctes(lookup.minhash is not None))
+                params.update(keys=keys, at=lookup.dispatched_at, minhash=lookup.minhash)
+        else:
+            self.index_text(lookup.number, lookup.dispatched_at, lookup.minhash, keys)
+        return [dict(r) for r in self.c.execute(query, params).mappings()]
+
     def index_text(self, number: str, dispatched_at: datetime, minhash: bytes | None, bands: list[int]) -> None:
         """The content's signature (when it has words) and its index keys: content bands, then places named."""
         if minhash is not None:
             self.c.execute(order_text_signatures.insert(), {"order_number": number, "minhash": minhash})
-        if bands:  # one multi-row INSERT: one round trip
-            self.c.execute(order_text_bands.insert().values([
-                {"order_number": number, "band_no": i, "band": band, "dispatched_at": dispatched_at}
-                for i, band in enumerate(bands)]))
-
-    def neighbours(self, new: dict[str, Any], *, since: datetime, cells: list[int], bands: list[int]
-                   ) -> list[dict[str, Any]]:
-        """Orders that share the caller, or (same category) the address or a nearby grid cell — dispatched since
-        `since` or still open — or a content band (dispatched since `since`); with their signatures."""
-        recent = sa.or_(work_orders.c.dispatched_at >= since, work_orders.c.status != "closed")
-        parts: list[Any] = []
-        if new.get("caller_phone"):
-            parts.append(sa.select(work_orders.c.number).where(work_orders.c.caller_phone == new["caller_phone"],
-                                                               recent))
-        if new.get("address_key"):
-            parts.append(sa.select(work_orders.c.number).where(
-                work_orders.c.address_key == new["address_key"], work_orders.c.category == new["category"], recent))
-        if cells:
-            parts.append(sa.select(work_orders.c.number).where(
-                work_orders.c.grid_cell.in_(cells), work_orders.c.category == new["category"], recent))
         if bands:
-            parts.append(sa.select(order_text_bands.c.order_number).where(
-                order_text_bands.c.band.in_(bands), order_text_bands.c.dispatched_at >= since))
-        if not parts:
-            return []
-        numbers = sa.union(*parts).subquery()
-        query = (sa.select(*_ROW, order_text_signatures.c.minhash)
-                 .outerjoin(order_text_signatures, order_text_signatures.c.order_number == work_orders.c.number)
-                 .where(work_orders.c.number.in_(sa.select(numbers.c[0])), work_orders.c.number != new["number"])
-                 .order_by(work_orders.c.dispatched_at.desc()).limit(NEIGHBOUR_LIMIT))
-        return [dict(r) for r in self.c.execute(query).mappings()]
+            self.c.execute(order_text_bands.insert(), [
+                {"order_number": number, "band_no": i, "band": band, "dispatched_at": dispatched_at}
+                for i, band in enumerate(bands)])
 
     def record(self, number: str, found: list[dict[str, Any]], at: datetime) -> None:
         if found:

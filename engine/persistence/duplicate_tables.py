@@ -1,4 +1,4 @@
-"""Tables of duplicate detection and merging (issue 19, migration 0022): the content signatures and their LSH
+"""Tables of duplicate detection and merging (issue 19, migrations 0022, 0023): the content signatures and their LSH
 bands (indexed, so a new order's similar predecessors are an index lookup at a million orders), and the candidates
 found at intake with the supervisor's decision. The coarse grid cell and the parent of a merged order are columns
 of work_orders."""
@@ -20,7 +20,8 @@ order_text_bands = sa.Table(
     sa.Column("band_no", sa.SmallInteger, primary_key=True, autoincrement=False),
     sa.Column("band", sa.BigInteger, nullable=False),  # a hash of the band's number and rows
     sa.Column("dispatched_at", UtcDateTime(), nullable=False),  # the window is read in the index
-    sa.Index("ix_order_text_bands_band_dispatched", "band", "dispatched_at"),
+    # the window is read in the index, and the order number with it (index-only, 0023)
+    sa.Index("ix_order_text_bands_band_dispatched_order", "band", "dispatched_at", "order_number"),
 )
 
 duplicate_candidates = sa.Table(

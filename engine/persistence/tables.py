@@ -102,6 +102,8 @@ work_orders = sa.Table(
     sa.Column("parent_number", sa.String(64), index=True),
     sa.Column("merged_at", UtcDateTime()),
     sa.Index("ix_work_orders_grid_category_dispatched", "grid_cell", "category", "dispatched_at"),
+    sa.Index("ix_work_orders_open_grid_category", "grid_cell", "category",  # open orders near a point (0023)
+             postgresql_where=sa.text("status <> 'closed'"), sqlite_where=sa.text("status <> 'closed'")),
     # the work-order list's filters followed by its sort, so a page is read in index order (migration 0007)
     sa.Index("ix_work_orders_status_dispatched", "status", "dispatched_at"),
     sa.Index("ix_work_orders_status_deadline", "status", "deadline_at"),

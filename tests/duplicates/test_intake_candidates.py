@@ -53,10 +53,16 @@ def _open(engine, number, at, **place):
                            location=order_location(**place))
 
 
-def test_candidates_are_open_orders_and_those_of_the_window(make_engine, clock):
-    engine = make_engine(clock=clock)
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_candidates_are_open_orders_and_those_of_the_window(make_engine, clock, backend, request):
+    """Each channel: the address (open orders whatever their age), the point (the window's orders and older open
+    ones), the place named and the content bands the earlier intake stored (on PostgreSQL in the reading
+    statement itself)."""
+    url = request.getfixturevalue("pg_url") if backend == "postgres" else None
+    engine = make_engine(clock=clock, database_url=url)
     engine.register_unit("U1", "市住建局", ["+8613800138000"])
-    place = {"address": "马牙路8号", "content": "马牙路8号井盖缺失"}
+    place = {"address": "马牙路8号", "content": "马牙路8号井盖缺失", "latitude": 23.5, "longitude": 116.3,
+             "system": "WGS-84"}
     start = local(2026, 6, 1, 9, 0)
     _open(engine, "W1", start, **place)  # closed, and 40 days before W3: out of the window
     _open(engine, "W2", start, **place)  # still open: always a candidate
@@ -65,6 +71,13 @@ def test_candidates_are_open_orders_and_those_of_the_window(make_engine, clock):
     clock.set(start + timedelta(days=40))
     _open(engine, "W3", start + timedelta(days=40), **place, caller_phone="13900000009")
     assert [p["other"] for p in engine.possible_duplicates("W3")] == ["W2"]
+    _open(engine, "W4", start + timedelta(days=40, hours=1), content="这里的井盖不见了，晚上很危险",
+          latitude=23.5003, longitude=116.3, system="WGS-84")  # 33 m off: W3 in the window, W2 open
+    assert {p["other"] for p in engine.possible_duplicates("W4")} == {"W2", "W3"}
+    _open(engine, "W5", start + timedelta(days=40, hours=2), content="马牙路8号井盖缺失")  # words and place only
+    assert {"W3"} <= {p["other"] for p in engine.possible_duplicates("W5")}
+    reasons = {r for p in engine.possible_duplicates("W5") if p["other"] == "W3" for r in p["reasons"]}
+    assert reasons == {"同一地点（马牙路8号）", "内容相似度1.00"}
 
 
 def test_the_rules_file_sets_the_window_the_distance_and_the_score(tmp_path):
@@ -77,3 +90,23 @@ def test_the_rules_file_sets_the_window_the_distance_and_the_score(tmp_path):
     path.write_text(text.replace("min_score = 0.5", "min_score = 2"), encoding="utf-8")
     with pytest.raises(RuleError, match="duplicates.min_score: expected a number from 0.05 to 1"):
         load_rules(path)
+
+
+def test_the_batch_answer_lists_possible_duplicates_per_item(client, token):
+    key = token("intake")
+    light = {**SAME_PLACE, "content": "临江北路12号路灯不亮，晚上很黑"}
+    response = client.post("/api/v1/orders/batch", headers=auth(key), json={"orders": [
+        order_body("GD-B1", **light),
+        order_body("GD-B2", citizen={"phone": "13700000000"},  # repeats the item before it, one batch
+                   **{**light, "address": "揭阳市榕城区临江北路１２号３幢", "content": "市民称临江北路12号的路灯坏了好几天"}),
+        order_body("GD-B3", content="东山大道8号餐馆油烟直排", address="揭阳市榕城区东山大道8号"),
+        order_body("GD-B1", **light),  # already received: its pairs as the single intake answers (B2's now)
+        {"order_no": "GD-B4"}]})
+    assert response.status_code == 200
+    results = response.get_json()["results"]
+    assert [r["outcome"] for r in results] == ["created", "created", "created", "existing", "invalid"]
+    assert results[0]["possible_duplicates"] == results[2]["possible_duplicates"] == []
+    [found] = results[1]["possible_duplicates"]
+    assert found["order"] == "GD-B1" and found["status"] == "open" and found["reasons"][0] == "地址相同"
+    assert [p["order"] for p in results[3]["possible_duplicates"]] == ["GD-B2"]
+    assert "possible_duplicates" not in results[4]

@@ -50,6 +50,12 @@ ORDER_PROPERTIES: dict[str, Any] = {
     "hard_case_at": {**LOCAL_TIME, "description": "when it became a hard case (null: it is not one)"},
 }
 
+POSSIBLE_DUPLICATES = {"type": "array", "description": "重复诉求: earlier orders this one may repeat, best first",
+                       "items": {"type": "object", "properties": {
+                           "order": {"type": "string"}, "score": {"type": "number", "minimum": 0, "maximum": 1},
+                           "reasons": {"type": "array", "items": {"type": "string"}},
+                           "status": {"type": "string", "enum": ["open", "merged", "dismissed"]}}}}
+
 SCHEMAS: dict[str, Any] = {
     "Problem": {"type": "object", "required": ["type", "title", "status", "detail"], "properties": {
         "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
@@ -75,11 +81,7 @@ SCHEMAS: dict[str, Any] = {
         "event": {"type": "string", "enum": list(API_EVENT_TYPES)}, "order": {"$ref": "#/components/schemas/Order"}}},
     "IntakeResult": {"type": "object", "properties": {
         "outcome": {"type": "string", "enum": ["created", "existing"]}, "order": {"$ref": "#/components/schemas/Order"},
-        "possible_duplicates": {"type": "array", "description": "重复诉求: earlier orders this one may repeat, best first",
-                                "items": {"type": "object", "properties": {
-                                    "order": {"type": "string"}, "score": {"type": "number", "minimum": 0, "maximum": 1},
-                                    "reasons": {"type": "array", "items": {"type": "string"}},
-                                    "status": {"type": "string", "enum": ["open", "merged", "dismissed"]}}}}}},
+        "possible_duplicates": POSSIBLE_DUPLICATES}},
     "BatchIn": {"type": "object", "additionalProperties": False, "required": ["orders"], "properties": {
         "orders": {"type": "array", "minItems": 1, "maxItems": MAX_BATCH, "items": {"$ref": "#/components/schemas/OrderIn"}}}},
     "BatchResult": {"type": "object", "properties": {
@@ -87,6 +89,8 @@ SCHEMAS: dict[str, Any] = {
             "index": {"type": "integer"}, "order_no": {"type": "string", "nullable": True},
             "status": {"type": "integer", "description": "201 created, 200 existing, 409 conflict, 422 invalid"},
             "outcome": {"type": "string", "enum": ["created", "existing", "conflict", "invalid"]},
+            "possible_duplicates": {**POSSIBLE_DUPLICATES, "description": "created or existing: as the single intake "
+                                                                          "answers (earlier items of the batch count)"},
             "errors": {"type": "array", "items": {"type": "object"}}}}},
         "counts": {"type": "object"}}},
     "Order12315In": {"type": "object", "additionalProperties": False, "required": ["tsjbbh", "sqlx", "djsj", "cbdwdm"],

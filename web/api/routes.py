@@ -94,6 +94,8 @@ def create_orders() -> Response:
             entry["errors"] = [e.as_dict() for e in result.errors]
         if result.outcome == "conflict":
             entry["errors"] = [{"field": "order_no", "reason": result.detail}]
+        if result.outcome in ("created", "existing"):  # as the single intake answers (issue 19)
+            entry["possible_duplicates"] = service.possible_duplicates(duban(), result.number)
         results.append(entry)
     counts = {k: sum(1 for r in results if r["outcome"] == k) for k in ("created", "existing", "conflict", "invalid")}
     return jsonify({"results": results, "counts": counts})

@@ -25,8 +25,8 @@ from engine.domain.location import normalise_address, order_location
 from engine.domain.rules import DuplicatePolicy
 from engine.domain.work_order import WorkOrder
 from engine.duplicates import text
-from engine.duplicates.finder import look_for_duplicates
-from engine.persistence.duplicate_store import DuplicateRecords
+from engine.duplicates.finder import look_for_duplicates, lookup_for
+from engine.persistence.duplicate_store import DuplicateRecords, neighbour_query
 from engine.persistence.duplicate_tables import order_text_bands, order_text_signatures
 from engine.persistence.tables import handling_units, work_orders
 from workflows.bench import synthetic_city as city
@@ -48,48 +48,83 @@ def _parts() -> tuple[list[tuple[str, str, np.ndarray | None]], list[tuple[str, 
     return openings, matters
 
 
-_NEIGHBOURS_SQL = """
-EXPLAIN (ANALYZE, FORMAT JSON)
-SELECT w.number, w.category, w.caller_phone, w.address_key, w.latitude, w.longitude, w.dispatched_at, w.status,
-       w.parent_number, w.content, w.address, s.minhash
-FROM work_orders w LEFT JOIN order_text_signatures s ON s.order_number = w.number
-WHERE w.number IN (
-    SELECT number FROM work_orders WHERE caller_phone = :phone AND (dispatched_at >= :since OR status <> 'closed')
-    UNION SELECT number FROM work_orders WHERE address_key = :key AND category = :category
-        AND (dispatched_at >= :since OR status <> 'closed')
-    UNION SELECT number FROM work_orders WHERE grid_cell = ANY(:cells) AND category = :category
-        AND (dispatched_at >= :since OR status <> 'closed')
-    UNION SELECT order_number FROM order_text_bands WHERE band = ANY(:bands) AND dispatched_at >= :since)
-  AND w.number <> :number
-ORDER BY w.dispatched_at DESC LIMIT 300"""
-
-
 def _server_ms(connection: sa.Connection, order: WorkOrder, location: Any, policy: DuplicatePolicy) -> float:
-    """The database's own time for the neighbour query (EXPLAIN ANALYZE of the SQL the store sends), without
-    the client's round trips — what a loaded machine's scheduling adds is seen beside it."""
-    from engine.domain.grid import cells_around
+    """The database's own time for the neighbour query the store sends (EXPLAIN ANALYZE of the same statement and
+    parameters, without the writes), without the client's round trips — what a loaded machine's scheduling adds is
+    seen beside it."""
+    lookup, _, _ = lookup_for(order, location, policy)
 
-    sig = text.signature(location.content)
-    bands = (text.bands(sig) if sig is not None else []) + text.mention_bands(
-        text.address_mentions(location.content, location.address))
-    cells = cells_around(location.latitude, location.longitude, policy.distance_m) if location.has_point else []
-    since = (order.dispatched_at - policy.window).astimezone(timezone.utc).replace(tzinfo=None)  # stored naive UTC
-    plan = connection.execute(sa.text(_NEIGHBOURS_SQL), {
-        "phone": location.caller_phone, "since": since, "key": location.address_key, "category": order.category,
-        "cells": cells, "bands": bands, "number": order.number}).scalar()
+    def explain(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> Any:
+        return "EXPLAIN (ANALYZE, FORMAT JSON) " + statement, parameters
+
+    sa.event.listen(connection, "before_cursor_execute", explain, retval=True)
+    try:
+        result = connection.execute(neighbour_query(lookup.channels()), lookup.params())
+        plan = result.cursor.fetchone()[0]
+        result.close()
+    finally:
+        sa.event.remove(connection, "before_cursor_execute", explain)
     return float(plan[0]["Planning Time"] + plan[0]["Execution Time"])
 
 
+def _copy_text(value: Any) -> str:
+    """One field of PostgreSQL's COPY text format."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, datetime):
+        return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")  # stored naive UTC
+    if isinstance(value, bytes):
+        return "\\\\x" + value.hex()
+    return str(value).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+class _Copier:
+    """Rows buffered as COPY text and sent a batch at a time (COPY … FROM STDIN: no statement per row)."""
+
+    def __init__(self, connection: sa.Connection, table: sa.Table, columns: list[str]) -> None:
+        self.raw = connection.connection.driver_connection  # psycopg 3
+        self.sql = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
+        self.lines: list[str] = []
+
+    def add(self, *values: Any) -> None:
+        self.lines.append("\t".join(_copy_text(v) for v in values))
+
+    def flush(self) -> None:
+        if self.lines:
+            with self.raw.cursor() as cursor, cursor.copy(self.sql) as copy:
+                copy.write(("\n".join(self.lines) + "\n").encode("utf-8"))
+            self.lines = []
+
+
+_FILLED = (work_orders, order_text_signatures, order_text_bands)
+_ORDER_COLUMNS = ["number", "unit_code", "category", "urgency", "source", "title", "status", "cycle", "dispatched_at",
+                  "deadline_provisional", "deadline_explanation", "fired_steps", "deadline_basis", "co_units",
+                  "content", "address", "address_key", "district", "latitude", "longitude", "caller_phone",
+                  "grid_cell"]
+
+
 def fill(connection: sa.Connection, orders: int, *, progress: Callable[[str], None]) -> dict[str, Any]:
-    """`orders` synthetic orders over three years before the measurement, on 40 streets × 400 houses of a city."""
+    """`orders` synthetic orders over three years before the measurement, on 40 streets × 400 houses of a city.
+    Written with COPY, the secondary indexes dropped before and built after (as a bulk load is done), foreign keys
+    not checked row by row (session_replication_role = replica: every row refers to the rows made here)."""
     rng = random.Random(19)
     openings, matters = _parts()
-    place_sigs: dict[str, np.ndarray] = {}
+    places: dict[str, tuple[np.ndarray, str, list[int]]] = {}  # place → its signature, address key, place keys
+    band_keys: dict[bytes, int] = {}  # a band's number and rows → its key (the phrasings' bands recur)
     connection.execute(handling_units.insert(), [{"code": UNIT, "name": "基准单位", "created_at": START}])
+    indexes = connection.execute(sa.text(
+        "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename = ANY(:t) "
+        "AND indexname NOT IN (SELECT conname FROM pg_constraint)"), {"t": [t.name for t in _FILLED]}).all()
+    for name, _ in indexes:
+        connection.execute(sa.text(f'DROP INDEX "{name}"'))
+    connection.execute(sa.text("SET session_replication_role = replica"))
+    copiers = {"orders": _Copier(connection, work_orders, _ORDER_COLUMNS),
+               "sigs": _Copier(connection, order_text_signatures, ["order_number", "minhash"]),
+               "bands": _Copier(connection, order_text_bands, ["order_number", "band_no", "band", "dispatched_at"])}
     span = timedelta(days=3 * 365).total_seconds()
-    rows: list[dict[str, Any]] = []
-    sigs: list[dict[str, Any]] = []
-    bands: list[dict[str, Any]] = []
+    open_from = START + timedelta(days=3 * 365 - 60)
     started = time.perf_counter()
     for n in range(orders):
         at = START + timedelta(seconds=span * n / orders)
@@ -98,36 +133,64 @@ def fill(connection: sa.Connection, orders: int, *, progress: Callable[[str], No
         place = f"{road}{house}号"
         kind, phrasing, matter_sig = rng.choice(matters)
         opening, _, opening_sig = rng.choice(openings)
-        if place not in place_sigs:
-            place_sigs[place] = text.signature(place)  # type: ignore[assignment]
-        parts = [s for s in (opening_sig, place_sigs[place], matter_sig) if s is not None]
-        sig = np.minimum.reduce(parts)
+        address = f"揭阳市{district}{place}"
+        if place not in places:
+            places[place] = (text.signature(place), normalise_address(address),  # type: ignore[assignment]
+                             text.mention_bands(text.address_mentions(place)))
+        place_sig, address_key, place_keys = places[place]
+        sig = np.minimum.reduce([s for s in (opening_sig, place_sig, matter_sig) if s is not None])
         lat, lng = city._point(street, house)
         number = f"H{n:08d}"
-        address = f"揭阳市{district}{place}"
-        rows.append({
-            "number": number, "unit_code": UNIT, "category": city.MATTERS[kind][0], "urgency": "一般",
-            "source": "12345", "title": "", "status": "closed" if at < START + timedelta(days=3 * 365 - 60) else
-            "signed", "cycle": 1, "dispatched_at": at, "deadline_provisional": False, "deadline_explanation": "",
-            "fired_steps": [], "deadline_basis": [], "co_units": [],
-            "content": f"{opening}{place}{phrasing}，请尽快处理。", "address": address,
-            "address_key": normalise_address(address), "district": district, "latitude": lat, "longitude": lng,
-            "caller_phone": f"1{rng.choice('3589')}{rng.randrange(10 ** 9):09d}", "grid_cell": grid_cell(lat, lng)})
-        sigs.append({"order_number": number, "minhash": text.to_bytes(sig)})
-        keys = text.bands(sig) + text.mention_bands(text.address_mentions(place))
-        bands.extend({"order_number": number, "band_no": i, "band": k, "dispatched_at": at} for i, k in enumerate(keys))
-        if len(rows) == BATCH or n == orders - 1:
-            for table, chunk_rows, size in ((work_orders, rows, 2_000), (order_text_signatures, sigs, 10_000),
-                                            (order_text_bands, bands, 10_000)):
-                for i in range(0, len(chunk_rows), size):  # one INSERT … VALUES (…), (…), … per chunk
-                    connection.execute(table.insert().values(chunk_rows[i:i + size]))
+        copiers["orders"].add(
+            number, UNIT, city.MATTERS[kind][0], "一般", "12345", "", "closed" if at < open_from else "signed", 1, at,
+            False, "", "[]", "[]", "[]", f"{opening}{place}{phrasing}，请尽快处理。", address, address_key, district,
+            lat, lng, f"1{rng.choice('3589')}{rng.randrange(10 ** 9):09d}", grid_cell(lat, lng))
+        raw = text.to_bytes(sig)
+        copiers["sigs"].add(number, raw)
+        keys = [band_keys.get(chunk) or band_keys.setdefault(chunk, text.band_key(chunk))
+                for chunk in (bytes([band]) + raw[band * 4 * text.ROWS:(band + 1) * 4 * text.ROWS]
+                              for band in range(text.BANDS))] + place_keys
+        stamp = _copy_text(at)
+        copiers["bands"].lines.extend(f"{number}\t{i}\t{k}\t{stamp}" for i, k in enumerate(keys))
+        if (n + 1) % BATCH == 0 or n == orders - 1:
+            for copier in copiers.values():
+                copier.flush()
             connection.commit()
-            rows, sigs, bands = [], [], []
             if (n + 1) % 50_000 == 0 or n == orders - 1:
-                progress(f"filled {n + 1:,} orders ({time.perf_counter() - started:.0f} s)")
-    connection.execute(sa.text("ANALYZE"))
+                elapsed = time.perf_counter() - started
+                progress(f"filled {n + 1:,} orders in {elapsed:.0f} s ({(n + 1) / elapsed:,.0f}/s, about "
+                         f"{(orders - n - 1) * elapsed / (n + 1):.0f} s to go)")
+    connection.execute(sa.text("SET session_replication_role = DEFAULT"))
+    for name, definition in indexes:
+        began = time.perf_counter()
+        connection.execute(sa.text(definition))
+        connection.commit()
+        progress(f"index {name} built in {time.perf_counter() - began:.0f} s")
     connection.commit()
+    raw_connection = connection.connection.driver_connection
+    raw_connection.autocommit = True
+    raw_connection.execute("VACUUM ANALYZE")  # statistics and the visibility map (index-only scans)
+    raw_connection.autocommit = False
     return {"orders": orders, "seconds": time.perf_counter() - started, "end": START + timedelta(days=3 * 365)}
+
+
+def _backend_cpu(connection: sa.Connection) -> Callable[[], float]:
+    """The CPU seconds the connection's PostgreSQL backend has used (from /proc when the server is on this machine,
+    in clock ticks: averaged over the lookups); a function giving 0 when it cannot be read."""
+    import os
+
+    pid = connection.execute(sa.text("SELECT pg_backend_pid()")).scalar()
+    connection.rollback()
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def used() -> float:
+        try:
+            fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+
+    return used
 
 
 def measure(connection: sa.Connection, samples: int, end: datetime, policy: DuplicatePolicy) -> dict[str, Any]:
@@ -143,6 +206,8 @@ def measure(connection: sa.Connection, samples: int, end: datetime, policy: Dupl
     found: list[int] = []
     server: list[float] = []
     round_trips: list[float] = []
+    client_cpu = backend_cpu = 0.0
+    backend = _backend_cpu(connection)
     for i in range(samples):
         if i % 2 == 0:
             base = rng.choice(recent)
@@ -168,9 +233,12 @@ def measure(connection: sa.Connection, samples: int, end: datetime, policy: Dupl
         transaction = connection.begin()
         try:
             connection.execute(work_orders.insert(), row)
+            backend_before, cpu_before = backend(), time.process_time()
             began = time.perf_counter()
             candidates = look_for_duplicates(DuplicateRecords(connection), order, location, policy, end)
             times.append((time.perf_counter() - began) * 1000)
+            client_cpu += time.process_time() - cpu_before
+            backend_cpu += backend() - backend_before
             found.append(len(candidates))
             server.append(_server_ms(connection, order, location, policy))
         finally:
@@ -185,6 +253,7 @@ def measure(connection: sa.Connection, samples: int, end: datetime, policy: Dupl
             "p99": times[int(0.99 * (len(times) - 1))], "max": times[-1],
             "server_p50": statistics.median(server), "server_p95": server[int(0.95 * (len(server) - 1))],
             "round_trip_p50": statistics.median(round_trips),
+            "client_cpu_ms": client_cpu * 1000 / samples, "backend_cpu_ms": backend_cpu * 1000 / samples,
             "repeats_found": sum(1 for i, n in enumerate(found) if i % 2 == 0 and n > 0) / max(1, (samples + 1) // 2),
             "fresh_with_candidates": sum(1 for i, n in enumerate(found) if i % 2 == 1 and n > 0) / max(1, samples // 2)}
 
@@ -254,6 +323,18 @@ def _groups(pairs: list[dict[str, Any]]) -> list[set[str]]:
     return [g for g in groups.values() if len(g) > 1]
 
 
+def _load() -> tuple[float, float, float]:
+    import os
+
+    return os.getloadavg()
+
+
+def _cores() -> int:
+    import os
+
+    return os.cpu_count() or 1
+
+
 def prepare_database(url: str) -> sa.Engine:
     """The benchmark's own PostgreSQL database (created when missing, emptied when not); never `test`."""
     from engine.domain.errors import InvalidInput
@@ -287,7 +368,7 @@ def main(orders: int, samples: int, url: str | None, la311_path: Any, out: Calla
             out(f"history: {filled['orders']:,} orders over 3 years bulk-filled in {filled['seconds']:.0f} s "
                 f"({sa.engine.make_url(url).database} on PostgreSQL)")
             for key, size in (("work_orders", "ix_work_orders_grid_category_dispatched"),
-                              ("order_text_bands", "ix_order_text_bands_band_dispatched")):
+                              ("order_text_bands", "ix_order_text_bands_band_dispatched_order")):
                 count = connection.execute(sa.text(f"SELECT count(*) FROM {key}")).scalar()
                 index = connection.execute(sa.text("SELECT pg_size_pretty(pg_relation_size(:i))"), {"i": size}).scalar()
                 out(f"  {key}: {count:,} rows; index {size}: {index}")
@@ -300,7 +381,10 @@ def main(orders: int, samples: int, url: str | None, la311_path: Any, out: Calla
             f"{m['fresh_with_candidates']:.0%}")
         out(f"  the neighbour query inside PostgreSQL (EXPLAIN ANALYZE, planning + execution): p50 "
             f"{m['server_p50']:.2f} ms, p95 {m['server_p95']:.2f} ms; one empty round trip (SELECT 1) on this "
-            f"machine now: p50 {m['round_trip_p50']:.1f} ms (a lookup makes 3 to 4)")
+            f"machine now: p50 {m['round_trip_p50']:.1f} ms (a lookup makes 1, 2 when it records candidates)")
+        out(f"  CPU per lookup: {m['client_cpu_ms']:.1f} ms in Duban, {m['backend_cpu_ms']:.1f} ms in its PostgreSQL "
+            f"backend (0 when not on this machine); load average {' '.join(f'{x:.1f}' for x in _load())} "
+            f"on {_cores()} cores")
     if la311_path is not None:
         r = la311_run(la311_path, policy)
         out(f"LA 311 ({r['requests']:,} real requests, 1-3 Jan 2020; addresses and points, no text or caller): "
