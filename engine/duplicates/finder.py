@@ -9,7 +9,7 @@ from engine.domain.grid import cells_around, metres_box
 from engine.domain.location import OrderLocation
 from engine.domain.work_order import WorkOrder
 from engine.duplicates import text
-from engine.duplicates.scoring import Candidate, DuplicatePolicy, judge
+from engine.duplicates.scoring import CONTENT_FLOOR, Candidate, DuplicatePolicy, judge
 from engine.persistence.duplicate_store import DuplicateRecords, Lookup
 
 
@@ -37,8 +37,10 @@ def look_for_duplicates(records: DuplicateRecords, order: WorkOrder, location: O
     for row in records.index_and_neighbours(lookup):
         similarity = text.similarity(sig, text.from_bytes(row["minhash"])) \
             if sig is not None and row["minhash"] is not None else None
-        # the places the other names matter only beside places this one names (in common, or each another)
-        row["mentions"] = text.address_mentions(row["content"], row["address"]) if mentions else ()
+        # the places the other names matter only beside places this one names (in common, or each another), and
+        # only for an order of the same category or with words in common (scoring.judge)
+        relevant = mentions and (row["category"] == order.category or (similarity or 0.0) >= CONTENT_FLOOR)
+        row["mentions"] = text.address_mentions(row["content"], row["address"]) if relevant else ()
         candidate = judge(new, row, similarity, policy)
         if candidate is not None:
             found.append(candidate)

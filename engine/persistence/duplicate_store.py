@@ -105,6 +105,11 @@ def _index_ctes(with_signature: bool) -> tuple[Any, ...]:
     return tuple(ctes)
 
 
+@lru_cache(maxsize=64)
+def _writing_neighbour_query(channels: tuple[str, ...], with_signature: bool) -> sa.Select[Any]:
+    return neighbour_query(channels).add_cte(*_index_ctes(with_signature))
+
+
 class DuplicateRecords:
     def __init__(self, connection: sa.Connection) -> None:
         self.c = connection
@@ -117,14 +122,14 @@ class DuplicateRecords:
         channels = lookup.channels()
         if not channels:  # no caller, address, point or words: nothing to write or read
             return []
-        query: Any = neighbour_query(channels)
         params = lookup.params()
-        if self.c.dialect.name == "postgresql":
-            if keys:
-                query = query.add_cte(*_index_ctes(lookup.minhash is not None))
-                params.update(keys=keys, at=lookup.dispatched_at, minhash=lookup.minhash)
+        if self.c.dialect.name == "postgresql" and keys:
+            query = _writing_neighbour_query(channels, lookup.minhash is not None)
+            params.update(keys=keys, at=lookup.dispatched_at, minhash=lookup.minhash)
         else:
-            self.index_text(lookup.number, lookup.dispatched_at, lookup.minhash, keys)
+            if keys:
+                self.index_text(lookup.number, lookup.dispatched_at, lookup.minhash, keys)
+            query = neighbour_query(channels)
         return [dict(r) for r in self.c.execute(query, params).mappings()]
 
     def index_text(self, number: str, dispatched_at: datetime, minhash: bytes | None, bands: list[int]) -> None:
@@ -138,9 +143,9 @@ class DuplicateRecords:
 
     def record(self, number: str, found: list[dict[str, Any]], at: datetime) -> None:
         if found:
-            self.c.execute(duplicate_candidates.insert().values([
+            self.c.execute(duplicate_candidates.insert(), [
                 {"order_number": number, "candidate_number": f["candidate"], "score": f["score"],
-                 "reasons": f["reasons"], "found_at": at, "status": "open"} for f in found]))
+                 "reasons": f["reasons"], "found_at": at, "status": "open"} for f in found])
 
     def for_order(self, number: str) -> list[dict[str, Any]]:
         """The pairs this order is in (found at its intake, or a later order's), best first, with the other order's
