@@ -4,12 +4,13 @@ read; each neighbour is judged (scoring.py) and the listed ones recorded."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from engine.domain.grid import cells_around, metres_box
 from engine.domain.location import OrderLocation
 from engine.domain.work_order import WorkOrder
 from engine.duplicates import text
-from engine.duplicates.scoring import CONTENT_FLOOR, Candidate, DuplicatePolicy, judge
+from engine.duplicates.scoring import Candidate, DuplicatePolicy, judge
 from engine.persistence.duplicate_store import DuplicateRecords, Lookup
 
 
@@ -33,14 +34,12 @@ def look_for_duplicates(records: DuplicateRecords, order: WorkOrder, location: O
                         policy: DuplicatePolicy, at: datetime) -> list[Candidate]:
     lookup, mentions, sig = lookup_for(order, location, policy)
     new = {"number": order.number, "category": order.category, "mentions": mentions, **location.columns()}
+    place_keys = dict(zip(sorted(mentions), lookup.places))  # text.mention_bands keys the sorted places
     found = []
     for row in records.index_and_neighbours(lookup):
         similarity = text.similarity(sig, text.from_bytes(row["minhash"])) \
             if sig is not None and row["minhash"] is not None else None
-        # the places the other names matter only beside places this one names (in common, or each another), and
-        # only for an order of the same category or with words in common (scoring.judge)
-        relevant = mentions and (row["category"] == order.category or (similarity or 0.0) >= CONTENT_FLOOR)
-        row["mentions"] = text.address_mentions(row["content"], row["address"]) if relevant else ()
+        row["mentions"] = _places_named(row, place_keys)
         candidate = judge(new, row, similarity, policy)
         if candidate is not None:
             found.append(candidate)
@@ -48,3 +47,12 @@ def look_for_duplicates(records: DuplicateRecords, order: WorkOrder, location: O
     found = found[:policy.limit]
     records.record(order.number, [c.as_dict() for c in found], at)
     return found
+
+
+def _places_named(row: dict[str, Any], place_keys: dict[str, int]) -> set[str]:
+    """What scoring.judge needs of the places a neighbour names, from their stored index keys: by name those it
+    shares with the new order; when it names others too, one more element standing for them (judge asks only what
+    the two share and whether each names any)."""
+    keys = {int(k) for k in row["places"].split(",")} if row["places"] else set()
+    shared = {place for place, key in place_keys.items() if key in keys}
+    return (shared | {"（其他地点）"}) if len(keys) > len(shared) else shared

@@ -10,14 +10,21 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from engine.duplicates.text import BANDS
 from engine.persistence.duplicate_tables import duplicate_candidates, order_text_bands, order_text_signatures
 from engine.persistence.tables import UtcDateTime, work_orders
 
 NEIGHBOUR_LIMIT = 200  # the most recent this many are judged (a busy crossing in a busy month)
 CONTENT_LIMIT = 20  # of the orders sharing content bands, those sharing the most (the likeliest similar) are judged
+# each neighbour with its signature and the index keys of the places it names ("k1,k2": its keys after its
+# content bands, if it has a signature), so the places two orders share are compared by key, not by reading the
+# content again
+_PLACES = (sa.select(sa.func.aggregate_strings(sa.cast(order_text_bands.c.band, sa.String), ","))
+           .where(order_text_bands.c.order_number == work_orders.c.number,
+                  order_text_bands.c.band_no >= sa.case((order_text_signatures.c.minhash.is_(None), 0), else_=BANDS))
+           .scalar_subquery().label("places"))
 _ROW = (work_orders.c.number, work_orders.c.category, work_orders.c.caller_phone, work_orders.c.address_key,
-        work_orders.c.latitude, work_orders.c.longitude, work_orders.c.content, work_orders.c.address,
-        order_text_signatures.c.minhash)
+        work_orders.c.latitude, work_orders.c.longitude, order_text_signatures.c.minhash, _PLACES)
 _BANDS = sa.bindparam("bands", expanding=True)
 _SINCE = sa.bindparam("since", type_=UtcDateTime())
 _OPEN = sa.text("work_orders.status <> 'closed'")  # a literal: the partial index's own condition
