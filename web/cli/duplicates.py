@@ -29,6 +29,8 @@ def add_commands(add: Add) -> None:
                    metavar="URL", help="its own PostgreSQL database, emptied first (default: duban_bench19 on "
                                        "127.0.0.1); 'none' skips the PostgreSQL part")
     p.add_argument("--la311", type=existing_file, help="the LA 311 CSV (shared/data/la311/service_requests.csv)")
+    p.add_argument("--keep-history", action="store_true", help="measure again on the history an earlier run "
+                                                               "filled (same --orders), without refilling it")
 
 
 def cmd_benchmark(args: argparse.Namespace) -> int:
@@ -36,7 +38,8 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
 
     url = None if args.database == "none" else args.database
     return main(args.orders, args.samples, url, Path(args.la311) if args.la311 else None,
-                out=lambda line: print(line, flush=True), progress=lambda line: print(line, file=sys.stderr, flush=True))
+                out=lambda line: print(line, flush=True), progress=lambda line: print(line, file=sys.stderr, flush=True),
+                keep_history=args.keep_history)
 
 
 def cmd_duplicates(args: argparse.Namespace) -> int:

@@ -360,15 +360,38 @@ def prepare_database(url: str) -> sa.Engine:
     return db
 
 
+def _kept_history(url: str, orders: int) -> sa.Engine:
+    """--keep-history: the database an earlier run filled with `orders` orders, as it is (no refill)."""
+    from engine.domain.errors import InvalidInput
+
+    db = sa.create_engine(url)
+    try:
+        with db.connect() as connection:
+            held = connection.execute(sa.select(sa.func.count()).select_from(work_orders)
+                                      .where(work_orders.c.unit_code == UNIT)).scalar()
+    except sa.exc.DBAPIError:
+        held = None
+    if held != orders:
+        db.dispose()
+        raise InvalidInput(f"--keep-history: {sa.engine.make_url(url).database} holds {held} benchmark orders, "
+                           f"not {orders:,}: run once without it to fill the history")
+    return db
+
+
 def main(orders: int, samples: int, url: str | None, la311_path: Any, out: Callable[[str], None],
-         progress: Callable[[str], None]) -> int:
+         progress: Callable[[str], None], keep_history: bool = False) -> int:
     policy = DuplicatePolicy()
     if url:
-        db = prepare_database(url)
+        db = _kept_history(url, orders) if keep_history else prepare_database(url)
         with db.connect() as connection:
-            filled = fill(connection, orders, progress=progress)
-            out(f"history: {filled['orders']:,} orders over 3 years bulk-filled in {filled['seconds']:.0f} s "
-                f"({sa.engine.make_url(url).database} on PostgreSQL)")
+            if keep_history:
+                filled = {"end": START + timedelta(days=3 * 365)}
+                out(f"history: the {orders:,} orders an earlier run filled ({sa.engine.make_url(url).database} "
+                    f"on PostgreSQL)")
+            else:
+                filled = fill(connection, orders, progress=progress)
+                out(f"history: {filled['orders']:,} orders over 3 years bulk-filled in {filled['seconds']:.0f} s "
+                    f"({sa.engine.make_url(url).database} on PostgreSQL)")
             for key, size in (("work_orders", "ix_work_orders_grid_category_dispatched"),
                               ("order_text_bands", "ix_order_text_bands_band_dispatched_order")):
                 count = connection.execute(sa.text(f"SELECT count(*) FROM {key}")).scalar()
