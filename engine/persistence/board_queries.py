@@ -159,53 +159,56 @@ def card_board(connection: sa.Connection) -> list[dict[str, Any]]:
 
 
 def instructed_orders(connection: sa.Connection, *, limit: int = 200) -> list[dict[str, Any]]:
-    return _rows(connection, sa.select(instructions.c.id, instructions.c.leader, instructions.c.text,
-                                       instructions.c.instructed_at, instructions.c.letter_due_at,
-                                       instructions.c.report_due_at, work_orders.c.number, work_orders.c.title,
-                                       work_orders.c.status, work_orders.c.progress_reported_at,
+    """The latest `limit` instructions with their orders: the instructions are picked first, so only their orders are
+    read (an instruction's order always exists: a foreign key)."""
+    latest = (sa.select(instructions.c.id, instructions.c.leader, instructions.c.text, instructions.c.instructed_at,
+                        instructions.c.letter_due_at, instructions.c.report_due_at, instructions.c.order_number)
+              .order_by(instructions.c.instructed_at.desc(), instructions.c.id.desc()).limit(limit).subquery("latest"))
+    return _rows(connection, sa.select(latest.c.id, latest.c.leader, latest.c.text, latest.c.instructed_at,
+                                       latest.c.letter_due_at, latest.c.report_due_at, work_orders.c.number,
+                                       work_orders.c.title, work_orders.c.status, work_orders.c.progress_reported_at,
                                        handling_units.c.name.label("unit_name"))
-                 .join(work_orders, work_orders.c.number == instructions.c.order_number)
+                 .join(work_orders, work_orders.c.number == latest.c.order_number)
                  .join(handling_units, handling_units.c.code == work_orders.c.unit_code)
-                 .order_by(instructions.c.instructed_at.desc()).limit(limit))
+                 .order_by(latest.c.instructed_at.desc(), latest.c.id.desc()))
 
 
 def day_figures(connection: sa.Connection, now: datetime) -> dict[str, int]:
+    """Today's counts, in one statement (each count a scalar subquery with its own index)."""
     start = day_start(now)
-
-    def count(query: Any) -> int:
-        return connection.execute(query).scalar() or 0
-
     n = sa.func.count()
-    return {
-        "dispatched": count(sa.select(n).where(work_orders.c.dispatched_at >= start)),
-        "signed": count(sa.select(n).where(work_orders.c.signed_at >= start)),
-        "replied": count(sa.select(n).where(work_orders.c.replied_at >= start)),
-        "closed": count(sa.select(n).where(work_orders.c.closed_at >= start)),
-        "open": count(sa.select(n).where(work_orders.c.status.in_(OPEN))),
-        "overdue": count(sa.select(n).where(_escalating(), work_orders.c.deadline_at < now)),
-        "cards": count(sa.select(n).select_from(cards).where(cards.c.issued_at >= start,
-                                                             cards.c.withdrawn_at.is_(None))),  # withdrawn: not counted
-        "sms": count(sa.select(n).where(outbox.c.channel == "sms", outbox.c.sent_at >= start)),
-        "sms_failed": count(sa.select(n).where(outbox.c.channel == "sms", outbox.c.status.in_(("failed", "undelivered")),
-                                               outbox.c.status_at >= start)),
-        "tasks_open": count(sa.select(n).where(supervisor_tasks.c.status == "open")),
+    counts = {
+        "dispatched": sa.select(n).where(work_orders.c.dispatched_at >= start),
+        "signed": sa.select(n).where(work_orders.c.signed_at >= start),
+        "replied": sa.select(n).where(work_orders.c.replied_at >= start),
+        "closed": sa.select(n).where(work_orders.c.closed_at >= start),
+        "open": sa.select(n).where(work_orders.c.status.in_(OPEN)),
+        "overdue": sa.select(n).where(_escalating(), work_orders.c.deadline_at < now),
+        "cards": sa.select(n).select_from(cards).where(cards.c.issued_at >= start,
+                                                       cards.c.withdrawn_at.is_(None)),  # withdrawn: not counted
+        "sms": sa.select(n).where(outbox.c.channel == "sms", outbox.c.sent_at >= start),
+        "sms_failed": sa.select(n).where(outbox.c.channel == "sms", outbox.c.status.in_(("failed", "undelivered")),
+                                         outbox.c.status_at >= start),
+        "tasks_open": sa.select(n).where(supervisor_tasks.c.status == "open"),
     }
+    row = connection.execute(sa.select(*[q.scalar_subquery().label(k) for k, q in counts.items()])).one()
+    return {k: int(v or 0) for k, v in zip(counts, row)}
 
 
 def daily_flow(connection: sa.Connection, now: datetime, days: int = 14) -> list[tuple[date, int, int]]:
-    """Per local day of the last `days`: orders dispatched and orders closed."""
+    """Per local day of the last `days`: orders dispatched and orders closed (counted by the database, day by day
+    through a CASE on local midnights, not row by row in Python)."""
     first = day_start(now) - timedelta(days=days - 1)
+    starts = [first + timedelta(days=i) for i in range(days)]
 
-    def per_day(column: Any) -> dict[date, int]:
-        counts: dict[date, int] = {}
-        for (at,) in connection.execute(sa.select(column).where(column >= first, column <= now)):
-            day = at.astimezone(LOCAL_TZ).date()
-            counts[day] = counts.get(day, 0) + 1
-        return counts
+    def per_day(column: Any) -> dict[int, int]:
+        day = sa.case(*[(column < start, i - 1) for i, start in enumerate(starts[1:], start=1)], else_=days - 1)
+        return {int(i): int(n) for i, n in connection.execute(
+            sa.select(day.label("day"), sa.func.count()).where(column >= first, column <= now).group_by(day))}
 
     dispatched, closed = per_day(work_orders.c.dispatched_at), per_day(work_orders.c.closed_at)
-    return [(d, dispatched.get(d, 0), closed.get(d, 0))
-            for d in ((first + timedelta(days=i)).astimezone(LOCAL_TZ).date() for i in range(days))]
+    return [(start.astimezone(LOCAL_TZ).date(), dispatched.get(i, 0), closed.get(i, 0))
+            for i, start in enumerate(starts)]
 
 
 def weekly_on_time(connection: sa.Connection, now: datetime, weeks: int = 12) -> list[tuple[date, float | None]]:
