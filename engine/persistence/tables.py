@@ -79,7 +79,7 @@ work_orders = sa.Table(
     sa.Column("closed_at", UtcDateTime()),
     sa.Column("progress_reported_at", UtcDateTime()),
     sa.Column("last_event_at", UtcDateTime()),
-    sa.Column("deadline_at", UtcDateTime()),  # indexed with replied_at (ix_work_orders_deadline_replied, 0023)
+    sa.Column("deadline_at", UtcDateTime()),  # indexed with replied_at (ix_work_orders_deadline_replied, 0024)
     sa.Column("deadline_provisional", sa.Boolean, nullable=False, default=False),
     sa.Column("deadline_explanation", sa.Text, nullable=False, default=""),
     sa.Column("fired_steps", sa.JSON, nullable=False),
@@ -115,7 +115,7 @@ work_orders = sa.Table(
     sa.Index("ix_work_orders_replied_at", "replied_at"),
     sa.Index("ix_work_orders_closed_at", "closed_at"),
     sa.Index("ix_work_orders_hard_case_at", "hard_case_at"),  # the leader's hard cases, newest first (0021)
-    # by deadline; with replied_at, the 12-week on-time trend reads the index alone (0023)
+    # by deadline; with replied_at, the 12-week on-time trend reads the index alone (0024)
     sa.Index("ix_work_orders_deadline_replied", "deadline_at", "replied_at"),
 )
 

@@ -1,13 +1,13 @@
 """work_orders (deadline_at, replied_at) instead of (deadline_at): the leader's 12-week on-time trend counts the orders
 due each week and those replied in time from the index alone (an index-only scan), without reading the orders
 
-Revision ID: 0023
-Revises: 0022
+Revision ID: 0024
+Revises: 0023
 """
 from alembic import op
 
-revision = '0023'
-down_revision = '0022'
+revision = '0024'
+down_revision = '0023'
 branch_labels = None
 depends_on = None
 
