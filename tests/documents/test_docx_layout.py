@@ -7,6 +7,7 @@ import io
 from datetime import date
 
 from docx import Document
+from docx.enum.section import WD_SECTION
 
 from config.documents import load_document_settings
 from engine.documents.model import DocumentContent, Paragraph, Table
@@ -127,3 +128,25 @@ def test_a_closing_table_keeps_its_last_rows_with_the_signature():
     table = doc.tables[-1]
     keep = [all(p.paragraph_format.keep_with_next for cell in row.cells for p in cell.paragraphs) for row in table.rows]
     assert keep[-2:] == [True, True] and not any(keep[1:-2])
+
+
+def test_the_imprint_is_in_a_section_of_its_own_that_starts_on_an_even_page():
+    """§7.4.1, §8: the 版记 on the last 面, an even page, whatever page the word processor ends the text on: the text's
+    last paragraph (the date, or the 附注) ends the first section, and the 版记's section starts on an even page
+    with the same page, margins, grid and (inherited) page numbers, without a letter's first-page header."""
+    for kind in ("urge_notice", "supervision_letter", "special_report"):
+        doc = _docx(_content(kind))
+        first, imprint = doc.sections
+        assert imprint.start_type == WD_SECTION.EVEN_PAGE and first.start_type == WD_SECTION.NEW_PAGE
+        ending = doc.element.body.xpath("./w:p[w:pPr/w:sectPr]")
+        assert len(ending) == 1 and ending[0].xpath("string(.)") == "2026年6月4日"  # no empty line of its own
+        assert all(p.find(f"{W}pPr/{W}framePr") is not None or not p.xpath("string(.)")
+                   for p in ending[0].itersiblings(f"{W}p"))  # only the 版记 after it
+        for name in ("page_width", "page_height", "top_margin", "left_margin", "footer_distance"):
+            assert getattr(imprint, name) == getattr(first, name), name
+        assert imprint._sectPr.find(f"{W}docGrid").get(W + "linePitch") == first._sectPr.find(
+            f"{W}docGrid").get(W + "linePitch")
+        assert imprint.footer.is_linked_to_previous and imprint.even_page_footer.is_linked_to_previous
+        assert not imprint.different_first_page_header_footer  # a letter's mark is on its first page only
+    without = _docx(_content("supervision_letter", cc=()))  # a letter without 抄送 has no 版记
+    assert len(without.sections) == 1 and not _frames(without)

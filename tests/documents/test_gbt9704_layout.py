@@ -279,14 +279,17 @@ def test_the_docx_as_libreoffice_prints_it(rendered):
     """Each kind's DOCX converted by LibreOffice (Debian's fonts standing in for the official ones): page images in
     test-artifacts/gbt9704-docx-*, the mark where the standard puts it and the number and title where the PDF has
     them (±1 mm), 28 characters a full line of text, the title broken between phrases only, page numbers on the
-    outer side, the 版记 on the last page with its rules (thick, thin, thick), a letter's lower double line."""
+    outer side, the 版记 on the last page, an even one, with its rules (thick, thin, thick), a letter's lower double
+    line."""
     _, out, tmp = rendered
     settings = load_document_settings()
     folder = tmp / "docx"
     folder.mkdir(exist_ok=True)
     for key, doc in out.items():
         (folder / f"{key}.docx").write_bytes(render_docx(doc["content"], settings.docx_fonts))
-    subprocess.run(["soffice", "--headless", "--convert-to", "pdf", "--outdir", str(folder),
+    # the blank pages a section starting on an even page brings are printed, and so exported
+    keep_blank = 'pdf:writer_pdf_Export:{"IsSkipEmptyPages":{"type":"boolean","value":"false"}}'
+    subprocess.run(["soffice", "--headless", "--convert-to", keep_blank, "--outdir", str(folder),
                     *sorted(map(str, folder.glob("*.docx")))], check=True, capture_output=True, timeout=600)
     measured = {}
     for key, doc in out.items():
@@ -320,11 +323,15 @@ def test_the_docx_as_libreoffice_prints_it(rendered):
             if numbers:
                 outer = numbers[0].x1 > g.LEFT + g.BODY_W / 2
                 assert outer == bool(index % 2), (key, index)
-        assert any(_is_imprint(line) for line in pages[-1]), key
+        holding = [n for n, page in enumerate(pages, 1) if any(_is_imprint(line) for line in page)]
+        assert holding == [len(pages)] and len(pages) % 2 == 0, (key, holding, len(pages))  # the last 面, even
+        text_pages = [n for n, page in enumerate(pages, 1)
+                      if [line for line in page if not _is_imprint(line) and not PAGE_NUMBER.match(
+                          line.text.replace(" ", "")) and line.text != (content.printer or content.issuer)]]
         _signature_not_alone(key, pages, content, addressee.size)
         measured[key] = {"mark_ink": round(mark, 2), "number_ink": black[0][0], "title_ink": black[1][0],
                          "pdf_number_ink": direct[0][0], "pdf_title_ink": direct[1][0],
                          "imprint_rules": [round(y, 1) for y, colour in horizontal_rules(pdf, len(pages), tmp)
                                            if colour == "black" and y > g.BODY_BOTTOM - 20],
-                         "pages": len(pages)}
+                         "pages": len(pages), "text_pages": len(text_pages)}
     (ARTIFACTS / "gbt9704-docx-layout.json").write_text(json.dumps(measured, ensure_ascii=False, indent=1))

@@ -12,6 +12,7 @@ import io
 from typing import Any
 
 from docx import Document
+from docx.enum.section import WD_SECTION
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING, WD_TAB_ALIGNMENT
 from docx.oxml import OxmlElement
@@ -305,17 +306,38 @@ def _twips(mm: float) -> str:
     return str(round(mm / g.PT * 20))
 
 
+def _imprint_rows(content: DocumentContent) -> list[str]:
+    """The 版记's rows: 抄送, then (文件格式) 印发机关 and 印发日期. 左空一字 as an ideographic space, not an indent:
+    LibreOffice counts tab stops from the indent, Word from the margin; without an indent both put the right tab 一字
+    inside the 版心's right edge (右空一字)."""
+    rows = [f"\u3000抄送：{'，'.join(content.cc)}。"] if content.cc else []
+    if g.format_of(content.kind) != "letter":
+        rows.append(f"\u3000{content.printer or content.issuer}\t{chinese_date(content.issued_on)}印发")
+    return rows
+
+
+def _even_page_section(doc: Any) -> None:
+    """The 版记 in a section of its own that starts on an even page (§7.4.1, §8: the last 面 of a document printed on
+    both sides), which Word and LibreOffice honour as they paginate: after a text ending on an odd page the 版记 is
+    alone on the next page; after one ending on an even page, a blank page (which neither prints a footer on) comes
+    first, as §7.5 allows. The section break is the text's last paragraph's, so no empty line can push it to a new
+    page; the new section keeps the page size, margins, grid and page numbers, not a letter's first-page header."""
+    body = doc.element.body
+    last = body.sectPr
+    ending = last.clone()
+    body.xpath("./w:p")[-1].get_or_add_pPr().append(ending)
+    for element in last.xpath("w:headerReference|w:footerReference|w:titlePg"):
+        last.remove(element)
+    last.start_type = WD_SECTION.EVEN_PAGE
+
+
 def _imprint(doc: Any, content: DocumentContent, fonts: DocxFonts) -> None:
     """版记 at the foot of the last page: one framed paragraph a row (抄送; 印发机关 and 印发日期), each frame at its
     row's place above the 版心's lower edge (the page is the one its paragraph falls on, and no text runs beside
     or under it), with a thick rule above the first row and below the last and a thin rule between the rows
     (§7.4.1; one frame of two lines could not have the thin rule); 信函格式: 抄送 only, no rules."""
     letter = g.format_of(content.kind) == "letter"
-    # 左空一字 as an ideographic space, not an indent: LibreOffice counts tab stops from the indent, Word from the
-    # margin; without an indent both put the right tab 一字 inside the 版心's right edge (右空一字)
-    rows = [f"\u3000抄送：{'，'.join(content.cc)}。"] if content.cc else []
-    if not letter:
-        rows.append(f"\u3000{content.printer or content.issuer}\t{chinese_date(content.issued_on)}印发")
+    rows = _imprint_rows(content)
     for n, text in enumerate(rows):
         # an exact line just over the type size, in a frame of the row's height: LibreOffice sets the text at
         # the foot of an exact line, and this puts it in the middle of the row, as the PDF does; a row without
@@ -372,8 +394,10 @@ def render_docx(content: DocumentContent, fonts: DocxFonts) -> bytes:
     if isinstance(content.blocks[-1], Paragraph) and last:
         last[0].paragraph_format.keep_together = True
     _signature(doc, content, fonts)
-    _imprint(doc, content, fonts)
     _page_numbers(doc, section)
+    if _imprint_rows(content):
+        _even_page_section(doc)
+        _imprint(doc, content, fonts)
     out = io.BytesIO()
     doc.save(out)
     return out.getvalue()
