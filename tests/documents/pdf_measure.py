@@ -50,53 +50,49 @@ def lines(pdf: Path) -> list[list[Line]]:
 
 
 def _page_image(pdf: Path, page: int, tmp: Path):
-    """The page at 10 px/mm, as RGB pixels."""
+    """The page at 10 px/mm, as an array of RGB pixels (rows × columns × 3)."""
+    import numpy
     from PIL import Image
 
     stem = tmp / f"rules-{pdf.stem}-{page}"
     subprocess.run(["pdftoppm", "-png", "-r", "254", "-f", str(page), "-l", str(page), "-singlefile", str(pdf),
                     str(stem)], check=True)
-    image = Image.open(f"{stem}.png").convert("RGB")
-    return image.size, image.load()
+    with Image.open(f"{stem}.png") as image:
+        return numpy.asarray(image.convert("RGB")).astype(numpy.int16)
 
 
-def _colour(r: int, g: int, b: int) -> str | None:
-    if r < 90 and g < 90 and b < 90:
-        return "black"
-    if r > 180 and g < 80 and b < 80:
-        return "red"
-    return None
+def _mask(pixels, colour: str):
+    """Where the pixels are black (each channel under 90) or red (red over 180, green and blue under 80)."""
+    r, g, b = pixels[..., 0], pixels[..., 1], pixels[..., 2]
+    if colour == "black":
+        return (r < 90) & (g < 90) & (b < 90)
+    return (r > 180) & (g < 80) & (b < 80)
 
 
 def horizontal_rules(pdf: Path, page: int, tmp: Path, *, min_length_mm: float = 120.0) -> list[tuple[float, str]]:
     """(y in mm, colour 'black'|'red') of each horizontal rule at least `min_length_mm` long on a page, from a
-    10 px/mm image."""
-    (width, height), pixels = _page_image(pdf, page, tmp)
+    10 px/mm image: a run of rows each holding that much ink of the colour is one rule, at its first row."""
+    pixels = _page_image(pdf, page, tmp)
     rules: list[tuple[float, str]] = []
-    previous: dict[str, int] = {}
-    for y in range(height):
-        counts = {"black": 0, "red": 0}
-        for x in range(0, width, 2):
-            colour = _colour(*pixels[x, y])
-            if colour:
-                counts[colour] += 2
-        for colour, count in counts.items():
-            if count / 10 >= min_length_mm:
-                if previous.get(colour) != y - 1:
-                    rules.append((y / 10, colour))
-                previous[colour] = y
-    return rules
+    for colour in ("black", "red"):
+        long = _mask(pixels[:, ::2], colour).sum(axis=1) * 2 / 10 >= min_length_mm  # every other column
+        rules += [(int(y) / 10, colour) for y in _starts(long)]
+    return sorted(rules)
+
+
+def _starts(rows) -> list[int]:
+    """The first row of each run of true rows."""
+    return [y for y in range(len(rows)) if rows[y] and (y == 0 or not rows[y - 1])]
 
 
 def ink_bands(pdf: Path, page: int, tmp: Path, colour: str) -> list[tuple[float, float]]:
     """(top, bottom) in mm of each band of rows holding ink of `colour` ('black'|'red'): a line of text, a rule.
     Measures what is printed, whatever font a converter put in (its metrics may not be Noto's)."""
-    (width, height), pixels = _page_image(pdf, page, tmp)
+    inked = _mask(_page_image(pdf, page, tmp)[:, ::3], colour).any(axis=1)  # every third column
     bands: list[list[int]] = []
-    for y in range(height):
-        if any(_colour(*pixels[x, y]) == colour for x in range(0, width, 3)):
-            if bands and bands[-1][1] >= y - 1:
-                bands[-1][1] = y
-            else:
-                bands.append([y, y])
+    for y in _starts(inked):
+        end = y
+        while end + 1 < len(inked) and inked[end + 1]:
+            end += 1
+        bands.append([y, end])
     return [(top / 10, bottom / 10) for top, bottom in bands]

@@ -21,6 +21,9 @@ ASCENT = 0.88  # em above the baseline of a CJK em square
 BLACK = (0, 0, 0)
 BODY_SPACING = g.CHAR - g.SIZE_BODY * g.PT  # -0.073 mm: 28 characters of 3号 fill the 156 mm line exactly
 MAX_STRETCH = 2.5  # characters of room a justified line may spread over its gaps
+# a chart may be drawn down to 80 % of its 150 mm width to stay on its page (its smallest text, the values over its
+# columns, from 9 pt to 7 pt)
+CHART_LEAST_SCALE = 0.8
 
 
 def measure(pdf: Any, text: str, font: str, size: float, spacing: float = 0.0) -> float:
@@ -121,10 +124,12 @@ def _chart(chart: Chart) -> list[Item]:
     with Image.open(io.BytesIO(png)) as image:
         height = width * image.height / image.width
 
-    def draw(pdf: Any, top: float) -> None:
-        pdf.image(io.BytesIO(png), x=g.LEFT + (g.BODY_W - width) / 2, y=top, w=width)
+    def draw(pdf: Any, top: float) -> None:  # at the height the page gave it (scaled down, or not)
+        scale = (figure.height - 1) / height
+        pdf.image(io.BytesIO(png), x=g.LEFT + (g.BODY_W - width * scale) / 2, y=top, w=width * scale)
 
-    return [Item(height + 1, draw, keep_with_next=True), _centred_item(chart.caption, "body", g.SIZE_SMALL, 8.0),
+    figure = Item(height + 1, draw, keep_with_next=True, least=height * CHART_LEAST_SCALE + 1)
+    return [figure, _centred_item(chart.caption, "body", g.SIZE_SMALL, 8.0),
             Item(3.0, lambda pdf, top: None, blank=True)]
 
 

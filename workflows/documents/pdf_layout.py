@@ -4,7 +4,8 @@ Pure (no PDF library): an item is a height and a function that draws it at a giv
 `keep_with_next` goes to the next page with the item after it when that one does not fit, so a caption stays
 with its table, a heading with its first line, the last lines of the text with the signature and the date
 (no page holds only the signature: §7.3.5.5), and a paragraph leaves neither its first nor its last line
-alone on a page. A table row is never split and carries its table's header to the top of the next page.
+alone on a page. A table row is never split and carries its table's header to the top of the next page. A figure
+that does not fit is scaled down to the room left (to a limit) rather than leave half a page empty.
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ class Item:
     keep_with_next: bool = False
     blank: bool = False  # vertical space only: dropped at the top of a page
     header: "Item | None" = None  # a table row: the header row repeated above it at the top of a page
+    least: float | None = None  # a figure: the smallest height it may be scaled down to, to stay on its page
     tags: dict[str, Any] = field(default_factory=dict)
 
 
@@ -42,6 +44,12 @@ def paginate(items: list[Item], *, first_top: float, top: float, bottom: float) 
             y += item.height
             i += 1
             continue
+        if item.least is not None:  # a figure scaled down to the room its page has left, as a typesetter would
+            chained = items[i + 1:_chain_end(items, i) + 1]
+            room = bottom - y - sum(e.height for e in chained)
+            if item.least <= room + EPSILON:
+                item.height = min(item.height, room)
+                continue
         start = i  # does not fit: carry the chain of items kept with it, unless that would empty the page
         first_on_page = next(e[2] for e in page if e[2] >= 0)
         while start - 1 > first_on_page and items[start - 1].keep_with_next:
@@ -60,6 +68,13 @@ def paginate(items: list[Item], *, first_top: float, top: float, bottom: float) 
             pages[-1].append((header, y, -1))
             y += header.height
     return [[(item, at) for item, at, _ in page] for page in pages if page] or [[]]
+
+
+def _chain_end(items: list[Item], i: int) -> int:
+    """The last item kept with items[i] (itself when it is not kept with the next)."""
+    while items[i].keep_with_next and i < len(items) - 1:
+        i += 1
+    return i
 
 
 def room_left(pages: list[list[tuple[Item, float]]], first_top: float, top: float, bottom: float) -> float:
