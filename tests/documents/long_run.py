@@ -1,4 +1,4 @@
-"""A long run through the real engine: 420 orders over 200 days (2026-03-02 → 2026-09-18) on 8 units, most
+"""A long run through the real engine: 400 orders over 200 days (2026-03-02 → 2026-09-18) on 8 units, most
 handled on time, some late, some never answered (the ladder runs to the 督办函), a few instructed by leaders
 and left open (督办函, then the 专报 after three months); the quarterly reports of Q1 and Q2 fall in it.
 SMS leave a minute after their step. Documents are numbered and stored as DOCX only while it runs; the PDFs are rendered afterwards from the
@@ -21,7 +21,7 @@ TITLES = ("小区夜间施工噪音扰民", "河道偷排污水，气味刺鼻",
           "餐馆油烟直排影响居民生活", "违规设置户外广告牌")
 INSTRUCTIONS = ("请生态环境部门牵头，会同属地政府限期解决，并向市民反馈办理结果。", "此事群众反映强烈，请抓紧办理！",
                 "请城管局跟踪督办，务必在本月内解决。")
-START, DAYS, ORDERS = local(2026, 3, 2, 9, 0), 200, 420
+START, DAYS, ORDERS = local(2026, 3, 2, 9, 0), 200, 400  # 400: the least the acceptance of issue 14 asks for
 
 
 def long_run(engine, clock, docx_only, settings=None) -> None:

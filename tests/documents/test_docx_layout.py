@@ -3,6 +3,7 @@ test_gbt9704_layout when LibreOffice is installed): where the grid, the 版头, 
 its rules are placed, in millimetres, as Word and LibreOffice lay them out."""
 from __future__ import annotations
 
+import dataclasses
 import io
 from datetime import date
 
@@ -10,7 +11,7 @@ from docx import Document
 from docx.enum.section import WD_SECTION
 
 from config.documents import load_document_settings
-from engine.documents.model import DocumentContent, Paragraph, Table
+from engine.documents.model import Chart, DocumentContent, Paragraph, Table
 from workflows.documents import geometry as g
 from workflows.documents.docx_render import render_docx
 
@@ -29,8 +30,8 @@ def _content(kind: str, cc: tuple[str, ...] = ("市政务服务和数据管理�
                            printer="揭阳市12345热线管理办公室")
 
 
-def _docx(content: DocumentContent):
-    return Document(io.BytesIO(render_docx(content, load_document_settings().docx_fonts)))
+def _docx(content: DocumentContent, imprint_room: float | None = None):
+    return Document(io.BytesIO(render_docx(content, load_document_settings().docx_fonts, imprint_room=imprint_room)))
 
 
 def _mm(element, attribute: str) -> float:
@@ -150,3 +151,15 @@ def test_the_imprint_is_in_a_section_of_its_own_that_starts_on_an_even_page():
         assert not imprint.different_first_page_header_footer  # a letter's mark is on its first page only
     without = _docx(_content("supervision_letter", cc=()))  # a letter without 抄送 has no 版记
     assert len(without.sections) == 1 and not _frames(without)
+
+
+def test_the_imprint_stays_under_the_text_where_the_pdf_has_it_there_with_room_to_spare():
+    """When the PDF ends its text on an even page with the 版记 under it and two lines to spare (so Word, on the
+    same grid, ends there too), the DOCX has no second section and no blank page: the 版记 frames follow the
+    signature; with less room, or a chart (which the PDF may scale down and Word does not), the even-page section."""
+    under = _docx(_content("urge_notice"), imprint_room=2 * g.LINE + 1)
+    assert len(under.sections) == 1 and len(_frames(under)) == 2
+    assert len(_docx(_content("urge_notice"), imprint_room=2 * g.LINE - 1).sections) == 2
+    charted = dataclasses.replace(_content("urge_notice"), blocks=(
+        *_content("urge_notice").blocks, Chart("图1", ("1月",), (("受理量", (3.0,)),), "件")))
+    assert len(_docx(charted, imprint_room=100.0).sections) == 2

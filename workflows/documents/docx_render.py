@@ -39,6 +39,7 @@ BODY_SPACING_TWIPS = -5
 FOOTER_BOTTOM = g.LETTER_FOOT_RULE + 1.6  # mm from the top: the foot of a letter's lower double line (thin, gap, thick)
 LETTER_NUMBER_BEFORE = 3.7  # mm: from where page 1's text starts under a letter's header to its number
 IMPRINT_ROW = 8.5  # mm, as in the PDF
+IMPRINT_SLACK = 2 * g.LINE  # mm: room the PDF must leave over its 版记 for the DOCX to put it on the text's page
 IMPRINT_THICK, IMPRINT_THIN = 8, 6  # the 版记's rules in eighths of a point: 0.35 mm and 0.26 mm (§7.4.1)
 
 
@@ -316,6 +317,17 @@ def _imprint_rows(content: DocumentContent) -> list[str]:
     return rows
 
 
+def _imprint_under_the_text(content: DocumentContent, imprint_room: float | None) -> bool:
+    """Whether the 版记 goes under the text's last page rather than to an even page of its own: only when the PDF,
+    laid out on the same grid (22 lines of 28 characters), ends its text on an even page with the 版记 under it and
+    IMPRINT_SLACK to spare, and has no chart (a chart the PDF scales down to its page, Word does not). Word paginates
+    the DOCX itself, so this is a forecast: the slack covers table rows Word wraps otherwise, and a text Word ends
+    a page later or earlier would put the 版记 on an odd page. Anything less certain takes the even-page section,
+    which is right whatever Word does and at worst adds a blank page (as §7.5 allows) before the 版记's."""
+    return (imprint_room is not None and imprint_room >= IMPRINT_SLACK
+            and not any(isinstance(block, Chart) for block in content.blocks))
+
+
 def _even_page_section(doc: Any) -> None:
     """The 版记 in a section of its own that starts on an even page (§7.4.1, §8: the last 面 of a document printed on
     both sides), which Word and LibreOffice honour as they paginate: after a text ending on an odd page the 版记 is
@@ -362,7 +374,9 @@ def _imprint(doc: Any, content: DocumentContent, fonts: DocxFonts) -> None:
             _border(p, "bottom", "single", IMPRINT_THICK if n == len(rows) - 1 else IMPRINT_THIN, "000000")
 
 
-def render_docx(content: DocumentContent, fonts: DocxFonts) -> bytes:
+def render_docx(content: DocumentContent, fonts: DocxFonts, *, imprint_room: float | None = None) -> bytes:
+    """`imprint_room`: the room (mm) the PDF's layout left above the 版记 under the text of its last page, an even
+    one (`render_pdf_and_imprint_room`); None when the PDF put the 版记 on a page of its own or was not made."""
     doc = Document()
     section = doc.sections[0]
     section.page_width, section.page_height = Mm(g.PAGE_W), Mm(g.PAGE_H)
@@ -396,7 +410,8 @@ def render_docx(content: DocumentContent, fonts: DocxFonts) -> bytes:
     _signature(doc, content, fonts)
     _page_numbers(doc, section)
     if _imprint_rows(content):
-        _even_page_section(doc)
+        if not _imprint_under_the_text(content, imprint_room):
+            _even_page_section(doc)
         _imprint(doc, content, fonts)
     out = io.BytesIO()
     doc.save(out)

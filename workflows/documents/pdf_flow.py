@@ -271,20 +271,31 @@ def imprint_pages(body_pages: int, fits: bool) -> tuple[int, bool]:
     return body_pages + 1, False
 
 
-def draw_document(pdf: Any, content: DocumentContent) -> None:
+def draw_document(pdf: Any, content: DocumentContent) -> float | None:
+    """Draw the document; returns the room (mm) left between the signature block and the 版记 when the 版记 lies
+    under the text of its last page (an even one), else None (the 版记 on a page of its own, or none)."""
     pdf.add_page()
     first_top = _head(pdf, content)
     items = _blocks(pdf, content)
-    if items:
-        items[-1].keep_with_next = True
+    # the text's last line goes with the signature; a closing table's last two rows (one row alone over the
+    # signature, under its repeated header, is a row carried over by itself), as in the DOCX
+    closing: list[Item] = []
+    for item in reversed(items):
+        if not item.tags.get("row") or len(closing) == 2:
+            break
+        closing.append(item)
+    for item in closing or items[-1:]:
+        item.keep_with_next = True
     items += _signature(pdf, content)
     pages = paginate(items, first_top=first_top, top=g.TOP, bottom=g.BODY_BOTTOM)
     imprint = _imprint(pdf, content)
     numbered = len(pages)  # pages numbered: all but a blank page before the 版记 and that 版记 page
+    room = None
     if imprint:
         last_item, last_top = pages[-1][-1]
-        fits = last_top + last_item.height + sum(h for _, h in imprint) + 4 <= g.BODY_BOTTOM
-        page, blank = imprint_pages(len(pages), fits)
+        spare = g.BODY_BOTTOM - (last_top + last_item.height + sum(h for _, h in imprint) + 4)
+        page, blank = imprint_pages(len(pages), spare >= 0)
+        room = spare if page == len(pages) else None
         numbered = len(pages) if blank else page
         pages += [[] for _ in range(page - len(pages))]
     for index, page_items in enumerate(pages):
@@ -295,3 +306,4 @@ def draw_document(pdf: Any, content: DocumentContent) -> None:
         if not (index == 0 and g.format_of(content.kind) == "letter") and index < numbered:
             _page_number(pdf, index + 1)
     _draw_imprint(pdf, content, imprint)
+    return room

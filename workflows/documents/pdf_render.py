@@ -92,6 +92,12 @@ def _new_pdf(fonts: CjkFonts, content: DocumentContent) -> FPDF:
 
 
 def render_pdf(content: DocumentContent, fonts: CjkFonts) -> bytes:
+    return render_pdf_and_imprint_room(content, fonts)[0]
+
+
+def render_pdf_and_imprint_room(content: DocumentContent, fonts: CjkFonts) -> tuple[bytes, float | None]:
+    """The PDF, and the room (mm) its layout left above the 版记 when that shares the text's last page (else None):
+    the DOCX puts its 版记 on that page too when the room is ample (`render_docx`)."""
     pdf = _new_pdf(fonts, content)
-    draw_document(pdf, content)
-    return bytes(pdf.output())
+    room = draw_document(pdf, content)
+    return bytes(pdf.output()), room
