@@ -32,6 +32,7 @@ from engine.runtime.script_engine import SCRIPT_ENGINE, engine_step
 from engine.runtime.spiff_clock import spiff_time
 
 spiff_speed.install()
+serializer.install_string_ids()
 
 # (operation, params, bpmn element id, the time of the step) -> result for the task data
 Operation = Callable[[str, dict[str, Any], str, datetime], Mapping[str, Any]]
