@@ -54,6 +54,9 @@ _SELECT_UNIT = (sa.select(handling_units.c.name, handling_units.c.disabled_at, u
 _UPDATE_INSTANCE = workflow_instances.update().where(workflow_instances.c.id == sa.bindparam("b_id"))
 _INSERT_FIRING = timer_firings.insert()
 _INSERT_ACTION = actions.insert().returning(actions.c.id, actions.c.order_number, sort_by_parameter_order=True)
+# SQLite: asked for the parameters' order, SQLAlchemy sends one INSERT per row; one multi-row INSERT numbers the rows
+# in the order of its VALUES (writers are serialized), so sorting what it returns by id gives the same order.
+_INSERT_ACTIONS_SQLITE = actions.insert().returning(actions.c.id, actions.c.order_number)
 _INSERT_OUTBOX = outbox.insert()
 _INSERT_TASK = supervisor_tasks.insert()
 _INSERT_EVENT = order_events.insert()
@@ -319,8 +322,13 @@ class SqlTransaction(SmsRecords):
     # --- what the rules did -----------------------------------------------------------------
     def add_actions(self, rows: list[dict[str, Any]]) -> None:
         """Insert action rows (one statement); a repeated key raises: nothing the rules do is recorded twice."""
-        if rows:
-            self._changes.extend((ACTION, int(r.id), r.order_number) for r in self.c.execute(_INSERT_ACTION, rows))
+        if not rows:
+            return
+        if self.is_postgres:
+            inserted = list(self.c.execute(_INSERT_ACTION, rows))
+        else:
+            inserted = sorted(self.c.execute(_INSERT_ACTIONS_SQLITE, rows), key=lambda r: int(r.id))
+        self._changes.extend((ACTION, int(r.id), r.order_number) for r in inserted)
 
     def add_outbox(self, rows: list[dict[str, Any]]) -> None:
         if rows:
