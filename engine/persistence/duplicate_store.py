@@ -149,10 +149,10 @@ class DuplicateRecords:
                 for i, band in enumerate(bands)])
 
     def record(self, number: str, found: list[dict[str, Any]], at: datetime) -> None:
-        if found:
-            self.c.execute(duplicate_candidates.insert(), [
+        if found:  # one multi-row INSERT (executemany would send a statement per row)
+            self.c.execute(duplicate_candidates.insert().values([
                 {"order_number": number, "candidate_number": f["candidate"], "score": f["score"],
-                 "reasons": f["reasons"], "found_at": at, "status": "open"} for f in found])
+                 "reasons": f["reasons"], "found_at": at, "status": "open"} for f in found]))
 
     def for_order(self, number: str) -> list[dict[str, Any]]:
         """The pairs this order is in (found at its intake, or a later order's), best first, with the other order's

@@ -218,7 +218,7 @@ def measure(connection: sa.Connection, samples: int, end: datetime, policy: Dupl
                                       caller_phone="13800000000")
             category = base.category
         else:
-            street, house = rng.randrange(40), rng.randrange(400, 600)  # houses no history order has
+            street, house = rng.randrange(40), rng.randrange(430, 630)  # over 240 m past any history order
             lat, lng = city._point(street, house)
             kind = rng.choice(list(city.MATTERS))
             category = city.MATTERS[kind][0]
