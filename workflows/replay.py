@@ -230,6 +230,7 @@ def _replay_one(data: ReplayInput, start: datetime, end: datetime, settings: Set
     clock = VirtualClock(data.events[0][1] if data.events else start)
     engine = build_engine(settings, clock=clock, database_url="sqlite://")
     engine.hold_workflows_in_memory()
+    engine.store.keeps_change_log = False  # the output is the actions, taken out as they are written
     written = 0
 
     def flush(before: datetime) -> None:
