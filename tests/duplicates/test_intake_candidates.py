@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from config.loader import load_rules
 from engine.domain.errors import RuleError
@@ -110,3 +111,35 @@ def test_the_batch_answer_lists_possible_duplicates_per_item(client, token):
     assert found["order"] == "GD-B1" and found["status"] == "open" and found["reasons"][0] == "地址相同"
     assert [p["order"] for p in results[3]["possible_duplicates"]] == ["GD-B2"]
     assert "possible_duplicates" not in results[4]
+
+
+@pytest.mark.postgres
+def test_on_postgresql_a_lookup_is_one_statement_and_recording_one_more(make_engine, clock, pg_url, monkeypatch):
+    """The new order's signature and keys are written by the statement that reads its neighbours; a second
+    statement records the candidates, when there are any."""
+    import engine.merging as merging
+
+    statements: list[int] = []
+    original = merging.look_for_duplicates
+
+    def counted(records, *args):
+        sent: list[str] = []
+
+        def listener(conn, cursor, statement, *rest):
+            sent.append(statement)
+
+        sa.event.listen(records.c, "before_cursor_execute", listener)
+        try:
+            return original(records, *args)
+        finally:
+            sa.event.remove(records.c, "before_cursor_execute", listener)
+            statements.append(len(sent))
+
+    monkeypatch.setattr(merging, "look_for_duplicates", counted)
+    engine = make_engine(clock=clock, database_url=pg_url)
+    engine.register_unit("U1", "市住建局", ["+8613800138000"])
+    place = {"address": "马牙路8号", "content": "马牙路8号井盖缺失", "latitude": 23.5, "longitude": 116.3,
+             "system": "WGS-84"}
+    _open(engine, "S1", local(2026, 6, 1, 9, 0), **place)
+    _open(engine, "S2", local(2026, 6, 1, 10, 0), **place)
+    assert statements == [1, 2] and [p["other"] for p in engine.possible_duplicates("S2")] == ["S1"]
