@@ -49,14 +49,16 @@ def lines(pdf: Path) -> list[list[Line]]:
     return pages
 
 
-def _page_image(pdf: Path, page: int, tmp: Path):
-    """The page at 10 px/mm, as an array of RGB pixels (rows × columns × 3)."""
+def _page_image(pdf: Path, page: int, tmp: Path, from_mm: float = 0.0):
+    """The page at 10 px/mm, as an array of RGB pixels (rows × columns × 3); from `from_mm` below its top edge
+    down when given (an A4 page: less to rasterise)."""
     import numpy
     from PIL import Image
 
     stem = tmp / f"rules-{pdf.stem}-{page}"
-    subprocess.run(["pdftoppm", "-png", "-r", "254", "-f", str(page), "-l", str(page), "-singlefile", str(pdf),
-                    str(stem)], check=True)
+    crop = ["-x", "0", "-y", str(round(from_mm * 10)), "-W", "2100", "-H", str(2970 - round(from_mm * 10))]
+    subprocess.run(["pdftoppm", "-png", "-r", "254", "-f", str(page), "-l", str(page), "-singlefile",
+                    *(crop if from_mm else []), str(pdf), str(stem)], check=True)
     with Image.open(f"{stem}.png") as image:
         return numpy.asarray(image.convert("RGB")).astype(numpy.int16)
 
@@ -69,14 +71,16 @@ def _mask(pixels, colour: str):
     return (r > 180) & (g < 80) & (b < 80)
 
 
-def horizontal_rules(pdf: Path, page: int, tmp: Path, *, min_length_mm: float = 120.0) -> list[tuple[float, str]]:
-    """(y in mm, colour 'black'|'red') of each horizontal rule at least `min_length_mm` long on a page, from a
-    10 px/mm image: a run of rows each holding that much ink of the colour is one rule, at its first row."""
-    pixels = _page_image(pdf, page, tmp)
+def horizontal_rules(pdf: Path, page: int, tmp: Path, *, min_length_mm: float = 120.0,
+                     from_mm: float = 0.0) -> list[tuple[float, str]]:
+    """(y in mm, colour 'black'|'red') of each horizontal rule at least `min_length_mm` long on a page (A4; only
+    from `from_mm` below its top edge down when given), from a 10 px/mm image: a run of rows each holding that
+    much ink of the colour is one rule, at its first row."""
+    pixels = _page_image(pdf, page, tmp, from_mm)
     rules: list[tuple[float, str]] = []
     for colour in ("black", "red"):
         long = _mask(pixels[:, ::2], colour).sum(axis=1) * 2 / 10 >= min_length_mm  # every other column
-        rules += [(int(y) / 10, colour) for y in _starts(long)]
+        rules += [(round(from_mm + int(y) / 10, 1), colour) for y in _starts(long)]
     return sorted(rules)
 
 

@@ -257,7 +257,7 @@ def _check_rules(key: str, pdf, content, pages: int, tmp) -> None:
     """文件格式: the 版记's rules at the foot of the last page (thick, thin between the rows, thick on the 版心's
     lower edge); 信函格式: no 版记 rules, the red double lines under the mark and 20 mm above the page's foot."""
     letter = g.format_of(content.kind) == "letter"
-    rules = horizontal_rules(pdf, pages, tmp)
+    rules = horizontal_rules(pdf, pages, tmp, from_mm=g.BODY_BOTTOM - 40)  # the foot of the last page
     rows = bool(content.cc) + (not letter)
     black = [y for y, colour in rules if colour == "black" and y > g.BODY_BOTTOM - rows * 8.5 - 1]
     if letter:
@@ -336,9 +336,9 @@ def test_the_docx_as_libreoffice_prints_it(rendered):
                       if [line for line in page if not _is_imprint(line) and not PAGE_NUMBER.match(
                           line.text.replace(" ", "")) and line.text != (content.printer or content.issuer)]]
         _signature_not_alone(key, pages, content, addressee.size)
+        foot = horizontal_rules(pdf, len(pages), tmp, from_mm=g.BODY_BOTTOM - 40)
         measured[key] = {"mark_ink": round(mark, 2), "number_ink": black[0][0], "title_ink": black[1][0],
                          "pdf_number_ink": direct[0][0], "pdf_title_ink": direct[1][0],
-                         "imprint_rules": [round(y, 1) for y, colour in horizontal_rules(pdf, len(pages), tmp)
-                                           if colour == "black" and y > g.BODY_BOTTOM - 20],
+                         "imprint_rules": [y for y, colour in foot if colour == "black" and y > g.BODY_BOTTOM - 20],
                          "pages": len(pages), "text_pages": len(text_pages)}
     (ARTIFACTS / "gbt9704-docx-layout.json").write_text(json.dumps(measured, ensure_ascii=False, indent=1))
