@@ -8,6 +8,7 @@ Every run gets its East-Asian font (w:eastAsia), or Word would show Chinese in i
 """
 from __future__ import annotations
 
+import copy
 import io
 from typing import Any
 
@@ -234,8 +235,14 @@ def _table(doc: Any, table: Table, fonts: DocxFonts) -> Any:
     grid._tbl.tblPr.append(layout)
     for column, width in zip(grid.columns, widths):
         column.width = Mm(width)
-    for row_index, (row, texts) in enumerate([(grid.rows[0], table.headers)]
-                                             + [(grid.add_row(), r) for r in table.rows]):
+    first_body_row = None
+    for row_index, texts in enumerate([table.headers, *table.rows]):
+        if first_body_row is not None:  # later rows are the first body row's copy with their texts put in
+            _copy_row(grid, first_body_row, texts)
+            continue
+        row = grid.rows[0] if row_index == 0 else grid.add_row()
+        if row_index == 1:
+            first_body_row = row._tr
         tr_pr = row._tr.get_or_add_trPr()
         tr_pr.append(OxmlElement("w:cantSplit"))  # a row is never split across pages
         if row_index == 0:
@@ -257,6 +264,18 @@ def _table(doc: Any, table: Table, fonts: DocxFonts) -> Any:
                 run.add_text(piece)
                 _font(run, fonts.heading if row_index == 0 else fonts.body, size)
     return grid
+
+
+def _copy_row(grid: Any, model: Any, texts: tuple[str, ...]) -> None:
+    """A body row as `model` (a w:tr whose cells hold one run each) with `texts` in its cells: the same XML
+    python-docx builds cell by cell for every row (its proxies made that most of a DOCX's rendering time)."""
+    tr = copy.deepcopy(model)
+    for t, text in zip(tr.iter(qn("w:t")), texts, strict=True):
+        t.text = text
+        t.attrib.pop(qn("xml:space"), None)
+        if len(text.strip()) < len(text):
+            t.set(qn("xml:space"), "preserve")
+    grid._tbl.append(tr)
 
 
 def _chart(doc: Any, chart: Chart, fonts: DocxFonts) -> None:
