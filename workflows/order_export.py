@@ -89,19 +89,22 @@ def csv_text(value: Value) -> str:
     """A CSV cell: local times as YYYY-MM-DD HH:MM, and text that could run as a formula behind a quote."""
     if isinstance(value, str):
         return formula_safe(value)
-    return "" if value is None else value.astimezone(LOCAL_TZ).strftime(TIME_FORMAT)
+    if value is None:
+        return ""
+    t = value.astimezone(LOCAL_TZ)  # TIME_FORMAT, written out: strftime was a tenth of an export's time
+    return f"{t.year:04d}-{t.month:02d}-{t.day:02d} {t.hour:02d}:{t.minute:02d}"
 
 
-def csv_chunks(rows: Iterable[Row], *, rows_per_chunk: int = 500) -> Iterator[bytes]:
-    """The CSV as UTF-8 bytes with a BOM (for Excel) and Chinese headers, a few hundred rows at a time: a download
-    starts at once and never holds the whole file in memory."""
+def csv_chunks(rows: Iterable[Row], *, rows_per_chunk: int = 500, first_chunk: int = 100) -> Iterator[bytes]:
+    """The CSV as UTF-8 bytes with a BOM (for Excel) and Chinese headers, the first `first_chunk` rows, then a few
+    hundred rows at a time: a download starts at once and never holds the whole file in memory."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     buffer.write("\ufeff")
     writer.writerow([column.header for column in COLUMNS])
     for index, row in enumerate(rows, start=1):
         writer.writerow([csv_text(column.value(row)) for column in COLUMNS])
-        if index % rows_per_chunk == 0:
+        if index % rows_per_chunk == 0 or index == first_chunk:
             yield _take(buffer)
     yield _take(buffer)
 

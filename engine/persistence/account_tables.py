@@ -49,4 +49,5 @@ cards = sa.Table(
     sa.Column("withdrawn_by", sa.String(64)),
     sa.Column("withdraw_reason", sa.Text),
     sa.Index("ix_cards_order_active", "order_number", "withdrawn_at", "color"),
+    sa.Index("ix_cards_withdrawn_at", "withdrawn_at"),  # cards withdrawn since a kept month was computed (0025)
 )

@@ -114,7 +114,8 @@ def changed_since(c: sa.Connection, period: str, end: datetime, as_of: datetime)
                                sa.func.coalesce(ev.type, "").in_(FACT_EVENTS)).limit(1),
         sa.select(ac.id).where(ac.recorded_at > since, ac.at < end,
                                sa.func.coalesce(ac.kind, "").in_(CARD_KINDS)).limit(1),
-        sa.select(cards.c.id).where(cards.c.withdrawn_at > since, cards.c.issued_at < end).limit(1),
+        sa.select(cards.c.id).where(cards.c.withdrawn_at > since,  # its index (0025), not issued_at's: every card
+                                    sa.func.coalesce(cards.c.issued_at, end) < end).limit(1),
         sa.select(assessment_exemptions.c.order_number).where(assessment_exemptions.c.accepted_at > since).limit(1),
         sa.select(assessment_appeals.c.id).where(assessment_appeals.c.period == period,
                                                  assessment_appeals.c.decided_at > since).limit(1),

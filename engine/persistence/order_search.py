@@ -22,6 +22,8 @@ from engine.persistence.order_filter import OPEN_STATUSES, ORDER_COLUMNS, SORT_C
 from engine.persistence.order_rows import decorate_rows
 from engine.persistence.tables import instructions, work_orders
 
+FIRST_BATCH = 100  # an export's first batch of rows (then `batch` at a time)
+
 
 # ---------------------------------------------------------------------------------------- results
 @dataclass(frozen=True)
@@ -89,10 +91,11 @@ def count_orders(connection: sa.Connection, f: OrderFilter, *, now: datetime, sc
 
 
 def iter_orders(connection: sa.Connection, f: OrderFilter, *, now: datetime, scope_unit: str | None = None,
-                batch: int = 1000) -> Iterator[dict[str, Any]]:
-    """Every order `f` matches (all pages, `f.page` ignored), in the list's order, `batch` at a time
-    (keyset pagination: each batch continues after the last row of the one before)."""
-    if batch < 1:
+                batch: int = 1000, first_batch: int = FIRST_BATCH) -> Iterator[dict[str, Any]]:
+    """Every order `f` matches (all pages, `f.page` ignored), in the list's order, `first_batch` then `batch` at a
+    time (keyset pagination: each batch continues after the last row of the one before). The small first batch
+    lets a streamed download start before a thousand rows have been read and decorated."""
+    if batch < 1 or first_batch < 1:
         raise ValueError("batch must be at least 1")
     where = _where(connection, f, now, scope_unit)
     if where is None:
@@ -101,13 +104,15 @@ def iter_orders(connection: sa.Connection, f: OrderFilter, *, now: datetime, sco
     keys = _sort_keys(f)
     nulls_low = _nulls_sort_low(connection)
     last: list[Any] | None = None
+    size = min(first_batch, batch)
     while True:
         after = [] if last is None else [_after(keys, last, f.descending, nulls_low)]
-        query = sa.select(*ORDER_COLUMNS).where(*conditions, *after).order_by(*_order_by(f)).limit(batch)
+        query = sa.select(*ORDER_COLUMNS).where(*conditions, *after).order_by(*_order_by(f)).limit(size)
         rows = [dict(r) for r in connection.execute(query).mappings()]
         yield from decorate_rows(connection, rows, now)
-        if len(rows) < batch:
+        if len(rows) < size:
             return
+        size = batch
         last = [rows[-1][column.name] for column in keys]
 
 

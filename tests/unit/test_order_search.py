@@ -339,8 +339,9 @@ def test_a_large_csv_download_comes_in_pieces_that_add_up_to_the_file(sqlite_wor
     """The export streams: the first piece (BOM, headers, the first rows) is ready before the rest is read."""
     rows = _rows(sqlite_world) * 400  # 2,400 rows
     pieces = list(csv_chunks(iter(rows), rows_per_chunk=500))
-    assert len(pieces) == 5 and pieces[0].startswith("\ufeff工单编号,标题".encode())
-    assert pieces[0].decode().count("\r\n") == 501  # the header and the first 500 rows
+    assert len(pieces) == 6 and pieces[0].startswith("\ufeff工单编号,标题".encode())
+    assert pieces[0].decode().count("\r\n") == 101  # the header and the first 100 rows: the download starts at once
+    assert pieces[1].decode().count("\r\n") == 400  # then up to each 500th row
     whole = io.BytesIO()
     assert write_csv(iter(rows), whole) == 2_400 and b"".join(pieces) == whole.getvalue()
 
