@@ -106,7 +106,9 @@ work_orders = sa.Table(
              postgresql_where=sa.text("status <> 'closed'"), sqlite_where=sa.text("status <> 'closed'")),
     # the work-order list's filters followed by its sort, so a page is read in index order (migration 0007)
     sa.Index("ix_work_orders_status_dispatched", "status", "dispatched_at"),
-    sa.Index("ix_work_orders_status_deadline", "status", "deadline_at"),
+    # (status, deadline_at) for the list, with returned_at and unit_code: the overdue counts of the dashboard, the
+    # leader's page and the workbench (open, held by the unit, past its deadline; per unit) read the index alone (0026)
+    sa.Index("ix_work_orders_status_deadline_unit", "status", "deadline_at", "returned_at", "unit_code"),
     sa.Index("ix_work_orders_unit_dispatched", "unit_code", "dispatched_at"),
     sa.Index("ix_work_orders_returned_number", "returned_at", "number"),
     sa.Index("ix_work_orders_title_number", "title", "number"),
