@@ -43,6 +43,9 @@ class _Step:
     unit: HandlingUnit | None = None
     instruction: Instruction | None = None
     actions: list[tuple[str, Action]] = field(default_factory=list)
+    # A process being started is stored once it has run to its first wait (one INSERT with its state, not an INSERT
+    # of "{}" and an UPDATE): until then its actions' keys lack the instance id, added when it has one.
+    unsaved: bool = False
 
 
 class WorkflowSteps:
@@ -82,7 +85,10 @@ class WorkflowSteps:
     def _start(self, step: _Step, process_id: str, data: Mapping[str, Any], at: datetime) -> None:
         definition = self.definitions[process_id]
         step.instance.process_key = definition.key
-        step.instance.id = step.tx.insert_instance(step.instance, "{}", self.clock.now())
+        if step.instance.quarter is not None:  # a quarter's one report is claimed first (two workers may try)
+            step.instance.id = step.tx.insert_instance(step.instance, "{}", self.clock.now())
+        else:
+            step.unsaved = True
         wf = runner.start(definition, data, at=at, operation=self._operation_for(step), facts=self._facts(step))
         self._save(step, wf, at)
 
@@ -90,7 +96,15 @@ class WorkflowSteps:
         instance = step.instance
         instance.next_due_at = runner.next_due(wf)
         instance.status = "completed" if runner.is_completed(wf) else "waiting"
-        step.tx.update_instance(instance, self._state_to_store(instance, wf), self.clock.now())
+        if step.unsaved:
+            held = self._held is not None
+            instance.id = step.tx.insert_instance(instance, "{}" if held else runner.dumps(wf), self.clock.now())
+            if held:
+                self._state_to_store(instance, wf)  # holds the live workflow under its new id
+            step.unsaved = False
+            step.actions = [(f"{instance.id}:{key}", action) for key, action in step.actions]
+        else:
+            step.tx.update_instance(instance, self._state_to_store(instance, wf), self.clock.now())
         written = list(step.actions)
         self._write_actions(step)
         self._after_actions(step, written, at)
@@ -117,8 +131,8 @@ class WorkflowSteps:
                                 instruction=step.instruction, quarter=step.instance.quarter)
             produced = operation(ctx, params)
             for action in produced:
-                key = f"{step.instance.id}:{element_id}:{at.isoformat()}:{action.to or ''}"
-                step.actions.append((key, action))
+                key = f"{element_id}:{at.isoformat()}:{action.to or ''}"
+                step.actions.append((key if step.unsaved else f"{step.instance.id}:{key}", action))
             if step.order is not None and params.get("step") and params["step"] not in step.order.fired_steps:
                 step.order.fired_steps = [*step.order.fired_steps, params["step"]]
             return {"count": len(produced)}
