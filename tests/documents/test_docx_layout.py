@@ -14,6 +14,7 @@ from config.documents import load_document_settings
 from engine.documents.model import Chart, DocumentContent, Paragraph, Table
 from workflows.documents import geometry as g
 from workflows.documents.docx_render import render_docx
+from workflows.documents.pdf_layout import PdfLayout
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 TWIP = 25.4 / 1440  # mm
@@ -30,8 +31,9 @@ def _content(kind: str, cc: tuple[str, ...] = ("市政务服务和数据管理�
                            printer="揭阳市12345热线管理办公室")
 
 
-def _docx(content: DocumentContent, imprint_room: float | None = None):
-    return Document(io.BytesIO(render_docx(content, load_document_settings().docx_fonts, imprint_room=imprint_room)))
+def _docx(content: DocumentContent, imprint_room: float | None = None, **layout):
+    layout = PdfLayout(imprint_room, **layout) if imprint_room is not None or layout else None
+    return Document(io.BytesIO(render_docx(content, load_document_settings().docx_fonts, layout=layout)))
 
 
 def _mm(element, attribute: str) -> float:
@@ -160,6 +162,41 @@ def test_the_imprint_stays_under_the_text_where_the_pdf_has_it_there_with_room_t
     under = _docx(_content("urge_notice"), imprint_room=2 * g.LINE + 1)
     assert len(under.sections) == 1 and len(_frames(under)) == 2
     assert len(_docx(_content("urge_notice"), imprint_room=2 * g.LINE - 1).sections) == 2
-    charted = dataclasses.replace(_content("urge_notice"), blocks=(
+    assert len(_docx(_charted(), imprint_room=100.0).sections) == 2
+
+
+def _charted() -> DocumentContent:
+    return dataclasses.replace(_content("urge_notice"), blocks=(
         *_content("urge_notice").blocks, Chart("图1", ("1月",), (("受理量", (3.0,)),), "件")))
-    assert len(_docx(charted, imprint_room=100.0).sections) == 2
+
+
+def test_a_chart_has_the_scale_the_pdf_gave_it_on_a_line_of_its_own():
+    """A chart the PDF scaled down to stay on its page (to 80 %) is as small in the DOCX, which then pages as the PDF
+    (Q1's page 2 was half empty, its full-size chart carried over); its paragraph is off the grid, which would
+    round its height up to whole lines."""
+    for scale in (1.0, 0.81):
+        doc = _docx(_charted(), text_pages=3, chart_scales=(scale,))
+        [shape] = doc.inline_shapes
+        assert abs(shape.width.mm - 150 * scale) < 0.1
+        picture = next(p for p in doc.paragraphs if p._p.xpath(".//w:drawing"))
+        assert _ppr(picture, "snapToGrid").get(W + "val") == "0"
+    assert abs(_docx(_charted()).inline_shapes[0].width.mm - 150) < 0.1  # no PDF made: full size
+
+
+def _numbered(footer) -> bool:
+    return any("PAGE" in (t.text or "") for t in footer._element.iter(W + "instrText"))
+
+
+def test_a_blank_page_before_the_imprint_and_the_imprint_page_carry_no_page_number():
+    """§7.5: when the text ends on an even page (as the PDF lays it out) the even-page section brings a blank page
+    before the 版记's; that section's footers (which LibreOffice prints on the blank page too) have no page number.
+    After a text ending on an odd page the 版记's page is the next, numbered as in the PDF."""
+    for kind in ("urge_notice", "supervision_letter"):
+        first, imprint = _docx(_content(kind), text_pages=2).sections
+        for footer in (imprint.footer, imprint.even_page_footer):
+            assert not footer.is_linked_to_previous and not _numbered(footer)
+        assert _numbered(first.footer) and _numbered(first.even_page_footer)
+        _, imprint = _docx(_content(kind), text_pages=3).sections
+        assert imprint.footer.is_linked_to_previous and imprint.even_page_footer.is_linked_to_previous
+    _, imprint = _docx(_charted(), imprint_room=100.0, text_pages=4, chart_scales=(1.0,)).sections
+    assert not _numbered(imprint.even_page_footer)  # the 版记 the PDF has under the text: a section for the chart

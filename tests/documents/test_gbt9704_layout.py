@@ -28,7 +28,7 @@ from workflows.bootstrap import build_engine
 from workflows.documents import geometry as g
 from workflows.documents.fonts import find_cjk_fonts
 from workflows.documents.docx_render import render_docx
-from workflows.documents.pdf_render import render_pdf_and_imprint_room
+from workflows.documents.pdf_render import render_pdf_and_layout
 
 PAGE_NUMBER = re.compile(r"^—(\d+)—$")
 PUNCTUATION = set("，。、；：？！“”（）《》")
@@ -76,13 +76,13 @@ def render_longest(rows: list[dict], fonts, tmp):
     for key, row in sorted(longest.items()):
         content = content_from_json(row["content"])
         started, cpu = time.perf_counter(), time.process_time()
-        data, room = render_pdf_and_imprint_room(content, fonts)
+        data, layout = render_pdf_and_layout(content, fonts)
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
         path = tmp / f"{key}.pdf"
         path.write_bytes(data)
         _page_images(path, f"gbt9704-{key}")
         out[key] = {"path": path, "content": content, "pages": lines(path), "seconds": seconds, "cpu": cpu,
-                    "imprint_room": room}
+                    "layout": layout}
     return rows, out, tmp
 
 
@@ -293,7 +293,7 @@ def test_the_docx_as_libreoffice_prints_it(rendered):
     folder.mkdir(exist_ok=True)
     for key, doc in out.items():
         (folder / f"{key}.docx").write_bytes(render_docx(doc["content"], settings.docx_fonts,
-                                                         imprint_room=doc["imprint_room"]))  # as issuing does
+                                                         layout=doc["layout"]))  # as issuing does
     # the blank pages a section starting on an even page brings are printed, and so exported
     keep_blank = 'pdf:writer_pdf_Export:{"IsSkipEmptyPages":{"type":"boolean","value":"false"}}'
     subprocess.run(["soffice", "--headless", "--convert-to", keep_blank, "--outdir", str(folder),

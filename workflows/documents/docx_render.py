@@ -26,6 +26,7 @@ from engine.documents.model import Chart, DocumentContent, Paragraph, Table
 from engine.documents.numbering import chinese_date
 from workflows.documents import geometry as g
 from workflows.documents.charts import render_chart
+from workflows.documents.pdf_layout import PdfLayout
 from workflows.documents.pdf_table import LEADING, fitted_widths, numeric_columns
 
 RED = RGBColor(0xE6, 0x00, 0x12)
@@ -278,11 +279,16 @@ def _copy_row(grid: Any, model: Any, texts: tuple[str, ...]) -> None:
     grid._tbl.append(tr)
 
 
-def _chart(doc: Any, chart: Chart, fonts: DocxFonts) -> None:
+def _chart(doc: Any, chart: Chart, fonts: DocxFonts, scale: float = 1.0) -> None:
+    """The chart at the scale the PDF drew it (down to 80 % of 150 mm where the PDF fitted it to its page's room),
+    so the DOCX pages as the PDF does; its own line, off the grid (the grid would round its height up to whole
+    lines, up to 10 mm more than the PDF gave it)."""
     p = doc.add_paragraph()
     p.alignment = WD_ALIGN_PARAGRAPH.CENTER
     p.paragraph_format.keep_with_next = True
-    p.add_run().add_picture(io.BytesIO(render_chart(chart)), width=Mm(150))
+    p.paragraph_format.space_before = p.paragraph_format.space_after = Pt(0)
+    _off_grid(p)
+    p.add_run().add_picture(io.BytesIO(render_chart(chart)), width=Mm(150 * scale))
     _paragraph(doc, chart.caption, fonts.body, SIZE_4, align=WD_ALIGN_PARAGRAPH.CENTER, line=None)
 
 
@@ -336,18 +342,19 @@ def _imprint_rows(content: DocumentContent) -> list[str]:
     return rows
 
 
-def _imprint_under_the_text(content: DocumentContent, imprint_room: float | None) -> bool:
+def _imprint_under_the_text(content: DocumentContent, layout: PdfLayout | None) -> bool:
     """Whether the 版记 goes under the text's last page rather than to an even page of its own: only when the PDF,
     laid out on the same grid (22 lines of 28 characters), ends its text on an even page with the 版记 under it and
     IMPRINT_SLACK to spare, and has no chart (a chart the PDF scales down to its page, Word does not). Word paginates
     the DOCX itself, so this is a forecast: the slack covers table rows Word wraps otherwise, and a text Word ends
     a page later or earlier would put the 版记 on an odd page. Anything less certain takes the even-page section,
     which is right whatever Word does and at worst adds a blank page (as §7.5 allows) before the 版记's."""
-    return (imprint_room is not None and imprint_room >= IMPRINT_SLACK
+    room = layout.imprint_room if layout else None
+    return (room is not None and room >= IMPRINT_SLACK
             and not any(isinstance(block, Chart) for block in content.blocks))
 
 
-def _even_page_section(doc: Any) -> None:
+def _even_page_section(doc: Any, *, numbered: bool = True) -> None:
     """The 版记 in a section of its own that starts on an even page (§7.4.1, §8: the last 面 of a document printed on
     both sides), which Word and LibreOffice honour as they paginate: after a text ending on an odd page the 版记 is
     alone on the next page; after one ending on an even page, a blank page (which neither prints a footer on) comes
@@ -360,6 +367,10 @@ def _even_page_section(doc: Any) -> None:
     for element in last.xpath("w:headerReference|w:footerReference|w:titlePg"):
         last.remove(element)
     last.start_type = WD_SECTION.EVEN_PAGE
+    if not numbered:  # §7.5: a blank page before the 版记's, and the 版记's page, carry no page number
+        section = doc.sections[-1]
+        for footer in (section.footer, section.even_page_footer):
+            footer.is_linked_to_previous = False  # an empty footer of its own
 
 
 def _imprint(doc: Any, content: DocumentContent, fonts: DocxFonts) -> None:
@@ -393,9 +404,9 @@ def _imprint(doc: Any, content: DocumentContent, fonts: DocxFonts) -> None:
             _border(p, "bottom", "single", IMPRINT_THICK if n == len(rows) - 1 else IMPRINT_THIN, "000000")
 
 
-def render_docx(content: DocumentContent, fonts: DocxFonts, *, imprint_room: float | None = None) -> bytes:
-    """`imprint_room`: the room (mm) the PDF's layout left above the 版记 under the text of its last page, an even
-    one (`render_pdf_and_imprint_room`); None when the PDF put the 版记 on a page of its own or was not made."""
+def render_docx(content: DocumentContent, fonts: DocxFonts, *, layout: PdfLayout | None = None) -> bytes:
+    """`layout`: what the PDF's layout chose (`render_pdf_and_layout`): the room above a 版记 under the text of its
+    last page, each chart's scale, the text's pages; None when no PDF was made (no CJK font)."""
     doc = Document()
     section = doc.sections[0]
     section.page_width, section.page_height = Mm(g.PAGE_W), Mm(g.PAGE_H)
@@ -412,6 +423,7 @@ def render_docx(content: DocumentContent, fonts: DocxFonts, *, imprint_room: flo
     _head(doc, section, content, fonts)
     _paragraph(doc, content.addressee, fonts.body, SIZE_3, align=WD_ALIGN_PARAGRAPH.LEFT)
     last: list[Any] = []  # the paragraphs that go to the signature's page with it
+    scales = iter(layout.chart_scales if layout else ())
     for block in content.blocks:
         if isinstance(block, Paragraph):
             heading = block.style == "heading"
@@ -421,7 +433,7 @@ def render_docx(content: DocumentContent, fonts: DocxFonts, *, imprint_room: flo
             last = [p for row in _table(doc, block, fonts).rows[-2:] for cell in row.cells for p in cell.paragraphs]
         elif isinstance(block, Chart):
             last = []
-            _chart(doc, block, fonts)
+            _chart(doc, block, fonts, next(scales, 1.0))
     for p in last:
         p.paragraph_format.keep_with_next = True
     if isinstance(content.blocks[-1], Paragraph) and last:
@@ -429,8 +441,9 @@ def render_docx(content: DocumentContent, fonts: DocxFonts, *, imprint_room: flo
     _signature(doc, content, fonts)
     _page_numbers(doc, section)
     if _imprint_rows(content):
-        if not _imprint_under_the_text(content, imprint_room):
-            _even_page_section(doc)
+        if not _imprint_under_the_text(content, layout):
+            # a text the PDF ends on an even page: the section's start brings a blank page before the 版记's
+            _even_page_section(doc, numbered=not (layout and layout.text_pages % 2 == 0))
         _imprint(doc, content, fonts)
     out = io.BytesIO()
     doc.save(out)

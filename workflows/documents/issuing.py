@@ -40,7 +40,7 @@ from engine.persistence.store import SqlTransaction
 from engine.services import Engine
 from workflows.documents.docx_render import render_docx
 from workflows.documents.fonts import CjkFontMissing, find_cjk_fonts
-from workflows.documents.pdf_render import render_pdf_and_imprint_room
+from workflows.documents.pdf_render import render_pdf_and_layout
 from workflows.documents.quarter_inputs import quarter_ranking, quarter_rankings, short_names
 from workflows.hotspots import quarter_hotspots
 
@@ -64,8 +64,8 @@ def render_files(content: DocumentContent, settings: DocumentSettings) -> tuple[
         fonts = find_cjk_fonts(settings.font_dirs)
     except CjkFontMissing as exc:
         return {"docx": render_docx(content, settings.docx_fonts)}, str(exc)
-    pdf, imprint_room = render_pdf_and_imprint_room(content, fonts)
-    return {"docx": render_docx(content, settings.docx_fonts, imprint_room=imprint_room), "pdf": pdf}, None
+    pdf, layout = render_pdf_and_layout(content, fonts)
+    return {"docx": render_docx(content, settings.docx_fonts, layout=layout), "pdf": pdf}, None
 
 
 @dataclasses.dataclass(frozen=True)

@@ -14,7 +14,7 @@ from engine.documents.model import Chart, DocumentContent, Paragraph, Table
 from engine.documents.numbering import chinese_date
 from workflows.documents import geometry as g
 from workflows.documents.charts import render_chart
-from workflows.documents.pdf_layout import Item, paginate
+from workflows.documents.pdf_layout import Item, PdfLayout, paginate
 from workflows.documents.pdf_table import table_items
 
 ASCENT = 0.88  # em above the baseline of a CJK em square
@@ -128,7 +128,8 @@ def _chart(chart: Chart) -> list[Item]:
         scale = (figure.height - 1) / height
         pdf.image(io.BytesIO(png), x=g.LEFT + (g.BODY_W - width * scale) / 2, y=top, w=width * scale)
 
-    figure = Item(height + 1, draw, keep_with_next=True, least=height * CHART_LEAST_SCALE + 1)
+    figure = Item(height + 1, draw, keep_with_next=True, least=height * CHART_LEAST_SCALE + 1,
+                  tags={"chart_height": height})
     return [figure, _centred_item(chart.caption, "body", g.SIZE_SMALL, 8.0),
             Item(3.0, lambda pdf, top: None, blank=True)]
 
@@ -271,9 +272,10 @@ def imprint_pages(body_pages: int, fits: bool) -> tuple[int, bool]:
     return body_pages + 1, False
 
 
-def draw_document(pdf: Any, content: DocumentContent) -> float | None:
-    """Draw the document; returns the room (mm) left between the signature block and the 版记 when the 版记 lies
-    under the text of its last page (an even one), else None (the 版记 on a page of its own, or none)."""
+def draw_document(pdf: Any, content: DocumentContent) -> PdfLayout:
+    """Draw the document; returns what its layout chose (`PdfLayout`): the room (mm) left between the signature
+    block and the 版记 when the 版记 lies under the text of its last page (an even one), else None (the 版记 on a
+    page of its own, or none); each chart's scale; the text's pages."""
     pdf.add_page()
     first_top = _head(pdf, content)
     items = _blocks(pdf, content)
@@ -288,6 +290,8 @@ def draw_document(pdf: Any, content: DocumentContent) -> float | None:
         item.keep_with_next = True
     items += _signature(pdf, content)
     pages = paginate(items, first_top=first_top, top=g.TOP, bottom=g.BODY_BOTTOM)
+    text_pages = len(pages)
+    scales = tuple((item.height - 1) / item.tags["chart_height"] for item in items if "chart_height" in item.tags)
     imprint = _imprint(pdf, content)
     numbered = len(pages)  # pages numbered: all but a blank page before the 版记 and that 版记 page
     room = None
@@ -306,4 +310,4 @@ def draw_document(pdf: Any, content: DocumentContent) -> float | None:
         if not (index == 0 and g.format_of(content.kind) == "letter") and index < numbered:
             _page_number(pdf, index + 1)
     _draw_imprint(pdf, content, imprint)
-    return room
+    return PdfLayout(room, scales, text_pages)

@@ -28,6 +28,16 @@ class Item:
     tags: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class PdfLayout:
+    """What the PDF's layout chose that the DOCX follows (`render_docx`): the room (mm) left above the 版记 when it
+    shares the text's last page (an even one), else None; the scale each chart was drawn at, in order; how many
+    pages the text (with the signature) fills."""
+    imprint_room: float | None = None
+    chart_scales: tuple[float, ...] = ()
+    text_pages: int = 0
+
+
 def paginate(items: list[Item], *, first_top: float, top: float, bottom: float) -> list[list[tuple[Item, float]]]:
     """Pages of (item, its top). The first page's flow starts at `first_top`, the others at `top`."""
     pages: list[list[tuple[Item, float, int]]] = [[]]  # (item, top, index in items; -1 for a repeated header)

@@ -23,6 +23,7 @@ from engine.clock import LOCAL_TZ
 from engine.documents.model import DocumentContent
 from workflows.documents.fonts import CjkFonts
 from workflows.documents.pdf_flow import draw_document
+from workflows.documents.pdf_layout import PdfLayout
 
 
 _parse_lock = threading.Lock()
@@ -92,12 +93,12 @@ def _new_pdf(fonts: CjkFonts, content: DocumentContent) -> FPDF:
 
 
 def render_pdf(content: DocumentContent, fonts: CjkFonts) -> bytes:
-    return render_pdf_and_imprint_room(content, fonts)[0]
+    return render_pdf_and_layout(content, fonts)[0]
 
 
-def render_pdf_and_imprint_room(content: DocumentContent, fonts: CjkFonts) -> tuple[bytes, float | None]:
-    """The PDF, and the room (mm) its layout left above the 版记 when that shares the text's last page (else None):
-    the DOCX puts its 版记 on that page too when the room is ample (`render_docx`)."""
+def render_pdf_and_layout(content: DocumentContent, fonts: CjkFonts) -> tuple[bytes, PdfLayout]:
+    """The PDF, and what its layout chose (`PdfLayout`: the room above a 版记 under the text, the charts' scales,
+    the text's pages), which the DOCX follows (`render_docx`)."""
     pdf = _new_pdf(fonts, content)
-    room = draw_document(pdf, content)
-    return bytes(pdf.output()), room
+    layout = draw_document(pdf, content)
+    return bytes(pdf.output()), layout
