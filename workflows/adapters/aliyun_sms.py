@@ -17,19 +17,17 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-
-from alibabacloud_dysmsapi20170525 import models
-from alibabacloud_dysmsapi20170525.client import Client
-from alibabacloud_tea_openapi import models as openapi_models
-from darabonba.runtime import RuntimeOptions
-from Tea.exceptions import TeaException
 
 from config.aliyun_templates import AliyunTemplates
 from engine.ports import ACCEPTED, REJECTED, DeliveryReceipt, GatewayUnavailable, InboundSms, SmsMessage, SmsResult
 from engine.sms.templates import SmsTemplates
 from workflows.adapters.outcomes import refused, unanswered
+
+if TYPE_CHECKING:
+    from Tea.exceptions import TeaException
 
 log = logging.getLogger("duban.sms.aliyun")
 
@@ -81,6 +79,14 @@ class AliyunSmsGateway:
     def __init__(self, *, access_key_id: str, access_key_secret: str, templates: SmsTemplates,
                  approved: AliyunTemplates, clock: Callable[[], datetime], api_url: str = "", timeout: float = 10.0,
                  push_token: str = "") -> None:
+        # The SDK (a second of imports, aiohttp with them) loads with the first gateway, not with the web app's hooks.
+        from alibabacloud_dysmsapi20170525 import models
+        from alibabacloud_dysmsapi20170525.client import Client
+        from alibabacloud_tea_openapi import models as openapi_models
+        from darabonba.runtime import RuntimeOptions
+        from Tea.exceptions import TeaException
+
+        self.sdk = SimpleNamespace(models=models, RuntimeOptions=RuntimeOptions, TeaException=TeaException)
         api = urlsplit(api_url) if api_url else None
         config = openapi_models.Config(access_key_id=access_key_id, access_key_secret=access_key_secret,
                                        endpoint=api.netloc if api else "dysmsapi.aliyuncs.com",
@@ -98,12 +104,13 @@ class AliyunSmsGateway:
                              error=f"模板 {message.template} 没有已审核的阿里云模板号")
         values = self.templates.values(message.template, message.params)
         out_id = out_id_for(message.message_id, message.body)
-        request = models.SendSmsRequest(phone_numbers=domestic(message.to), sign_name=self.approved.sign_name,
-                                        template_code=code, out_id=out_id,
-                                        template_param=json.dumps(values, ensure_ascii=False, separators=(",", ":")))
+        request = self.sdk.models.SendSmsRequest(phone_numbers=domestic(message.to), sign_name=self.approved.sign_name,
+                                                 template_code=code, out_id=out_id,
+                                                 template_param=json.dumps(values, ensure_ascii=False,
+                                                                           separators=(",", ":")))
         try:
-            answer = self.client.send_sms_with_options(request, RuntimeOptions()).body
-        except TeaException as exc:
+            answer = self.client.send_sms_with_options(request, self.sdk.RuntimeOptions()).body
+        except self.sdk.TeaException as exc:
             return classify_exception(exc)
         if answer.code != "OK":
             return classify_code(answer.code or "", answer.message or "", answer.request_id or "")
@@ -151,11 +158,11 @@ class AliyunSmsGateway:
             day += timedelta(days=1)
 
     def _query(self, phone: str, day: str, page: int) -> Any:
-        request = models.QuerySendDetailsRequest(phone_number=phone, send_date=day, page_size=PAGE_SIZE,
-                                                 current_page=page)
+        request = self.sdk.models.QuerySendDetailsRequest(phone_number=phone, send_date=day, page_size=PAGE_SIZE,
+                                                          current_page=page)
         try:
-            body = self.client.query_send_details_with_options(request, RuntimeOptions()).body
-        except TeaException as exc:
+            body = self.client.query_send_details_with_options(request, self.sdk.RuntimeOptions()).body
+        except self.sdk.TeaException as exc:
             raise GatewayUnavailable(f"Aliyun QuerySendDetails could not be asked: {_describe(exc)}") from exc
         if body.code != "OK":
             raise GatewayUnavailable(f"Aliyun QuerySendDetails refused: {body.code} {body.message}")
