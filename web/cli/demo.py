@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
-import os
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -24,7 +22,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from workflows.bootstrap import build_engine, build_sms
     from workflows.dev.demo import DEMO_PASSWORD, create_demo_users, seed_requests
     from workflows.observability import configure_logging
-    from workflows.scheduler import WorkerHealth, build_scheduler, interrupt_on_signals, stop
+    from workflows.scheduler import WorkerHealth, build_scheduler, exit_now, interrupt_on_signals, stop
 
     if args.fake_twilio and args.fake_aliyun:
         raise DubanError("choose one of --fake-twilio and --fake-aliyun")
@@ -76,17 +74,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
         if fake is not None:
             fake.stop()
     print("duban demo: stopped", file=sys.stderr)
-    _exit_without_waiting(130)
+    # at once, not after the document being rendered (up to seconds): issuing is crash-safe — the document keeps its
+    # number and claim, and the next worker renders it when the claim's lease runs out
+    exit_now(130)
     return 130
-
-
-def _exit_without_waiting(code: int) -> None:
-    """Leave at once, not after the document being rendered (up to seconds): issuing is crash-safe — the document
-    keeps its number and claim, and the next worker renders it when the claim's lease runs out."""
-    logging.shutdown()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
 
 
 def _simulate_history(settings: Settings, url: str, orders: int) -> tuple[list[dict[str, Any]], int]:

@@ -15,7 +15,7 @@ log = logging.getLogger("duban.cli")
 def cmd_worker(args: argparse.Namespace) -> int:
     from workflows.bootstrap import build_engine, build_sms
     from workflows.documents.issuing import default_settings
-    from workflows.scheduler import WorkerHealth, build_scheduler, run_until_signalled, serve_health
+    from workflows.scheduler import WorkerHealth, build_scheduler, exit_now, run_until_signalled, serve_health
 
     settings = settings_for(args)
     default_settings()  # a bad documents.toml stops the start, not the first document hours later
@@ -29,9 +29,10 @@ def cmd_worker(args: argparse.Namespace) -> int:
         serve_health(engine, health, port, args.health_host, metrics_token=settings.metrics_token)
     scheduler = build_scheduler(engine, build_sms(settings, engine), settings, health, blocking=False)
     backlog = engine.backlog()["due_now"]  # read before the signals are taken over: a stop never lands mid-query
-    run_until_signalled(scheduler, health, lambda: log.info("worker started", extra={
+    abandoned = run_until_signalled(scheduler, health, lambda: log.info("worker started", extra={
         "worker": engine.worker_id, "tick_seconds": settings.tick_seconds, "backlog": backlog}))
-    log.info("worker stopped", extra={"worker": engine.worker_id})
+    log.info("worker stopped", extra={"worker": engine.worker_id, "left_running": abandoned})
+    exit_now(0)  # not after the jobs left running, nor after the interpreter's teardown
     return 0
 
 
