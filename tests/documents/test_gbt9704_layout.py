@@ -336,6 +336,12 @@ def test_the_docx_as_libreoffice_prints_it(rendered):
                       if [line for line in page if not _is_imprint(line) and not PAGE_NUMBER.match(
                           line.text.replace(" ", "")) and line.text != (content.printer or content.issuer)]]
         _signature_not_alone(key, pages, content, addressee.size)
+        # the text fills as many pages as in the PDF (charts at the PDF's scale); after a text ending on an even
+        # page, a blank page, and neither it nor the 版记's page numbered (§7.5)
+        assert len(text_pages) == doc["layout"].text_pages, (key, len(text_pages), doc["layout"])
+        if len(pages) - len(text_pages) == 2:
+            assert not [line for page in pages[-2:] for line in page
+                        if PAGE_NUMBER.match(line.text.replace(" ", ""))], key
         foot = horizontal_rules(pdf, len(pages), tmp, from_mm=g.BODY_BOTTOM - 40)
         measured[key] = {"mark_ink": round(mark, 2), "number_ink": black[0][0], "title_ink": black[1][0],
                          "pdf_number_ink": direct[0][0], "pdf_title_ink": direct[1][0],
