@@ -5,14 +5,15 @@
 (PROVIDER is twilio or aliyun; FAKE_URL is where its local fake listens)
 
 builds the engine once (rules, BPMN, templates; no database connection yet), prints "ready", then forks one
-worker per line `spawn NAME` read from stdin and prints `pid PID` (the worker prints `working NAME` once its
-first outbox pass is done), so a worker killed with `kill -9` is replaced
-in milliseconds instead of the seconds an import takes. Each worker runs the `duban worker` jobs that matter here
+worker per line `spawn NAME` read from stdin and prints `pid PID` (the worker prints `working NAME` once its first
+message has gone through the provider, or its first outbox pass is done), so a worker killed with `kill -9` is
+replaced in milliseconds instead of the seconds an import takes. Each worker runs the `duban worker` jobs that matter here
 — the timer tick and the SMS outbox pass, each in its own thread — on a clock that runs SPEED times faster than the wall from
 a shared ORIGIN (so every worker and the test agree on "now").
 """
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import sys
@@ -61,10 +62,24 @@ def work(engine: Any, sms: Any, name: str) -> None:
             job()
             time.sleep(0.005)
 
+    announced = threading.Lock()
+
+    def working() -> None:  # from now on a kill lands in the middle of work, and every worker got something done
+        if announced.acquire(blocking=False):
+            print(f"working {name}", flush=True)
+
+    send = sms.gateway.send
+
+    def sending(message: Any) -> Any:
+        result = send(message)
+        working()  # one message through the provider: the rest of this pass's claimed messages are still to go
+        return result
+
+    sms.gateway.send = sending
     # as in `duban worker`, the timer tick and the outbox pass run side by side
     threading.Thread(target=forever, args=(lambda: tick(engine, health, 20),), daemon=True).start()
     deliver_sms(sms, health)
-    print(f"working {name}", flush=True)  # one pass done: from now on a kill lands in the middle of work
+    working()  # or a whole pass done, when there was nothing to send
     forever(lambda: deliver_sms(sms, health))
 
 
@@ -79,6 +94,7 @@ def main(url: str, provider: str, fake_url: str, start: str, origin: str, speed:
     if provider == "twilio":
         assert sms.gateway.client.messages is not None  # twilio imports its REST modules lazily: do it once, here
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # killed workers are reaped by the kernel
+    gc.freeze()  # what the parent loaded stays shared: no collection in a child touches (and so copies) it
     print("ready", flush=True)
     for line in sys.stdin:
         command, _, name = line.strip().partition(" ")
