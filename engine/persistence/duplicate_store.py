@@ -15,7 +15,7 @@ from engine.persistence.duplicate_tables import duplicate_candidates, order_text
 from engine.persistence.tables import UtcDateTime, work_orders
 
 NEIGHBOUR_LIMIT = 200  # the most recent this many are judged (a busy crossing in a busy month)
-CONTENT_LIMIT = 20  # of the orders sharing content bands, those sharing the most (the likeliest similar) are judged
+CONTENT_LIMIT = 10  # of the orders sharing content bands, those sharing the most (the likeliest similar) are judged
 # each neighbour with its signature and the index keys of the places it names ("k1,k2": its keys after its
 # content bands, if it has a signature), so the places two orders share are compared by key, not by reading the
 # content again
