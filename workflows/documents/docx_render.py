@@ -18,7 +18,7 @@ from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING, WD_TAB_ALIGNMENT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Mm, Pt, RGBColor
+from docx.shared import Mm, Pt
 
 from config.documents import DocxFonts
 from engine.documents.linebreak import balance_title
@@ -26,110 +26,17 @@ from engine.documents.model import Chart, DocumentContent, Paragraph, Table
 from engine.documents.numbering import chinese_date
 from workflows.documents import geometry as g
 from workflows.documents.charts import render_chart
+from workflows.documents.docx_parts import (
+    LINE_PITCH_TWIPS, RED, RED_HEX, SIZE_2, SIZE_3, SIZE_4, add_border, add_paragraph, ems,
+    no_auto_space, off_grid, page_field, place_in_order, set_font, twips)
 from workflows.documents.pdf_layout import PdfLayout
 from workflows.documents.pdf_table import LEADING, fitted_widths, numeric_columns
 
-RED = RGBColor(0xE6, 0x00, 0x12)
-RED_HEX = "E60012"
-SIZE_2, SIZE_3, SIZE_4 = Pt(g.SIZE_TITLE), Pt(g.SIZE_BODY), Pt(g.SIZE_SMALL)
-LINE = Pt(g.LINE / g.PT)  # the grid's line pitch, 28.99 pt
-# the grid's pitch in whole twips, rounded down: 22 lines of 580 twips (225.07 mm) do not fit the 225 mm 版心, and
-# LibreOffice then lays out 21 lines and centres them, moving everything on the page 5 mm down
-LINE_PITCH_TWIPS = int(g.LINE / g.PT * 20)  # 579
-# 3号 text set 0.25 pt tighter: 28 characters of 15.75 pt fill 441 pt of the 442.2 pt line (16 pt would give 27)
-BODY_SPACING_TWIPS = -5
 FOOTER_BOTTOM = g.LETTER_FOOT_RULE + 1.6  # mm from the top: the foot of a letter's lower double line (thin, gap, thick)
 LETTER_NUMBER_BEFORE = 3.7  # mm: from where page 1's text starts under a letter's header to its number
 IMPRINT_ROW = 8.5  # mm, as in the PDF
 IMPRINT_SLACK = 2 * g.LINE  # mm: room the PDF must leave over its 版记 for the DOCX to put it on the text's page
 IMPRINT_THICK, IMPRINT_THIN = 8, 6  # the 版记's rules in eighths of a point: 0.35 mm and 0.26 mm (§7.4.1)
-
-
-def ems(text: str, latin: float = 0.5) -> float:
-    """Width in em: Chinese characters one, Latin letters and digits `latin` (half in 仿宋; a substituted Latin
-    font may be wider)."""
-    return sum(latin if ch.isascii() else 1.0 for ch in text)
-
-
-def _font(run: Any, name: str, size: Pt, *, bold: bool = False, colour: RGBColor | None = None) -> None:
-    run.font.name = name
-    run.font.size = size
-    run.font.bold = bold
-    rpr = run._element.get_or_add_rPr()
-    fonts = rpr.get_or_add_rFonts()
-    for attribute in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
-        fonts.set(qn(attribute), name)
-    if colour is not None:
-        run.font.color.rgb = colour
-    if size == SIZE_3:  # w:spacing goes before w:sz in a run's properties
-        spacing = OxmlElement("w:spacing")
-        spacing.set(qn("w:val"), str(BODY_SPACING_TWIPS))
-        rpr.sz.addprevious(spacing)
-
-
-def _no_auto_space(doc: Any) -> None:
-    """No extra space between Chinese and Latin letters or digits (Word and LibreOffice add a quarter em by
-    default; a 公文 sets 2026年 and GD2026… tight, as the PDF does): in the Normal style, which all paragraphs
-    take."""
-    ppr = doc.styles["Normal"].element.get_or_add_pPr()
-    later = {qn(f"w:{tag}") for tag in ("bidi", "adjustRightInd", "snapToGrid", "spacing", "ind", "jc",
-                                        "textDirection", "textAlignment", "outlineLvl", "rPr")}
-    anchor = next((child for child in ppr if child.tag in later), None)
-    for tag in ("w:autoSpaceDE", "w:autoSpaceDN"):
-        element = OxmlElement(tag)
-        element.set(qn("w:val"), "0")
-        if anchor is None:
-            ppr.append(element)
-        else:
-            anchor.addprevious(element)
-
-
-def _paragraph(container: Any, text: str, font: str, size: Pt, *, align: Any = WD_ALIGN_PARAGRAPH.JUSTIFY,
-               indent: float = 0, bold: bool = False, colour: RGBColor | None = None, line: Any = LINE,
-               keep: bool = False) -> Any:
-    p = container.add_paragraph()
-    p.alignment = align
-    fmt = p.paragraph_format
-    fmt.space_before = fmt.space_after = Pt(0)
-    fmt.keep_with_next = keep
-    fmt.widow_control = True
-    if line is not None:
-        fmt.line_spacing_rule = WD_LINE_SPACING.EXACTLY
-        fmt.line_spacing = line
-    if indent:
-        fmt.first_line_indent = Pt(size.pt * indent)
-    if text:
-        _font(p.add_run(text), font, size, bold=bold, colour=colour)
-    return p
-
-
-def _border(paragraph: Any, side: str, style: str, eighths: int, colour: str, space_pt: int = 1) -> None:
-    ppr = paragraph._p.get_or_add_pPr()
-    borders = ppr.find(qn("w:pBdr"))
-    if borders is None:
-        borders = OxmlElement("w:pBdr")
-        _place(ppr, borders, ("pStyle", "keepNext", "keepLines", "pageBreakBefore", "framePr", "widowControl",
-                              "numPr", "suppressLineNumbers"))
-    edge = OxmlElement(f"w:{side}")
-    for key, value in (("w:val", style), ("w:sz", str(eighths)), ("w:space", str(space_pt)), ("w:color", colour)):
-        edge.set(qn(key), value)
-    borders.append(edge)
-
-
-def _field_page(paragraph: Any, size: Pt) -> None:
-    _font(paragraph.add_run("— "), "宋体", size)
-    run = paragraph.add_run()
-    _font(run, "宋体", size)
-    for kind, text in (("begin", None), (None, "PAGE"), ("end", None)):
-        if kind:
-            element = OxmlElement("w:fldChar")
-            element.set(qn("w:fldCharType"), kind)
-        else:
-            element = OxmlElement("w:instrText")
-            element.set(qn("xml:space"), "preserve")
-            element.text = text
-        run._r.append(element)
-    _font(paragraph.add_run(" —"), "宋体", size)
 
 
 def _page_numbers(doc: Any, section: Any) -> None:
@@ -145,7 +52,7 @@ def _page_numbers(doc: Any, section: Any) -> None:
         p.alignment = align
         setattr(p.paragraph_format, f"{side}_indent", SIZE_4)  # 空一字
         p.paragraph_format.space_after = after
-        _field_page(p, SIZE_4)
+        page_field(p, SIZE_4)
 
 
 def _grid(section: Any) -> None:
@@ -173,54 +80,54 @@ def _head(doc: Any, section: Any, content: DocumentContent, fonts: DocxFonts) ->
         section.header_distance = Mm(g.LETTER_MARK_TOP)
         header = section.first_page_header
         blank = header.paragraphs[0]  # a new header's empty paragraph: above the mark, it moved it 6 mm down
-        mark = _paragraph(header, "", fonts.mark, size, align=WD_ALIGN_PARAGRAPH.CENTER, line=size)
+        mark = add_paragraph(header, "", fonts.mark, size, align=WD_ALIGN_PARAGRAPH.CENTER, line=size)
         blank._p.getparent().remove(blank._p)
-        _font(mark.add_run(content.mark), fonts.mark, size, colour=RED)
-        _border(mark, "bottom", "thickThinSmallGap", 24, RED_HEX, space_pt=round(g.LETTER_RULE_GAP / g.PT))
+        set_font(mark.add_run(content.mark), fonts.mark, size, colour=RED)
+        add_border(mark, "bottom", "thickThinSmallGap", 24, RED_HEX, space_pt=round(g.LETTER_RULE_GAP / g.PT))
         foot = section.first_page_footer.paragraphs[0]
-        _border(foot, "bottom", "thinThickSmallGap", 24, RED_HEX, space_pt=0)  # 上细下粗, 20 mm above the foot
+        add_border(foot, "bottom", "thinThickSmallGap", 24, RED_HEX, space_pt=0)  # 上细下粗, 20 mm above the foot
         # the number's own line, off the grid, 16 pt high: the text of page 1 starts under the header that holds
         # the mark and its double line, and the space puts the number where the PDF has it (LibreOffice measured;
         # on the grid's 29 pt line it sat 1.2 mm high and the title 1.1 mm low)
-        number = _paragraph(doc, content.number, fonts.body, SIZE_3, align=WD_ALIGN_PARAGRAPH.RIGHT, line=SIZE_3)
+        number = add_paragraph(doc, content.number, fonts.body, SIZE_3, align=WD_ALIGN_PARAGRAPH.RIGHT, line=SIZE_3)
         number.paragraph_format.space_before = Mm(LETTER_NUMBER_BEFORE)
-        _off_grid(number)
+        off_grid(number)
         for _ in range(2):
-            _paragraph(doc, "", fonts.body, SIZE_3)
+            add_paragraph(doc, "", fonts.body, SIZE_3)
     else:
-        mark = _paragraph(doc, content.mark, fonts.mark, size, align=WD_ALIGN_PARAGRAPH.CENTER, colour=RED, line=size)
+        mark = add_paragraph(doc, content.mark, fonts.mark, size, align=WD_ALIGN_PARAGRAPH.CENTER, colour=RED, line=size)
         mark.paragraph_format.space_before = Mm(g.FILE_MARK_TOP - g.TOP)
-        _off_grid(mark)  # its own exact line, not the page's line grid (which moved it 7 mm down)
+        off_grid(mark)  # its own exact line, not the page's line grid (which moved it 7 mm down)
         for _ in range(2):  # 空二行
-            _paragraph(doc, "", fonts.body, SIZE_3)
+            add_paragraph(doc, "", fonts.body, SIZE_3)
         if form == "upward":  # 发文字号居左空一字, 签发人 居右空一字
-            number = _paragraph(doc, "", fonts.body, SIZE_3, align=WD_ALIGN_PARAGRAPH.LEFT)
+            number = add_paragraph(doc, "", fonts.body, SIZE_3, align=WD_ALIGN_PARAGRAPH.LEFT)
             number.paragraph_format.left_indent = SIZE_3
             number.paragraph_format.tab_stops.add_tab_stop(Mm(g.BODY_W - g.CHAR), WD_TAB_ALIGNMENT.RIGHT)
-            _font(number.add_run(f"{content.number}\t签发人：{content.signer}"), fonts.body, SIZE_3)
+            set_font(number.add_run(f"{content.number}\t签发人：{content.signer}"), fonts.body, SIZE_3)
         else:
-            number = _paragraph(doc, content.number, fonts.body, SIZE_3, align=WD_ALIGN_PARAGRAPH.CENTER)
+            number = add_paragraph(doc, content.number, fonts.body, SIZE_3, align=WD_ALIGN_PARAGRAPH.CENTER)
         # the rule 4 mm under the number: a border's space counts from the foot of the number's line, and the number
         # sits in the middle of its line (11 pt put the rule, and all below it, 2 mm low)
         below = g.RULE_BELOW_NUMBER - (g.LINE - g.SIZE_BODY * g.PT) / 2
-        _border(number, "bottom", "single", 12, RED_HEX, space_pt=round(below / g.PT))
+        add_border(number, "bottom", "single", 12, RED_HEX, space_pt=round(below / g.PT))
         for _ in range(2):  # 空二行
-            _paragraph(doc, "", fonts.body, SIZE_3)
+            add_paragraph(doc, "", fonts.body, SIZE_3)
     # in ems of the 2号 title (not of 3号 text): the 版心 less two characters holds 18.7 of them
     lines = balance_title(content.title_parts or (content.title,), ems,
                           width=(g.BODY_W - 2 * g.CHAR) / (g.SIZE_TITLE * g.PT))
-    title = _paragraph(doc, "", fonts.title, SIZE_2, align=WD_ALIGN_PARAGRAPH.CENTER)
+    title = add_paragraph(doc, "", fonts.title, SIZE_2, align=WD_ALIGN_PARAGRAPH.CENTER)
     for n, text in enumerate(lines):
         run = title.add_run(text)
-        _font(run, fonts.title, SIZE_2)
+        set_font(run, fonts.title, SIZE_2)
         if n < len(lines) - 1:
             run.add_break()
-    _paragraph(doc, "", fonts.body, SIZE_3)  # 标题下空一行
+    add_paragraph(doc, "", fonts.body, SIZE_3)  # 标题下空一行
 
 
 def _table(doc: Any, table: Table, fonts: DocxFonts) -> Any:
     if table.caption:
-        _paragraph(doc, table.caption, fonts.heading, SIZE_4, align=WD_ALIGN_PARAGRAPH.CENTER, keep=True)
+        add_paragraph(doc, table.caption, fonts.heading, SIZE_4, align=WD_ALIGN_PARAGRAPH.CENTER, keep=True)
     numeric = numeric_columns(table)
     # the PDF's column widths (each at least its header and widest identifier), from widths in em: Latin as a
     # substituted font may set it (0.7 em), plus Word's cell margins beyond the PDF's (1.6 mm)
@@ -252,7 +159,7 @@ def _table(doc: Any, table: Table, fonts: DocxFonts) -> Any:
             cell.width = Mm(width)
             p = cell.paragraphs[0]
             p.paragraph_format.keep_with_next = row_index == 0
-            _off_grid(p)  # the cell's own line spacing, not the page's line grid
+            off_grid(p)  # the cell's own line spacing, not the page's line grid
             p.paragraph_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY
             p.paragraph_format.line_spacing = Pt(size_pt * LEADING)
             p.paragraph_format.space_before = p.paragraph_format.space_after = Pt(0)
@@ -263,7 +170,7 @@ def _table(doc: Any, table: Table, fonts: DocxFonts) -> Any:
                 if n:
                     run.add_break()
                 run.add_text(piece)
-                _font(run, fonts.heading if row_index == 0 else fonts.body, size)
+                set_font(run, fonts.heading if row_index == 0 else fonts.body, size)
     return grid
 
 
@@ -287,49 +194,24 @@ def _chart(doc: Any, chart: Chart, fonts: DocxFonts, scale: float = 1.0) -> None
     p.alignment = WD_ALIGN_PARAGRAPH.CENTER
     p.paragraph_format.keep_with_next = True
     p.paragraph_format.space_before = p.paragraph_format.space_after = Pt(0)
-    _off_grid(p)
+    off_grid(p)
     p.add_run().add_picture(io.BytesIO(render_chart(chart)), width=Mm(150 * scale))
-    _paragraph(doc, chart.caption, fonts.body, SIZE_4, align=WD_ALIGN_PARAGRAPH.CENTER, line=None)
+    add_paragraph(doc, chart.caption, fonts.body, SIZE_4, align=WD_ALIGN_PARAGRAPH.CENTER, line=None)
 
 
 def _signature(doc: Any, content: DocumentContent, fonts: DocxFonts) -> None:
     """§7.3.5.2: 正文下空一行, the issuer 右空二字, the date two characters right of the issuer's first character;
     kept with the text's last lines (Word moves them together)."""
-    _paragraph(doc, "", fonts.body, SIZE_3, keep=True)
-    issuer = _paragraph(doc, content.issuer, fonts.body, SIZE_3, align=WD_ALIGN_PARAGRAPH.RIGHT, keep=True)
+    add_paragraph(doc, "", fonts.body, SIZE_3, keep=True)
+    issuer = add_paragraph(doc, content.issuer, fonts.body, SIZE_3, align=WD_ALIGN_PARAGRAPH.RIGHT, keep=True)
     date_text = chinese_date(content.issued_on)
     shift = max(ems(date_text) + 2 - ems(content.issuer), 0)  # a date longer than the issuer moves it left
     issuer.paragraph_format.right_indent = Pt(g.SIZE_BODY * (2 + shift))
-    date = _paragraph(doc, date_text, fonts.body, SIZE_3, align=WD_ALIGN_PARAGRAPH.LEFT,
+    date = add_paragraph(doc, date_text, fonts.body, SIZE_3, align=WD_ALIGN_PARAGRAPH.LEFT,
                       keep=bool(content.annotation))
     date.paragraph_format.left_indent = Pt(g.SIZE_BODY * (g.CHARS - 2 - shift - ems(content.issuer) + 2))
     if content.annotation:
-        _paragraph(doc, content.annotation, fonts.body, SIZE_3, indent=2)
-
-
-def _place(parent: Any, element: Any, after: tuple[str, ...]) -> None:
-    """Put `element` into `parent` (a pPr) after the children the schema puts before it (Word and LibreOffice
-    ignore a property out of its order: a framePr before keepNext left the 版记 unframed)."""
-    tags = {qn(f"w:{t}") for t in after}
-    anchor = [child for child in parent if child.tag in tags]
-    if anchor:
-        anchor[-1].addnext(element)
-    else:
-        parent.insert(0, element)
-
-
-def _off_grid(paragraph: Any) -> None:
-    snap = OxmlElement("w:snapToGrid")
-    snap.set(qn("w:val"), "0")
-    _place(paragraph._p.get_or_add_pPr(), snap, ("pStyle", "keepNext", "keepLines", "pageBreakBefore", "framePr",
-                                               "widowControl", "numPr", "suppressLineNumbers", "pBdr", "shd", "tabs",
-                                               "suppressAutoHyphens", "kinsoku", "wordWrap", "overflowPunct",
-                                               "topLinePunct", "autoSpaceDE", "autoSpaceDN", "bidi",
-                                               "adjustRightInd"))
-
-
-def _twips(mm: float) -> str:
-    return str(round(mm / g.PT * 20))
+        add_paragraph(doc, content.annotation, fonts.body, SIZE_3, indent=2)
 
 
 def _imprint_rows(content: DocumentContent) -> list[str]:
@@ -385,23 +267,23 @@ def _imprint(doc: Any, content: DocumentContent, fonts: DocxFonts) -> None:
         # the foot of an exact line, and this puts it in the middle of the row, as the PDF does; a row without
         # the top rule and its space (2 pt) above it has that space before it instead
         more = n < len(rows) - 1  # the rows' paragraphs kept on one page
-        p = _paragraph(doc, text, fonts.body, SIZE_4, align=WD_ALIGN_PARAGRAPH.LEFT, line=Pt(g.SIZE_SMALL + 1),
+        p = add_paragraph(doc, text, fonts.body, SIZE_4, align=WD_ALIGN_PARAGRAPH.LEFT, line=Pt(g.SIZE_SMALL + 1),
                        keep=more)
         p.paragraph_format.space_before = Pt(0 if n == 0 and not letter else 2)
         p.paragraph_format.tab_stops.add_tab_stop(Mm(g.BODY_W - g.SIZE_SMALL * g.PT), WD_TAB_ALIGNMENT.RIGHT)
         frame = OxmlElement("w:framePr")
         top = g.BODY_H - (len(rows) - n) * IMPRINT_ROW  # from the 版心's top edge
-        for key, value in (("w:w", _twips(g.BODY_W)), ("w:hAnchor", "margin"), ("w:vAnchor", "margin"),
-                           ("w:y", _twips(top)), ("w:h", _twips(IMPRINT_ROW)), ("w:hRule", "exact"),
+        for key, value in (("w:w", twips(g.BODY_W)), ("w:hAnchor", "margin"), ("w:vAnchor", "margin"),
+                           ("w:y", twips(top)), ("w:h", twips(IMPRINT_ROW)), ("w:hRule", "exact"),
                            ("w:wrap", "notBeside")):
             frame.set(qn(key), value)
-        _place(p._p.get_or_add_pPr(), frame, ("pStyle", "keepNext", "keepLines", "pageBreakBefore"))
+        place_in_order(p._p.get_or_add_pPr(), frame, ("pStyle", "keepNext", "keepLines", "pageBreakBefore"))
         if more:  # LibreOffice drops the frame of a framed paragraph followed by another one
-            _off_grid(_paragraph(doc, "", fonts.body, SIZE_4, line=Pt(1), keep=True))
+            off_grid(add_paragraph(doc, "", fonts.body, SIZE_4, line=Pt(1), keep=True))
         if not letter:
             if n == 0:
-                _border(p, "top", "single", IMPRINT_THICK, "000000")
-            _border(p, "bottom", "single", IMPRINT_THICK if n == len(rows) - 1 else IMPRINT_THIN, "000000")
+                add_border(p, "top", "single", IMPRINT_THICK, "000000")
+            add_border(p, "bottom", "single", IMPRINT_THICK if n == len(rows) - 1 else IMPRINT_THIN, "000000")
 
 
 def render_docx(content: DocumentContent, fonts: DocxFonts, *, layout: PdfLayout | None = None) -> bytes:
@@ -413,7 +295,7 @@ def render_docx(content: DocumentContent, fonts: DocxFonts, *, layout: PdfLayout
     section.top_margin, section.bottom_margin = Mm(g.TOP), Mm(g.BOTTOM)
     section.left_margin, section.right_margin = Mm(g.LEFT), Mm(g.RIGHT)
     _grid(section)
-    _no_auto_space(doc)
+    no_auto_space(doc)
     normal = doc.styles["Normal"]
     normal.font.name, normal.font.size = fonts.body, SIZE_3
     normal.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), fonts.body)
@@ -421,13 +303,13 @@ def render_docx(content: DocumentContent, fonts: DocxFonts, *, layout: PdfLayout
     doc.core_properties.subject = content.number
     doc.core_properties.author = content.issuer
     _head(doc, section, content, fonts)
-    _paragraph(doc, content.addressee, fonts.body, SIZE_3, align=WD_ALIGN_PARAGRAPH.LEFT)
+    add_paragraph(doc, content.addressee, fonts.body, SIZE_3, align=WD_ALIGN_PARAGRAPH.LEFT)
     last: list[Any] = []  # the paragraphs that go to the signature's page with it
     scales = iter(layout.chart_scales if layout else ())
     for block in content.blocks:
         if isinstance(block, Paragraph):
             heading = block.style == "heading"
-            last = [_paragraph(doc, block.text, fonts.heading if heading else fonts.body, SIZE_3, indent=2,
+            last = [add_paragraph(doc, block.text, fonts.heading if heading else fonts.body, SIZE_3, indent=2,
                                keep=heading)]
         elif isinstance(block, Table):  # its last two rows
             last = [p for row in _table(doc, block, fonts).rows[-2:] for cell in row.cells for p in cell.paragraphs]
