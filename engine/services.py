@@ -32,7 +32,7 @@ from engine.objection_cases import ObjectionCases, moved_deadline
 from engine.persistence.objection_store import objection_open
 from engine.escalation import LETTER_REPLY, Escalation
 from engine.manual_cards import ManualCards
-from engine.merging import Merging
+from engine.merging import CHILD_MESSAGES, Merging
 from engine.timer_firing import QUARTERLY, TimerFiring
 from engine.workflow_steps import _Step
 from engine.workflow_steps import local_iso as _iso
@@ -158,7 +158,7 @@ class Engine(ObjectionCases, ManualCards, Escalation, TimerFiring, Merging):
                 self._cancel_ladder(tx, order)
             elif event in _MESSAGE_OF_EVENT:
                 self._deliver(tx, order, unit, _MESSAGE_OF_EVENT[event], {}, at)
-            if event in ("replied", "closed"):  # 并单: recorded on the merged orders too (engine/merging.py)
+            if event in CHILD_MESSAGES:  # 并单: recorded on the merged orders too (engine/merging.py)
                 self._pass_to_children(tx, order, event, at, actor, stored)
             event_id = tx.add_event(number, event, at, actor, stored, self.clock.now())
             end_calls_after(tx.c, number, event, event_id, self.clock.now())

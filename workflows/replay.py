@@ -250,8 +250,9 @@ def _replay_one(data: ReplayInput, start: datetime, end: datetime, settings: Set
     return written
 
 
-def _shard(data: ReplayInput, index: int, count: int) -> ReplayInput:
-    together = merging.shard_keys(data.events)
+def _shard(data: ReplayInput, index: int, count: int, together: dict[str, str]) -> ReplayInput:
+    """The events of the orders shard `index` of `count` replays (an order merged with another goes where its parent
+    goes: `together`, from merging.shard_keys)."""
 
     def mine(number: str) -> bool:
         return zlib.crc32(together.get(number, number).encode()) % count == index
@@ -263,11 +264,12 @@ def _replay_parallel(data: ReplayInput, start: datetime, end: datetime, settings
     context = multiprocessing.get_context("fork")  # children inherit the parsed events without pickling
     done = context.Array("q", workers)
     total = len(data.events)
+    together = merging.shard_keys(data.events)  # once, before the fork: every shard reads it
     with tempfile.TemporaryDirectory(prefix="duban-replay-") as tmp:
         paths = [Path(tmp) / f"shard-{i}.jsonl" for i in range(workers)]
 
         def run_shard(index: int) -> None:
-            shard = _shard(data, index, workers)
+            shard = _shard(data, index, workers, together)
 
             def count(finished: int, _total: int) -> None:
                 done[index] = finished

@@ -84,8 +84,8 @@ def _task_to_dict(registry: Any, task: Any) -> dict[str, Any]:
         delta: dict[str, Any] = {}
     else:
         before = parent.data
-        delta = {"updates": {key: value for key, value in data.items() if key not in before or value != before[key]},
-                 "deletions": [key for key in before if key not in data]}
+        delta = {"updates": DeepMerge.get_updated_keys(before, data),
+                 "deletions": DeepMerge.get_deleted_keys(before, data)}
         data = {}
     internal = task.internal_data
     return {"id": str(task.id), "parent": str(task._parent) if parent is not None else None,

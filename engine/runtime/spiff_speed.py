@@ -13,7 +13,7 @@ Second, `Task._set_state` formats a log message and builds a dict of extras for 
 nothing listens at INFO. Here it does that only when the `spiff.task` logger would emit the record.
 
 `install()` patches the library's classes once (idempotent); `engine.runtime.runner` calls it on import.
-`tests/unit/test_spiff_speed.py` compares both iterators task for task on real workflows.
+`tests/integration/test_spiff_speed.py` compares both iterators task for task on real workflows.
 """
 from __future__ import annotations
 
