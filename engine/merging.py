@@ -13,6 +13,7 @@ from engine.domain.work_order import Status, WorkOrder, apply_event
 from engine.duplicates.finder import look_for_duplicates
 from engine.duplicates.scoring import Candidate
 from engine.persistence.duplicate_store import DuplicateRecords
+from engine.persistence.order_filter import OPEN_STATUSES
 from engine.persistence.store import SqlTransaction
 from engine.workflow_steps import _Step
 
@@ -74,7 +75,7 @@ class Merging:
         at = at or now
         with self.store.transaction() as tx:  # type: ignore[attr-defined]
             records = DuplicateRecords(tx.c)
-            child, target = _mergeable(self, tx, records, number, parent)
+            child = _mergeable(self, tx, records, number, parent)
             self._cancel_instances(tx, number, STOPPED_BY_MERGE)  # type: ignore[attr-defined]
             records.set_parent(number, parent, at)
             unit = tx.get_unit(child.unit_code)
@@ -134,8 +135,9 @@ class Merging:
 
 
 def _mergeable(engine: Any, tx: SqlTransaction, records: DuplicateRecords, number: str, parent: str
-               ) -> tuple[WorkOrder, WorkOrder]:
-    """Both orders, locked, when `number` may become `parent`'s child; InvalidTransition saying why not."""
+               ) -> WorkOrder:
+    """The child, when `number` may become `parent`'s child (both orders read and locked); InvalidTransition saying
+    why not."""
     if number == parent:
         raise InvalidInput(f"工单不能并入自身 ({number})")
     child, target = engine._order(tx, number), engine._order(tx, parent)
@@ -145,11 +147,11 @@ def _mergeable(engine: Any, tx: SqlTransaction, records: DuplicateRecords, numbe
         raise InvalidTransition(f"工单 {parent} 本身已并入 {link[0]}，请并入 {link[0]} ({parent} is a child)")
     if records.children_of(number):
         raise InvalidTransition(f"工单 {number} 已有并入的工单，不能再并入他单 ({number} is a parent)")
-    if child.status not in (Status.DISPATCHED, Status.SIGNED):
+    if child.status not in OPEN_STATUSES:
         raise InvalidTransition(f"工单 {number} 已答复或办结，不再并单 ({number} is {child.status})")
     if target.is_closed:
         raise InvalidTransition(f"工单 {parent} 已办结，不能并入 ({parent} is closed)")
-    return child, target
+    return child
 
 
 def _open_pair(records: DuplicateRecords, candidate_id: int) -> dict[str, Any]:

@@ -7,11 +7,11 @@ from datetime import datetime
 from typing import Any
 
 from engine.domain.errors import InvalidInput
-from engine.domain.work_order import Status, WorkOrder, apply_event
+from engine.domain.work_order import WorkOrder, apply_event
+from engine.persistence.order_filter import OPEN_STATUSES
 from engine.services import Engine
 
 EVENTS = ("merged", "unmerged")
-_OPEN = (Status.DISPATCHED, Status.SIGNED)
 
 
 class MergePrecheck:
@@ -23,7 +23,7 @@ class MergePrecheck:
         if kind == "unmerged":
             if number not in self.parent:
                 raise InvalidInput(f"order {number} is not merged")
-            if order.status not in _OPEN:
+            if order.status not in OPEN_STATUSES:
                 raise InvalidInput(f"order {number} has its parent's reply: it cannot be unmerged")
             del self.parent[number]
             return
@@ -36,7 +36,7 @@ class MergePrecheck:
             raise InvalidInput(f"order {number if number in self.parent else parent} is merged already")
         if number in self.parent.values():
             raise InvalidInput(f"order {number} has merged orders: it cannot become a child")
-        if order.status not in _OPEN or orders[parent].is_closed:
+        if order.status not in OPEN_STATUSES or orders[parent].is_closed:
             raise InvalidInput(f"order {number} is replied or closed, or {parent} is closed: no merge")
         self.parent[number] = parent
 

@@ -7,7 +7,7 @@ import math
 
 CELL_DEGREES = 0.002
 _COLUMNS = int(round(360 / CELL_DEGREES)) + 1
-METRES_PER_DEGREE = 111_320.0
+METRES_PER_DEGREE = 111_320.0  # of latitude; of longitude times cos(latitude)
 
 
 def _index(lat: float, lng: float) -> tuple[int, int]:

@@ -104,8 +104,7 @@ def address_mentions(*texts: str | None) -> set[str]:
 
 def mention_bands(mentions: set[str]) -> list[int]:
     """One index key per place named, beside the content bands: orders naming one place are one lookup apart."""
-    return [int.from_bytes(hashlib.blake2b(f"place:{m}".encode(), digest_size=8).digest(), "little", signed=True)
-            for m in sorted(mentions)]
+    return [band_key(f"place:{m}".encode()) for m in sorted(mentions)]
 
 
 def to_bytes(sig: np.ndarray) -> bytes:
@@ -118,7 +117,7 @@ def from_bytes(data: bytes) -> np.ndarray:
 
 def bands(sig: np.ndarray) -> list[int]:
     """One signed 64-bit key per band (what the index holds): a hash of the band's number and its rows."""
-    raw = sig.astype("<u4").tobytes()
+    raw = to_bytes(sig)
     width = 4 * ROWS
     return [band_key(bytes([band]) + raw[band * width:(band + 1) * width]) for band in range(BANDS)]
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 
-METRES_PER_DEGREE = 111_320.0  # of latitude; of longitude times cos(latitude)
+from engine.domain.grid import METRES_PER_DEGREE
+
 GRID_PREFIX = "网格"
 
 
