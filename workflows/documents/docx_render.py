@@ -29,12 +29,12 @@ from workflows.documents.charts import render_chart
 from workflows.documents.docx_parts import (
     LINE_PITCH_TWIPS, RED, RED_HEX, SIZE_2, SIZE_3, SIZE_4, add_border, add_paragraph, ems,
     no_auto_space, off_grid, page_field, place_in_order, set_font, twips)
+from workflows.documents.pdf_flow import imprint_pages
 from workflows.documents.pdf_layout import PdfLayout
 from workflows.documents.pdf_table import LEADING, fitted_widths, numeric_columns
 
 FOOTER_BOTTOM = g.LETTER_FOOT_RULE + 1.6  # mm from the top: the foot of a letter's lower double line (thin, gap, thick)
 LETTER_NUMBER_BEFORE = 3.7  # mm: from where page 1's text starts under a letter's header to its number
-IMPRINT_ROW = 8.5  # mm, as in the PDF
 IMPRINT_SLACK = 2 * g.LINE  # mm: room the PDF must leave over its 版记 for the DOCX to put it on the text's page
 IMPRINT_THICK, IMPRINT_THIN = 8, 6  # the 版记's rules in eighths of a point: 0.35 mm and 0.26 mm (§7.4.1)
 
@@ -272,9 +272,9 @@ def _imprint(doc: Any, content: DocumentContent, fonts: DocxFonts) -> None:
         p.paragraph_format.space_before = Pt(0 if n == 0 and not letter else 2)
         p.paragraph_format.tab_stops.add_tab_stop(Mm(g.BODY_W - g.SIZE_SMALL * g.PT), WD_TAB_ALIGNMENT.RIGHT)
         frame = OxmlElement("w:framePr")
-        top = g.BODY_H - (len(rows) - n) * IMPRINT_ROW  # from the 版心's top edge
+        top = g.BODY_H - (len(rows) - n) * g.IMPRINT_ROW  # from the 版心's top edge
         for key, value in (("w:w", twips(g.BODY_W)), ("w:hAnchor", "margin"), ("w:vAnchor", "margin"),
-                           ("w:y", twips(top)), ("w:h", twips(IMPRINT_ROW)), ("w:hRule", "exact"),
+                           ("w:y", twips(top)), ("w:h", twips(g.IMPRINT_ROW)), ("w:hRule", "exact"),
                            ("w:wrap", "notBeside")):
             frame.set(qn(key), value)
         place_in_order(p._p.get_or_add_pPr(), frame, ("pStyle", "keepNext", "keepLines", "pageBreakBefore"))
@@ -325,7 +325,7 @@ def render_docx(content: DocumentContent, fonts: DocxFonts, *, layout: PdfLayout
     if _imprint_rows(content):
         if not _imprint_under_the_text(content, layout):
             # a text the PDF ends on an even page: the section's start brings a blank page before the 版记's
-            _even_page_section(doc, numbered=not (layout and layout.text_pages % 2 == 0))
+            _even_page_section(doc, numbered=not (layout and imprint_pages(layout.text_pages, fits=False)[1]))
         _imprint(doc, content, fonts)
     out = io.BytesIO()
     doc.save(out)

@@ -32,6 +32,7 @@ LETTER_RULE_GAP = 4.0  # the double line under the mark of a letter
 LETTER_RULE_LENGTH = 170.0
 LETTER_FOOT_RULE = PAGE_H - 20.0  # the letter's lower double line
 PAGE_NUMBER_TOP = BODY_BOTTOM + 7.0  # 一字线 7 mm below the 版心
+IMPRINT_ROW = 8.5  # one row of the 版记 (抄送; 印发机关 and 印发日期), between its rules
 LETTER_FIRST_GAP = SIZE_BODY * PT * 7 / 8  # first element under a letter's double line (3号 height × 7/8)
 
 # which 版式 each kind takes: 文件格式 (down to units), 文件格式 with 签发人 (up to 市委、市政府), 信函格式

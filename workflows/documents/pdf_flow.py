@@ -227,9 +227,9 @@ def _imprint(pdf: Any, content: DocumentContent) -> list[tuple[str, float]]:
     between the rows, thick), 抄送 and 印发机关/印发日期; 信函格式: 抄送 only, no rules (§10.1)."""
     rows: list[tuple[str, float]] = []
     if content.cc:
-        rows.append(("cc", 8.5))
+        rows.append(("cc", g.IMPRINT_ROW))
     if g.format_of(content.kind) != "letter":
-        rows.append(("printed", 8.5))
+        rows.append(("printed", g.IMPRINT_ROW))
     return rows
 
 
